@@ -1,0 +1,41 @@
+//! Sales channels: the stores orderdeck connects to. One folder per channel; each channel's
+//! wire formats stay private to its folder and are mapped to domain types at the edge.
+
+pub mod bigcommerce;
+
+use std::time::Duration;
+
+/// Why a call to a store failed, in terms the rest of orderdeck can act on.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ChannelError {
+    /// HTTP 401: the access token is wrong or revoked.
+    #[error("the store rejected the access token (401)")]
+    Unauthorized,
+    /// HTTP 403: the token lacks a scope (BigCommerce also answers so for a wrong store hash).
+    #[error("the store refused the request: missing OAuth scope (403)")]
+    Forbidden,
+    /// HTTP 404 on a store-level resource: no store at this hash.
+    #[error("no store at this address (404)")]
+    NotFound,
+    /// HTTP 429: the store's shared quota is spent.
+    #[error("the store's API quota is spent (429)")]
+    RateLimited {
+        /// How long the store asked us to wait.
+        retry_after: Option<Duration>,
+    },
+    /// No answer within the timeout.
+    #[error("the store did not answer in time")]
+    Timeout,
+    /// Connection refused, DNS or TLS failure, dropped connection.
+    #[error("the store could not be reached: {0}")]
+    Unreachable(String),
+    /// HTTP 5xx.
+    #[error("the store answered with a server error ({status})")]
+    Server {
+        /// The HTTP status.
+        status: u16,
+    },
+    /// Any other unexpected status or an unparsable body.
+    #[error("unexpected answer from the store: {0}")]
+    UnexpectedResponse(String),
+}

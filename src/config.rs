@@ -1,0 +1,459 @@
+//! Typed settings: defaults in code, then an optional TOML file, then environment variables;
+//! validated once at start-up. Secrets are wrapped so they never print.
+
+use std::fmt;
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use base64::Engine;
+use serde::Deserialize;
+
+/// A value that must never reach a log line or a response.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret<T>(T);
+
+impl<T> Secret<T> {
+    /// Wraps a secret value.
+    pub fn new(value: T) -> Self {
+        Self(value)
+    }
+    /// The wrapped value, for the one place that needs it.
+    pub fn expose(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T> fmt::Debug for Secret<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// Log output format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+/// Every setting of the server. Built by [`Settings::load`]; tests build it directly.
+#[derive(Clone)]
+pub struct Settings {
+    /// Listen address `host:port`; port 0 picks a free port.
+    pub bind: String,
+    /// Directory of the default SQLite file and of the generated secret key.
+    pub data_dir: PathBuf,
+    /// `sqlite://…` or `postgres://…`; `None` means a SQLite file in `data_dir`.
+    pub database_url: Option<Secret<String>>,
+    /// Maximum database connections in the pool.
+    pub db_max_connections: u32,
+    /// Base64 of 32 bytes; `None` means generate/read `data_dir/secret.key`.
+    pub secret_key: Option<Secret<String>>,
+    /// BigCommerce API base URL (the sandbox in tests and the demo).
+    pub bigcommerce_api_url: String,
+    /// Timeout of one call to a store.
+    pub bigcommerce_timeout: Duration,
+    /// Whether the sync scheduler runs.
+    pub sync_enabled: bool,
+    /// Lifetime of a login token.
+    pub session_ttl: Duration,
+    /// Log format.
+    pub log_format: LogFormat,
+    /// How long shutdown waits for in-flight requests.
+    pub shutdown_timeout: Duration,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            bind: "127.0.0.1:8080".into(),
+            data_dir: PathBuf::from("./data"),
+            database_url: None,
+            db_max_connections: 10,
+            secret_key: None,
+            bigcommerce_api_url: "https://api.bigcommerce.com".into(),
+            bigcommerce_timeout: Duration::from_secs(10),
+            sync_enabled: true,
+            session_ttl: Duration::from_secs(30 * 24 * 3600),
+            log_format: LogFormat::Text,
+            shutdown_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+impl fmt::Debug for Settings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Settings")
+            .field("bind", &self.bind)
+            .field("data_dir", &self.data_dir)
+            .field(
+                "database_url",
+                &self.database_url.as_ref().map(|u| redact_url(u.expose())),
+            )
+            .field("db_max_connections", &self.db_max_connections)
+            .field("secret_key", &self.secret_key.as_ref().map(|_| "***"))
+            .field("bigcommerce_api_url", &self.bigcommerce_api_url)
+            .field("bigcommerce_timeout", &self.bigcommerce_timeout)
+            .field("sync_enabled", &self.sync_enabled)
+            .field("session_ttl", &self.session_ttl)
+            .field("log_format", &self.log_format)
+            .field("shutdown_timeout", &self.shutdown_timeout)
+            .finish()
+    }
+}
+
+/// The optional configuration file (TOML); every key is optional and named like the
+/// environment variable without the `ORDERDECK_` prefix, in lower case.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileSettings {
+    bind: Option<String>,
+    data_dir: Option<PathBuf>,
+    database_url: Option<String>,
+    db_max_connections: Option<u32>,
+    secret_key: Option<String>,
+    bigcommerce_api_url: Option<String>,
+    bigcommerce_timeout_ms: Option<u64>,
+    sync_enabled: Option<bool>,
+    session_ttl_secs: Option<u64>,
+    log_format: Option<LogFormat>,
+    shutdown_timeout_secs: Option<u64>,
+}
+
+/// Why the settings could not be loaded; each message names the setting.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration:\n  - {}", .0.join("\n  - "))]
+pub struct ConfigError(pub Vec<String>);
+
+/// Name of the default configuration file, read when present in the working directory.
+pub const DEFAULT_CONFIG_FILE: &str = "orderdeck.toml";
+
+impl Settings {
+    /// Loads defaults, then `config_file` (or `./orderdeck.toml` when it exists), then the
+    /// environment as given by `env`, and validates the result.
+    pub fn load(
+        config_file: Option<&Path>,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, ConfigError> {
+        let mut s = Settings::default();
+        let mut errors = Vec::new();
+        let file = match config_file {
+            Some(path) => Some(path.to_path_buf()),
+            None => {
+                let default = PathBuf::from(DEFAULT_CONFIG_FILE);
+                default.exists().then_some(default)
+            }
+        };
+        if let Some(path) = file {
+            match read_file(&path) {
+                Ok(f) => s.apply_file(f),
+                Err(e) => return Err(ConfigError(vec![e])),
+            }
+        }
+        s.apply_env(&env, &mut errors);
+        s.validate(&mut errors);
+        if errors.is_empty() {
+            Ok(s)
+        } else {
+            Err(ConfigError(errors))
+        }
+    }
+
+    fn apply_file(&mut self, f: FileSettings) {
+        if let Some(v) = f.bind {
+            self.bind = v;
+        }
+        if let Some(v) = f.data_dir {
+            self.data_dir = v;
+        }
+        if let Some(v) = f.database_url {
+            self.database_url = Some(Secret::new(v));
+        }
+        if let Some(v) = f.db_max_connections {
+            self.db_max_connections = v;
+        }
+        if let Some(v) = f.secret_key {
+            self.secret_key = Some(Secret::new(v));
+        }
+        if let Some(v) = f.bigcommerce_api_url {
+            self.bigcommerce_api_url = v;
+        }
+        if let Some(v) = f.bigcommerce_timeout_ms {
+            self.bigcommerce_timeout = Duration::from_millis(v);
+        }
+        if let Some(v) = f.sync_enabled {
+            self.sync_enabled = v;
+        }
+        if let Some(v) = f.session_ttl_secs {
+            self.session_ttl = Duration::from_secs(v);
+        }
+        if let Some(v) = f.log_format {
+            self.log_format = v;
+        }
+        if let Some(v) = f.shutdown_timeout_secs {
+            self.shutdown_timeout = Duration::from_secs(v);
+        }
+    }
+
+    fn apply_env(&mut self, env: &impl Fn(&str) -> Option<String>, errors: &mut Vec<String>) {
+        let get = |name: &str| env(name).filter(|v| !v.trim().is_empty());
+        if let Some(v) = get("ORDERDECK_BIND") {
+            self.bind = v;
+        }
+        if let Some(v) = get("ORDERDECK_DATA_DIR") {
+            self.data_dir = PathBuf::from(v);
+        }
+        if let Some(v) = get("DATABASE_URL") {
+            self.database_url = Some(Secret::new(v));
+        }
+        if let Some(v) = get("ORDERDECK_SECRET_KEY") {
+            self.secret_key = Some(Secret::new(v));
+        }
+        if let Some(v) = get("ORDERDECK_BIGCOMMERCE_API_URL") {
+            self.bigcommerce_api_url = v;
+        }
+        if let Some(v) = get("ORDERDECK_SYNC_ENABLED") {
+            match parse_bool(&v) {
+                Some(b) => self.sync_enabled = b,
+                None => errors.push(format!(
+                    "ORDERDECK_SYNC_ENABLED must be true or false, not {v:?}"
+                )),
+            }
+        }
+        if let Some(v) = get("ORDERDECK_LOG_FORMAT") {
+            match v.to_ascii_lowercase().as_str() {
+                "text" => self.log_format = LogFormat::Text,
+                "json" => self.log_format = LogFormat::Json,
+                _ => errors.push(format!("ORDERDECK_LOG_FORMAT must be text or json, not {v:?}")),
+            }
+        }
+        let mut number = |name: &str, apply: &mut dyn FnMut(u64)| {
+            if let Some(v) = get(name) {
+                match v.trim().parse::<u64>() {
+                    Ok(n) => apply(n),
+                    Err(_) => errors.push(format!("{name} must be a whole number, not {v:?}")),
+                }
+            }
+        };
+        number("ORDERDECK_DB_MAX_CONNECTIONS", &mut |n| {
+            self.db_max_connections = u32::try_from(n).unwrap_or(u32::MAX)
+        });
+        number("ORDERDECK_BIGCOMMERCE_TIMEOUT_MS", &mut |n| {
+            self.bigcommerce_timeout = Duration::from_millis(n)
+        });
+        number("ORDERDECK_SESSION_TTL_SECS", &mut |n| {
+            self.session_ttl = Duration::from_secs(n)
+        });
+        number("ORDERDECK_SHUTDOWN_TIMEOUT_SECS", &mut |n| {
+            self.shutdown_timeout = Duration::from_secs(n)
+        });
+    }
+
+    fn validate(&self, errors: &mut Vec<String>) {
+        if self.bind_addr().is_err() {
+            errors.push(format!(
+                "ORDERDECK_BIND must be host:port (e.g. 127.0.0.1:8080), not {:?}",
+                self.bind
+            ));
+        }
+        if let Some(url) = &self.database_url {
+            let url = url.expose();
+            if !(url.starts_with("sqlite:")
+                || url.starts_with("postgres://")
+                || url.starts_with("postgresql://"))
+            {
+                errors.push(format!(
+                    "DATABASE_URL must start with sqlite:, postgres:// or postgresql://, not {:?}",
+                    redact_url(url)
+                ));
+            }
+        }
+        if self.db_max_connections == 0 {
+            errors.push("ORDERDECK_DB_MAX_CONNECTIONS must be at least 1".into());
+        }
+        if let Some(key) = &self.secret_key {
+            if let Err(e) = decode_secret_key(key.expose()) {
+                errors.push(format!("ORDERDECK_SECRET_KEY {e}"));
+            }
+        }
+        let api = self.bigcommerce_api_url.trim_end_matches('/');
+        if !(api.starts_with("http://") || api.starts_with("https://")) || api.len() < 10 {
+            errors.push(format!(
+                "ORDERDECK_BIGCOMMERCE_API_URL must be an http(s) URL, not {:?}",
+                self.bigcommerce_api_url
+            ));
+        }
+        if self.bigcommerce_timeout.is_zero() {
+            errors.push("ORDERDECK_BIGCOMMERCE_TIMEOUT_MS must be above 0".into());
+        }
+        if self.session_ttl.is_zero() {
+            errors.push("ORDERDECK_SESSION_TTL_SECS must be above 0".into());
+        }
+    }
+
+    /// The resolved listen address.
+    pub fn bind_addr(&self) -> std::io::Result<SocketAddr> {
+        self.bind.to_socket_addrs()?.next().ok_or_else(|| {
+            std::io::Error::new(std::io::ErrorKind::InvalidInput, "no address for ORDERDECK_BIND")
+        })
+    }
+
+    /// The database URL to connect to (the default SQLite file when none is set).
+    pub fn effective_database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.expose().clone(),
+            None => format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir.join("orderdeck.db").display()
+            ),
+        }
+    }
+
+    /// BigCommerce base URL without a trailing slash.
+    pub fn bigcommerce_base(&self) -> &str {
+        self.bigcommerce_api_url.trim_end_matches('/')
+    }
+}
+
+fn read_file(path: &Path) -> Result<FileSettings, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read config file {}: {e}", path.display()))?;
+    toml::from_str(&text).map_err(|e| format!("config file {}: {e}", path.display()))
+}
+
+fn parse_bool(v: &str) -> Option<bool> {
+    match v.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => Some(true),
+        "false" | "0" | "no" | "off" => Some(false),
+        _ => None,
+    }
+}
+
+/// Decodes a base64 secret key of exactly 32 bytes.
+pub fn decode_secret_key(value: &str) -> Result<[u8; 32], String> {
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(value.trim())
+        .map_err(|_| "must be base64 (e.g. the output of `openssl rand -base64 32`)".to_string())?;
+    <[u8; 32]>::try_from(bytes.as_slice())
+        .map_err(|_| format!("must decode to 32 bytes, not {}", bytes.len()))
+}
+
+/// A database URL with any password replaced by `***`, for logs and error messages.
+pub fn redact_url(url: &str) -> String {
+    let Some(scheme_end) = url.find("://") else {
+        return url.to_string();
+    };
+    let rest = &url[scheme_end + 3..];
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    let authority = &rest[..authority_end];
+    match authority.rfind('@') {
+        Some(at) => {
+            let userinfo = &authority[..at];
+            let user = userinfo.split(':').next().unwrap_or("");
+            let masked = if userinfo.contains(':') {
+                format!("{user}:***")
+            } else {
+                user.to_string()
+            };
+            format!(
+                "{}://{}@{}",
+                &url[..scheme_end],
+                masked,
+                &rest[at + 1..]
+            )
+        }
+        None => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+    use std::collections::HashMap;
+    use std::io::Write;
+
+    fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |k| map.get(k).cloned()
+    }
+
+    fn no_file() -> tempfile::TempDir {
+        tempfile::tempdir().unwrap()
+    }
+
+    #[test]
+    fn with_no_configuration_the_defaults_apply() {
+        let dir = no_file();
+        let missing = dir.path().join("none.toml");
+        let err = Settings::load(Some(&missing), env_of(&[])).unwrap_err();
+        assert!(err.to_string().contains("cannot read config file"));
+        let s = Settings::default();
+        assert_eq!(s.bind, "127.0.0.1:8080");
+        assert!(s.effective_database_url().starts_with("sqlite://"));
+        assert!(s.sync_enabled);
+    }
+
+    #[test]
+    fn environment_overrides_the_file_which_overrides_defaults() {
+        let dir = no_file();
+        let path = dir.path().join("c.toml");
+        let mut f = std::fs::File::create(&path).unwrap();
+        writeln!(f, "bind = \"127.0.0.1:9000\"\nsync_enabled = false\nbigcommerce_timeout_ms = 500").unwrap();
+        let s = Settings::load(Some(&path), env_of(&[("ORDERDECK_BIND", "127.0.0.1:9100")])).unwrap();
+        assert_eq!(s.bind, "127.0.0.1:9100");
+        assert!(!s.sync_enabled);
+        assert_eq!(s.bigcommerce_timeout, Duration::from_millis(500));
+    }
+
+    #[test]
+    fn a_broken_config_file_names_the_file_and_line() {
+        let dir = no_file();
+        let path = dir.path().join("bad.toml");
+        std::fs::write(&path, "bind = \"x\"\nunknown_key = 1\n").unwrap();
+        let err = Settings::load(Some(&path), env_of(&[])).unwrap_err().to_string();
+        assert!(err.contains("bad.toml"), "{err}");
+        assert!(err.contains("line 2"), "{err}");
+    }
+
+    #[test]
+    fn invalid_values_are_all_reported_by_name() {
+        let dir = no_file();
+        let path = dir.path().join("empty.toml");
+        std::fs::write(&path, "").unwrap();
+        let err = Settings::load(
+            Some(&path),
+            env_of(&[
+                ("ORDERDECK_BIND", "nonsense"),
+                ("DATABASE_URL", "mysql://x"),
+                ("ORDERDECK_SECRET_KEY", "c2hvcnQ="),
+                ("ORDERDECK_SYNC_ENABLED", "maybe"),
+            ]),
+        )
+        .unwrap_err()
+        .to_string();
+        for name in ["ORDERDECK_BIND", "DATABASE_URL", "ORDERDECK_SECRET_KEY", "ORDERDECK_SYNC_ENABLED"] {
+            assert!(err.contains(name), "{name} missing in {err}");
+        }
+    }
+
+    #[test]
+    fn secrets_never_appear_in_debug_output() {
+        let s = Settings {
+            database_url: Some(Secret::new("postgres://app:hunter2@db/orderdeck".into())),
+            secret_key: Some(Secret::new("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=".into())),
+            ..Settings::default()
+        };
+        let printed = format!("{s:?}");
+        assert!(!printed.contains("hunter2"), "{printed}");
+        assert!(!printed.contains("AAAAAAAA"), "{printed}");
+        assert!(printed.contains("postgres://app:***@db/orderdeck"), "{printed}");
+    }
+}

@@ -1,0 +1,268 @@
+//! Secrets: the server key (loaded or generated), AES-256-GCM for store tokens at rest,
+//! random bearer tokens stored as hashes, and argon2id password hashing.
+
+use std::io::Write;
+use std::path::Path;
+use std::sync::OnceLock;
+
+use aes_gcm::aead::{Aead, KeyInit, Payload};
+use aes_gcm::{Aes256Gcm, Nonce};
+use anyhow::Context;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::Engine;
+use rand::rngs::OsRng;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+use crate::config::{decode_secret_key, Secret, Settings};
+
+/// The server's 32-byte master key. Sub-keys are derived per purpose.
+#[derive(Clone)]
+pub struct MasterKey([u8; 32]);
+
+impl std::fmt::Debug for MasterKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MasterKey(***)")
+    }
+}
+
+/// File name of the generated key inside the data directory.
+pub const GENERATED_KEY_FILE: &str = "secret.key";
+
+impl MasterKey {
+    /// Builds a key from raw bytes.
+    pub fn from_bytes(bytes: [u8; 32]) -> Self {
+        Self(bytes)
+    }
+
+    /// Uses `ORDERDECK_SECRET_KEY` when set; otherwise reads `data_dir/secret.key`, generating
+    /// it (mode 0600) on first start and warning that replicas must share one key.
+    pub fn load_or_generate(settings: &Settings) -> anyhow::Result<Self> {
+        if let Some(key) = &settings.secret_key {
+            let bytes = decode_secret_key(key.expose())
+                .map_err(|e| anyhow::anyhow!("ORDERDECK_SECRET_KEY {e}"))?;
+            return Ok(Self(bytes));
+        }
+        let path = settings.data_dir.join(GENERATED_KEY_FILE);
+        if path.exists() {
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("reading the secret key {}", path.display()))?;
+            let bytes = decode_secret_key(&text)
+                .map_err(|e| anyhow::anyhow!("secret key file {}: {e}", path.display()))?;
+            return Ok(Self(bytes));
+        }
+        let mut bytes = [0u8; 32];
+        OsRng.fill_bytes(&mut bytes);
+        write_private_file(&path, STANDARD.encode(bytes).as_bytes())?;
+        tracing::warn!(
+            path = %path.display(),
+            "ORDERDECK_SECRET_KEY is not set: generated a new key; back it up, and give every \
+             replica the same ORDERDECK_SECRET_KEY or stored store tokens cannot be decrypted"
+        );
+        Ok(Self(bytes))
+    }
+
+    fn derive(&self, purpose: &str) -> [u8; 32] {
+        let mut h = Sha256::new();
+        h.update(b"orderdeck/");
+        h.update(purpose.as_bytes());
+        h.update(b"/");
+        h.update(self.0);
+        h.finalize().into()
+    }
+}
+
+fn write_private_file(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("creating the data directory {}", dir.display()))?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options
+        .open(path)
+        .with_context(|| format!("creating the secret key file {}", path.display()))?;
+    file.write_all(contents)
+        .with_context(|| format!("writing the secret key file {}", path.display()))?;
+    Ok(())
+}
+
+/// Encrypts store access tokens at rest with AES-256-GCM. The ciphertext is bound to its
+/// owner through associated data, so it cannot be moved to another row.
+#[derive(Clone)]
+pub struct TokenCipher {
+    cipher: Aes256Gcm,
+}
+
+const CIPHERTEXT_VERSION: &str = "v1";
+
+impl TokenCipher {
+    /// A cipher keyed from the master key.
+    pub fn new(master: &MasterKey) -> Self {
+        let key = master.derive("store-token-encryption/v1");
+        Self {
+            cipher: Aes256Gcm::new(&key.into()),
+        }
+    }
+
+    /// Encrypts `plaintext`; the result is `v1:` + base64(nonce ‖ ciphertext).
+    pub fn encrypt(&self, plaintext: &str, associated: &str) -> anyhow::Result<String> {
+        let mut nonce = [0u8; 12];
+        OsRng.fill_bytes(&mut nonce);
+        let sealed = self
+            .cipher
+            .encrypt(
+                Nonce::from_slice(&nonce),
+                Payload {
+                    msg: plaintext.as_bytes(),
+                    aad: associated.as_bytes(),
+                },
+            )
+            .map_err(|_| anyhow::anyhow!("encrypting a store token failed"))?;
+        let mut out = nonce.to_vec();
+        out.extend_from_slice(&sealed);
+        Ok(format!("{CIPHERTEXT_VERSION}:{}", STANDARD.encode(out)))
+    }
+
+    /// Decrypts a value made by [`TokenCipher::encrypt`] with the same associated data.
+    pub fn decrypt(&self, stored: &str, associated: &str) -> anyhow::Result<Secret<String>> {
+        let body = stored
+            .strip_prefix("v1:")
+            .context("unknown store token ciphertext version")?;
+        let bytes = STANDARD.decode(body).context("store token ciphertext is not base64")?;
+        if bytes.len() < 12 {
+            anyhow::bail!("store token ciphertext is too short");
+        }
+        let (nonce, sealed) = bytes.split_at(12);
+        let plain = self
+            .cipher
+            .decrypt(
+                Nonce::from_slice(nonce),
+                Payload {
+                    msg: sealed,
+                    aad: associated.as_bytes(),
+                },
+            )
+            .map_err(|_| {
+                anyhow::anyhow!("store token cannot be decrypted (wrong ORDERDECK_SECRET_KEY?)")
+            })?;
+        Ok(Secret::new(
+            String::from_utf8(plain).context("store token is not UTF-8")?,
+        ))
+    }
+}
+
+/// Prefix of bearer tokens, so leaked tokens are recognisable by secret scanners.
+pub const TOKEN_PREFIX: &str = "odk_";
+
+/// A new random bearer token (256 bits).
+pub fn generate_token() -> String {
+    let mut bytes = [0u8; 32];
+    OsRng.fill_bytes(&mut bytes);
+    format!("{TOKEN_PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes))
+}
+
+/// The stored form of a bearer token: SHA-256, base64url. Tokens have 256 bits of entropy,
+/// so a fast hash is the right tool (a password hash would only slow every request).
+pub fn hash_token(token: &str) -> String {
+    URL_SAFE_NO_PAD.encode(Sha256::digest(token.as_bytes()))
+}
+
+/// Hashes a password with argon2id (default parameters: 19 MiB, 2 passes). CPU-heavy: call
+/// from a blocking task.
+pub fn hash_password(password: &str) -> anyhow::Result<String> {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| anyhow::anyhow!("hashing a password failed: {e}"))
+}
+
+/// Checks a password against a stored hash. With `None` it verifies against a dummy hash so
+/// that an unknown email costs the same time as a wrong password.
+pub fn verify_password(password: &str, stored: Option<&str>) -> bool {
+    static DUMMY: OnceLock<String> = OnceLock::new();
+    let dummy = DUMMY.get_or_init(|| hash_password("orderdeck-dummy-password").unwrap_or_default());
+    let (hash, known) = match stored {
+        Some(h) => (h, true),
+        None => (dummy.as_str(), false),
+    };
+    let ok = PasswordHash::new(hash)
+        .map(|parsed| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok()
+        })
+        .unwrap_or(false);
+    ok && known
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    fn cipher() -> TokenCipher {
+        TokenCipher::new(&MasterKey::from_bytes([7u8; 32]))
+    }
+
+    #[test]
+    fn an_encrypted_token_decrypts_with_the_same_key_and_owner() {
+        let c = cipher();
+        let sealed = c.encrypt("abc123token", "1:store").unwrap();
+        assert!(!sealed.contains("abc123token"));
+        assert_eq!(c.decrypt(&sealed, "1:store").unwrap().expose(), "abc123token");
+    }
+
+    #[test]
+    fn a_token_moved_to_another_owner_or_key_does_not_decrypt() {
+        let c = cipher();
+        let sealed = c.encrypt("abc123token", "1:store").unwrap();
+        assert!(c.decrypt(&sealed, "2:store").is_err());
+        let other = TokenCipher::new(&MasterKey::from_bytes([8u8; 32]));
+        assert!(other.decrypt(&sealed, "1:store").is_err());
+    }
+
+    #[test]
+    fn the_same_token_encrypts_differently_each_time() {
+        let c = cipher();
+        assert_ne!(c.encrypt("t", "a").unwrap(), c.encrypt("t", "a").unwrap());
+    }
+
+    #[test]
+    fn passwords_verify_only_against_their_own_hash() {
+        let h = hash_password("correct horse battery").unwrap();
+        assert!(h.starts_with("$argon2id$"));
+        assert!(verify_password("correct horse battery", Some(&h)));
+        assert!(!verify_password("wrong horse battery", Some(&h)));
+        assert!(!verify_password("correct horse battery", None));
+    }
+
+    #[test]
+    fn a_generated_key_file_is_private_and_reused() {
+        let dir = tempfile::tempdir().unwrap();
+        let settings = Settings {
+            data_dir: dir.path().join("data"),
+            ..Settings::default()
+        };
+        let a = MasterKey::load_or_generate(&settings).unwrap();
+        let b = MasterKey::load_or_generate(&settings).unwrap();
+        assert_eq!(a.0, b.0);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(settings.data_dir.join(GENERATED_KEY_FILE))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+    }
+}

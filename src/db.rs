@@ -1,0 +1,63 @@
+//! Database connection and migrations, on SQLite and PostgreSQL alike.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use migration::{Migrator, MigratorTrait};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, TransactionTrait};
+
+use crate::config::{redact_url, Settings};
+
+/// Key of the PostgreSQL advisory lock that serialises migrations across replicas.
+const MIGRATION_LOCK_KEY: i64 = 0x6f72_6465_7264;
+
+/// Connects to the configured database (creating the data directory for the default SQLite
+/// file), with WAL mode on SQLite.
+pub async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> {
+    let mut url = settings.effective_database_url();
+    let sqlite = url.starts_with("sqlite:");
+    if settings.database_url.is_none() {
+        std::fs::create_dir_all(&settings.data_dir).with_context(|| {
+            format!("creating the data directory {}", settings.data_dir.display())
+        })?;
+    }
+    let memory = sqlite && url.contains(":memory:");
+    if sqlite && !memory && !url.contains("mode=") {
+        url.push(if url.contains('?') { '&' } else { '?' });
+        url.push_str("mode=rwc");
+    }
+    let mut options = ConnectOptions::new(url.clone());
+    options
+        .max_connections(if memory { 1 } else { settings.db_max_connections })
+        .min_connections(1)
+        .connect_timeout(Duration::from_secs(10))
+        .acquire_timeout(Duration::from_secs(30))
+        .sqlx_logging(false);
+    let db = Database::connect(options)
+        .await
+        .with_context(|| format!("connecting to the database {}", redact_url(&url)))?;
+    if sqlite && !memory {
+        // Readers never wait for the writer; persistent in the database file.
+        db.execute_unprepared("PRAGMA journal_mode=WAL")
+            .await
+            .context("enabling SQLite WAL mode")?;
+    }
+    Ok(db)
+}
+
+/// Applies pending migrations. On PostgreSQL an advisory lock makes replicas that start
+/// together take turns.
+pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
+    match db.get_database_backend() {
+        DbBackend::Postgres => {
+            let txn = db.begin().await.context("starting the migration transaction")?;
+            txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})"))
+                .await
+                .context("taking the migration lock")?;
+            Migrator::up(&txn, None).await.context("running migrations")?;
+            txn.commit().await.context("committing migrations")?;
+        }
+        _ => Migrator::up(db, None).await.context("running migrations")?,
+    }
+    Ok(())
+}

@@ -1,0 +1,151 @@
+//! Enumerations shared by the database (stored as their string value), GraphQL and JSON.
+
+use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
+use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// The sales channel an integration connects to.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum,
+    Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+#[graphql(name = "Channel")]
+pub enum ChannelKind {
+    /// A BigCommerce store.
+    #[sea_orm(string_value = "BIGCOMMERCE")]
+    #[graphql(name = "BIGCOMMERCE")]
+    BigCommerce,
+}
+
+/// Whether orderdeck is talking to a connected store.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum,
+    Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+pub enum IntegrationStatus {
+    /// Connected: orders and products are synchronised.
+    #[sea_orm(string_value = "ACTIVE")]
+    Active,
+    /// The store rejected the stored credentials; nothing is synchronised until they are
+    /// updated with `updateIntegration`.
+    #[sea_orm(string_value = "NEEDS_CREDENTIALS")]
+    NeedsCredentials,
+    /// Disconnected by the merchant: no sync, no pushes; the imported history is kept and the
+    /// stored access token is erased.
+    #[sea_orm(string_value = "DISCONNECTED")]
+    Disconnected,
+}
+
+/// How the store's phone number or email is applied to shipments and labels.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum,
+    Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+pub enum ContactMode {
+    /// Used only where the order has none of its own.
+    #[sea_orm(string_value = "PREFILL")]
+    Prefill,
+    /// Always used, replacing the order's own.
+    #[sea_orm(string_value = "OVERWRITE")]
+    Overwrite,
+}
+
+impl ContactMode {
+    /// The value printed on a shipment: the store's or the order's, by this mode. Never
+    /// rewrites the stored order.
+    pub fn apply<'a>(self, store: Option<&'a str>, order: Option<&'a str>) -> Option<&'a str> {
+        let order = order.filter(|v| !v.trim().is_empty());
+        let store = store.filter(|v| !v.trim().is_empty());
+        match self {
+            ContactMode::Prefill => order.or(store),
+            ContactMode::Overwrite => store.or(order),
+        }
+    }
+}
+
+/// How far back the first order import reaches.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum,
+    Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+pub enum HistoricalImport {
+    /// Orders placed since the start of the connection day (UTC).
+    #[sea_orm(string_value = "TODAY")]
+    Today,
+    /// Orders of the 7 days before connecting.
+    #[sea_orm(string_value = "LAST_7_DAYS")]
+    #[graphql(name = "LAST_7_DAYS")]
+    Last7Days,
+    /// Orders of the 30 days before connecting.
+    #[sea_orm(string_value = "LAST_30_DAYS")]
+    #[graphql(name = "LAST_30_DAYS")]
+    Last30Days,
+    /// Orders of the 90 days before connecting.
+    #[sea_orm(string_value = "LAST_90_DAYS")]
+    #[graphql(name = "LAST_90_DAYS")]
+    Last90Days,
+    /// Orders since a given date (`historicalImportSince`).
+    #[sea_orm(string_value = "SINCE_DATE")]
+    SinceDate,
+}
+
+impl HistoricalImport {
+    /// The moment the first import reaches back to, for a store connected at `connected_at`.
+    /// `since` is used (and required) only for [`HistoricalImport::SinceDate`].
+    pub fn reach_back(
+        self,
+        connected_at: DateTime<Utc>,
+        since: Option<NaiveDate>,
+    ) -> Option<DateTime<Utc>> {
+        let start_of = |d: NaiveDate| d.and_time(NaiveTime::MIN).and_utc();
+        match self {
+            HistoricalImport::Today => Some(start_of(connected_at.date_naive())),
+            HistoricalImport::Last7Days => Some(connected_at - Duration::days(7)),
+            HistoricalImport::Last30Days => Some(connected_at - Duration::days(30)),
+            HistoricalImport::Last90Days => Some(connected_at - Duration::days(90)),
+            HistoricalImport::SinceDate => since.map(start_of),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    #[test]
+    fn prefill_uses_the_store_value_only_where_the_order_has_none() {
+        assert_eq!(ContactMode::Prefill.apply(Some("store"), Some("order")), Some("order"));
+        assert_eq!(ContactMode::Prefill.apply(Some("store"), Some(" ")), Some("store"));
+        assert_eq!(ContactMode::Prefill.apply(Some("store"), None), Some("store"));
+    }
+
+    #[test]
+    fn overwrite_always_uses_the_store_value_when_it_has_one() {
+        assert_eq!(ContactMode::Overwrite.apply(Some("store"), Some("order")), Some("store"));
+        assert_eq!(ContactMode::Overwrite.apply(None, Some("order")), Some("order"));
+    }
+
+    #[test]
+    fn historical_import_reaches_back_from_the_connection_time() {
+        let at = "2026-11-27T15:30:00Z".parse::<DateTime<Utc>>().unwrap();
+        assert_eq!(
+            HistoricalImport::Today.reach_back(at, None).unwrap().to_rfc3339(),
+            "2026-11-27T00:00:00+00:00"
+        );
+        assert_eq!(
+            HistoricalImport::Last7Days.reach_back(at, None).unwrap().to_rfc3339(),
+            "2026-11-20T15:30:00+00:00"
+        );
+        let d = NaiveDate::from_ymd_opt(2026, 1, 2).unwrap();
+        assert_eq!(
+            HistoricalImport::SinceDate.reach_back(at, Some(d)).unwrap().to_rfc3339(),
+            "2026-01-02T00:00:00+00:00"
+        );
+        assert!(HistoricalImport::SinceDate.reach_back(at, None).is_none());
+    }
+}

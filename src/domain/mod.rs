@@ -1,0 +1,8 @@
+//! Pure types and rules of the domain: statuses, options, addresses and input rules. No I/O.
+
+pub mod address;
+pub mod enums;
+pub mod rules;
+
+pub use address::PostalAddress;
+pub use enums::{ChannelKind, ContactMode, HistoricalImport, IntegrationStatus};

@@ -1,0 +1,199 @@
+//! Accounts, users and sessions: `me`, `register`, `login`, `logout`.
+
+use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
+use chrono::{DateTime, Utc};
+
+use super::context::{principal, state};
+use super::ids;
+use crate::entities::{account, user};
+use crate::error::{into_payload, UserError};
+use crate::services::{accounts, sessions};
+
+/// A merchant's company; owns users and connected stores.
+pub struct Account(pub account::Model);
+
+#[Object]
+impl Account {
+    /// Global id.
+    async fn id(&self) -> ID {
+        ids::encode("Account", self.0.id)
+    }
+    /// The company's name.
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    /// When the account was registered.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+}
+
+/// A person who logs in.
+pub struct User {
+    model: user::Model,
+    account: account::Model,
+}
+
+#[Object]
+impl User {
+    /// Global id.
+    async fn id(&self) -> ID {
+        ids::encode("User", self.model.id)
+    }
+    /// Login email (lower case).
+    async fn email(&self) -> &str {
+        &self.model.email
+    }
+    /// When the user was created.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.model.created_at
+    }
+    /// The account the user belongs to.
+    async fn account(&self) -> Account {
+        Account(self.account.clone())
+    }
+}
+
+/// Input of `register`.
+#[derive(InputObject)]
+pub struct RegisterInput {
+    /// Name of the company (the account).
+    pub account_name: String,
+    /// Email of the first user; used to log in.
+    pub email: String,
+    /// Password: at least 10 characters.
+    pub password: String,
+}
+
+/// Result of `register`.
+#[derive(SimpleObject)]
+pub struct RegisterPayload {
+    /// The new user, with its account; null when `userErrors` is not empty.
+    pub user: Option<User>,
+    /// What was wrong with the input; empty on success.
+    pub user_errors: Vec<UserError>,
+}
+
+/// Input of `login`.
+#[derive(InputObject)]
+pub struct LoginInput {
+    /// The user's email.
+    pub email: String,
+    /// The user's password.
+    pub password: String,
+}
+
+/// Result of `login`.
+#[derive(SimpleObject)]
+pub struct LoginPayload {
+    /// Bearer token for the `Authorization: Bearer <token>` header. Shown once: only its
+    /// hash is stored.
+    pub token: Option<String>,
+    /// When the token stops working.
+    pub expires_at: Option<DateTime<Utc>>,
+    /// The user who logged in.
+    pub user: Option<User>,
+    /// `INVALID_CREDENTIALS` when the email or password is wrong (never says which).
+    pub user_errors: Vec<UserError>,
+}
+
+/// Input of `logout`.
+#[derive(InputObject, Default)]
+pub struct LogoutInput {
+    /// Also revoke every other token of this user.
+    #[graphql(default = false)]
+    pub everywhere: bool,
+}
+
+/// Result of `logout`.
+#[derive(SimpleObject)]
+pub struct LogoutPayload {
+    /// How many tokens were revoked.
+    pub revoked_sessions: u64,
+    /// Always empty; present for uniformity.
+    pub user_errors: Vec<UserError>,
+}
+
+/// Account queries.
+#[derive(Default)]
+pub struct AccountQuery;
+
+#[Object]
+impl AccountQuery {
+    /// The logged-in user.
+    async fn me(&self, ctx: &Context<'_>) -> async_graphql::Result<User> {
+        let p = principal(ctx)?;
+        let (model, account) = accounts::me(state(ctx)?, &p)
+            .await
+            .map_err(|e| e.into_graphql())?;
+        Ok(User { model, account })
+    }
+}
+
+/// Account mutations.
+#[derive(Default)]
+pub struct AccountMutation;
+
+#[Object]
+impl AccountMutation {
+    /// Creates an account (company) and its first user. Does not log in: call `login` next.
+    async fn register(&self, ctx: &Context<'_>, input: RegisterInput) -> async_graphql::Result<RegisterPayload> {
+        let result = accounts::register(
+            state(ctx)?,
+            accounts::RegisterInput {
+                account_name: input.account_name,
+                email: input.email,
+                password: input.password,
+            },
+        )
+        .await;
+        let (created, user_errors) = into_payload(result)?;
+        Ok(RegisterPayload {
+            user: created.map(|(model, account)| User { model, account }),
+            user_errors,
+        })
+    }
+
+    /// Exchanges email and password for a bearer token.
+    async fn login(&self, ctx: &Context<'_>, input: LoginInput) -> async_graphql::Result<LoginPayload> {
+        let st = state(ctx)?;
+        let result = sessions::login(st, &input.email, &input.password).await;
+        let (outcome, user_errors) = into_payload(result)?;
+        let Some(outcome) = outcome else {
+            return Ok(LoginPayload {
+                token: None,
+                expires_at: None,
+                user: None,
+                user_errors,
+            });
+        };
+        let p = sessions::Principal {
+            user_id: outcome.user.id,
+            account_id: outcome.user.account_id,
+            session_id: 0,
+        };
+        let (model, account) = accounts::me(st, &p).await.map_err(|e| e.into_graphql())?;
+        Ok(LoginPayload {
+            token: Some(outcome.token),
+            expires_at: Some(outcome.expires_at),
+            user: Some(User { model, account }),
+            user_errors,
+        })
+    }
+
+    /// Revokes the token used for this request (or all of the user's tokens).
+    async fn logout(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default)] input: LogoutInput,
+    ) -> async_graphql::Result<LogoutPayload> {
+        let p = principal(ctx)?;
+        let revoked = sessions::logout(state(ctx)?, &p, input.everywhere)
+            .await
+            .map_err(|e| e.into_graphql())?;
+        Ok(LogoutPayload {
+            revoked_sessions: revoked,
+            user_errors: Vec::new(),
+        })
+    }
+}

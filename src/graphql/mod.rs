@@ -1,0 +1,40 @@
+//! The GraphQL schema: merged query and mutation roots per domain, their types and loaders.
+
+mod accounts;
+mod context;
+mod ids;
+mod integrations;
+mod loaders;
+
+use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
+
+pub use context::RequestData;
+pub use loaders::LogoLoader;
+
+/// Every query field.
+#[derive(MergedObject, Default)]
+pub struct QueryRoot(accounts::AccountQuery, integrations::IntegrationQuery);
+
+/// Every mutation field.
+#[derive(MergedObject, Default)]
+pub struct MutationRoot(accounts::AccountMutation, integrations::IntegrationMutation);
+
+/// The served schema.
+pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+
+/// Deepest selection accepted (GraphiQL's introspection query needs 13–15).
+pub const MAX_DEPTH: usize = 16;
+/// Highest complexity accepted; list fields count `first` times their selection.
+pub const MAX_COMPLEXITY: usize = 5_000;
+
+/// The schema with its limits, without runtime data (enough to print the SDL).
+pub fn schema_builder() -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
+    Schema::build(QueryRoot::default(), MutationRoot::default(), EmptySubscription)
+        .limit_depth(MAX_DEPTH)
+        .limit_complexity(MAX_COMPLEXITY)
+}
+
+/// The SDL that `schema.graphql` holds.
+pub fn sdl() -> String {
+    schema_builder().finish().sdl()
+}

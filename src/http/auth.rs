@@ -1,0 +1,23 @@
+//! Bearer-token authentication of HTTP requests.
+
+use actix_web::http::header::AUTHORIZATION;
+use actix_web::HttpRequest;
+
+use crate::error::AppResult;
+use crate::services::{sessions, Principal};
+use crate::state::AppState;
+
+/// The bearer token of a request, if any.
+pub fn bearer(req: &HttpRequest) -> Option<&str> {
+    let value = req.headers().get(AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+}
+
+/// The caller of a request: `None` without a valid token.
+pub async fn principal(req: &HttpRequest, state: &AppState) -> AppResult<Option<Principal>> {
+    match bearer(req) {
+        Some(token) => sessions::authenticate(state, token).await,
+        None => Ok(None),
+    }
+}

@@ -1,0 +1,56 @@
+//! HTTP routes only: GraphQL and GraphiQL, health, logo downloads.
+
+mod auth;
+mod graphql;
+mod health;
+mod logos;
+
+use std::net::TcpListener;
+
+use actix_web::dev::{Server, Service};
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::{web, App, HttpMessage, HttpServer};
+use tracing_actix_web::{RequestId, TracingLogger};
+
+use crate::graphql::AppSchema;
+use crate::state::AppState;
+
+/// Registers every route.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/graphql", web::post().to(graphql::post))
+        .route("/graphql", web::get().to(graphql::get))
+        .route("/graphiql", web::get().to(graphql::graphiql))
+        .route("/healthz", web::get().to(health::healthz))
+        .route("/readyz", web::get().to(health::readyz))
+        .route("/integrations/{id}/logo", web::get().to(logos::download));
+}
+
+/// Builds the HTTP server on `listener`. It stops gracefully on SIGINT/SIGTERM: no new
+/// connections, in-flight requests finish within the shutdown timeout.
+pub fn server(listener: TcpListener, state: AppState, schema: AppSchema) -> std::io::Result<Server> {
+    let shutdown = state.settings.shutdown_timeout.as_secs();
+    let data = web::Data::new(state);
+    let schema = web::Data::new(schema);
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(data.clone())
+            .app_data(schema.clone())
+            .configure(routes)
+            .wrap_fn(|req, srv| {
+                let id = req.extensions().get::<RequestId>().copied();
+                let call = srv.call(req);
+                async move {
+                    let mut res = call.await?;
+                    if let Some(value) = id.and_then(|id| HeaderValue::from_str(&id.to_string()).ok()) {
+                        res.headers_mut().insert(HeaderName::from_static("x-request-id"), value);
+                    }
+                    Ok(res)
+                }
+            })
+            .wrap(TracingLogger::default())
+    })
+    .shutdown_timeout(shutdown)
+    .listen(listener)?
+    .run();
+    Ok(server)
+}

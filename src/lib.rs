@@ -1,0 +1,28 @@
+//! orderdeck: a self-hosted multichannel order and inventory manager with a GraphQL API.
+
+/// Sales channels (BigCommerce) behind typed clients.
+pub mod channels;
+/// Typed settings: defaults, optional file, environment.
+pub mod config;
+/// Server key, token encryption, token and password hashing.
+pub mod crypto;
+/// Database connection and migrations.
+pub mod db;
+/// Pure domain types and rules.
+pub mod domain;
+/// sea-orm entities (database rows).
+pub mod entities;
+/// The application error and its mapping to GraphQL.
+pub mod error;
+/// The GraphQL schema.
+pub mod graphql;
+/// HTTP routes.
+pub mod http;
+/// Use cases shared by GraphQL, HTTP and workers.
+pub mod services;
+/// The composition root.
+pub mod startup;
+/// Shared state handed to handlers.
+pub mod state;
+/// Logging setup.
+pub mod telemetry;

@@ -1,0 +1,28 @@
+//! Use cases shared by GraphQL, HTTP routes and workers. They own the transactions and the
+//! SQL; callers pass the principal so every query is scoped to its account.
+
+pub mod accounts;
+pub mod integrations;
+pub mod logo_image;
+pub mod logos;
+pub mod pagination;
+pub mod sessions;
+
+pub use sessions::Principal;
+
+/// Runs CPU-heavy work (password hashing, image decoding) off the async executor.
+pub async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> T + Send + 'static,
+) -> anyhow::Result<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| anyhow::anyhow!("blocking task failed: {e}"))
+}
+
+/// True when a database error is a unique-constraint violation.
+pub fn is_unique_violation(e: &sea_orm::DbErr) -> bool {
+    matches!(
+        e.sql_err(),
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+    )
+}

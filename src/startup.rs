@@ -1,0 +1,58 @@
+//! The composition root: database, keys, clients, schema and HTTP server.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::dev::Server;
+use anyhow::Context;
+
+use crate::channels::bigcommerce::BigCommerceClient;
+use crate::config::Settings;
+use crate::crypto::{MasterKey, TokenCipher};
+use crate::state::AppState;
+use crate::{db, graphql, http};
+
+/// A built, not yet running, server.
+pub struct Application {
+    port: u16,
+    server: Server,
+    state: AppState,
+}
+
+impl Application {
+    /// Connects to and migrates the database, loads the key, binds the listener.
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let db = db::connect(&settings).await?;
+        db::migrate(&db).await?;
+        let master = MasterKey::load_or_generate(&settings)?;
+        let bigcommerce =
+            BigCommerceClient::new(settings.bigcommerce_base(), settings.bigcommerce_timeout)?;
+        let addr = settings.bind_addr().context("resolving ORDERDECK_BIND")?;
+        let listener = TcpListener::bind(addr).with_context(|| format!("binding {addr}"))?;
+        let port = listener.local_addr().context("reading the bound address")?.port();
+        let state = AppState {
+            db,
+            settings: Arc::new(settings),
+            cipher: TokenCipher::new(&master),
+            bigcommerce,
+        };
+        let schema = graphql::schema_builder().data(state.clone()).finish();
+        let server = http::server(listener, state.clone(), schema).context("starting the HTTP server")?;
+        Ok(Self { port, server, state })
+    }
+
+    /// The bound port (useful with port 0).
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The shared state (tests use it to inspect the database).
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until SIGINT/SIGTERM, then shuts down gracefully.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}

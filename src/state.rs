@@ -1,0 +1,22 @@
+//! The shared state every request handler, resolver and worker receives.
+
+use std::sync::Arc;
+
+use sea_orm::DatabaseConnection;
+
+use crate::channels::bigcommerce::BigCommerceClient;
+use crate::config::Settings;
+use crate::crypto::TokenCipher;
+
+/// Cheap to clone: every field is a handle.
+#[derive(Clone)]
+pub struct AppState {
+    /// The connection pool.
+    pub db: DatabaseConnection,
+    /// Validated settings.
+    pub settings: Arc<Settings>,
+    /// Encrypts and decrypts store tokens.
+    pub cipher: TokenCipher,
+    /// The BigCommerce API client.
+    pub bigcommerce: BigCommerceClient,
+}
