@@ -228,7 +228,9 @@ impl Settings {
             match v.to_ascii_lowercase().as_str() {
                 "text" => self.log_format = LogFormat::Text,
                 "json" => self.log_format = LogFormat::Json,
-                _ => errors.push(format!("ORDERDECK_LOG_FORMAT must be text or json, not {v:?}")),
+                _ => errors.push(format!(
+                    "ORDERDECK_LOG_FORMAT must be text or json, not {v:?}"
+                )),
             }
         }
         let mut number = |name: &str, apply: &mut dyn FnMut(u64)| {
@@ -298,7 +300,10 @@ impl Settings {
     /// The resolved listen address.
     pub fn bind_addr(&self) -> std::io::Result<SocketAddr> {
         self.bind.to_socket_addrs()?.next().ok_or_else(|| {
-            std::io::Error::new(std::io::ErrorKind::InvalidInput, "no address for ORDERDECK_BIND")
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "no address for ORDERDECK_BIND",
+            )
         })
     }
 
@@ -359,12 +364,7 @@ pub fn redact_url(url: &str) -> String {
             } else {
                 user.to_string()
             };
-            format!(
-                "{}://{}@{}",
-                &url[..scheme_end],
-                masked,
-                &rest[at + 1..]
-            )
+            format!("{}://{}@{}", &url[..scheme_end], masked, &rest[at + 1..])
         }
         None => url.to_string(),
     }
@@ -406,8 +406,13 @@ mod tests {
         let dir = no_file();
         let path = dir.path().join("c.toml");
         let mut f = std::fs::File::create(&path).unwrap();
-        writeln!(f, "bind = \"127.0.0.1:9000\"\nsync_enabled = false\nbigcommerce_timeout_ms = 500").unwrap();
-        let s = Settings::load(Some(&path), env_of(&[("ORDERDECK_BIND", "127.0.0.1:9100")])).unwrap();
+        writeln!(
+            f,
+            "bind = \"127.0.0.1:9000\"\nsync_enabled = false\nbigcommerce_timeout_ms = 500"
+        )
+        .unwrap();
+        let s =
+            Settings::load(Some(&path), env_of(&[("ORDERDECK_BIND", "127.0.0.1:9100")])).unwrap();
         assert_eq!(s.bind, "127.0.0.1:9100");
         assert!(!s.sync_enabled);
         assert_eq!(s.bigcommerce_timeout, Duration::from_millis(500));
@@ -418,7 +423,9 @@ mod tests {
         let dir = no_file();
         let path = dir.path().join("bad.toml");
         std::fs::write(&path, "bind = \"x\"\nunknown_key = 1\n").unwrap();
-        let err = Settings::load(Some(&path), env_of(&[])).unwrap_err().to_string();
+        let err = Settings::load(Some(&path), env_of(&[]))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("bad.toml"), "{err}");
         assert!(err.contains("line 2"), "{err}");
     }
@@ -439,7 +446,12 @@ mod tests {
         )
         .unwrap_err()
         .to_string();
-        for name in ["ORDERDECK_BIND", "DATABASE_URL", "ORDERDECK_SECRET_KEY", "ORDERDECK_SYNC_ENABLED"] {
+        for name in [
+            "ORDERDECK_BIND",
+            "DATABASE_URL",
+            "ORDERDECK_SECRET_KEY",
+            "ORDERDECK_SYNC_ENABLED",
+        ] {
             assert!(err.contains(name), "{name} missing in {err}");
         }
     }
@@ -448,12 +460,17 @@ mod tests {
     fn secrets_never_appear_in_debug_output() {
         let s = Settings {
             database_url: Some(Secret::new("postgres://app:hunter2@db/orderdeck".into())),
-            secret_key: Some(Secret::new("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=".into())),
+            secret_key: Some(Secret::new(
+                "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=".into(),
+            )),
             ..Settings::default()
         };
         let printed = format!("{s:?}");
         assert!(!printed.contains("hunter2"), "{printed}");
         assert!(!printed.contains("AAAAAAAA"), "{printed}");
-        assert!(printed.contains("postgres://app:***@db/orderdeck"), "{printed}");
+        assert!(
+            printed.contains("postgres://app:***@db/orderdeck"),
+            "{printed}"
+        );
     }
 }

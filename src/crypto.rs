@@ -136,7 +136,9 @@ impl TokenCipher {
         let body = stored
             .strip_prefix("v1:")
             .context("unknown store token ciphertext version")?;
-        let bytes = STANDARD.decode(body).context("store token ciphertext is not base64")?;
+        let bytes = STANDARD
+            .decode(body)
+            .context("store token ciphertext is not base64")?;
         if bytes.len() < 12 {
             anyhow::bail!("store token ciphertext is too short");
         }
@@ -218,7 +220,10 @@ mod tests {
         let c = cipher();
         let sealed = c.encrypt("abc123token", "1:store").unwrap();
         assert!(!sealed.contains("abc123token"));
-        assert_eq!(c.decrypt(&sealed, "1:store").unwrap().expose(), "abc123token");
+        assert_eq!(
+            c.decrypt(&sealed, "1:store").unwrap().expose(),
+            "abc123token"
+        );
     }
 
     #[test]

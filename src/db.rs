@@ -4,7 +4,9 @@ use std::time::Duration;
 
 use anyhow::Context;
 use migration::{Migrator, MigratorTrait};
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, TransactionTrait};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, TransactionTrait,
+};
 
 use crate::config::{redact_url, Settings};
 
@@ -18,7 +20,10 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> 
     let sqlite = url.starts_with("sqlite:");
     if settings.database_url.is_none() {
         std::fs::create_dir_all(&settings.data_dir).with_context(|| {
-            format!("creating the data directory {}", settings.data_dir.display())
+            format!(
+                "creating the data directory {}",
+                settings.data_dir.display()
+            )
         })?;
     }
     let memory = sqlite && url.contains(":memory:");
@@ -28,7 +33,11 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> 
     }
     let mut options = ConnectOptions::new(url.clone());
     options
-        .max_connections(if memory { 1 } else { settings.db_max_connections })
+        .max_connections(if memory {
+            1
+        } else {
+            settings.db_max_connections
+        })
         .min_connections(1)
         .connect_timeout(Duration::from_secs(10))
         .acquire_timeout(Duration::from_secs(30))
@@ -50,11 +59,18 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> 
 pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
     match db.get_database_backend() {
         DbBackend::Postgres => {
-            let txn = db.begin().await.context("starting the migration transaction")?;
-            txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})"))
+            let txn = db
+                .begin()
                 .await
-                .context("taking the migration lock")?;
-            Migrator::up(&txn, None).await.context("running migrations")?;
+                .context("starting the migration transaction")?;
+            txn.execute_unprepared(&format!(
+                "SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})"
+            ))
+            .await
+            .context("taking the migration lock")?;
+            Migrator::up(&txn, None)
+                .await
+                .context("running migrations")?;
             txn.commit().await.context("committing migrations")?;
         }
         _ => Migrator::up(db, None).await.context("running migrations")?,

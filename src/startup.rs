@@ -29,7 +29,10 @@ impl Application {
             BigCommerceClient::new(settings.bigcommerce_base(), settings.bigcommerce_timeout)?;
         let addr = settings.bind_addr().context("resolving ORDERDECK_BIND")?;
         let listener = TcpListener::bind(addr).with_context(|| format!("binding {addr}"))?;
-        let port = listener.local_addr().context("reading the bound address")?.port();
+        let port = listener
+            .local_addr()
+            .context("reading the bound address")?
+            .port();
         let state = AppState {
             db,
             settings: Arc::new(settings),
@@ -37,8 +40,13 @@ impl Application {
             bigcommerce,
         };
         let schema = graphql::schema_builder().data(state.clone()).finish();
-        let server = http::server(listener, state.clone(), schema).context("starting the HTTP server")?;
-        Ok(Self { port, server, state })
+        let server =
+            http::server(listener, state.clone(), schema).context("starting the HTTP server")?;
+        Ok(Self {
+            port,
+            server,
+            state,
+        })
     }
 
     /// The bound port (useful with port 0).

@@ -43,8 +43,16 @@ impl MigrationTrait for Migration {
                     .col(fk(IntegrationLogos::AccountId))
                     .col(text(IntegrationLogos::ContentType))
                     .col(ColumnDef::new(IntegrationLogos::Width).integer().not_null())
-                    .col(ColumnDef::new(IntegrationLogos::Height).integer().not_null())
-                    .col(ColumnDef::new(IntegrationLogos::ByteSize).integer().not_null())
+                    .col(
+                        ColumnDef::new(IntegrationLogos::Height)
+                            .integer()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(IntegrationLogos::ByteSize)
+                            .integer()
+                            .not_null(),
+                    )
                     .col(ColumnDef::new(IntegrationLogos::Data).blob().not_null())
                     .col(text(IntegrationLogos::Sha256))
                     .col(timestamp(IntegrationLogos::UpdatedAt))

@@ -6,8 +6,17 @@ use serde::{Deserialize, Serialize};
 
 /// The sales channel an integration connects to.
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum,
-    Serialize, Deserialize,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    EnumIter,
+    DeriveActiveEnum,
+    async_graphql::Enum,
+    Serialize,
+    Deserialize,
 )]
 #[sea_orm(rs_type = "String", db_type = "Text")]
 #[graphql(name = "Channel")]
@@ -20,8 +29,17 @@ pub enum ChannelKind {
 
 /// Whether orderdeck is talking to a connected store.
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum,
-    Serialize, Deserialize,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    EnumIter,
+    DeriveActiveEnum,
+    async_graphql::Enum,
+    Serialize,
+    Deserialize,
 )]
 #[sea_orm(rs_type = "String", db_type = "Text")]
 pub enum IntegrationStatus {
@@ -40,8 +58,17 @@ pub enum IntegrationStatus {
 
 /// How the store's phone number or email is applied to shipments and labels.
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum,
-    Serialize, Deserialize,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    EnumIter,
+    DeriveActiveEnum,
+    async_graphql::Enum,
+    Serialize,
+    Deserialize,
 )]
 #[sea_orm(rs_type = "String", db_type = "Text")]
 pub enum ContactMode {
@@ -68,8 +95,17 @@ impl ContactMode {
 
 /// How far back the first order import reaches.
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum,
-    Serialize, Deserialize,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    EnumIter,
+    DeriveActiveEnum,
+    async_graphql::Enum,
+    Serialize,
+    Deserialize,
 )]
 #[sea_orm(rs_type = "String", db_type = "Text")]
 pub enum HistoricalImport {
@@ -119,31 +155,55 @@ mod tests {
 
     #[test]
     fn prefill_uses_the_store_value_only_where_the_order_has_none() {
-        assert_eq!(ContactMode::Prefill.apply(Some("store"), Some("order")), Some("order"));
-        assert_eq!(ContactMode::Prefill.apply(Some("store"), Some(" ")), Some("store"));
-        assert_eq!(ContactMode::Prefill.apply(Some("store"), None), Some("store"));
+        assert_eq!(
+            ContactMode::Prefill.apply(Some("store"), Some("order")),
+            Some("order")
+        );
+        assert_eq!(
+            ContactMode::Prefill.apply(Some("store"), Some(" ")),
+            Some("store")
+        );
+        assert_eq!(
+            ContactMode::Prefill.apply(Some("store"), None),
+            Some("store")
+        );
     }
 
     #[test]
     fn overwrite_always_uses_the_store_value_when_it_has_one() {
-        assert_eq!(ContactMode::Overwrite.apply(Some("store"), Some("order")), Some("store"));
-        assert_eq!(ContactMode::Overwrite.apply(None, Some("order")), Some("order"));
+        assert_eq!(
+            ContactMode::Overwrite.apply(Some("store"), Some("order")),
+            Some("store")
+        );
+        assert_eq!(
+            ContactMode::Overwrite.apply(None, Some("order")),
+            Some("order")
+        );
     }
 
     #[test]
     fn historical_import_reaches_back_from_the_connection_time() {
         let at = "2026-11-27T15:30:00Z".parse::<DateTime<Utc>>().unwrap();
         assert_eq!(
-            HistoricalImport::Today.reach_back(at, None).unwrap().to_rfc3339(),
+            HistoricalImport::Today
+                .reach_back(at, None)
+                .unwrap()
+                .to_rfc3339(),
             "2026-11-27T00:00:00+00:00"
         );
         assert_eq!(
-            HistoricalImport::Last7Days.reach_back(at, None).unwrap().to_rfc3339(),
+            HistoricalImport::Last7Days
+                .reach_back(at, None)
+                .unwrap()
+                .to_rfc3339(),
             "2026-11-20T15:30:00+00:00"
         );
         let d = NaiveDate::from_ymd_opt(2026, 1, 2).unwrap();
         assert_eq!(
-            HistoricalImport::SinceDate.reach_back(at, Some(d)).unwrap().to_rfc3339(),
+            HistoricalImport::SinceDate
+                .reach_back(at, Some(d))
+                .unwrap()
+                .to_rfc3339(),
             "2026-01-02T00:00:00+00:00"
         );
         assert!(HistoricalImport::SinceDate.reach_back(at, None).is_none());

@@ -22,7 +22,8 @@ pub fn email(value: &str) -> Result<String, &'static str> {
     let Some((local, domain)) = v.rsplit_once('@') else {
         return Err("The email address must look like name@example.com.");
     };
-    let ok_local = !local.is_empty() && !local.contains(char::is_whitespace) && !local.contains('@');
+    let ok_local =
+        !local.is_empty() && !local.contains(char::is_whitespace) && !local.contains('@');
     let ok_domain = domain.contains('.')
         && !domain.starts_with('.')
         && !domain.ends_with('.')
@@ -47,7 +48,9 @@ pub fn store_hash(value: &str) -> Result<String, &'static str> {
     if let Some(rest) = v.strip_prefix("store-") {
         v = rest.trim_end_matches(".mybigcommerce.com").to_string();
     }
-    let ok = (3..=32).contains(&v.len()) && v.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+    let ok = (3..=32).contains(&v.len())
+        && v.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
     if ok {
         Ok(v)
     } else {
@@ -57,7 +60,11 @@ pub fn store_hash(value: &str) -> Result<String, &'static str> {
 
 /// An EU IOSS number: `IM` and 10 digits (spaces ignored).
 pub fn ioss_number(value: &str) -> Result<String, &'static str> {
-    let v: String = value.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_uppercase();
+    let v: String = value
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect::<String>()
+        .to_uppercase();
     let ok = v.len() == 12 && v.starts_with("IM") && v[2..].chars().all(|c| c.is_ascii_digit());
     if ok {
         Ok(v)
@@ -100,7 +107,10 @@ mod tests {
     fn store_hashes_are_accepted_in_the_forms_merchants_copy() {
         assert_eq!(store_hash(" ABC123 ").unwrap(), "abc123");
         assert_eq!(store_hash("stores/abc123").unwrap(), "abc123");
-        assert_eq!(store_hash("store-abc123.mybigcommerce.com").unwrap(), "abc123");
+        assert_eq!(
+            store_hash("store-abc123.mybigcommerce.com").unwrap(),
+            "abc123"
+        );
         assert!(store_hash("abc 123").is_err());
         assert!(store_hash("ab").is_err());
         assert!(store_hash("../x").is_err());

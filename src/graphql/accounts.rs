@@ -12,6 +12,7 @@ use crate::services::{accounts, sessions};
 /// A merchant's company; owns users and connected stores.
 pub struct Account(pub account::Model);
 
+/// A merchant's company; owns users and connected stores.
 #[Object]
 impl Account {
     /// Global id.
@@ -34,6 +35,7 @@ pub struct User {
     account: account::Model,
 }
 
+/// A person who logs in.
 #[Object]
 impl User {
     /// Global id.
@@ -137,7 +139,11 @@ pub struct AccountMutation;
 #[Object]
 impl AccountMutation {
     /// Creates an account (company) and its first user. Does not log in: call `login` next.
-    async fn register(&self, ctx: &Context<'_>, input: RegisterInput) -> async_graphql::Result<RegisterPayload> {
+    async fn register(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The new account and user.")] input: RegisterInput,
+    ) -> async_graphql::Result<RegisterPayload> {
         let result = accounts::register(
             state(ctx)?,
             accounts::RegisterInput {
@@ -155,7 +161,11 @@ impl AccountMutation {
     }
 
     /// Exchanges email and password for a bearer token.
-    async fn login(&self, ctx: &Context<'_>, input: LoginInput) -> async_graphql::Result<LoginPayload> {
+    async fn login(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The credentials.")] input: LoginInput,
+    ) -> async_graphql::Result<LoginPayload> {
         let st = state(ctx)?;
         let result = sessions::login(st, &input.email, &input.password).await;
         let (outcome, user_errors) = into_payload(result)?;
@@ -185,7 +195,7 @@ impl AccountMutation {
     async fn logout(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default)] input: LogoutInput,
+        #[graphql(default, desc = "Which tokens to revoke.")] input: LogoutInput,
     ) -> async_graphql::Result<LogoutPayload> {
         let p = principal(ctx)?;
         let revoked = sessions::logout(state(ctx)?, &p, input.everywhere)

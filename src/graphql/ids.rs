@@ -13,7 +13,11 @@ pub fn encode(kind: &str, id: i64) -> ID {
 
 /// The row id in a global id of `kind`; `None` for anything else.
 pub fn decode(kind: &str, gid: &ID) -> Option<i64> {
-    let rest = gid.0.strip_prefix(PREFIX)?.strip_prefix(kind)?.strip_prefix('/')?;
+    let rest = gid
+        .0
+        .strip_prefix(PREFIX)?
+        .strip_prefix(kind)?
+        .strip_prefix('/')?;
     rest.parse::<i64>().ok().filter(|id| *id > 0)
 }
 
@@ -44,7 +48,10 @@ mod tests {
         assert_eq!(decode("Integration", &id), Some(42));
         assert_eq!(decode("User", &id), None);
         assert_eq!(decode("Integration", &ID("42".into())), None);
-        assert_eq!(decode("Integration", &ID("gid://orderdeck/Integration/-1".into())), None);
+        assert_eq!(
+            decode("Integration", &ID("gid://orderdeck/Integration/-1".into())),
+            None
+        );
     }
 
     #[test]

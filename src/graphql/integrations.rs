@@ -3,19 +3,14 @@
 
 use std::io::Read;
 
-use async_graphql::connection::{Connection, Edge, EmptyFields};
 use async_graphql::dataloader::DataLoader;
-use async_graphql::{
-    Context, InputObject, MaybeUndefined, Object, SimpleObject, Upload, ID,
-};
+use async_graphql::{Context, InputObject, MaybeUndefined, Object, SimpleObject, Upload, ID};
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::context::{principal, state};
 use super::ids;
 use super::loaders::LogoLoader;
-use crate::domain::{
-    ChannelKind, ContactMode, HistoricalImport, IntegrationStatus, PostalAddress,
-};
+use crate::domain::{ChannelKind, ContactMode, HistoricalImport, IntegrationStatus, PostalAddress};
 use crate::entities::integration;
 use crate::error::{into_payload, AppError, UserError};
 use crate::services::integrations::{self as service, Change};
@@ -97,9 +92,10 @@ impl From<AddressInput> for PostalAddress {
     }
 }
 
-/// A store's logo, printed on invoices and labels. Stored re-encoded as PNG.
+/// A store's logo, printed on invoices and labels.
 pub struct Logo(LogoMeta);
 
+/// A store's logo, printed on invoices and labels. Stored re-encoded as PNG.
 #[Object]
 impl Logo {
     /// Always `image/png`.
@@ -132,6 +128,7 @@ impl Logo {
     }
 }
 
+/// A connected store (one BigCommerce store) and its options.
 #[Object]
 impl Integration {
     /// Global id.
@@ -243,15 +240,12 @@ impl Integration {
     }
 }
 
-/// Extra fields of every list.
-#[derive(SimpleObject)]
-pub struct ListTotals {
-    /// How many items match, over all pages.
-    pub total_count: u64,
-}
-
-/// A page of integrations.
-pub type IntegrationConnection = Connection<String, Integration, ListTotals, EmptyFields>;
+super::connection::connection!(
+    IntegrationConnection,
+    IntegrationEdge,
+    Integration,
+    "connected stores"
+);
 
 /// Input of `connectBigCommerce`.
 #[derive(InputObject)]
@@ -366,9 +360,7 @@ pub struct IntegrationPayload {
 }
 
 impl IntegrationPayload {
-    fn from_result(
-        result: Result<integration::Model, AppError>,
-    ) -> async_graphql::Result<Self> {
+    fn from_result(result: Result<integration::Model, AppError>) -> async_graphql::Result<Self> {
         let (model, user_errors) = into_payload(result)?;
         Ok(Self {
             integration: model.map(Integration),
@@ -388,7 +380,11 @@ impl IntegrationQuery {
     async fn integrations(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Page size (1–100).", default = 20, validator(minimum = 1, maximum = 100))]
+        #[graphql(
+            desc = "Page size (1–100).",
+            default = 20,
+            validator(minimum = 1, maximum = 100)
+        )]
         first: i32,
         #[graphql(desc = "Cursor after which the page starts.")] after: Option<String>,
         #[graphql(desc = "Only integrations in this status.")] status: Option<IntegrationStatus>,
@@ -406,23 +402,20 @@ impl IntegrationQuery {
         )
         .await
         .map_err(|e| e.into_graphql())?;
-        let mut connection = Connection::with_additional_fields(
+        Ok(IntegrationConnection::build(
+            page,
             after.is_some(),
-            page.has_next_page,
-            ListTotals {
-                total_count: page.total_count,
-            },
-        );
-        connection.edges.extend(
-            page.items
-                .into_iter()
-                .map(|m| Edge::new(ids::cursor(m.id), Integration(m))),
-        );
-        Ok(connection)
+            |m| ids::cursor(m.id),
+            Integration,
+        ))
     }
 
     /// One connected store of the account; null when it does not exist or is another account's.
-    async fn integration(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Integration>> {
+    async fn integration(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Global id of the integration.")] id: ID,
+    ) -> async_graphql::Result<Option<Integration>> {
         let p = principal(ctx)?;
         let Some(row_id) = ids::decode("Integration", &id) else {
             return Ok(None);
@@ -445,7 +438,7 @@ impl IntegrationMutation {
     async fn connect_big_commerce(
         &self,
         ctx: &Context<'_>,
-        input: ConnectBigCommerceInput,
+        #[graphql(desc = "What to do.")] input: ConnectBigCommerceInput,
     ) -> async_graphql::Result<IntegrationPayload> {
         let p = principal(ctx)?;
         let input = service::ConnectInput {
@@ -471,7 +464,7 @@ impl IntegrationMutation {
     async fn update_integration(
         &self,
         ctx: &Context<'_>,
-        input: UpdateIntegrationInput,
+        #[graphql(desc = "What to do.")] input: UpdateIntegrationInput,
     ) -> async_graphql::Result<IntegrationPayload> {
         let p = principal(ctx)?;
         let id = ids::decode("Integration", &input.id);
@@ -499,7 +492,7 @@ impl IntegrationMutation {
     async fn disconnect_integration(
         &self,
         ctx: &Context<'_>,
-        input: DisconnectIntegrationInput,
+        #[graphql(desc = "What to do.")] input: DisconnectIntegrationInput,
     ) -> async_graphql::Result<IntegrationPayload> {
         let p = principal(ctx)?;
         let id = ids::decode("Integration", &input.id);
@@ -511,7 +504,7 @@ impl IntegrationMutation {
     async fn upload_integration_logo(
         &self,
         ctx: &Context<'_>,
-        input: UploadIntegrationLogoInput,
+        #[graphql(desc = "What to do.")] input: UploadIntegrationLogoInput,
     ) -> async_graphql::Result<IntegrationPayload> {
         let p = principal(ctx)?;
         let id = ids::decode("Integration", &input.integration_id);
@@ -522,7 +515,9 @@ impl IntegrationMutation {
             .content
             .take(crate::services::logo_image::MAX_BYTES as u64 + 1)
             .read_to_end(&mut bytes)
-            .map_err(|e| AppError::Internal(anyhow::anyhow!("reading the upload: {e}")).into_graphql())?;
+            .map_err(|e| {
+                AppError::Internal(anyhow::anyhow!("reading the upload: {e}")).into_graphql()
+            })?;
         IntegrationPayload::from_result(logos::upload(state(ctx)?, &p, id, bytes).await)
     }
 
@@ -530,7 +525,7 @@ impl IntegrationMutation {
     async fn remove_integration_logo(
         &self,
         ctx: &Context<'_>,
-        input: RemoveIntegrationLogoInput,
+        #[graphql(desc = "What to do.")] input: RemoveIntegrationLogoInput,
     ) -> async_graphql::Result<IntegrationPayload> {
         let p = principal(ctx)?;
         let id = ids::decode("Integration", &input.integration_id);

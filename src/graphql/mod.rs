@@ -1,6 +1,7 @@
 //! The GraphQL schema: merged query and mutation roots per domain, their types and loaders.
 
 mod accounts;
+mod connection;
 mod context;
 mod ids;
 mod integrations;
@@ -29,9 +30,13 @@ pub const MAX_COMPLEXITY: usize = 5_000;
 
 /// The schema with its limits, without runtime data (enough to print the SDL).
 pub fn schema_builder() -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
-    Schema::build(QueryRoot::default(), MutationRoot::default(), EmptySubscription)
-        .limit_depth(MAX_DEPTH)
-        .limit_complexity(MAX_COMPLEXITY)
+    Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        EmptySubscription,
+    )
+    .limit_depth(MAX_DEPTH)
+    .limit_complexity(MAX_COMPLEXITY)
 }
 
 /// The SDL that `schema.graphql` holds.

@@ -11,8 +11,8 @@ use futures_util::StreamExt;
 use serde_json::json;
 
 use super::auth;
-use crate::graphql::{AppSchema, RequestData};
 use crate::graphql::LogoLoader;
+use crate::graphql::{AppSchema, RequestData};
 use crate::state::AppState;
 
 /// Largest JSON request body.
@@ -42,7 +42,11 @@ pub async fn post(
     let multipart = content_type
         .as_deref()
         .is_some_and(|c| c.starts_with("multipart/form-data"));
-    let limit = if multipart { MAX_MULTIPART_BYTES } else { MAX_JSON_BYTES };
+    let limit = if multipart {
+        MAX_MULTIPART_BYTES
+    } else {
+        MAX_JSON_BYTES
+    };
     let too_large = || {
         error_response(
             actix_web::http::StatusCode::PAYLOAD_TOO_LARGE,
@@ -61,7 +65,11 @@ pub async fn post(
     let mut body = web::BytesMut::new();
     while let Some(chunk) = payload.next().await {
         let Ok(chunk) = chunk else {
-            return error_response(actix_web::http::StatusCode::BAD_REQUEST, "BAD_REQUEST", "The request body could not be read.");
+            return error_response(
+                actix_web::http::StatusCode::BAD_REQUEST,
+                "BAD_REQUEST",
+                "The request body could not be read.",
+            );
         };
         if body.len() + chunk.len() > limit {
             return too_large();
@@ -98,7 +106,11 @@ pub async fn post(
 }
 
 /// Executes a query sent as URL parameters. Mutations are refused (GET must not change state).
-pub async fn get(req: HttpRequest, state: web::Data<AppState>, schema: web::Data<AppSchema>) -> HttpResponse {
+pub async fn get(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    schema: web::Data<AppSchema>,
+) -> HttpResponse {
     let mut request = match async_graphql::http::parse_query_string(req.query_string()) {
         Ok(r) => r,
         Err(e) => {
@@ -125,7 +137,12 @@ pub async fn get(req: HttpRequest, state: web::Data<AppState>, schema: web::Data
     execute(&req, request, &state, &schema).await
 }
 
-async fn execute(req: &HttpRequest, request: async_graphql::Request, state: &AppState, schema: &AppSchema) -> HttpResponse {
+async fn execute(
+    req: &HttpRequest,
+    request: async_graphql::Request,
+    state: &AppState,
+    schema: &AppSchema,
+) -> HttpResponse {
     let principal = match auth::principal(req, state).await {
         Ok(p) => p,
         Err(e) => {

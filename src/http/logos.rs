@@ -9,7 +9,11 @@ use crate::services::logos;
 use crate::state::AppState;
 
 /// Answers the PNG, 401 without a valid token, 404 for a missing or foreign logo.
-pub async fn download(req: HttpRequest, path: web::Path<String>, state: web::Data<AppState>) -> HttpResponse {
+pub async fn download(
+    req: HttpRequest,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+) -> HttpResponse {
     let principal = match auth::principal(&req, &state).await {
         Ok(Some(p)) => p,
         Ok(None) => {

@@ -27,7 +27,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 
 /// Builds the HTTP server on `listener`. It stops gracefully on SIGINT/SIGTERM: no new
 /// connections, in-flight requests finish within the shutdown timeout.
-pub fn server(listener: TcpListener, state: AppState, schema: AppSchema) -> std::io::Result<Server> {
+pub fn server(
+    listener: TcpListener,
+    state: AppState,
+    schema: AppSchema,
+) -> std::io::Result<Server> {
     let shutdown = state.settings.shutdown_timeout.as_secs();
     let data = web::Data::new(state);
     let schema = web::Data::new(schema);
@@ -41,8 +45,11 @@ pub fn server(listener: TcpListener, state: AppState, schema: AppSchema) -> std:
                 let call = srv.call(req);
                 async move {
                     let mut res = call.await?;
-                    if let Some(value) = id.and_then(|id| HeaderValue::from_str(&id.to_string()).ok()) {
-                        res.headers_mut().insert(HeaderName::from_static("x-request-id"), value);
+                    if let Some(value) =
+                        id.and_then(|id| HeaderValue::from_str(&id.to_string()).ok())
+                    {
+                        res.headers_mut()
+                            .insert(HeaderName::from_static("x-request-id"), value);
                     }
                     Ok(res)
                 }

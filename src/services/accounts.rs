@@ -27,14 +27,21 @@ pub async fn register(
     let mut errors = Vec::new();
     let account_name = match rules::non_blank(&input.account_name) {
         None => {
-            errors.push(UserError::new("accountName", Code::Required, "Enter the name of your company."));
+            errors.push(UserError::new(
+                "accountName",
+                Code::Required,
+                "Enter the name of your company.",
+            ));
             String::new()
         }
         Some(n) if n.chars().count() > rules::MAX_TEXT => {
             errors.push(UserError::new(
                 "accountName",
                 Code::TooLong,
-                format!("The account name must be at most {} characters.", rules::MAX_TEXT),
+                format!(
+                    "The account name must be at most {} characters.",
+                    rules::MAX_TEXT
+                ),
             ));
             n
         }
@@ -49,13 +56,19 @@ pub async fn register(
         errors.push(UserError::new(
             "password",
             Code::PasswordTooShort,
-            format!("The password must be at least {} characters.", rules::MIN_PASSWORD),
+            format!(
+                "The password must be at least {} characters.",
+                rules::MIN_PASSWORD
+            ),
         ));
     } else if length > rules::MAX_PASSWORD {
         errors.push(UserError::new(
             "password",
             Code::PasswordTooLong,
-            format!("The password must be at most {} characters.", rules::MAX_PASSWORD),
+            format!(
+                "The password must be at most {} characters.",
+                rules::MAX_PASSWORD
+            ),
         ));
     }
     ensure_valid(errors)?;
@@ -103,12 +116,19 @@ pub async fn register(
         Err(e) => return Err(e.into()),
     };
     txn.commit().await?;
-    tracing::info!(account_id = account.id, user_id = user.id, "account registered");
+    tracing::info!(
+        account_id = account.id,
+        user_id = user.id,
+        "account registered"
+    );
     Ok((user, account))
 }
 
 /// The caller's user and account.
-pub async fn me(state: &AppState, principal: &Principal) -> AppResult<(user::Model, account::Model)> {
+pub async fn me(
+    state: &AppState,
+    principal: &Principal,
+) -> AppResult<(user::Model, account::Model)> {
     let user = user::Entity::find_by_id(principal.user_id)
         .filter(user::Column::AccountId.eq(principal.account_id))
         .one(&state.db)

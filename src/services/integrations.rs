@@ -92,10 +92,19 @@ fn check_optional(
     }
 }
 
-fn check_text(errors: &mut Vec<UserError>, field: &str, value: Option<&str>, required: bool) -> Option<String> {
+fn check_text(
+    errors: &mut Vec<UserError>,
+    field: &str,
+    value: Option<&str>,
+    required: bool,
+) -> Option<String> {
     match value.and_then(rules::non_blank) {
         None if required => {
-            errors.push(UserError::new(field, Code::Required, "This field is required."));
+            errors.push(UserError::new(
+                field,
+                Code::Required,
+                "This field is required.",
+            ));
             None
         }
         None => None,
@@ -114,7 +123,11 @@ fn check_text(errors: &mut Vec<UserError>, field: &str, value: Option<&str>, req
 fn check_address(errors: &mut Vec<UserError>, a: &PostalAddress) -> PostalAddress {
     let f = |name: &str| format!("returnAddress.{name}");
     let country = rules::country_code(&a.country_code).unwrap_or_else(|m| {
-        errors.push(UserError::new(&f("countryCode"), Code::InvalidCountryCode, m));
+        errors.push(UserError::new(
+            &f("countryCode"),
+            Code::InvalidCountryCode,
+            m,
+        ));
         String::new()
     });
     PostalAddress {
@@ -253,13 +266,22 @@ fn unique_conflict(e: &sea_orm::DbErr, alias: &str) -> Option<AppError> {
     Some(if text.contains("alias") {
         alias_taken(alias).into()
     } else {
-        UserError::new("storeHash", Code::StoreAlreadyConnected, "This store is already connected.").into()
+        UserError::new(
+            "storeHash",
+            Code::StoreAlreadyConnected,
+            "This store is already connected.",
+        )
+        .into()
     })
 }
 
 /// Validates the options and the credentials against the store, then saves the store.
 /// Connecting a store that was disconnected reconnects it, keeping its history.
-pub async fn connect(state: &AppState, p: &Principal, input: ConnectInput) -> AppResult<integration::Model> {
+pub async fn connect(
+    state: &AppState,
+    p: &Principal,
+    input: ConnectInput,
+) -> AppResult<integration::Model> {
     let mut errors = Vec::new();
     let store_hash = rules::store_hash(&input.store_hash).unwrap_or_else(|m| {
         errors.push(UserError::new("storeHash", Code::InvalidStoreHash, m));
@@ -268,7 +290,11 @@ pub async fn connect(state: &AppState, p: &Principal, input: ConnectInput) -> Ap
     let client_id = check_text(&mut errors, "clientId", Some(&input.client_id), true);
     let token = rules::non_blank(&input.access_token);
     if token.is_none() {
-        errors.push(UserError::new("accessToken", Code::Required, "Enter the store's access token."));
+        errors.push(UserError::new(
+            "accessToken",
+            Code::Required,
+            "Enter the store's access token.",
+        ));
     }
     let alias = check_text(&mut errors, "alias", input.alias.as_deref(), false);
     if !input.order_management {
@@ -278,7 +304,11 @@ pub async fn connect(state: &AppState, p: &Principal, input: ConnectInput) -> Ap
             "Order management must be on to connect a store: it is what imports its orders.",
         ));
     }
-    let since = check_since(&mut errors, input.historical_import, input.historical_import_since);
+    let since = check_since(
+        &mut errors,
+        input.historical_import,
+        input.historical_import_since,
+    );
     let contact = check_contact(
         &mut errors,
         input.ioss_number.as_deref(),
@@ -295,7 +325,10 @@ pub async fn connect(state: &AppState, p: &Principal, input: ConnectInput) -> Ap
         .filter(integration::Column::StoreHash.eq(&store_hash))
         .one(&state.db)
         .await?;
-    if existing.as_ref().is_some_and(|e| e.status != IntegrationStatus::Disconnected) {
+    if existing
+        .as_ref()
+        .is_some_and(|e| e.status != IntegrationStatus::Disconnected)
+    {
         return Err(UserError::new(
             "storeHash",
             Code::StoreAlreadyConnected,
@@ -305,7 +338,10 @@ pub async fn connect(state: &AppState, p: &Principal, input: ConnectInput) -> Ap
     }
     let existing_id = existing.as_ref().map(|e| e.id);
     if let Some(a) = &alias {
-        if alias_owner(state, p.account_id, a).await?.is_some_and(|id| Some(id) != existing_id) {
+        if alias_owner(state, p.account_id, a)
+            .await?
+            .is_some_and(|id| Some(id) != existing_id)
+        {
             return Err(alias_taken(a).into());
         }
     }
@@ -315,8 +351,15 @@ pub async fn connect(state: &AppState, p: &Principal, input: ConnectInput) -> Ap
         Some(a) => a,
         None => {
             let name: String = info.name.trim().chars().take(rules::MAX_TEXT).collect();
-            let name = if name.is_empty() { store_hash.clone() } else { name };
-            if alias_owner(state, p.account_id, &name).await?.is_some_and(|id| Some(id) != existing_id) {
+            let name = if name.is_empty() {
+                store_hash.clone()
+            } else {
+                name
+            };
+            if alias_owner(state, p.account_id, &name)
+                .await?
+                .is_some_and(|id| Some(id) != existing_id)
+            {
                 return Err(alias_taken(&name).into());
             }
             name
@@ -348,7 +391,10 @@ pub async fn connect(state: &AppState, p: &Principal, input: ConnectInput) -> Ap
     row.inventory_management = Set(input.inventory_management);
     row.historical_import = Set(input.historical_import);
     row.historical_import_since = Set(since);
-    row.import_orders_since = Set(input.historical_import.reach_back(now, since).unwrap_or(now));
+    row.import_orders_since = Set(input
+        .historical_import
+        .reach_back(now, since)
+        .unwrap_or(now));
     row.ioss_number = Set(contact.ioss_number);
     row.return_address = Set(contact.return_address);
     row.phone = Set(contact.phone);
@@ -375,7 +421,13 @@ fn check_contact(
     email: Option<&str>,
 ) -> Contact {
     Contact {
-        ioss_number: check_optional(errors, "iossNumber", Code::InvalidIossNumber, ioss, rules::ioss_number),
+        ioss_number: check_optional(
+            errors,
+            "iossNumber",
+            Code::InvalidIossNumber,
+            ioss,
+            rules::ioss_number,
+        ),
         return_address: address.map(|a| check_address(errors, a)),
         phone: check_optional(errors, "phone", Code::InvalidPhone, phone, rules::phone),
         email: check_optional(errors, "email", Code::InvalidEmail, email, rules::email),
@@ -383,7 +435,11 @@ fn check_contact(
 }
 
 /// Looks up one integration of the caller's account.
-pub async fn get(state: &AppState, p: &Principal, id: i64) -> AppResult<Option<integration::Model>> {
+pub async fn get(
+    state: &AppState,
+    p: &Principal,
+    id: i64,
+) -> AppResult<Option<integration::Model>> {
     Ok(integration::Entity::find_by_id(id)
         .filter(integration::Column::AccountId.eq(p.account_id))
         .one(&state.db)
@@ -391,17 +447,34 @@ pub async fn get(state: &AppState, p: &Principal, id: i64) -> AppResult<Option<i
 }
 
 /// Like [`get`], but a missing integration is a `NOT_FOUND` user error on `field`.
-pub async fn require(state: &AppState, p: &Principal, id: Option<i64>, field: &str) -> AppResult<integration::Model> {
+pub async fn require(
+    state: &AppState,
+    p: &Principal,
+    id: Option<i64>,
+    field: &str,
+) -> AppResult<integration::Model> {
     let found = match id {
         Some(id) => get(state, p, id).await?,
         None => None,
     };
-    found.ok_or_else(|| UserError::new(field, Code::NotFound, "No such integration in your account.").into())
+    found.ok_or_else(|| {
+        UserError::new(
+            field,
+            Code::NotFound,
+            "No such integration in your account.",
+        )
+        .into()
+    })
 }
 
 /// Applies the edits after validating all of them; new credentials are checked against the
 /// store first and bring a disconnected or rejected integration back to `ACTIVE`.
-pub async fn update(state: &AppState, p: &Principal, id: Option<i64>, input: UpdateInput) -> AppResult<integration::Model> {
+pub async fn update(
+    state: &AppState,
+    p: &Principal,
+    id: Option<i64>,
+    input: UpdateInput,
+) -> AppResult<integration::Model> {
     let current = require(state, p, id, "id").await?;
     let mut errors = Vec::new();
     let alias = match &input.alias {
@@ -416,7 +489,11 @@ pub async fn update(state: &AppState, p: &Principal, id: Option<i64>, input: Upd
         Some(t) => {
             let t = rules::non_blank(t);
             if t.is_none() {
-                errors.push(UserError::new("accessToken", Code::Required, "Enter the store's access token."));
+                errors.push(UserError::new(
+                    "accessToken",
+                    Code::Required,
+                    "Enter the store's access token.",
+                ));
             }
             t
         }
@@ -442,11 +519,20 @@ pub async fn update(state: &AppState, p: &Principal, id: Option<i64>, input: Upd
         Change::Clear => None,
         Change::Set(a) => Some(a.clone()),
     };
-    let contact = check_contact(&mut errors, ioss.as_deref(), address.as_ref(), phone.as_deref(), email.as_deref());
+    let contact = check_contact(
+        &mut errors,
+        ioss.as_deref(),
+        address.as_ref(),
+        phone.as_deref(),
+        email.as_deref(),
+    );
     ensure_valid(errors)?;
 
     if let Some(a) = &alias {
-        if alias_owner(state, p.account_id, a).await?.is_some_and(|owner| owner != current.id) {
+        if alias_owner(state, p.account_id, a)
+            .await?
+            .is_some_and(|owner| owner != current.id)
+        {
             return Err(alias_taken(a).into());
         }
     }
@@ -455,7 +541,8 @@ pub async fn update(state: &AppState, p: &Principal, id: Option<i64>, input: Upd
     let mut row = current.clone().into_active_model();
     if let Some(token) = &token {
         let info = check_store(state, &current.store_hash, token).await?;
-        row.access_token_ciphertext = Set(Some(state.cipher.encrypt(token, &current.token_binding())?));
+        row.access_token_ciphertext =
+            Set(Some(state.cipher.encrypt(token, &current.token_binding())?));
         row.access_token_last4 = Set(Some(last4(token)));
         row.store_name = Set(info.name);
         row.store_currency = Set(info.currency);
@@ -479,7 +566,9 @@ pub async fn update(state: &AppState, p: &Principal, id: Option<i64>, input: Upd
     }
     row.historical_import = Set(mode);
     row.historical_import_since = Set(since);
-    row.import_orders_since = Set(mode.reach_back(current.connected_at, since).unwrap_or(current.connected_at));
+    row.import_orders_since = Set(mode
+        .reach_back(current.connected_at, since)
+        .unwrap_or(current.connected_at));
     row.ioss_number = Set(contact.ioss_number);
     row.return_address = Set(contact.return_address);
     row.phone = Set(contact.phone);
@@ -501,7 +590,11 @@ pub async fn update(state: &AppState, p: &Principal, id: Option<i64>, input: Upd
 
 /// Stops all sync for a store and erases its access token; the history stays. Disconnecting
 /// twice changes nothing.
-pub async fn disconnect(state: &AppState, p: &Principal, id: Option<i64>) -> AppResult<integration::Model> {
+pub async fn disconnect(
+    state: &AppState,
+    p: &Principal,
+    id: Option<i64>,
+) -> AppResult<integration::Model> {
     let current = require(state, p, id, "id").await?;
     if current.status == IntegrationStatus::Disconnected {
         return Ok(current);
@@ -525,7 +618,8 @@ pub async fn list(
     status: Option<IntegrationStatus>,
     page: PageRequest,
 ) -> AppResult<Page<integration::Model>> {
-    let mut query = integration::Entity::find().filter(integration::Column::AccountId.eq(p.account_id));
+    let mut query =
+        integration::Entity::find().filter(integration::Column::AccountId.eq(p.account_id));
     if let Some(s) = status {
         query = query.filter(integration::Column::Status.eq(s));
     }

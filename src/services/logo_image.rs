@@ -133,7 +133,11 @@ mod tests {
         for &b in data {
             crc ^= u32::from(b);
             for _ in 0..8 {
-                crc = if crc & 1 != 0 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+                crc = if crc & 1 != 0 {
+                    (crc >> 1) ^ 0xEDB8_8320
+                } else {
+                    crc >> 1
+                };
             }
         }
         !crc
@@ -156,16 +160,28 @@ mod tests {
     fn a_decompression_bomb_is_refused_quickly() {
         let bomb = bomb_header(11_000, 11_000);
         let started = Instant::now();
-        assert_eq!(process(&bomb).unwrap_err(), LogoError::Dimensions(11_000, 11_000));
+        assert_eq!(
+            process(&bomb).unwrap_err(),
+            LogoError::Dimensions(11_000, 11_000)
+        );
         assert!(started.elapsed() < Duration::from_millis(50));
     }
 
     #[test]
     fn non_images_and_oversized_files_are_refused() {
-        assert_eq!(process(b"%PDF-1.7 hello").unwrap_err(), LogoError::Unsupported);
-        assert!(matches!(process(&vec![0u8; MAX_BYTES + 1]).unwrap_err(), LogoError::TooLarge(_)));
+        assert_eq!(
+            process(b"%PDF-1.7 hello").unwrap_err(),
+            LogoError::Unsupported
+        );
+        assert!(matches!(
+            process(&vec![0u8; MAX_BYTES + 1]).unwrap_err(),
+            LogoError::TooLarge(_)
+        ));
         let mut truncated = png_of(50, 50);
         truncated.truncate(40);
-        assert!(matches!(process(&truncated).unwrap_err(), LogoError::Corrupt(_)));
+        assert!(matches!(
+            process(&truncated).unwrap_err(),
+            LogoError::Corrupt(_)
+        ));
     }
 }

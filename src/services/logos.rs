@@ -34,19 +34,33 @@ pub struct LogoMeta {
 
 fn upload_error(e: LogoError) -> UserError {
     let (code, message) = match &e {
-        LogoError::TooLarge(_) => (Code::FileTooLarge, "The logo must be at most 2 MB.".to_string()),
-        LogoError::Unsupported => (Code::UnsupportedImageType, "The logo must be a PNG or JPEG image.".to_string()),
+        LogoError::TooLarge(_) => (
+            Code::FileTooLarge,
+            "The logo must be at most 2 MB.".to_string(),
+        ),
+        LogoError::Unsupported => (
+            Code::UnsupportedImageType,
+            "The logo must be a PNG or JPEG image.".to_string(),
+        ),
         LogoError::Dimensions(w, h) => (
             Code::ImageDimensionsTooLarge,
             format!("The logo is {w}×{h} pixels; it must be at most 4096×4096."),
         ),
-        LogoError::Corrupt(_) => (Code::InvalidImage, "The logo image is damaged and cannot be read.".to_string()),
+        LogoError::Corrupt(_) => (
+            Code::InvalidImage,
+            "The logo image is damaged and cannot be read.".to_string(),
+        ),
     };
     UserError::new("file", code, message)
 }
 
 /// Replaces the integration's logo with the checked and re-encoded upload.
-pub async fn upload(state: &AppState, p: &Principal, id: Option<i64>, bytes: Vec<u8>) -> AppResult<integration::Model> {
+pub async fn upload(
+    state: &AppState,
+    p: &Principal,
+    id: Option<i64>,
+    bytes: Vec<u8>,
+) -> AppResult<integration::Model> {
     let target = integrations::require(state, p, id, "integrationId").await?;
     if bytes.len() > logo_image::MAX_BYTES {
         return Err(upload_error(LogoError::TooLarge(bytes.len())).into());
@@ -90,7 +104,11 @@ pub async fn upload(state: &AppState, p: &Principal, id: Option<i64>, bytes: Vec
 }
 
 /// Removes the integration's logo (nothing happens when it has none).
-pub async fn remove(state: &AppState, p: &Principal, id: Option<i64>) -> AppResult<integration::Model> {
+pub async fn remove(
+    state: &AppState,
+    p: &Principal,
+    id: Option<i64>,
+) -> AppResult<integration::Model> {
     let target = integrations::require(state, p, id, "integrationId").await?;
     logo::Entity::delete_many()
         .filter(logo::Column::IntegrationId.eq(target.id))
@@ -101,7 +119,11 @@ pub async fn remove(state: &AppState, p: &Principal, id: Option<i64>) -> AppResu
 }
 
 /// Logo metadata of the given integrations of one account, in one query.
-pub async fn meta_for(state: &AppState, account_id: i64, ids: &[i64]) -> AppResult<HashMap<i64, LogoMeta>> {
+pub async fn meta_for(
+    state: &AppState,
+    account_id: i64,
+    ids: &[i64],
+) -> AppResult<HashMap<i64, LogoMeta>> {
     let rows = logo::Entity::find()
         .select_only()
         .columns([
@@ -122,7 +144,11 @@ pub async fn meta_for(state: &AppState, account_id: i64, ids: &[i64]) -> AppResu
 }
 
 /// The stored logo of an integration of the caller's account.
-pub async fn data(state: &AppState, account_id: i64, integration_id: i64) -> AppResult<Option<logo::Model>> {
+pub async fn data(
+    state: &AppState,
+    account_id: i64,
+    integration_id: i64,
+) -> AppResult<Option<logo::Model>> {
     Ok(logo::Entity::find_by_id(integration_id)
         .filter(logo::Column::AccountId.eq(account_id))
         .one(&state.db)

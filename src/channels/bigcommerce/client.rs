@@ -106,7 +106,10 @@ impl BigCommerceClient {
         if !status.is_success() {
             return Err(map_status(status, response.headers()));
         }
-        let bytes = response.bytes().await.map_err(|e| map_transport_error(&e))?;
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| map_transport_error(&e))?;
         serde_json::from_slice(&bytes)
             .map_err(|e| ChannelError::UnexpectedResponse(format!("{path}: {e}")))
     }

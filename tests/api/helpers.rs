@@ -1,0 +1,344 @@
+//! Spawning the app, its database and a BigCommerce stub; a small GraphQL client.
+
+use std::net::TcpListener;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
+use base64::Engine;
+use orderdeck::config::{Secret, Settings};
+use orderdeck::startup::Application;
+use orderdeck::state::AppState;
+use rand::RngCore;
+use sea_orm::{ConnectionTrait, Database};
+use serde_json::{json, Value};
+
+/// The token the stub accepts.
+pub const GOOD_TOKEN: &str = "good-token-abcd1234";
+
+/// Store hashes with special behaviour in the stub.
+pub mod stores {
+    pub const NO_SCOPE: &str = "noscope1";
+    pub const MISSING: &str = "missing1";
+    pub const SLOW: &str = "slowstore";
+    pub const RATE_LIMITED: &str = "ratelimited";
+    pub const BROKEN: &str = "broken500";
+}
+
+/// A local stand-in for `GET /stores/{hash}/v2/store` (until the sandbox replaces it).
+pub struct StoreStub {
+    pub url: String,
+    pub calls: Arc<AtomicUsize>,
+}
+
+impl StoreStub {
+    pub fn calls(&self) -> usize {
+        self.calls.load(Ordering::SeqCst)
+    }
+}
+
+async fn stub_store(
+    req: HttpRequest,
+    path: web::Path<String>,
+    calls: web::Data<Arc<AtomicUsize>>,
+) -> HttpResponse {
+    calls.fetch_add(1, Ordering::SeqCst);
+    let hash = path.into_inner();
+    let token = req
+        .headers()
+        .get("X-Auth-Token")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    match hash.as_str() {
+        stores::MISSING => return HttpResponse::NotFound().body("<html>404 Not Found</html>"),
+        stores::NO_SCOPE => {
+            return HttpResponse::Forbidden().json(json!({"status":403,"title":"You don't have a required scope to access the endpoint","type":"https://developer.bigcommerce.com/api-docs/getting-started/api-status-codes","errors":{}}))
+        }
+        stores::SLOW => tokio::time::sleep(Duration::from_secs(5)).await,
+        stores::RATE_LIMITED => {
+            return HttpResponse::TooManyRequests()
+                .insert_header(("X-Retry-After", "7"))
+                .insert_header(("X-Rate-Limit-Requests-Left", "0"))
+                .finish()
+        }
+        stores::BROKEN => return HttpResponse::InternalServerError().finish(),
+        _ => {}
+    }
+    if token != GOOD_TOKEN && !token.starts_with("good-") {
+        return HttpResponse::Unauthorized().json(json!({"status":401,"title":"Unauthorized - the v3 Auth client ID or token in the request are not a valid combination for this store.","type":"/api-docs/getting-started/api-status-codes"}));
+    }
+    HttpResponse::Ok().json(json!({
+        "id": hash,
+        "name": format!("Shop {hash}"),
+        "domain": format!("{hash}.example.com"),
+        "currency": "EUR",
+        "status": "live",
+    }))
+}
+
+pub fn spawn_stub() -> StoreStub {
+    let calls = Arc::new(AtomicUsize::new(0));
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let data = web::Data::new(calls.clone());
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(data.clone())
+            .route("/stores/{hash}/v2/store", web::get().to(stub_store))
+    })
+    .workers(1)
+    .disable_signals()
+    .listen(listener)
+    .unwrap()
+    .run();
+    tokio::spawn(server);
+    StoreStub {
+        url: format!("http://127.0.0.1:{port}"),
+        calls,
+    }
+}
+
+/// A URL where nothing listens.
+pub fn closed_port_url() -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    format!("http://127.0.0.1:{port}")
+}
+
+/// A database owned by one test: a SQLite file in a temp dir, or a fresh PostgreSQL database
+/// (dropped when the test ends) when TEST_DATABASE_URL is set.
+pub struct TestDb {
+    pub url: String,
+    pg: Option<(String, String)>,
+}
+
+fn random_suffix() -> String {
+    let mut b = [0u8; 6];
+    rand::thread_rng().fill_bytes(&mut b);
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+impl TestDb {
+    pub async fn create(dir: &std::path::Path) -> Self {
+        match std::env::var("TEST_DATABASE_URL")
+            .ok()
+            .filter(|u| u.starts_with("postgres"))
+        {
+            Some(admin) => {
+                let name = format!("orderdeck_t_{}", random_suffix());
+                let conn = Database::connect(&admin)
+                    .await
+                    .expect("connecting to TEST_DATABASE_URL");
+                conn.execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+                    .await
+                    .unwrap();
+                conn.close().await.ok();
+                let base = admin.rsplit_once('/').map(|(b, _)| b.to_string()).unwrap();
+                TestDb {
+                    url: format!("{base}/{name}"),
+                    pg: Some((admin, name)),
+                }
+            }
+            None => TestDb {
+                url: format!("sqlite://{}?mode=rwc", dir.join("test.db").display()),
+                pg: None,
+            },
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some((admin, name)) = self.pg.take() {
+            let _ = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
+                rt.block_on(async {
+                    if let Ok(conn) = Database::connect(&admin).await {
+                        let _ = conn
+                            .execute_unprepared(&format!(
+                                "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                            ))
+                            .await;
+                    }
+                });
+            })
+            .join();
+        }
+    }
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub http: reqwest::Client,
+    pub state: AppState,
+    pub stub: StoreStub,
+    _db: TestDb,
+    _dir: tempfile::TempDir,
+}
+
+/// Spawns the app with test settings, adjusted by `tweak`.
+pub async fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
+    if std::env::var_os("TEST_LOG").is_some() {
+        orderdeck::telemetry::init(orderdeck::config::LogFormat::Text);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let db = TestDb::create(dir.path()).await;
+    let stub = spawn_stub();
+    let mut key = [0u8; 32];
+    rand::thread_rng().fill_bytes(&mut key);
+    let mut settings = Settings {
+        bind: "127.0.0.1:0".into(),
+        data_dir: dir.path().join("data"),
+        database_url: Some(Secret::new(db.url.clone())),
+        db_max_connections: 5,
+        secret_key: Some(Secret::new(
+            base64::engine::general_purpose::STANDARD.encode(key),
+        )),
+        bigcommerce_api_url: stub.url.clone(),
+        bigcommerce_timeout: Duration::from_millis(1500),
+        sync_enabled: false,
+        ..Settings::default()
+    };
+    tweak(&mut settings);
+    let app = Application::build(settings.clone())
+        .await
+        .expect("building the app");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let state = app.state().clone();
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        address,
+        http: reqwest::Client::new(),
+        state,
+        stub,
+        _db: db,
+        _dir: dir,
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+pub const PASSWORD: &str = "correct horse battery";
+
+impl TestApp {
+    /// Posts a GraphQL operation and returns the whole JSON response.
+    pub async fn gql(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
+        let mut req = self
+            .http
+            .post(format!("{}/graphql", self.address))
+            .json(&json!({ "query": query, "variables": variables }));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let res = req.send().await.unwrap();
+        assert_eq!(res.status(), 200, "GraphQL answered HTTP {}", res.status());
+        res.json().await.unwrap()
+    }
+
+    /// Posts and returns `data`, failing the test on any top-level error.
+    pub async fn data(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
+        let body = self.gql(token, query, variables).await;
+        assert!(body.get("errors").is_none(), "unexpected errors: {body}");
+        body["data"].clone()
+    }
+
+    pub async fn register(&self, account: &str, email: &str) -> Value {
+        self.data(
+            None,
+            "mutation($i: RegisterInput!) { register(input: $i) { user { id email account { id name } } userErrors { field code message } } }",
+            json!({ "i": { "accountName": account, "email": email, "password": PASSWORD } }),
+        )
+        .await["register"]
+            .clone()
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> Value {
+        self.data(
+            None,
+            "mutation($i: LoginInput!) { login(input: $i) { token expiresAt user { email } userErrors { field code message } } }",
+            json!({ "i": { "email": email, "password": password } }),
+        )
+        .await["login"]
+            .clone()
+    }
+
+    /// Registers a fresh account and returns a bearer token for it.
+    pub async fn signed_in(&self, email: &str) -> String {
+        let reg = self.register(&format!("Company of {email}"), email).await;
+        assert_eq!(reg["userErrors"], json!([]), "{reg}");
+        let login = self.login(email, PASSWORD).await;
+        login["token"].as_str().unwrap().to_string()
+    }
+
+    /// Calls `connectBigCommerce` with `input` (merged over valid defaults).
+    pub async fn connect(&self, token: &str, input: Value) -> Value {
+        let mut merged = json!({
+            "storeHash": "abc123",
+            "clientId": "client-1",
+            "accessToken": GOOD_TOKEN,
+        });
+        if let (Some(m), Some(extra)) = (merged.as_object_mut(), input.as_object()) {
+            for (k, v) in extra {
+                m.insert(k.clone(), v.clone());
+            }
+        }
+        self.data(
+            Some(token),
+            &format!("mutation($i: ConnectBigCommerceInput!) {{ connectBigCommerce(input: $i) {{ integration {{ {INTEGRATION_FIELDS} }} userErrors {{ field code message }} }} }}"),
+            json!({ "i": merged }),
+        )
+        .await["connectBigCommerce"]
+            .clone()
+    }
+
+    /// How many integrations the account of `token` has, through the API.
+    pub async fn integration_count(&self, token: &str) -> u64 {
+        self.data(Some(token), "{ integrations { totalCount } }", json!({}))
+            .await["integrations"]["totalCount"]
+            .as_u64()
+            .unwrap()
+    }
+
+    /// Rows in a table, straight from the database.
+    pub async fn rows(&self, table: &str) -> i64 {
+        let row = self
+            .state
+            .db
+            .query_one(sea_orm::Statement::from_string(
+                self.state.db.get_database_backend(),
+                format!("SELECT COUNT(*) AS n FROM {table}"),
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        row.try_get::<i64>("", "n").unwrap()
+    }
+}
+
+/// Every scalar field of `Integration`, for selections in tests.
+pub const INTEGRATION_FIELDS: &str = "id channel status storeHash clientId accessTokenLast4 alias storeName storeCurrency orderManagement inventoryManagement historicalImport historicalImportSince importOrdersSince iossNumber returnAddress { name company street1 street2 city state postalCode countryCode } phone phoneMode email emailMode logo { contentType width height byteSize sha256 url } connectedAt disconnectedAt";
+
+/// The codes of a payload's userErrors.
+pub fn codes(payload: &Value) -> Vec<String> {
+    payload["userErrors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["code"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// The top-level error code of a response.
+pub fn error_code(body: &Value) -> String {
+    body["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}

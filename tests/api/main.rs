@@ -1,0 +1,11 @@
+//! Integration tests: each test spawns the server on a free port with its own database
+//! (SQLite by default; PostgreSQL when TEST_DATABASE_URL is set) and a local BigCommerce stub.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod accounts;
+mod health;
+mod helpers;
+mod integrations;
+mod logos;
+mod schema;
+mod tenancy;
