@@ -469,7 +469,6 @@ impl IntegrationMutation {
         let p = principal(ctx)?;
         let id = ids::decode("Integration", &input.id);
         let update = service::UpdateInput {
-            id: id.unwrap_or_default(),
             alias: input.alias,
             client_id: input.client_id,
             access_token: input.access_token,

@@ -51,7 +51,6 @@ pub struct ConnectInput {
 /// The edits of `updateIntegration`; absent fields keep their value.
 #[derive(Clone, Debug, Default)]
 pub struct UpdateInput {
-    pub id: i64,
     pub alias: Option<String>,
     pub client_id: Option<String>,
     pub access_token: Option<String>,

@@ -11,8 +11,8 @@ pub const MAX_BYTES: usize = 2 * 1024 * 1024;
 pub const MAX_DIMENSION: u32 = 4096;
 /// Stored logos fit in this square (aspect ratio kept); large enough for print at label sizes.
 pub const STORED_MAX_DIMENSION: u32 = 600;
-/// Decoder allocation cap (an RGBA image of MAX_DIMENSION² needs 64 MiB).
-const MAX_ALLOC: u64 = 64 * 1024 * 1024;
+/// Decoder allocation cap: a 16-bit RGBA image of MAX_DIMENSION² needs 128 MiB.
+const MAX_ALLOC: u64 = 128 * 1024 * 1024;
 
 /// Why an upload was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -1,0 +1,278 @@
+//! Tenancy: an account never sees nor changes another account's integrations or logos, and
+//! nothing answers without a token.
+
+use serde_json::{json, Value};
+
+use crate::helpers::{codes, error_code, spawn_app, TestApp, INTEGRATION_FIELDS};
+use crate::logos::{png, send_multipart, upload_payload};
+
+/// What another account must get back from an operation on an integration not its own.
+enum Foreign {
+    /// The query field is null.
+    Null,
+    /// The list is empty.
+    EmptyList,
+    /// The mutation's payload has exactly `NOT_FOUND` on this input field, and no integration.
+    NotFound(&'static str),
+}
+
+/// One operation of the API on an integration.
+struct Operation {
+    /// The root field.
+    field: &'static str,
+    document: &'static str,
+    /// The variables, given the integration's global id.
+    variables: fn(&str) -> Value,
+    /// Sent as a multipart request carrying a logo in `variables.input.file`.
+    upload: bool,
+    foreign: Foreign,
+}
+
+fn operations() -> Vec<Operation> {
+    vec![
+        Operation {
+            field: "integration",
+            document: "query($id: ID!) { integration(id: $id) { id alias status } }",
+            variables: |id| json!({ "id": id }),
+            upload: false,
+            foreign: Foreign::Null,
+        },
+        Operation {
+            field: "integrations",
+            document: "{ integrations { totalCount edges { node { id } } } }",
+            variables: |_| json!({}),
+            upload: false,
+            foreign: Foreign::EmptyList,
+        },
+        Operation {
+            field: "updateIntegration",
+            document: "mutation($input: UpdateIntegrationInput!) { updateIntegration(input: $input) { integration { id alias } userErrors { field code } } }",
+            variables: |id| json!({ "input": { "id": id, "alias": "Taken over", "inventoryManagement": false } }),
+            upload: false,
+            foreign: Foreign::NotFound("id"),
+        },
+        Operation {
+            field: "disconnectIntegration",
+            document: "mutation($input: DisconnectIntegrationInput!) { disconnectIntegration(input: $input) { integration { id status } userErrors { field code } } }",
+            variables: |id| json!({ "input": { "id": id } }),
+            upload: false,
+            foreign: Foreign::NotFound("id"),
+        },
+        Operation {
+            field: "uploadIntegrationLogo",
+            document: "mutation($input: UploadIntegrationLogoInput!) { uploadIntegrationLogo(input: $input) { integration { id } userErrors { field code } } }",
+            variables: |id| json!({ "input": { "integrationId": id, "file": null } }),
+            upload: true,
+            foreign: Foreign::NotFound("integrationId"),
+        },
+        Operation {
+            field: "removeIntegrationLogo",
+            document: "mutation($input: RemoveIntegrationLogoInput!) { removeIntegrationLogo(input: $input) { integration { id } userErrors { field code } } }",
+            variables: |id| json!({ "input": { "integrationId": id } }),
+            upload: false,
+            foreign: Foreign::NotFound("integrationId"),
+        },
+    ]
+}
+
+/// Sends `op` on integration `id` and returns the whole response (always HTTP 200).
+async fn send(app: &TestApp, token: Option<&str>, op: &Operation, id: &str) -> Value {
+    if op.upload {
+        let res = send_multipart(
+            app,
+            token,
+            op.document,
+            (op.variables)(id),
+            png(40, 40, 200),
+            "logo.png",
+            "image/png",
+        )
+        .await;
+        assert_eq!(
+            res.status(),
+            200,
+            "{} answered HTTP {}",
+            op.field,
+            res.status()
+        );
+        res.json().await.unwrap()
+    } else {
+        app.gql(token, op.document, (op.variables)(id)).await
+    }
+}
+
+async fn logo_status(app: &TestApp, token: Option<&str>, url: &str) -> u16 {
+    let mut req = app.http.get(format!("{}{url}", app.address));
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    req.send().await.unwrap().status().as_u16()
+}
+
+/// Every field of one integration, as its owner sees it.
+async fn snapshot(app: &TestApp, token: &str, id: &str) -> Value {
+    app.data(
+        Some(token),
+        &format!("query($id: ID!) {{ integration(id: $id) {{ {INTEGRATION_FIELDS} }} }}"),
+        json!({ "id": id }),
+    )
+    .await["integration"]
+        .clone()
+}
+
+/// Account A with a connected store that has a logo: (app, A's token, integration id, logo url).
+async fn account_a_with_logo() -> (TestApp, String, String, String) {
+    let app = spawn_app().await;
+    let token_a = app.signed_in("a@example.com").await;
+    let connected = app.connect(&token_a, json!({ "alias": "A's shop" })).await;
+    assert_eq!(connected["userErrors"], json!([]), "{connected}");
+    let id = connected["integration"]["id"].as_str().unwrap().to_string();
+    let uploaded = upload_payload(&app, &token_a, &id, png(64, 64, 1), "a.png", "image/png").await;
+    assert_eq!(uploaded["userErrors"], json!([]), "{uploaded}");
+    let url = uploaded["integration"]["logo"]["url"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    (app, token_a, id, url)
+}
+
+#[tokio::test]
+async fn another_account_can_neither_see_nor_change_an_integration_or_its_logo() {
+    let (app, token_a, id, url) = account_a_with_logo().await;
+    let before = snapshot(&app, &token_a, &id).await;
+    assert_eq!(before["status"], "ACTIVE");
+    assert!(before["logo"].is_object(), "{before}");
+    let token_b = app.signed_in("b@example.com").await;
+
+    for op in operations() {
+        let body = send(&app, Some(&token_b), &op, &id).await;
+        assert!(body.get("errors").is_none(), "{}: {body}", op.field);
+        let result = &body["data"][op.field];
+        match op.foreign {
+            Foreign::Null => assert!(result.is_null(), "{}: {body}", op.field),
+            Foreign::EmptyList => {
+                assert_eq!(result["totalCount"], 0, "{}: {body}", op.field);
+                assert_eq!(result["edges"], json!([]), "{}: {body}", op.field);
+            }
+            Foreign::NotFound(field) => {
+                assert_eq!(codes(result), ["NOT_FOUND"], "{}: {body}", op.field);
+                assert_eq!(
+                    result["userErrors"][0]["field"],
+                    json!([field]),
+                    "{}: {body}",
+                    op.field
+                );
+                assert!(result["integration"].is_null(), "{}: {body}", op.field);
+            }
+        }
+    }
+    assert_eq!(logo_status(&app, Some(&token_b), &url).await, 404);
+
+    // A's integration is exactly as it was, logo included.
+    assert_eq!(snapshot(&app, &token_a, &id).await, before);
+    assert_eq!(logo_status(&app, Some(&token_a), &url).await, 200);
+    assert_eq!(app.integration_count(&token_a).await, 1);
+    assert_eq!(app.rows("integrations").await, 1);
+    assert_eq!(app.rows("integration_logos").await, 1);
+}
+
+#[tokio::test]
+async fn every_operation_and_the_logo_route_require_a_token() {
+    let (app, token_a, id, url) = account_a_with_logo().await;
+    let before = snapshot(&app, &token_a, &id).await;
+
+    for token in [None, Some("not-a-real-token")] {
+        for op in operations() {
+            let body = send(&app, token, &op, &id).await;
+            assert_eq!(
+                error_code(&body),
+                "UNAUTHENTICATED",
+                "{} with {token:?}: {body}",
+                op.field
+            );
+            assert!(
+                body["data"].is_null() || body["data"][op.field].is_null(),
+                "{}: {body}",
+                op.field
+            );
+        }
+        assert_eq!(logo_status(&app, token, &url).await, 401);
+    }
+
+    assert_eq!(snapshot(&app, &token_a, &id).await, before);
+    assert_eq!(app.rows("integration_logos").await, 1);
+}
+
+#[tokio::test]
+async fn another_account_may_connect_the_same_store_without_affecting_the_first() {
+    let (app, token_a, id_a, url_a) = account_a_with_logo().await;
+    let before = snapshot(&app, &token_a, &id_a).await;
+    let token_b = app.signed_in("b@example.com").await;
+
+    let connected = app.connect(&token_b, json!({ "alias": "B's shop" })).await;
+
+    assert_eq!(connected["userErrors"], json!([]), "{connected}");
+    let b = &connected["integration"];
+    let id_b = b["id"].as_str().unwrap().to_string();
+    assert_ne!(id_b, id_a);
+    assert_eq!(b["storeHash"], before["storeHash"]);
+    assert_eq!(b["status"], "ACTIVE");
+    assert!(b["logo"].is_null(), "B must not see A's logo: {connected}");
+    assert_eq!(app.rows("integrations").await, 2);
+
+    // Each account lists only its own.
+    for (token, own) in [(&token_a, &id_a), (&token_b, &id_b)] {
+        let list = app
+            .data(
+                Some(token),
+                "{ integrations { totalCount edges { node { id } } } }",
+                json!({}),
+            )
+            .await;
+        assert_eq!(list["integrations"]["totalCount"], 1, "{list}");
+        assert_eq!(
+            list["integrations"]["edges"],
+            json!([{ "node": { "id": own } }]),
+            "{list}"
+        );
+    }
+    assert!(snapshot(&app, &token_a, &id_b).await.is_null());
+
+    // B works on its own integration: a logo, an edit, then a disconnect.
+    let uploaded =
+        upload_payload(&app, &token_b, &id_b, png(30, 30, 99), "b.png", "image/png").await;
+    assert_eq!(uploaded["userErrors"], json!([]), "{uploaded}");
+    let url_b = uploaded["integration"]["logo"]["url"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_ne!(url_b, url_a);
+    assert_eq!(logo_status(&app, Some(&token_a), &url_b).await, 404);
+    assert_eq!(app.rows("integration_logos").await, 2);
+    let updated = app
+        .data(
+            Some(&token_b),
+            "mutation($input: UpdateIntegrationInput!) { updateIntegration(input: $input) { integration { alias } userErrors { code } } }",
+            json!({ "input": { "id": id_b, "alias": "A's shop" } }),
+        )
+        .await;
+    assert_eq!(
+        updated["updateIntegration"]["userErrors"],
+        json!([]),
+        "aliases are unique per account only: {updated}"
+    );
+    let disconnected = app
+        .data(
+            Some(&token_b),
+            "mutation($input: DisconnectIntegrationInput!) { disconnectIntegration(input: $input) { integration { status } userErrors { code } } }",
+            json!({ "input": { "id": id_b } }),
+        )
+        .await;
+    assert_eq!(
+        disconnected["disconnectIntegration"]["integration"]["status"], "DISCONNECTED",
+        "{disconnected}"
+    );
+
+    assert_eq!(snapshot(&app, &token_a, &id_a).await, before);
+    assert_eq!(logo_status(&app, Some(&token_a), &url_a).await, 200);
+}
