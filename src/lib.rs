@@ -18,6 +18,8 @@ pub mod error;
 pub mod graphql;
 /// HTTP routes.
 pub mod http;
+/// The BigCommerce sandbox (tests, demo, benchmarks).
+pub mod sandbox;
 /// Use cases shared by GraphQL, HTTP and workers.
 pub mod services;
 /// The composition root.

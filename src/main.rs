@@ -25,14 +25,113 @@ enum Command {
     Migrate,
     /// Print the GraphQL schema (SDL).
     Schema,
+    /// Run the BigCommerce sandbox alone (for tests, benchmarks, frontend work).
+    Sandbox(SandboxArgs),
+}
+
+/// Options of `orderdeck sandbox`.
+#[derive(clap::Args)]
+struct SandboxArgs {
+    /// Listen address.
+    #[arg(long, default_value = "127.0.0.1:8090")]
+    bind: String,
+    /// Stores to seed.
+    #[arg(long, default_value_t = 2)]
+    stores: usize,
+    /// Seed of the generated data (same seed, same data).
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Orders per store.
+    #[arg(long, default_value_t = 200)]
+    orders: usize,
+    /// Products per store.
+    #[arg(long, default_value_t = 50)]
+    products: usize,
+    /// Orders spread over this many days before now.
+    #[arg(long, default_value_t = 90)]
+    order_days: i64,
+    /// Requests per rate-limit window per store (150 Standard/Plus, 450 Pro).
+    #[arg(long, default_value_t = 150)]
+    quota: u32,
+    /// Rate-limit window in milliseconds.
+    #[arg(long, default_value_t = 30_000)]
+    window_ms: u64,
+    /// Unknown store hashes answer 404 instead of 403.
+    #[arg(long)]
+    unknown_store_404: bool,
+    /// `limit` above 250 answers 413 instead of being clamped.
+    #[arg(long)]
+    refuse_over_limit: bool,
+    /// Delay before inventory writes become visible, in milliseconds.
+    #[arg(long, default_value_t = 0)]
+    inventory_delay_ms: u64,
+}
+
+impl SandboxArgs {
+    fn config(&self) -> orderdeck::sandbox::SandboxConfig {
+        use orderdeck::sandbox::config::{OverLimit, UnknownStore};
+        orderdeck::sandbox::SandboxConfig {
+            stores: self.stores,
+            seed: self.seed,
+            orders: self.orders,
+            products: self.products,
+            order_days: self.order_days,
+            quota: self.quota,
+            window: std::time::Duration::from_millis(self.window_ms),
+            unknown_store: if self.unknown_store_404 {
+                UnknownStore::NotFound
+            } else {
+                UnknownStore::Forbidden
+            },
+            over_limit: if self.refuse_over_limit {
+                OverLimit::Refuse
+            } else {
+                OverLimit::Clamp
+            },
+            inventory_delay: std::time::Duration::from_millis(self.inventory_delay_ms),
+            ..Default::default()
+        }
+    }
+}
+
+async fn run_sandbox(args: &SandboxArgs) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    let (sandbox, server) = orderdeck::sandbox::Sandbox::bind(args.config(), &args.bind)?;
+    println!("BigCommerce sandbox listening on {}", sandbox.url);
+    println!(
+        "  API base (ORDERDECK_BIGCOMMERCE_API_URL): {}",
+        sandbox.url
+    );
+    println!("  controls: {}/_sandbox/stores", sandbox.url);
+    println!("  seeded in {:.2?}", started.elapsed());
+    for s in sandbox.stores() {
+        println!(
+            "  store {}  hash={}  client_id={}  token={}  read_only_token={}",
+            s.name, s.hash, s.client_id, s.access_token, s.read_only_token
+        );
+    }
+    let stop = server.handle();
+    tokio::spawn(async move {
+        let _ = tokio::signal::ctrl_c().await;
+        stop.stop(true).await;
+    });
+    server.await?;
+    Ok(())
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    if let Command::Schema = cli.command {
-        print!("{}", orderdeck::graphql::sdl());
-        return Ok(());
+    match &cli.command {
+        Command::Schema => {
+            print!("{}", orderdeck::graphql::sdl());
+            return Ok(());
+        }
+        Command::Sandbox(args) => {
+            orderdeck::telemetry::init(orderdeck::config::LogFormat::Text);
+            return run_sandbox(args).await;
+        }
+        _ => {}
     }
     let settings = Settings::load(cli.config.as_deref(), |k| std::env::var(k).ok())?;
     orderdeck::telemetry::init(settings.log_format);
@@ -54,7 +153,7 @@ async fn main() -> anyhow::Result<()> {
             app.run_until_stopped().await?;
             tracing::info!("stopped");
         }
-        Command::Schema => {}
+        Command::Schema | Command::Sandbox(_) => {}
     }
     Ok(())
 }

@@ -1,0 +1,6 @@
+//! (to be written)
+
+use actix_web::web;
+
+/// Registers this module's API routes.
+pub fn routes(_cfg: &mut web::ServiceConfig) {}
