@@ -8,6 +8,8 @@ pub mod config;
 pub mod crypto;
 /// Database connection and migrations.
 pub mod db;
+/// `orderdeck demo`: server + sandbox + demo account.
+pub mod demo;
 /// Pure domain types and rules.
 pub mod domain;
 /// sea-orm entities (database rows).

@@ -19,6 +19,13 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Try orderdeck: the server plus the built-in BigCommerce sandbox, with a demo account
+    /// and a connected sandbox store.
+    Demo {
+        /// Where the sandbox listens.
+        #[arg(long, default_value = "127.0.0.1:8090")]
+        sandbox_bind: String,
+    },
     /// Run the server: GraphQL API, GraphiQL, downloads (applies migrations first).
     Serve,
     /// Apply database migrations and exit.
@@ -152,6 +159,9 @@ async fn main() -> anyhow::Result<()> {
             );
             app.run_until_stopped().await?;
             tracing::info!("stopped");
+        }
+        Command::Demo { sandbox_bind } => {
+            orderdeck::demo::run(settings, &sandbox_bind).await?;
         }
         Command::Schema | Command::Sandbox(_) => {}
     }

@@ -1,0 +1,121 @@
+//! `orderdeck demo`: the server on SQLite plus the built-in BigCommerce sandbox, with a demo
+//! account that has a sandbox store connected. The first thing a new user runs.
+
+use anyhow::Context;
+
+use crate::config::Settings;
+use crate::domain::{ContactMode, HistoricalImport, PostalAddress};
+use crate::sandbox::{Sandbox, SandboxConfig};
+use crate::services::{accounts, integrations, sessions, Principal};
+use crate::startup::Application;
+
+/// Demo login.
+pub const DEMO_EMAIL: &str = "demo@orderdeck.local";
+/// Demo password (the demo is local-only).
+pub const DEMO_PASSWORD: &str = "orderdeck-demo";
+
+/// Starts the sandbox and the server, prepares the demo account, prints how to use them, and
+/// serves until stopped.
+pub async fn run(mut settings: Settings, sandbox_bind: &str) -> anyhow::Result<()> {
+    let (sandbox, sandbox_server) = Sandbox::bind(
+        SandboxConfig {
+            stores: 2,
+            orders: 500,
+            products: 100,
+            ..SandboxConfig::default()
+        },
+        sandbox_bind,
+    )?;
+    tokio::spawn(sandbox_server);
+    settings.bigcommerce_api_url = sandbox.url.clone();
+    if settings.database_url.is_none() {
+        // Keep demo data apart from a real `serve` database.
+        settings.data_dir = settings.data_dir.join("demo");
+    }
+    let app = Application::build(settings).await?;
+    let state = app.state().clone();
+    let store = sandbox.first_store();
+
+    let registered = accounts::register(
+        &state,
+        accounts::RegisterInput {
+            account_name: "Demo Company".into(),
+            email: DEMO_EMAIL.into(),
+            password: DEMO_PASSWORD.into(),
+        },
+    )
+    .await;
+    if let Err(e) = &registered {
+        // Already registered by an earlier demo run on the same data directory.
+        tracing::info!(error = ?e, "demo account exists");
+    }
+    let login = sessions::login(&state, DEMO_EMAIL, DEMO_PASSWORD)
+        .await
+        .map_err(|e| anyhow::anyhow!("logging in the demo user: {e:?}"))?;
+    let principal = Principal {
+        user_id: login.user.id,
+        account_id: login.user.account_id,
+        session_id: 0,
+    };
+    let connected = integrations::connect(
+        &state,
+        &principal,
+        integrations::ConnectInput {
+            store_hash: store.hash.clone(),
+            client_id: store.client_id.clone(),
+            access_token: store.access_token.clone(),
+            alias: None,
+            order_management: true,
+            inventory_management: true,
+            historical_import: HistoricalImport::Last30Days,
+            historical_import_since: None,
+            ioss_number: Some("IM2760000001".into()),
+            return_address: Some(PostalAddress {
+                name: None,
+                company: Some("Demo Company".into()),
+                street1: "1 Sandbox Way".into(),
+                street2: None,
+                city: "Austin".into(),
+                state: Some("TX".into()),
+                postal_code: Some("78751".into()),
+                country_code: "US".into(),
+            }),
+            phone: Some("+1 555 0100".into()),
+            phone_mode: ContactMode::Prefill,
+            email: Some("shipping@demo.example".into()),
+            email_mode: ContactMode::Prefill,
+        },
+    )
+    .await;
+    match connected {
+        Ok(i) => tracing::info!(integration_id = i.id, "demo store connected"),
+        Err(e) => tracing::info!(error = ?e, "demo store not connected (already connected?)"),
+    }
+    let addr = state
+        .settings
+        .bind_addr()
+        .context("reading the bind address")?;
+    println!();
+    println!("orderdeck demo is running");
+    println!("  GraphiQL:   http://{}:{}/graphiql", addr.ip(), app.port());
+    println!("  login:      {DEMO_EMAIL} / {DEMO_PASSWORD}");
+    println!("  token:      {}", login.token);
+    println!(
+        "              (GraphiQL → Headers: {{\"Authorization\": \"Bearer {}\"}})",
+        login.token
+    );
+    println!(
+        "  sandbox:    {} (BigCommerce imitation; controls at /_sandbox/stores)",
+        sandbox.url
+    );
+    for s in sandbox.stores() {
+        println!(
+            "    store {:<16} hash={} token={}",
+            s.name, s.hash, s.access_token
+        );
+    }
+    println!();
+    app.run_until_stopped().await?;
+    sandbox.stop().await;
+    Ok(())
+}
