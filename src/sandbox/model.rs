@@ -366,6 +366,8 @@ pub struct SandboxState {
     pub events: VecDeque<super::events::Event>,
     /// Wakes the delivery worker when an event is queued.
     pub events_notify: std::sync::Arc<tokio::sync::Notify>,
+    /// Registered OAuth apps, codes and installations.
+    pub oauth: super::oauth::OAuthState,
 }
 
 /// Most requests kept in the request log.

@@ -96,6 +96,7 @@ impl Sandbox {
             anchor,
             events: Default::default(),
             events_notify: Default::default(),
+            oauth: Default::default(),
         }))
     }
 

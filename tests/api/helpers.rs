@@ -1,103 +1,17 @@
-//! Spawning the app, its database and a BigCommerce stub; a small GraphQL client.
+//! Spawning the app, its database and a BigCommerce sandbox; a small GraphQL client.
 
 use std::net::TcpListener;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
 use std::time::Duration;
 
-use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
 use base64::Engine;
 use orderdeck::config::{Secret, Settings};
+use orderdeck::sandbox::server::StoreCredentials;
+use orderdeck::sandbox::{Sandbox, SandboxConfig, SandboxHandle};
 use orderdeck::startup::Application;
 use orderdeck::state::AppState;
 use rand::RngCore;
 use sea_orm::{ConnectionTrait, Database};
 use serde_json::{json, Value};
-
-/// The token the stub accepts.
-pub const GOOD_TOKEN: &str = "good-token-abcd1234";
-
-/// Store hashes with special behaviour in the stub.
-pub mod stores {
-    pub const NO_SCOPE: &str = "noscope1";
-    pub const MISSING: &str = "missing1";
-    pub const SLOW: &str = "slowstore";
-    pub const RATE_LIMITED: &str = "ratelimited";
-    pub const BROKEN: &str = "broken500";
-}
-
-/// A local stand-in for `GET /stores/{hash}/v2/store` (until the sandbox replaces it).
-pub struct StoreStub {
-    pub url: String,
-    pub calls: Arc<AtomicUsize>,
-}
-
-impl StoreStub {
-    pub fn calls(&self) -> usize {
-        self.calls.load(Ordering::SeqCst)
-    }
-}
-
-async fn stub_store(
-    req: HttpRequest,
-    path: web::Path<String>,
-    calls: web::Data<Arc<AtomicUsize>>,
-) -> HttpResponse {
-    calls.fetch_add(1, Ordering::SeqCst);
-    let hash = path.into_inner();
-    let token = req
-        .headers()
-        .get("X-Auth-Token")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    match hash.as_str() {
-        stores::MISSING => return HttpResponse::NotFound().body("<html>404 Not Found</html>"),
-        stores::NO_SCOPE => {
-            return HttpResponse::Forbidden().json(json!({"status":403,"title":"You don't have a required scope to access the endpoint","type":"https://developer.bigcommerce.com/api-docs/getting-started/api-status-codes","errors":{}}))
-        }
-        stores::SLOW => tokio::time::sleep(Duration::from_secs(5)).await,
-        stores::RATE_LIMITED => {
-            return HttpResponse::TooManyRequests()
-                .insert_header(("X-Retry-After", "7"))
-                .insert_header(("X-Rate-Limit-Requests-Left", "0"))
-                .finish()
-        }
-        stores::BROKEN => return HttpResponse::InternalServerError().finish(),
-        _ => {}
-    }
-    if token != GOOD_TOKEN && !token.starts_with("good-") {
-        return HttpResponse::Unauthorized().json(json!({"status":401,"title":"Unauthorized - the v3 Auth client ID or token in the request are not a valid combination for this store.","type":"/api-docs/getting-started/api-status-codes"}));
-    }
-    HttpResponse::Ok().json(json!({
-        "id": hash,
-        "name": format!("Shop {hash}"),
-        "domain": format!("{hash}.example.com"),
-        "currency": "EUR",
-        "status": "live",
-    }))
-}
-
-pub fn spawn_stub() -> StoreStub {
-    let calls = Arc::new(AtomicUsize::new(0));
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let data = web::Data::new(calls.clone());
-    let server = HttpServer::new(move || {
-        App::new()
-            .app_data(data.clone())
-            .route("/stores/{hash}/v2/store", web::get().to(stub_store))
-    })
-    .workers(1)
-    .disable_signals()
-    .listen(listener)
-    .unwrap()
-    .run();
-    tokio::spawn(server);
-    StoreStub {
-        url: format!("http://127.0.0.1:{port}"),
-        calls,
-    }
-}
 
 /// A URL where nothing listens.
 pub fn closed_port_url() -> String {
@@ -176,19 +90,38 @@ pub struct TestApp {
     pub address: String,
     pub http: reqwest::Client,
     pub state: AppState,
-    pub stub: StoreStub,
+    /// The BigCommerce sandbox the app talks to (one store, no orders or products).
+    pub sandbox: SandboxHandle,
+    /// The credentials of the sandbox's first store (the defaults of `connect`).
+    pub store: StoreCredentials,
     _db: TestDb,
     _dir: tempfile::TempDir,
 }
 
 /// Spawns the app with test settings, adjusted by `tweak`.
 pub async fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
+    spawn_app_with_sandbox(|_| {}, tweak).await
+}
+
+/// Spawns the app and a sandbox whose configuration `sandbox_tweak` adjusts.
+pub async fn spawn_app_with_sandbox(
+    sandbox_tweak: impl FnOnce(&mut SandboxConfig),
+    tweak: impl FnOnce(&mut Settings),
+) -> TestApp {
     if std::env::var_os("TEST_LOG").is_some() {
         orderdeck::telemetry::init(orderdeck::config::LogFormat::Text);
     }
     let dir = tempfile::tempdir().unwrap();
     let db = TestDb::create(dir.path()).await;
-    let stub = spawn_stub();
+    let mut sandbox_config = SandboxConfig {
+        stores: 1,
+        orders: 0,
+        products: 0,
+        ..Default::default()
+    };
+    sandbox_tweak(&mut sandbox_config);
+    let sandbox = Sandbox::spawn(sandbox_config).expect("starting the sandbox");
+    let store = sandbox.first_store();
     let mut key = [0u8; 32];
     rand::thread_rng().fill_bytes(&mut key);
     let mut settings = Settings {
@@ -199,7 +132,7 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
         secret_key: Some(Secret::new(
             base64::engine::general_purpose::STANDARD.encode(key),
         )),
-        bigcommerce_api_url: stub.url.clone(),
+        bigcommerce_api_url: sandbox.url.clone(),
         bigcommerce_timeout: Duration::from_millis(1500),
         sync_enabled: false,
         ..Settings::default()
@@ -215,7 +148,8 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
         address,
         http: reqwest::Client::new(),
         state,
-        stub,
+        sandbox,
+        store,
         _db: db,
         _dir: dir,
     }
@@ -277,18 +211,10 @@ impl TestApp {
         login["token"].as_str().unwrap().to_string()
     }
 
-    /// Calls `connectBigCommerce` with `input` (merged over valid defaults).
+    /// Calls `connectBigCommerce` with `input` merged over the first sandbox store's
+    /// credentials.
     pub async fn connect(&self, token: &str, input: Value) -> Value {
-        let mut merged = json!({
-            "storeHash": "abc123",
-            "clientId": "client-1",
-            "accessToken": GOOD_TOKEN,
-        });
-        if let (Some(m), Some(extra)) = (merged.as_object_mut(), input.as_object()) {
-            for (k, v) in extra {
-                m.insert(k.clone(), v.clone());
-            }
-        }
+        let merged = store_input(&self.store, input);
         self.data(
             Some(token),
             &format!("mutation($i: ConnectBigCommerceInput!) {{ connectBigCommerce(input: $i) {{ integration {{ {INTEGRATION_FIELDS} }} userErrors {{ field code message }} }} }}"),
@@ -296,6 +222,47 @@ impl TestApp {
         )
         .await["connectBigCommerce"]
             .clone()
+    }
+
+    /// Sets the injected faults of the first sandbox store (`PUT /_sandbox/stores/{hash}/faults`).
+    pub async fn faults(&self, faults: Value) {
+        let res = self
+            .http
+            .put(format!(
+                "{}/_sandbox/stores/{}/faults",
+                self.sandbox.url, self.store.hash
+            ))
+            .json(&faults)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200, "setting faults {faults}");
+    }
+
+    /// Clears the injected faults of the first sandbox store.
+    pub async fn clear_faults(&self) {
+        let res = self
+            .http
+            .delete(format!(
+                "{}/_sandbox/stores/{}/faults",
+                self.sandbox.url, self.store.hash
+            ))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 204);
+    }
+
+    /// `GET /v2/store` requests the first sandbox store received.
+    pub fn store_calls(&self) -> u64 {
+        self.sandbox.count(&self.store.hash, "GET /v2/store")
+    }
+
+    /// Every API request the sandbox received, for any store.
+    pub fn sandbox_requests(&self) -> usize {
+        orderdeck::sandbox::server::lock(&self.sandbox.state)
+            .request_log
+            .len()
     }
 
     /// How many integrations the account of `token` has, through the API.
@@ -320,6 +287,21 @@ impl TestApp {
             .unwrap();
         row.try_get::<i64>("", "n").unwrap()
     }
+}
+
+/// Connect input for `store` (hash, client id, token) with `extra` merged over it.
+pub fn store_input(store: &StoreCredentials, extra: Value) -> Value {
+    let mut merged = json!({
+        "storeHash": store.hash,
+        "clientId": store.client_id,
+        "accessToken": store.access_token,
+    });
+    if let (Some(m), Some(extra)) = (merged.as_object_mut(), extra.as_object()) {
+        for (k, v) in extra {
+            m.insert(k.clone(), v.clone());
+        }
+    }
+    merged
 }
 
 /// Every scalar field of `Integration`, for selections in tests.

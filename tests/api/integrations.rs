@@ -1,9 +1,26 @@
+use orderdeck::sandbox::config::UnknownStore;
+use orderdeck::sandbox::model::scopes;
+use orderdeck::sandbox::seed;
 use serde_json::{json, Value};
 
 use crate::helpers::{
-    closed_port_url, codes, spawn_app, spawn_app_with, stores, TestApp, GOOD_TOKEN,
-    INTEGRATION_FIELDS,
+    closed_port_url, codes, spawn_app, spawn_app_with, spawn_app_with_sandbox, store_input,
+    TestApp, INTEGRATION_FIELDS,
 };
+
+/// A token of the first store's API account that lacks `store_v2_information`.
+const NO_INFO_SCOPE_TOKEN: &str = "no-information-scope-token";
+
+/// Adds an API account with every scope but `store_v2_information` to the first store.
+fn add_account_without_information_scope(app: &TestApp) {
+    app.sandbox.with_store(&app.store.hash, |s| {
+        s.accounts.push(seed::account(
+            "client-no-info".into(),
+            NO_INFO_SCOPE_TOKEN.into(),
+            &[scopes::ORDERS, scopes::PRODUCTS, scopes::INVENTORY],
+        ))
+    });
+}
 
 const UPDATE: &str = "mutation($i: UpdateIntegrationInput!) { updateIntegration(input: $i) { integration { FIELDS } userErrors { field code message } } }";
 
@@ -31,22 +48,30 @@ async fn fetch(app: &TestApp, token: &str, id: &Value) -> Value {
 async fn connecting_a_store_checks_its_credentials_and_defaults_the_alias_to_the_store_name() {
     let app = spawn_app().await;
     let token = app.signed_in("shop@example.com").await;
+    let hash = app.store.hash.clone();
+    let currency = app
+        .sandbox
+        .with_store(&hash, |s| s.currency.clone())
+        .unwrap();
     let res = app
-        .connect(&token, json!({ "storeHash": "Stores/ABC123" }))
+        .connect(
+            &token,
+            json!({ "storeHash": format!("Stores/{}", hash.to_uppercase()) }),
+        )
         .await;
     assert_eq!(res["userErrors"], json!([]), "{res}");
     let i = &res["integration"];
-    assert_eq!(i["storeHash"], "abc123");
-    assert_eq!(i["alias"], "Shop abc123");
-    assert_eq!(i["storeName"], "Shop abc123");
-    assert_eq!(i["storeCurrency"], "EUR");
+    assert_eq!(i["storeHash"], hash.as_str());
+    assert_eq!(i["alias"], "Sandbox Store 1");
+    assert_eq!(i["storeName"], "Sandbox Store 1");
+    assert_eq!(i["storeCurrency"], currency.as_str());
     assert_eq!(i["status"], "ACTIVE");
     assert_eq!(i["channel"], "BIGCOMMERCE");
     assert_eq!(i["orderManagement"], true);
     assert_eq!(i["inventoryManagement"], true);
     assert_eq!(i["historicalImport"], "LAST_30_DAYS");
     assert_eq!(i["phoneMode"], "PREFILL");
-    assert_eq!(app.stub.calls(), 1);
+    assert_eq!(app.store_calls(), 1);
     assert_eq!(fetch(&app, &token, &i["id"]).await, *i);
 }
 
@@ -55,11 +80,12 @@ async fn the_access_token_is_encrypted_at_rest_and_only_its_last_four_characters
     let app = spawn_app().await;
     let token = app.signed_in("secret@example.com").await;
     let res = app.connect(&token, json!({})).await;
+    let secret = app.store.access_token.as_str();
     assert_eq!(
         res["integration"]["accessTokenLast4"],
-        &GOOD_TOKEN[GOOD_TOKEN.len() - 4..]
+        &secret[secret.len() - 4..]
     );
-    assert!(!res.to_string().contains(GOOD_TOKEN));
+    assert!(!res.to_string().contains(secret));
     use sea_orm::ConnectionTrait;
     let row = app
         .state
@@ -72,14 +98,23 @@ async fn the_access_token_is_encrypted_at_rest_and_only_its_last_four_characters
         .unwrap()
         .unwrap();
     let stored: String = row.try_get("", "access_token_ciphertext").unwrap();
-    assert!(stored.starts_with("v1:") && !stored.contains(GOOD_TOKEN));
+    assert!(stored.starts_with("v1:") && !stored.contains(secret));
 }
 
-/// Each bad input gets its own code, on its field, and nothing is saved.
+/// Each bad input gets its own code, on its field, and nothing is saved. The sandbox answers
+/// unknown store hashes with 404 here; store-side failures are injected as faults, one case
+/// at a time.
 #[tokio::test]
 async fn every_bad_connect_input_has_its_own_code_and_saves_nothing() {
-    let app = spawn_app().await;
+    let app = spawn_app_with_sandbox(|c| c.unknown_store = UnknownStore::NotFound, |_| {}).await;
+    add_account_without_information_scope(&app);
     let token = app.signed_in("bad@example.com").await;
+    let store_faults = |input: &Value| match input["storeHash"].as_str() {
+        Some("slowstore") => Some(json!({ "latency_ms": 3000 })),
+        Some("ratelimited") => Some(json!({ "schedule": [429] })),
+        Some("broken500") => Some(json!({ "schedule": [500] })),
+        _ => None,
+    };
     let cases: Vec<(Value, &str, Value)> = vec![
         (
             json!({ "storeHash": "not a hash!" }),
@@ -92,27 +127,28 @@ async fn every_bad_connect_input_has_its_own_code_and_saves_nothing() {
             json!(["accessToken"]),
         ),
         (
-            json!({ "storeHash": stores::NO_SCOPE }),
+            json!({ "accessToken": NO_INFO_SCOPE_TOKEN }),
             "MISSING_SCOPE",
             json!(["accessToken"]),
         ),
         (
-            json!({ "storeHash": stores::MISSING }),
+            json!({ "storeHash": "missing1" }),
             "STORE_NOT_FOUND",
             json!(["storeHash"]),
         ),
+        // The next three are the first store with injected faults (see `store_faults`).
         (
-            json!({ "storeHash": stores::SLOW }),
+            json!({ "storeHash": "slowstore" }),
             "STORE_TIMEOUT",
             json!(["storeHash"]),
         ),
         (
-            json!({ "storeHash": stores::RATE_LIMITED }),
+            json!({ "storeHash": "ratelimited" }),
             "STORE_RATE_LIMITED",
             json!([]),
         ),
         (
-            json!({ "storeHash": stores::BROKEN }),
+            json!({ "storeHash": "broken500" }),
             "STORE_ERROR",
             json!([]),
         ),
@@ -168,10 +204,21 @@ async fn every_bad_connect_input_has_its_own_code_and_saves_nothing() {
             json!(["returnAddress", "street1"]),
         ),
     ];
-    for (input, code, field) in cases {
-        let res = app.connect(&token, input.clone()).await;
-        assert_eq!(codes(&res), vec![code.to_string()], "input {input}: {res}");
-        assert_eq!(res["userErrors"][0]["field"], field, "input {input}");
+    for (case, code, field) in cases {
+        let faults = store_faults(&case);
+        let input = match &faults {
+            Some(f) => {
+                app.faults(f.clone()).await;
+                json!({})
+            }
+            None => case.clone(),
+        };
+        let res = app.connect(&token, input).await;
+        if faults.is_some() {
+            app.clear_faults().await;
+        }
+        assert_eq!(codes(&res), vec![code.to_string()], "case {case}: {res}");
+        assert_eq!(res["userErrors"][0]["field"], field, "case {case}");
         assert!(res["integration"].is_null());
     }
     assert_eq!(app.rows("integrations").await, 0);
@@ -198,7 +245,21 @@ async fn input_errors_are_found_before_the_store_is_called() {
             "ORDER_MANAGEMENT_REQUIRED"
         ]
     );
-    assert_eq!(app.stub.calls(), 0);
+    assert_eq!(app.store_calls(), 0);
+    assert_eq!(app.sandbox_requests(), 0);
+}
+
+/// BigCommerce's answer to an unknown store hash is unverified (403 or 404); with the
+/// sandbox's default (the 403 scope body) it reads as a token without the scope.
+#[tokio::test]
+async fn an_unknown_store_hash_answered_with_403_reads_as_a_missing_scope() {
+    let app = spawn_app().await;
+    let token = app.signed_in("ambiguous@example.com").await;
+    let res = app
+        .connect(&token, json!({ "storeHash": "missing1" }))
+        .await;
+    assert_eq!(codes(&res), vec!["MISSING_SCOPE"]);
+    assert_eq!(app.rows("integrations").await, 0);
 }
 
 #[tokio::test]
@@ -214,24 +275,28 @@ async fn an_unreachable_store_is_reported_as_such() {
 async fn an_alias_is_unique_within_the_account() {
     let app = spawn_app().await;
     let token = app.signed_in("alias@example.com").await;
+    let other = app.sandbox.add_store(0, 0);
+    let third = app.sandbox.add_store(0, 0);
+    let fourth = app.sandbox.add_store(0, 0);
+    assert_eq!(fourth.name, "Sandbox Store 4");
     assert_eq!(
         app.connect(&token, json!({ "alias": "Main" })).await["userErrors"],
         json!([])
     );
     let explicit = app
-        .connect(&token, json!({ "storeHash": "other1", "alias": "Main" }))
+        .connect(&token, store_input(&other, json!({ "alias": "Main" })))
         .await;
     assert_eq!(codes(&explicit), vec!["ALIAS_TAKEN"]);
     // The default alias (the store's name) is checked too.
     assert_eq!(
         app.connect(
             &token,
-            json!({ "storeHash": "third1", "alias": "Shop fourth1" })
+            store_input(&third, json!({ "alias": fourth.name.clone() }))
         )
         .await["userErrors"],
         json!([])
     );
-    let by_default = app.connect(&token, json!({ "storeHash": "fourth1" })).await;
+    let by_default = app.connect(&token, store_input(&fourth, json!({}))).await;
     assert_eq!(codes(&by_default), vec!["ALIAS_TAKEN"]);
     assert_eq!(app.integration_count(&token).await, 2);
 }
@@ -338,8 +403,9 @@ async fn renaming_to_another_stores_alias_is_refused() {
     let app = spawn_app().await;
     let token = app.signed_in("rename@example.com").await;
     app.connect(&token, json!({ "alias": "One" })).await;
+    let two = app.sandbox.add_store(0, 0);
     let id = app
-        .connect(&token, json!({ "storeHash": "two222", "alias": "Two" }))
+        .connect(&token, store_input(&two, json!({ "alias": "Two" })))
         .await["integration"]["id"]
         .clone();
     assert_eq!(
@@ -364,7 +430,19 @@ async fn a_new_access_token_is_checked_against_the_store_before_it_is_saved() {
     )
     .await;
     assert_eq!(codes(&rejected), vec!["CREDENTIALS_REJECTED"]);
-    assert_eq!(fetch(&app, &token, &id).await["accessTokenLast4"], "1234");
+    let old = app.store.access_token.as_str();
+    assert_eq!(
+        fetch(&app, &token, &id).await["accessTokenLast4"],
+        &old[old.len() - 4..]
+    );
+    // A second API account of the same store.
+    app.sandbox.with_store(&app.store.hash, |s| {
+        s.accounts.push(seed::account(
+            "client-rotated".into(),
+            "good-new-token-9876".into(),
+            scopes::ALL,
+        ))
+    });
     let rotated = update(
         &app,
         &token,
@@ -411,20 +489,23 @@ async fn disconnecting_erases_the_token_keeps_the_store_and_reconnecting_restore
 async fn integrations_are_listed_in_pages_with_a_total_and_a_status_filter() {
     let app = spawn_app().await;
     let token = app.signed_in("list@example.com").await;
+    let stores = [
+        app.store.clone(),
+        app.sandbox.add_store(0, 0),
+        app.sandbox.add_store(0, 0),
+    ];
     let mut ids = Vec::new();
-    for hash in ["store1", "store2", "store3"] {
+    for store in &stores {
         ids.push(
-            app.connect(&token, json!({ "storeHash": hash })).await["integration"]["id"].clone(),
+            app.connect(&token, store_input(store, json!({}))).await["integration"]["id"].clone(),
         );
     }
+    let hash = |i: usize| json!({ "storeHash": stores[i].hash });
     let page = "query($after: String, $status: IntegrationStatus) { integrations(first: 2, after: $after, status: $status) { totalCount pageInfo { hasNextPage endCursor } edges { cursor node { id } } nodes { storeHash } } }";
     let first = app.data(Some(&token), page, json!({})).await["integrations"].clone();
     assert_eq!(first["totalCount"], 3);
     assert_eq!(first["pageInfo"]["hasNextPage"], true);
-    assert_eq!(
-        first["nodes"],
-        json!([{ "storeHash": "store1" }, { "storeHash": "store2" }])
-    );
+    assert_eq!(first["nodes"], json!([hash(0), hash(1)]));
     let second = app
         .data(
             Some(&token),
@@ -447,8 +528,5 @@ async fn integrations_are_listed_in_pages_with_a_total_and_a_status_filter() {
         .await["integrations"]
         .clone();
     assert_eq!(active["totalCount"], 2);
-    assert_eq!(
-        active["nodes"],
-        json!([{ "storeHash": "store1" }, { "storeHash": "store3" }])
-    );
+    assert_eq!(active["nodes"], json!([hash(0), hash(2)]));
 }

@@ -1,5 +1,5 @@
 //! Integration tests: each test spawns the server on a free port with its own database
-//! (SQLite by default; PostgreSQL when TEST_DATABASE_URL is set) and a local BigCommerce stub.
+//! (SQLite by default; PostgreSQL when TEST_DATABASE_URL is set) and a BigCommerce sandbox.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod accounts;
