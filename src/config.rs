@@ -59,6 +59,15 @@ pub struct Settings {
     pub bigcommerce_timeout: Duration,
     /// Whether the sync scheduler runs.
     pub sync_enabled: bool,
+    /// How often each store's orders are imported.
+    pub order_sync_interval: Duration,
+    /// How often each store's products are imported.
+    pub product_sync_interval: Duration,
+    /// How long a claimed sync job stays leased without renewal (a crashed process's job is
+    /// taken over after this).
+    pub sync_lease: Duration,
+    /// How often the scheduler looks for due jobs.
+    pub scheduler_tick: Duration,
     /// Lifetime of a login token.
     pub session_ttl: Duration,
     /// Log format.
@@ -78,6 +87,10 @@ impl Default for Settings {
             bigcommerce_api_url: "https://api.bigcommerce.com".into(),
             bigcommerce_timeout: Duration::from_secs(10),
             sync_enabled: true,
+            order_sync_interval: Duration::from_secs(600),
+            product_sync_interval: Duration::from_secs(2700),
+            sync_lease: Duration::from_secs(300),
+            scheduler_tick: Duration::from_millis(1000),
             session_ttl: Duration::from_secs(30 * 24 * 3600),
             log_format: LogFormat::Text,
             shutdown_timeout: Duration::from_secs(30),
@@ -99,6 +112,10 @@ impl fmt::Debug for Settings {
             .field("bigcommerce_api_url", &self.bigcommerce_api_url)
             .field("bigcommerce_timeout", &self.bigcommerce_timeout)
             .field("sync_enabled", &self.sync_enabled)
+            .field("order_sync_interval", &self.order_sync_interval)
+            .field("product_sync_interval", &self.product_sync_interval)
+            .field("sync_lease", &self.sync_lease)
+            .field("scheduler_tick", &self.scheduler_tick)
             .field("session_ttl", &self.session_ttl)
             .field("log_format", &self.log_format)
             .field("shutdown_timeout", &self.shutdown_timeout)
@@ -119,6 +136,10 @@ struct FileSettings {
     bigcommerce_api_url: Option<String>,
     bigcommerce_timeout_ms: Option<u64>,
     sync_enabled: Option<bool>,
+    order_sync_interval_secs: Option<u64>,
+    product_sync_interval_secs: Option<u64>,
+    sync_lease_secs: Option<u64>,
+    scheduler_tick_ms: Option<u64>,
     session_ttl_secs: Option<u64>,
     log_format: Option<LogFormat>,
     shutdown_timeout_secs: Option<u64>,
@@ -128,6 +149,13 @@ struct FileSettings {
 #[derive(Debug, thiserror::Error)]
 #[error("invalid configuration:\n  - {}", .0.join("\n  - "))]
 pub struct ConfigError(pub Vec<String>);
+
+/// Shortest accepted sync lease.
+pub const MIN_SYNC_LEASE: Duration = Duration::from_secs(3);
+/// Shortest accepted scheduler tick (a busy loop below this).
+pub const MIN_SCHEDULER_TICK: Duration = Duration::from_millis(10);
+/// Longest accepted scheduler tick.
+pub const MAX_SCHEDULER_TICK: Duration = Duration::from_secs(600);
 
 /// Name of the default configuration file, read when present in the working directory.
 pub const DEFAULT_CONFIG_FILE: &str = "orderdeck.toml";
@@ -187,6 +215,18 @@ impl Settings {
         }
         if let Some(v) = f.sync_enabled {
             self.sync_enabled = v;
+        }
+        if let Some(v) = f.order_sync_interval_secs {
+            self.order_sync_interval = Duration::from_secs(v);
+        }
+        if let Some(v) = f.product_sync_interval_secs {
+            self.product_sync_interval = Duration::from_secs(v);
+        }
+        if let Some(v) = f.sync_lease_secs {
+            self.sync_lease = Duration::from_secs(v);
+        }
+        if let Some(v) = f.scheduler_tick_ms {
+            self.scheduler_tick = Duration::from_millis(v);
         }
         if let Some(v) = f.session_ttl_secs {
             self.session_ttl = Duration::from_secs(v);
@@ -253,6 +293,18 @@ impl Settings {
         number("ORDERDECK_SHUTDOWN_TIMEOUT_SECS", &mut |n| {
             self.shutdown_timeout = Duration::from_secs(n)
         });
+        number("ORDERDECK_ORDER_SYNC_INTERVAL_SECS", &mut |n| {
+            self.order_sync_interval = Duration::from_secs(n)
+        });
+        number("ORDERDECK_PRODUCT_SYNC_INTERVAL_SECS", &mut |n| {
+            self.product_sync_interval = Duration::from_secs(n)
+        });
+        number("ORDERDECK_SYNC_LEASE_SECS", &mut |n| {
+            self.sync_lease = Duration::from_secs(n)
+        });
+        number("ORDERDECK_SCHEDULER_TICK_MS", &mut |n| {
+            self.scheduler_tick = Duration::from_millis(n)
+        });
     }
 
     fn validate(&self, errors: &mut Vec<String>) {
@@ -294,6 +346,25 @@ impl Settings {
         }
         if self.session_ttl.is_zero() {
             errors.push("ORDERDECK_SESSION_TTL_SECS must be above 0".into());
+        }
+        if self.order_sync_interval.is_zero() {
+            errors.push("ORDERDECK_ORDER_SYNC_INTERVAL_SECS must be above 0".into());
+        }
+        if self.product_sync_interval.is_zero() {
+            errors.push("ORDERDECK_PRODUCT_SYNC_INTERVAL_SECS must be above 0".into());
+        }
+        if self.sync_lease < MIN_SYNC_LEASE {
+            errors.push(format!(
+                "ORDERDECK_SYNC_LEASE_SECS must be at least {} (the lease is renewed every third of it)",
+                MIN_SYNC_LEASE.as_secs()
+            ));
+        }
+        if self.scheduler_tick < MIN_SCHEDULER_TICK || self.scheduler_tick > MAX_SCHEDULER_TICK {
+            errors.push(format!(
+                "ORDERDECK_SCHEDULER_TICK_MS must be between {} and {}",
+                MIN_SCHEDULER_TICK.as_millis(),
+                MAX_SCHEDULER_TICK.as_millis()
+            ));
         }
     }
 
@@ -454,6 +525,60 @@ mod tests {
         ] {
             assert!(err.contains(name), "{name} missing in {err}");
         }
+    }
+
+    #[test]
+    fn sync_settings_default_then_file_then_environment_and_are_validated() {
+        let s = Settings::default();
+        assert_eq!(s.order_sync_interval, Duration::from_secs(600));
+        assert_eq!(s.product_sync_interval, Duration::from_secs(2700));
+        assert_eq!(s.sync_lease, Duration::from_secs(300));
+        assert_eq!(s.scheduler_tick, Duration::from_millis(1000));
+
+        let dir = no_file();
+        let path = dir.path().join("sync.toml");
+        std::fs::write(
+            &path,
+            "order_sync_interval_secs = 60\nproduct_sync_interval_secs = 120\nsync_lease_secs = 30\nscheduler_tick_ms = 250\n",
+        )
+        .unwrap();
+        let s = Settings::load(
+            Some(&path),
+            env_of(&[("ORDERDECK_ORDER_SYNC_INTERVAL_SECS", "5")]),
+        )
+        .unwrap();
+        assert_eq!(s.order_sync_interval, Duration::from_secs(5));
+        assert_eq!(s.product_sync_interval, Duration::from_secs(120));
+        assert_eq!(s.sync_lease, Duration::from_secs(30));
+        assert_eq!(s.scheduler_tick, Duration::from_millis(250));
+
+        let err = Settings::load(
+            Some(&path),
+            env_of(&[
+                ("ORDERDECK_ORDER_SYNC_INTERVAL_SECS", "0"),
+                ("ORDERDECK_PRODUCT_SYNC_INTERVAL_SECS", "soon"),
+                ("ORDERDECK_SYNC_LEASE_SECS", "1"),
+                ("ORDERDECK_SCHEDULER_TICK_MS", "0"),
+            ]),
+        )
+        .unwrap_err()
+        .to_string();
+        for name in [
+            "ORDERDECK_ORDER_SYNC_INTERVAL_SECS",
+            "ORDERDECK_PRODUCT_SYNC_INTERVAL_SECS",
+            "ORDERDECK_SYNC_LEASE_SECS",
+            "ORDERDECK_SCHEDULER_TICK_MS",
+        ] {
+            assert!(err.contains(name), "{name} missing in {err}");
+        }
+    }
+
+    #[test]
+    fn the_example_configuration_file_loads() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("orderdeck.example.toml");
+        let s = Settings::load(Some(&path), env_of(&[])).unwrap();
+        assert_eq!(s.order_sync_interval, Duration::from_secs(600));
+        assert_eq!(s.product_sync_interval, Duration::from_secs(2700));
     }
 
     #[test]

@@ -69,6 +69,8 @@ pub enum UserErrorCode {
     InvalidImage,
     /// The integration is disconnected; reconnect it first.
     IntegrationDisconnected,
+    /// A sync of this kind is running right now for this store (here or in another process).
+    SyncInProgress,
 }
 
 /// An expected failure of a mutation, tied to the input field that caused it.

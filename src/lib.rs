@@ -28,5 +28,7 @@ pub mod services;
 pub mod startup;
 /// Shared state handed to handlers.
 pub mod state;
+/// The sync engine: imports, jobs, scheduler.
+pub mod sync;
 /// Logging setup.
 pub mod telemetry;

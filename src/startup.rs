@@ -10,13 +10,15 @@ use crate::channels::bigcommerce::BigCommerceClient;
 use crate::config::Settings;
 use crate::crypto::{MasterKey, TokenCipher};
 use crate::state::AppState;
+use crate::sync::scheduler::{Scheduler, SchedulerHandle};
 use crate::{db, graphql, http};
 
-/// A built, not yet running, server.
+/// A built server, with the sync scheduler running when `sync_enabled`.
 pub struct Application {
     port: u16,
     server: Server,
     state: AppState,
+    scheduler: Option<SchedulerHandle>,
 }
 
 impl Application {
@@ -39,13 +41,23 @@ impl Application {
             cipher: TokenCipher::new(&master),
             bigcommerce,
         };
-        let schema = graphql::schema_builder().data(state.clone()).finish();
+        let schema = graphql::schema_builder()
+            .data(state.clone())
+            .data(graphql::sync_job_loader(&state))
+            .finish();
         let server =
             http::server(listener, state.clone(), schema).context("starting the HTTP server")?;
+        let scheduler = if state.settings.sync_enabled {
+            Some(Scheduler::start(state.clone()))
+        } else {
+            tracing::info!("sync scheduler off (ORDERDECK_SYNC_ENABLED=false)");
+            None
+        };
         Ok(Self {
             port,
             server,
             state,
+            scheduler,
         })
     }
 
@@ -59,8 +71,13 @@ impl Application {
         &self.state
     }
 
-    /// Serves until SIGINT/SIGTERM, then shuts down gracefully.
+    /// Serves until SIGINT/SIGTERM, then shuts down gracefully: the HTTP server first, then
+    /// the scheduler (which lets its running jobs finish, up to the shutdown timeout).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let served = self.server.await;
+        if let Some(scheduler) = self.scheduler {
+            scheduler.shutdown().await;
+        }
+        served
     }
 }

@@ -48,3 +48,48 @@ pub fn text_null(name: impl IntoIden) -> ColumnDef {
 pub fn boolean(name: impl IntoIden) -> ColumnDef {
     ColumnDef::new(name).boolean().not_null().to_owned()
 }
+
+/// A required 64-bit integer.
+pub fn big(name: impl IntoIden) -> ColumnDef {
+    ColumnDef::new(name).big_integer().not_null().to_owned()
+}
+
+/// An optional 64-bit integer.
+pub fn big_null(name: impl IntoIden) -> ColumnDef {
+    ColumnDef::new(name).big_integer().null().to_owned()
+}
+
+/// An optional JSON document.
+pub fn json_null(name: impl IntoIden) -> ColumnDef {
+    ColumnDef::new(name).json().null().to_owned()
+}
+
+/// Foreign key from `table.column` to `to_table.id`, deleting with the parent.
+pub fn cascade(
+    table: impl IntoIden + Clone + 'static,
+    column: impl IntoIden + 'static,
+    to_table: impl IntoIden + 'static,
+    to_id: impl IntoIden + 'static,
+) -> ForeignKeyCreateStatement {
+    ForeignKey::create()
+        .from(table, column)
+        .to(to_table, to_id)
+        .on_delete(ForeignKeyAction::Cascade)
+        .to_owned()
+}
+
+/// Creates a (possibly unique) index named `name` on `columns` of `table`.
+pub fn index<T, C>(name: &str, table: T, columns: Vec<C>, unique: bool) -> IndexCreateStatement
+where
+    T: IntoIden + 'static,
+    C: IntoIden + 'static,
+{
+    let mut stmt = Index::create().name(name).table(table).to_owned();
+    for c in columns {
+        stmt.col(c);
+    }
+    if unique {
+        stmt.unique();
+    }
+    stmt
+}

@@ -8,6 +8,10 @@ mod m20261127_000001_create_accounts_and_users;
 mod m20261127_000002_create_sessions;
 mod m20261127_000003_create_integrations;
 mod m20261127_000004_create_integration_logos;
+mod m20261127_000005_create_inventory_items_and_listings;
+mod m20261127_000006_create_orders;
+mod m20261127_000007_create_stock_movements;
+mod m20261127_000008_create_sync_jobs_and_runs;
 
 /// Applies every migration in order.
 pub struct Migrator;
@@ -20,6 +24,10 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000002_create_sessions::Migration),
             Box::new(m20261127_000003_create_integrations::Migration),
             Box::new(m20261127_000004_create_integration_logos::Migration),
+            Box::new(m20261127_000005_create_inventory_items_and_listings::Migration),
+            Box::new(m20261127_000006_create_orders::Migration),
+            Box::new(m20261127_000007_create_stock_movements::Migration),
+            Box::new(m20261127_000008_create_sync_jobs_and_runs::Migration),
         ]
     }
 }

@@ -2,8 +2,46 @@
 //! wire formats stay private to its folder and are mapped to domain types at the edge.
 
 pub mod bigcommerce;
+pub mod types;
 
 use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+pub use types::{
+    ChannelCategory, ChannelOrder, ChannelOrderLine, ChannelProduct, ChannelShippingAddress,
+    ChannelVariant, OrderAddress,
+};
+
+/// Page size of channel list calls (BigCommerce's maximum).
+pub const PAGE_SIZE: u32 = 250;
+
+/// One connected store, as the sync engine sees it. Implementations spend the store's API
+/// quota carefully (largest pages, sub-resources included), obey rate limits, retry transient
+/// failures with backoff, and count every call.
+#[async_trait::async_trait]
+pub trait SalesChannel: Send + Sync {
+    /// Orders modified at or after `since`, oldest modification first (then by id), page
+    /// `page` (1-based) of [`PAGE_SIZE`]; an empty page means the end. Every line is included.
+    async fn orders_modified_since(
+        &self,
+        since: DateTime<Utc>,
+        page: u32,
+    ) -> Result<Vec<ChannelOrder>, ChannelError>;
+
+    /// One order with all its lines; `None` when the channel does not have it.
+    async fn order(&self, external_id: i64) -> Result<Option<ChannelOrder>, ChannelError>;
+
+    /// Page `page` (1-based) of all catalog products with variants and images, by id; an
+    /// empty page means the end.
+    async fn products(&self, page: u32) -> Result<Vec<ChannelProduct>, ChannelError>;
+
+    /// Every category.
+    async fn categories(&self) -> Result<Vec<ChannelCategory>, ChannelError>;
+
+    /// API calls made through this handle so far (retries included).
+    fn api_calls(&self) -> u64;
+}
 
 /// Why a call to a store failed, in terms the rest of orderdeck can act on.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -3,6 +3,8 @@
 pub mod address;
 pub mod enums;
 pub mod rules;
+pub mod status;
 
 pub use address::PostalAddress;
 pub use enums::{ChannelKind, ContactMode, HistoricalImport, IntegrationStatus};
+pub use status::{OrderStatus, StockReason, StockTracking, SyncKind, SyncOutcome, SyncTrigger};

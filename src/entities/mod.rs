@@ -3,5 +3,12 @@
 pub mod account;
 pub mod integration;
 pub mod integration_logo;
+pub mod inventory_item;
+pub mod listing;
+pub mod order;
+pub mod order_line;
 pub mod session;
+pub mod stock_movement;
+pub mod sync_job;
+pub mod sync_run;
 pub mod user;

@@ -3,7 +3,6 @@
 
 use std::io::Read;
 
-use async_graphql::dataloader::DataLoader;
 use async_graphql::{Context, InputObject, MaybeUndefined, Object, SimpleObject, Upload, ID};
 use chrono::{DateTime, NaiveDate, Utc};
 
@@ -215,12 +214,9 @@ impl Integration {
     }
     /// The uploaded logo, if any.
     async fn logo(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Logo>> {
-        let loader = ctx.data::<DataLoader<LogoLoader>>()?;
-        let meta = loader
-            .load_one(self.0.id)
-            .await
-            .map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")).into_graphql())?;
-        Ok(meta.map(Logo))
+        Ok(super::loaders::load::<LogoLoader>(ctx, self.0.id)
+            .await?
+            .map(Logo))
     }
     /// When the store was (last) connected.
     async fn connected_at(&self) -> DateTime<Utc> {
@@ -237,6 +233,14 @@ impl Integration {
     /// When any option last changed.
     async fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at
+    }
+    /// The store's recurring imports (orders, products): next run, last success, last
+    /// failure and its error. Their runs are listed by `syncRuns`.
+    async fn sync_jobs(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<super::sync::SyncJob>> {
+        super::sync::jobs_of_integration(ctx, &self.0).await
     }
 }
 

@@ -1,28 +1,184 @@
 //! DataLoaders: nested fields of a page load in one query per relation, whatever its size.
+//! Every loader is built per request for the caller's account and never sees other accounts.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use async_graphql::dataloader::Loader;
+use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 
+use crate::entities::{integration, inventory_item, listing, order_line};
+use crate::error::AppResult;
 use crate::services::logos::{self, LogoMeta};
+use crate::services::{catalog, order_queries};
 use crate::state::AppState;
 
-/// Loads logo metadata by integration id, within one account.
-pub struct LogoLoader {
+/// What every loader knows: the state and the caller's account.
+#[derive(Clone)]
+pub struct Scope {
     /// Shared state.
     pub state: AppState,
-    /// The caller's account: the loader never sees another account's rows.
+    /// The caller's account (0 when anonymous: loads nothing).
     pub account_id: i64,
 }
+
+fn wrap<T>(r: AppResult<T>, what: &str) -> Result<T, Arc<anyhow::Error>> {
+    r.map_err(|e| Arc::new(anyhow::anyhow!("loading {what}: {e}")))
+}
+
+/// Loads logo metadata by integration id.
+pub struct LogoLoader(pub Scope);
 
 impl Loader<i64> for LogoLoader {
     type Value = LogoMeta;
     type Error = Arc<anyhow::Error>;
 
     async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, LogoMeta>, Self::Error> {
-        logos::meta_for(&self.state, self.account_id, keys)
-            .await
-            .map_err(|e| Arc::new(anyhow::anyhow!("loading logos: {e}")))
+        wrap(
+            logos::meta_for(&self.0.state, self.0.account_id, keys).await,
+            "logos",
+        )
     }
+}
+
+/// Loads the lines of orders, by order id.
+pub struct OrderLinesLoader(pub Scope);
+
+impl Loader<i64> for OrderLinesLoader {
+    type Value = Vec<order_line::Model>;
+    type Error = Arc<anyhow::Error>;
+
+    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
+        wrap(
+            order_queries::lines_by_order(&self.0.state, self.0.account_id, keys).await,
+            "order lines",
+        )
+    }
+}
+
+/// Loads listings by id.
+pub struct ListingLoader(pub Scope);
+
+impl Loader<i64> for ListingLoader {
+    type Value = listing::Model;
+    type Error = Arc<anyhow::Error>;
+
+    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
+        wrap(
+            catalog::listings_by_id(&self.0.state, self.0.account_id, keys).await,
+            "listings",
+        )
+    }
+}
+
+/// Loads the listings of products, by inventory item id.
+pub struct ItemListingsLoader(pub Scope);
+
+impl Loader<i64> for ItemListingsLoader {
+    type Value = Vec<listing::Model>;
+    type Error = Arc<anyhow::Error>;
+
+    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
+        wrap(
+            catalog::listings_by_item(&self.0.state, self.0.account_id, keys).await,
+            "listings",
+        )
+    }
+}
+
+/// Loads inventory items by id.
+pub struct ItemLoader(pub Scope);
+
+impl Loader<i64> for ItemLoader {
+    type Value = inventory_item::Model;
+    type Error = Arc<anyhow::Error>;
+
+    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
+        wrap(
+            catalog::items_by_id(&self.0.state, self.0.account_id, keys).await,
+            "products",
+        )
+    }
+}
+
+/// Loads integrations by id.
+pub struct IntegrationLoader(pub Scope);
+
+impl Loader<i64> for IntegrationLoader {
+    type Value = integration::Model;
+    type Error = Arc<anyhow::Error>;
+
+    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
+        wrap(
+            catalog::integrations_by_id(&self.0.state, self.0.account_id, keys).await,
+            "integrations",
+        )
+    }
+}
+
+/// How long a loader collects keys before querying. Batches are time-based, so list
+/// resolvers also prefetch (see `feed`) to make the statement count independent of page size.
+const BATCH_WINDOW: std::time::Duration = std::time::Duration::from_millis(2);
+
+/// The loaders of one request: cached for the request, so list resolvers can prefetch a
+/// whole page's relations with [`DataLoader::feed_many`] and nested fields never query again.
+pub type RequestLoader<L> = DataLoader<L, HashMapCache>;
+
+fn loader<L: Loader<i64>>(l: L) -> RequestLoader<L> {
+    DataLoader::with_cache(l, tokio::spawn, HashMapCache::default()).delay(BATCH_WINDOW)
+}
+
+/// Adds every loader to a request.
+pub fn attach(
+    request: async_graphql::Request,
+    state: &AppState,
+    account_id: i64,
+) -> async_graphql::Request {
+    let scope = Scope {
+        state: state.clone(),
+        account_id,
+    };
+    request
+        .data(loader(LogoLoader(scope.clone())))
+        .data(loader(OrderLinesLoader(scope.clone())))
+        .data(loader(ListingLoader(scope.clone())))
+        .data(loader(ItemListingsLoader(scope.clone())))
+        .data(loader(ItemLoader(scope.clone())))
+        .data(loader(IntegrationLoader(scope)))
+}
+
+/// Loads one key through the request's loader of type `L`, mapping failures to the one
+/// GraphQL error shape.
+pub async fn load<L>(
+    ctx: &async_graphql::Context<'_>,
+    key: i64,
+) -> async_graphql::Result<Option<L::Value>>
+where
+    L: Loader<i64, Error = Arc<anyhow::Error>>,
+{
+    let loader = ctx.data::<RequestLoader<L>>()?;
+    loader
+        .load_one(key)
+        .await
+        .map_err(|e| crate::error::AppError::Internal(anyhow::anyhow!("{e}")).into_graphql())
+}
+
+/// Puts already loaded values into the request's loader of type `L`.
+pub async fn feed<L>(
+    ctx: &async_graphql::Context<'_>,
+    values: HashMap<i64, L::Value>,
+) -> async_graphql::Result<()>
+where
+    L: Loader<i64, Error = Arc<anyhow::Error>>,
+{
+    ctx.data::<RequestLoader<L>>()?.feed_many(values).await;
+    Ok(())
+}
+
+/// Whether the selection of a connection's items (`nodes { … }` or `edges { node { … } }`)
+/// contains the field path `path`.
+pub fn selects(ctx: &async_graphql::Context<'_>, path: &[&str]) -> bool {
+    let look = ctx.look_ahead();
+    [look.field("nodes"), look.field("edges").field("node")]
+        .into_iter()
+        .any(|base| path.iter().fold(base, |f, name| f.field(name)).exists())
 }

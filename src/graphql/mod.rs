@@ -1,24 +1,39 @@
 //! The GraphQL schema: merged query and mutation roots per domain, their types and loaders.
 
 mod accounts;
+mod catalog;
 mod connection;
 mod context;
 mod ids;
 mod integrations;
 mod loaders;
+mod money;
+mod orders;
+mod sync;
 
 use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
 
 pub use context::RequestData;
-pub use loaders::LogoLoader;
+pub use loaders::attach as attach_loaders;
+pub use sync::sync_job_loader;
 
 /// Every query field.
 #[derive(MergedObject, Default)]
-pub struct QueryRoot(accounts::AccountQuery, integrations::IntegrationQuery);
+pub struct QueryRoot(
+    accounts::AccountQuery,
+    integrations::IntegrationQuery,
+    catalog::CatalogQuery,
+    orders::OrderQuery,
+    sync::SyncQuery,
+);
 
 /// Every mutation field.
 #[derive(MergedObject, Default)]
-pub struct MutationRoot(accounts::AccountMutation, integrations::IntegrationMutation);
+pub struct MutationRoot(
+    accounts::AccountMutation,
+    integrations::IntegrationMutation,
+    sync::SyncMutation,
+);
 
 /// The served schema.
 pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;

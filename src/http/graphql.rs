@@ -4,14 +4,12 @@
 
 use actix_web::http::header::CONTENT_TYPE;
 use actix_web::{web, HttpRequest, HttpResponse};
-use async_graphql::dataloader::DataLoader;
 use async_graphql::http::MultipartOptions;
 use async_graphql::parser::types::OperationType;
 use futures_util::StreamExt;
 use serde_json::json;
 
 use super::auth;
-use crate::graphql::LogoLoader;
 use crate::graphql::{AppSchema, RequestData};
 use crate::state::AppState;
 
@@ -154,14 +152,9 @@ async fn execute(
             );
         }
     };
-    let loader = DataLoader::new(
-        LogoLoader {
-            state: state.clone(),
-            account_id: principal.map(|p| p.account_id).unwrap_or(0),
-        },
-        tokio::spawn,
-    );
-    let request = request.data(RequestData { principal }).data(loader);
+    let account_id = principal.map(|p| p.account_id).unwrap_or(0);
+    let request =
+        crate::graphql::attach_loaders(request.data(RequestData { principal }), state, account_id);
     let response = schema.execute(request).await;
     HttpResponse::Ok().json(response)
 }

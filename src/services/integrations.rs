@@ -409,6 +409,7 @@ pub async fn connect(
     };
     let saved = saved.map_err(|e| unique_conflict(&e, &alias).unwrap_or_else(|| e.into()))?;
     tracing::info!(integration_id = saved.id, account_id = p.account_id, store = %saved.store_hash, "store connected");
+    schedule_import_now(state, &saved).await;
     Ok(saved)
 }
 
@@ -584,7 +585,19 @@ pub async fn update(
         .await
         .map_err(|e| unique_conflict(&e, &final_alias).unwrap_or_else(|| e.into()))?;
     tracing::info!(integration_id = saved.id, "integration updated");
+    if current.status != IntegrationStatus::Active && saved.status == IntegrationStatus::Active {
+        schedule_import_now(state, &saved).await;
+    }
     Ok(saved)
+}
+
+/// Gives a (re)connected store its sync jobs, due now. The store is saved already, so a
+/// failure here is logged rather than failing the mutation: the scheduler creates missing
+/// jobs on its next tick.
+async fn schedule_import_now(state: &AppState, saved: &integration::Model) {
+    if let Err(e) = crate::sync::jobs::ensure_jobs_due_now(&state.db, saved).await {
+        tracing::error!(integration_id = saved.id, error = ?e, "creating the store's sync jobs failed; the scheduler will retry");
+    }
 }
 
 /// Stops all sync for a store and erases its access token; the history stays. Disconnecting

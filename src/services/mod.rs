@@ -2,11 +2,14 @@
 //! SQL; callers pass the principal so every query is scoped to its account.
 
 pub mod accounts;
+pub mod catalog;
 pub mod integrations;
 pub mod logo_image;
 pub mod logos;
+pub mod order_queries;
 pub mod pagination;
 pub mod sessions;
+pub mod stock;
 
 pub use sessions::Principal;
 

@@ -324,3 +324,44 @@ pub fn error_code(body: &Value) -> String {
         .unwrap_or_default()
         .to_string()
 }
+
+impl TestApp {
+    /// Registers `email`, connects the first sandbox store through the API and returns the
+    /// bearer token and the integration row (for driving imports directly).
+    pub async fn connected(
+        &self,
+        email: &str,
+    ) -> (String, orderdeck::entities::integration::Model) {
+        self.connected_with(email, json!({})).await
+    }
+
+    /// Like [`TestApp::connected`], with extra `connectBigCommerce` input fields.
+    pub async fn connected_with(
+        &self,
+        email: &str,
+        extra: Value,
+    ) -> (String, orderdeck::entities::integration::Model) {
+        use sea_orm::EntityTrait;
+        let token = self.signed_in(email).await;
+        let res = self.connect(&token, extra).await;
+        assert_eq!(res["userErrors"], json!([]), "{res}");
+        let gid = res["integration"]["id"].as_str().unwrap();
+        let id: i64 = gid.rsplit('/').next().unwrap().parse().unwrap();
+        let row = orderdeck::entities::integration::Entity::find_by_id(id)
+            .one(&self.state.db)
+            .await
+            .unwrap()
+            .unwrap();
+        orderdeck::sync::jobs::ensure_jobs(&self.state.db, &row)
+            .await
+            .unwrap();
+        (token, row)
+    }
+}
+
+impl TestApp {
+    /// The URL of this test's database.
+    pub fn db_url(&self) -> String {
+        self._db.url.clone()
+    }
+}

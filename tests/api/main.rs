@@ -3,9 +3,14 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod accounts;
+mod bc_client;
 mod health;
 mod helpers;
+mod import_orders;
+mod import_products;
 mod integrations;
 mod logos;
+mod orders_query;
 mod schema;
+mod sync_engine;
 mod tenancy;

@@ -13,7 +13,8 @@ fn schema_graphql_equals_the_served_schema() {
     );
 }
 
-const BUILT_IN: &[&str] = &["String", "Int", "Float", "Boolean", "ID"];
+/// Scalars of GraphQL and of async-graphql itself (`Decimal` is an exact decimal in a JSON string).
+const BUILT_IN: &[&str] = &["String", "Int", "Float", "Boolean", "ID", "Decimal"];
 
 #[tokio::test]
 async fn every_type_field_argument_and_enum_value_has_a_description() {

@@ -1,13 +1,21 @@
-//! Typed calls to BigCommerce with timeouts, error mapping and tracing. Tokens never reach
-//! a log line.
+//! Typed calls to BigCommerce with timeouts, error mapping, rate limiting, retries and
+//! tracing. Tokens never reach a log line (they travel only in the `X-Auth-Token` header).
 
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use reqwest::StatusCode;
+use serde::de::DeserializeOwned;
+use tracing::Instrument;
 
+use super::throttle::{Gates, RateHeaders, RetryPolicy, StoreGate};
 use super::wire;
 use crate::channels::ChannelError;
+
+/// Added to every rate-limit wait: the reset figure is rounded down to the millisecond.
+const RESET_MARGIN: Duration = Duration::from_millis(10);
 
 /// The credentials of one store.
 #[derive(Clone, Copy)]
@@ -40,11 +48,29 @@ pub struct StoreInfo {
     pub domain: Option<String>,
 }
 
-/// A BigCommerce API client; cheap to clone (shares one connection pool).
+/// A BigCommerce API client; cheap to clone (clones share one connection pool and the
+/// per-store gates that bound concurrency and honour rate limits).
 #[derive(Clone, Debug)]
 pub struct BigCommerceClient {
     http: reqwest::Client,
     base: String,
+    retry: RetryPolicy,
+    gates: Arc<Gates>,
+}
+
+/// How one attempt ended.
+enum Attempt<T> {
+    /// A body (`None`: 204 No Content).
+    Done(Option<T>),
+    /// 5xx, timeout, dropped connection, unparsable body: retried with backoff.
+    Transient(ChannelError),
+    /// 429: retried after the wait the store asked for (`None`: back off).
+    Throttled {
+        wait: Option<Duration>,
+        error: ChannelError,
+    },
+    /// Any other answer: never retried.
+    Fatal(ChannelError),
 }
 
 impl BigCommerceClient {
@@ -59,7 +85,173 @@ impl BigCommerceClient {
         Ok(Self {
             http,
             base: base.trim_end_matches('/').to_string(),
+            retry: RetryPolicy::default(),
+            gates: Arc::new(Gates::default()),
         })
+    }
+
+    /// The same client with another retry policy (its gates start afresh).
+    pub fn with_retry_policy(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self.gates = Arc::new(Gates::default());
+        self
+    }
+
+    /// The retry policy in use.
+    pub fn retry_policy(&self) -> RetryPolicy {
+        self.retry
+    }
+
+    /// `GET {base}/stores/{hash}/{path}?{query}` through the store's gate, retried as the
+    /// policy says; every attempt adds one to `calls`. `Ok(None)` is a 204.
+    pub(super) async fn get<T: DeserializeOwned>(
+        &self,
+        creds: Credentials<'_>,
+        path: &str,
+        query: &[(&str, String)],
+        calls: &AtomicU64,
+    ) -> Result<Option<T>, ChannelError> {
+        let url = reqwest::Url::parse_with_params(
+            &format!("{}/stores/{}/{}", self.base, creds.store_hash, path),
+            query,
+        )
+        .map_err(|e| ChannelError::Unreachable(format!("bad API URL for {path}: {e}")))?;
+        let gate = self.gates.of(creds.store_hash, self.retry.concurrency);
+        let span = tracing::debug_span!("bigcommerce", store = creds.store_hash, path);
+        async {
+            let mut attempt = 0u32;
+            let mut failures = 0u32;
+            let mut throttled = 0u32;
+            loop {
+                attempt += 1;
+                let outcome = {
+                    let _permit = gate.permits.acquire().await.map_err(|_| {
+                        ChannelError::Unreachable("the store's call gate is closed".into())
+                    })?;
+                    gate.ready().await;
+                    calls.fetch_add(1, Ordering::Relaxed);
+                    self.attempt::<T>(creds, &url, &gate, attempt).await
+                };
+                match outcome {
+                    Attempt::Done(body) => return Ok(body),
+                    Attempt::Fatal(error) => return Err(error),
+                    Attempt::Throttled { wait, error } => {
+                        throttled += 1;
+                        if throttled >= self.retry.max_throttled {
+                            tracing::warn!(
+                                attempt,
+                                error = %error,
+                                "BigCommerce kept answering 429; giving up"
+                            );
+                            return Err(error);
+                        }
+                        let wait = wait.unwrap_or_else(|| self.retry.backoff(throttled));
+                        tracing::info!(
+                            attempt,
+                            wait_ms = millis(wait),
+                            "BigCommerce rate limit; waiting"
+                        );
+                        gate.hold_for(wait + RESET_MARGIN);
+                    }
+                    Attempt::Transient(error) => {
+                        throttled = 0;
+                        failures += 1;
+                        if failures >= self.retry.max_attempts {
+                            tracing::warn!(
+                                attempt,
+                                error = %error,
+                                "BigCommerce call failed; giving up"
+                            );
+                            return Err(error);
+                        }
+                        let wait = self.retry.backoff(failures);
+                        tracing::info!(
+                            attempt,
+                            error = %error,
+                            wait_ms = millis(wait),
+                            "BigCommerce call failed; retrying"
+                        );
+                        tokio::time::sleep(wait).await;
+                    }
+                }
+            }
+        }
+        .instrument(span)
+        .await
+    }
+
+    /// One HTTP attempt.
+    async fn attempt<T: DeserializeOwned>(
+        &self,
+        creds: Credentials<'_>,
+        url: &reqwest::Url,
+        gate: &StoreGate,
+        attempt: u32,
+    ) -> Attempt<T> {
+        let started = Instant::now();
+        let result = self
+            .http
+            .get(url.clone())
+            .header("X-Auth-Token", creds.access_token)
+            .header("Accept", "application/json")
+            .send()
+            .await;
+        let response = match result {
+            Ok(r) => r,
+            Err(e) => return Attempt::Transient(map_transport_error(&e)),
+        };
+        let status = response.status();
+        let rate = RateHeaders::read(response.headers());
+        tracing::debug!(
+            status = status.as_u16(),
+            attempt,
+            requests_left = rate.left,
+            elapsed_ms = millis(started.elapsed()),
+            "BigCommerce call"
+        );
+        if status != StatusCode::TOO_MANY_REQUESTS {
+            if let (Some(left), Some(reset)) = (rate.left, rate.reset) {
+                if left <= self.retry.low_water {
+                    tracing::debug!(
+                        requests_left = left,
+                        reset_ms = millis(reset),
+                        "quota low; pausing the store's calls"
+                    );
+                    gate.hold_for(reset + RESET_MARGIN);
+                }
+            }
+        }
+        match status.as_u16() {
+            204 => Attempt::Done(None),
+            200..=299 => {
+                let bytes = match response.bytes().await {
+                    Ok(b) => b,
+                    Err(e) => return Attempt::Transient(map_transport_error(&e)),
+                };
+                match serde_json::from_slice::<T>(&bytes) {
+                    Ok(body) => Attempt::Done(Some(body)),
+                    // Well-formed JSON of the wrong shape will not improve on retry; a
+                    // truncated or garbled body may.
+                    Err(e) => {
+                        let error =
+                            ChannelError::UnexpectedResponse(format!("{}: {e}", url.path()));
+                        if serde_json::from_slice::<serde::de::IgnoredAny>(&bytes).is_ok() {
+                            Attempt::Fatal(error)
+                        } else {
+                            Attempt::Transient(error)
+                        }
+                    }
+                }
+            }
+            429 => Attempt::Throttled {
+                wait: rate.throttle_wait(),
+                error: ChannelError::RateLimited {
+                    retry_after: rate.throttle_wait(),
+                },
+            },
+            s if s >= 500 => Attempt::Transient(ChannelError::Server { status: s }),
+            _ => Attempt::Fatal(map_status(status, response.headers())),
+        }
     }
 
     /// `GET /v2/store`: the store's information; also the credential check when connecting.
@@ -113,6 +305,10 @@ impl BigCommerceClient {
         serde_json::from_slice(&bytes)
             .map_err(|e| ChannelError::UnexpectedResponse(format!("{path}: {e}")))
     }
+}
+
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
 fn map_transport_error(e: &reqwest::Error) -> ChannelError {

@@ -1,6 +1,11 @@
 //! The BigCommerce REST API client (v2 and v3 under `{base}/stores/{hash}/`).
 
 mod client;
+mod map;
+mod store;
+mod throttle;
 mod wire;
 
 pub use client::{BigCommerceClient, Credentials, StoreInfo};
+pub use store::BigCommerceStore;
+pub use throttle::RetryPolicy;

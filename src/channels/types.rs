@@ -1,0 +1,119 @@
+//! What every sales channel delivers, in domain terms (decimals, UTC). Channel modules map
+//! their wire formats to these at the edge.
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use crate::domain::StockTracking;
+
+/// An address on an order (stored as JSON on the order).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderAddress {
+    pub first_name: String,
+    pub last_name: String,
+    pub company: String,
+    pub street1: String,
+    pub street2: String,
+    pub city: String,
+    pub state: String,
+    pub postal_code: String,
+    /// ISO 3166-1 alpha-2.
+    pub country_code: String,
+    pub country: String,
+    pub phone: String,
+    pub email: String,
+}
+
+/// A shipping address (consignment) of an order.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChannelShippingAddress {
+    /// The channel's id (BigCommerce `order_address_id`, needed to push shipments).
+    pub external_id: i64,
+    pub address: OrderAddress,
+    pub shipping_method: String,
+}
+
+/// A line of an order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChannelOrderLine {
+    /// The channel's order-product id.
+    pub external_id: i64,
+    pub product_id: i64,
+    pub variant_id: i64,
+    pub order_address_id: i64,
+    pub sku: Option<String>,
+    pub name: String,
+    pub quantity: i64,
+    pub quantity_shipped: i64,
+    pub unit_price: Decimal,
+    pub total: Decimal,
+    pub weight: Option<Decimal>,
+}
+
+/// An order as the channel has it now.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChannelOrder {
+    pub external_id: i64,
+    pub number: String,
+    /// The channel's own status id and name (BigCommerce 0–14).
+    pub status_id: i64,
+    pub status_name: String,
+    pub currency: String,
+    pub subtotal_ex_tax: Decimal,
+    pub subtotal_inc_tax: Decimal,
+    pub shipping_cost: Decimal,
+    pub tax_total: Decimal,
+    pub total: Decimal,
+    pub billing_address: OrderAddress,
+    pub shipping_addresses: Vec<ChannelShippingAddress>,
+    /// Every line (the client fetches more when the embedded list was capped).
+    pub lines: Vec<ChannelOrderLine>,
+    pub items_total: i64,
+    pub items_shipped: i64,
+    pub placed_at: DateTime<Utc>,
+    pub modified_at: DateTime<Utc>,
+    pub shipped_at: Option<DateTime<Utc>>,
+}
+
+/// A sellable variant of a product (a product without options has one base variant).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChannelVariant {
+    pub external_id: i64,
+    pub sku: Option<String>,
+    /// `None`: inherits the product's.
+    pub price: Option<Decimal>,
+    pub sale_price: Option<Decimal>,
+    pub weight: Option<Decimal>,
+    pub inventory_level: i64,
+    /// `Size: M`; empty for a base variant.
+    pub option_label: String,
+    pub is_base: bool,
+}
+
+/// A catalog product with its variants, images and category ids.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChannelProduct {
+    pub external_id: i64,
+    pub name: String,
+    pub sku: Option<String>,
+    pub price: Decimal,
+    /// `None` when the channel has none (BigCommerce sends 0).
+    pub sale_price: Option<Decimal>,
+    pub weight: Option<Decimal>,
+    pub tracking: StockTracking,
+    /// Product-level stock (meaningful when tracked by product).
+    pub inventory_level: i64,
+    pub image_urls: Vec<String>,
+    pub category_ids: Vec<i64>,
+    pub modified_at: DateTime<Utc>,
+    pub variants: Vec<ChannelVariant>,
+}
+
+/// A category (for names on listings).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChannelCategory {
+    pub id: i64,
+    pub parent_id: i64,
+    pub name: String,
+}

@@ -1,0 +1,31 @@
+//! `inventory_items`: one per SKU per account; holds THE stock figure (GraphQL `Product`).
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "inventory_items")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub account_id: i64,
+    /// `None` for a listing without SKU (it gets an item of its own).
+    pub sku: Option<String>,
+    pub name: String,
+    /// Decimal text.
+    pub weight: Option<String>,
+    pub image_url: Option<String>,
+    /// The stock figure. Change it only through `services::stock` (it writes the ledger).
+    pub quantity: i64,
+    pub low_stock_threshold: Option<i64>,
+    /// Incremented on every stock change.
+    pub version: i64,
+    /// Deleted here; the next product import brings it back if the channel still has it.
+    pub deleted_at: Option<DateTimeUtc>,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

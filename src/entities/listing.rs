@@ -1,0 +1,47 @@
+//! `listings`: one product or variant on one store, linked to its inventory item by SKU.
+
+use sea_orm::entity::prelude::*;
+
+use crate::domain::StockTracking;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "listings")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub account_id: i64,
+    pub integration_id: i64,
+    pub inventory_item_id: i64,
+    pub external_product_id: i64,
+    /// The variant id (the base variant's for a product without options).
+    pub external_variant_id: i64,
+    pub tracking: StockTracking,
+    pub sku: Option<String>,
+    pub title: String,
+    /// Decimal text.
+    pub price: String,
+    /// Decimal text; `None` when the channel has no sale price.
+    pub sale_price: Option<String>,
+    /// Decimal text.
+    pub weight: Option<String>,
+    /// JSON array of image URLs.
+    pub images: Option<Json>,
+    /// JSON array of category names.
+    pub categories: Option<Json>,
+    /// The stock the channel showed at the last product import.
+    pub channel_stock: Option<i64>,
+    /// The stock last pushed to the channel.
+    pub pushed_stock: Option<i64>,
+    pub pushed_at: Option<DateTimeUtc>,
+    pub push_error: Option<String>,
+    /// Set when the product was no longer on the channel at an import.
+    pub missing_since: Option<DateTimeUtc>,
+    pub channel_modified_at: Option<DateTimeUtc>,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

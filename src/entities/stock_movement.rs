@@ -1,0 +1,29 @@
+//! `stock_movements`: the append-only ledger explaining every stock figure.
+
+use sea_orm::entity::prelude::*;
+
+use crate::domain::StockReason;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "stock_movements")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub account_id: i64,
+    pub inventory_item_id: i64,
+    pub delta: i64,
+    pub quantity_after: i64,
+    pub reason: StockReason,
+    pub actor_user_id: Option<i64>,
+    pub integration_id: Option<i64>,
+    pub order_id: Option<i64>,
+    /// Makes a retried change apply once (unique per account).
+    pub idempotency_key: Option<String>,
+    pub note: Option<String>,
+    pub created_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,383 @@
+//! Products (one per SKU: the stock figure), their listings on stores, and the stock ledger:
+//! `products`, `product`, `stockMovements`.
+
+use async_graphql::{Context, InputObject, Object, ID};
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+
+use super::context::{principal, state};
+use super::ids;
+use super::integrations::Integration;
+use super::loaders::{feed, load, selects, IntegrationLoader, ItemListingsLoader, ItemLoader};
+use super::money::dec;
+use crate::domain::{StockReason, StockTracking};
+use crate::entities::{inventory_item, listing, stock_movement};
+use crate::services::catalog::{self as service, ProductFilter};
+use crate::services::pagination::PageRequest;
+
+/// A product: one SKU of the account with its single stock figure, listed on any number of stores.
+pub struct Product(pub inventory_item::Model);
+
+/// A product: one SKU of the account with its single stock figure, listed on any number of stores.
+#[Object]
+impl Product {
+    /// Global id.
+    async fn id(&self) -> ID {
+        ids::encode("Product", self.0.id)
+    }
+    /// The SKU that links listings across stores; null for a listing imported without SKU.
+    async fn sku(&self) -> Option<&str> {
+        self.0.sku.as_deref()
+    }
+    /// Name (from the first listing imported).
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    /// Weight in the store's unit.
+    async fn weight(&self) -> Option<Decimal> {
+        self.0.weight.as_deref().map(dec)
+    }
+    /// Main image URL.
+    async fn image_url(&self) -> Option<&str> {
+        self.0.image_url.as_deref()
+    }
+    /// The stock figure, pushed to every store with inventory management on.
+    async fn stock(&self) -> i64 {
+        self.0.quantity
+    }
+    /// At or below this figure the product counts as low on stock (0 when unset).
+    async fn low_stock_threshold(&self) -> Option<i64> {
+        self.0.low_stock_threshold
+    }
+    /// The product on each store.
+    async fn listings(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Listing>> {
+        Ok(load::<ItemListingsLoader>(ctx, self.0.id)
+            .await?
+            .unwrap_or_default()
+            .into_iter()
+            .map(Listing)
+            .collect())
+    }
+    /// The stock ledger of this product, newest first.
+    async fn stock_movements(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "Page size (1–100).",
+            default = 20,
+            validator(minimum = 1, maximum = 100)
+        )]
+        first: i32,
+        #[graphql(desc = "Cursor after which the page starts.")] after: Option<String>,
+    ) -> async_graphql::Result<StockMovementConnection> {
+        movements_page(ctx, self.0.id, first, after).await
+    }
+    /// When the product was created here.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    /// When anything about it last changed.
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+}
+
+/// One product or variant on one store.
+pub struct Listing(pub listing::Model);
+
+/// One product or variant on one store.
+#[Object]
+impl Listing {
+    /// Global id.
+    async fn id(&self) -> ID {
+        ids::encode("Listing", self.0.id)
+    }
+    /// The store it is on.
+    async fn integration(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Integration>> {
+        Ok(load::<IntegrationLoader>(ctx, self.0.integration_id)
+            .await?
+            .map(Integration))
+    }
+    /// The product (SKU) it sells.
+    async fn product(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Product>> {
+        Ok(load::<ItemLoader>(ctx, self.0.inventory_item_id)
+            .await?
+            .map(Product))
+    }
+    /// The store's product id.
+    async fn external_product_id(&self) -> String {
+        self.0.external_product_id.to_string()
+    }
+    /// The store's variant id (the base variant's for a product without options).
+    async fn external_variant_id(&self) -> String {
+        self.0.external_variant_id.to_string()
+    }
+    /// How the store tracks its stock.
+    async fn tracking(&self) -> StockTracking {
+        self.0.tracking
+    }
+    /// SKU on the store.
+    async fn sku(&self) -> Option<&str> {
+        self.0.sku.as_deref()
+    }
+    /// Title on the store.
+    async fn title(&self) -> &str {
+        &self.0.title
+    }
+    /// Price on the store.
+    async fn price(&self) -> Decimal {
+        dec(&self.0.price)
+    }
+    /// Sale price on the store, if any.
+    async fn sale_price(&self) -> Option<Decimal> {
+        self.0.sale_price.as_deref().map(dec)
+    }
+    /// Weight on the store.
+    async fn weight(&self) -> Option<Decimal> {
+        self.0.weight.as_deref().map(dec)
+    }
+    /// Image URLs.
+    async fn images(&self) -> Vec<String> {
+        json_strings(self.0.images.as_ref())
+    }
+    /// Category names.
+    async fn categories(&self) -> Vec<String> {
+        json_strings(self.0.categories.as_ref())
+    }
+    /// The stock the store showed at the last product import.
+    async fn channel_stock(&self) -> Option<i64> {
+        self.0.channel_stock
+    }
+    /// The stock last pushed to the store.
+    async fn pushed_stock(&self) -> Option<i64> {
+        self.0.pushed_stock
+    }
+    /// When stock was last pushed.
+    async fn pushed_at(&self) -> Option<DateTime<Utc>> {
+        self.0.pushed_at
+    }
+    /// Why the last push failed, if it did.
+    async fn push_error(&self) -> Option<&str> {
+        self.0.push_error.as_deref()
+    }
+    /// Set when the store no longer has this product (it is kept here).
+    async fn missing_since(&self) -> Option<DateTime<Utc>> {
+        self.0.missing_since
+    }
+    /// When the store last changed the product.
+    async fn channel_modified_at(&self) -> Option<DateTime<Utc>> {
+        self.0.channel_modified_at
+    }
+}
+
+fn json_strings(v: Option<&serde_json::Value>) -> Vec<String> {
+    v.and_then(|v| v.as_array())
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// One change of a product's stock.
+pub struct StockMovement(pub stock_movement::Model);
+
+/// One change of a product's stock.
+#[Object]
+impl StockMovement {
+    /// Global id.
+    async fn id(&self) -> ID {
+        ids::encode("StockMovement", self.0.id)
+    }
+    /// Change of the stock figure.
+    async fn delta(&self) -> i64 {
+        self.0.delta
+    }
+    /// The stock figure after the change.
+    async fn quantity_after(&self) -> i64 {
+        self.0.quantity_after
+    }
+    /// Why it changed.
+    async fn reason(&self) -> StockReason {
+        self.0.reason
+    }
+    /// The user who changed it, if a user did.
+    async fn actor_user_id(&self) -> Option<ID> {
+        self.0.actor_user_id.map(|id| ids::encode("User", id))
+    }
+    /// The store involved, if any.
+    async fn integration_id(&self) -> Option<ID> {
+        self.0
+            .integration_id
+            .map(|id| ids::encode("Integration", id))
+    }
+    /// The order that caused it, if any.
+    async fn order_id(&self) -> Option<ID> {
+        self.0.order_id.map(|id| ids::encode("Order", id))
+    }
+    /// A free-text note.
+    async fn note(&self) -> Option<&str> {
+        self.0.note.as_deref()
+    }
+    /// When it happened.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+}
+
+super::connection::connection!(ProductConnection, ProductEdge, Product, "products");
+super::connection::connection!(
+    StockMovementConnection,
+    StockMovementEdge,
+    StockMovement,
+    "stock movements"
+);
+
+/// Filters of `products`.
+#[derive(InputObject, Default)]
+pub struct ProductFilterInput {
+    /// Exact SKU.
+    pub sku: Option<String>,
+    /// Part of the name or SKU (case-insensitive).
+    pub search: Option<String>,
+    /// Only products at or below their low-stock threshold (0 when unset).
+    #[graphql(default = false)]
+    pub low_stock: bool,
+}
+
+async fn movements_page(
+    ctx: &Context<'_>,
+    item_id: i64,
+    first: i32,
+    after: Option<String>,
+) -> async_graphql::Result<StockMovementConnection> {
+    let p = principal(ctx)?;
+    let after = after.as_deref().map(ids::decode_cursor).transpose()?;
+    let page = service::movements(
+        state(ctx)?,
+        &p,
+        item_id,
+        PageRequest {
+            first: u64::try_from(first).unwrap_or(1),
+            after,
+        },
+    )
+    .await
+    .map_err(|e| e.into_graphql())?;
+    Ok(StockMovementConnection::build(
+        page,
+        after.is_some(),
+        |m| ids::cursor(m.id),
+        StockMovement,
+    ))
+}
+
+/// Product queries.
+#[derive(Default)]
+pub struct CatalogQuery;
+
+#[Object]
+impl CatalogQuery {
+    /// The account's products (one per SKU), by id.
+    #[graphql(complexity = "first.max(1) as usize * child_complexity + 1")]
+    async fn products(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "Page size (1–100).",
+            default = 20,
+            validator(minimum = 1, maximum = 100)
+        )]
+        first: i32,
+        #[graphql(desc = "Cursor after which the page starts.")] after: Option<String>,
+        #[graphql(desc = "Filters.")] filter: Option<ProductFilterInput>,
+    ) -> async_graphql::Result<ProductConnection> {
+        let p = principal(ctx)?;
+        let after = after.as_deref().map(ids::decode_cursor).transpose()?;
+        let filter = filter.unwrap_or_default();
+        let filter = ProductFilter {
+            sku: filter.sku,
+            search: filter.search,
+            low_stock: filter.low_stock,
+        };
+        let page = service::list(
+            state(ctx)?,
+            &p,
+            &filter,
+            PageRequest {
+                first: u64::try_from(first).unwrap_or(1),
+                after,
+            },
+        )
+        .await
+        .map_err(|e| e.into_graphql())?;
+        if selects(ctx, &["listings"]) {
+            let st = state(ctx)?;
+            let ids: Vec<i64> = page.items.iter().map(|i| i.id).collect();
+            let mut by_item = service::listings_by_item(st, p.account_id, &ids)
+                .await
+                .map_err(|e| e.into_graphql())?;
+            for id in &ids {
+                by_item.entry(*id).or_default();
+            }
+            if selects(ctx, &["listings", "integration"]) {
+                let integration_ids: Vec<i64> = by_item
+                    .values()
+                    .flatten()
+                    .map(|l| l.integration_id)
+                    .collect();
+                let found = service::integrations_by_id(st, p.account_id, &integration_ids)
+                    .await
+                    .map_err(|e| e.into_graphql())?;
+                feed::<IntegrationLoader>(ctx, found).await?;
+            }
+            feed::<ItemListingsLoader>(ctx, by_item).await?;
+        }
+        Ok(ProductConnection::build(
+            page,
+            after.is_some(),
+            |m| ids::cursor(m.id),
+            Product,
+        ))
+    }
+
+    /// One product by id or SKU; null when it does not exist or is another account's.
+    async fn product(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Global id of the product.")] id: Option<ID>,
+        #[graphql(desc = "SKU of the product.")] sku: Option<String>,
+    ) -> async_graphql::Result<Option<Product>> {
+        let p = principal(ctx)?;
+        let row_id = match &id {
+            Some(gid) => match ids::decode("Product", gid) {
+                Some(n) => Some(n),
+                None => return Ok(None),
+            },
+            None => None,
+        };
+        Ok(service::get(state(ctx)?, &p, row_id, sku.as_deref())
+            .await
+            .map_err(|e| e.into_graphql())?
+            .map(Product))
+    }
+
+    /// The stock ledger of one product, newest first.
+    #[graphql(complexity = "first.max(1) as usize * child_complexity + 1")]
+    async fn stock_movements(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Global id of the product.")] product_id: ID,
+        #[graphql(
+            desc = "Page size (1–100).",
+            default = 20,
+            validator(minimum = 1, maximum = 100)
+        )]
+        first: i32,
+        #[graphql(desc = "Cursor after which the page starts.")] after: Option<String>,
+    ) -> async_graphql::Result<StockMovementConnection> {
+        let item_id = ids::decode("Product", &product_id).unwrap_or(0);
+        movements_page(ctx, item_id, first, after).await
+    }
+}

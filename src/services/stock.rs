@@ -1,0 +1,143 @@
+//! The stock ledger: every change of an inventory item's quantity goes through here, inside
+//! the caller's transaction, and leaves a `stock_movements` row. Writes come first (the
+//! `UPDATE` takes the row lock on PostgreSQL and the write lock on SQLite), reads after, so
+//! concurrent changes serialise instead of losing updates.
+
+use chrono::Utc;
+use sea_orm::sea_query::Expr;
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+
+use crate::domain::StockReason;
+use crate::entities::{inventory_item as item, stock_movement as movement};
+use crate::error::{AppError, AppResult};
+
+/// A change to record.
+#[derive(Clone, Debug)]
+pub struct Movement {
+    pub account_id: i64,
+    pub item_id: i64,
+    pub reason: StockReason,
+    pub actor_user_id: Option<i64>,
+    pub integration_id: Option<i64>,
+    pub order_id: Option<i64>,
+    /// A change with a key already in the ledger is not applied again.
+    pub idempotency_key: Option<String>,
+    pub note: Option<String>,
+}
+
+async fn already_applied<C: ConnectionTrait>(
+    db: &C,
+    m: &Movement,
+) -> AppResult<Option<movement::Model>> {
+    let Some(key) = &m.idempotency_key else {
+        return Ok(None);
+    };
+    Ok(movement::Entity::find()
+        .filter(movement::Column::AccountId.eq(m.account_id))
+        .filter(movement::Column::IdempotencyKey.eq(key.as_str()))
+        .one(db)
+        .await?)
+}
+
+async fn record<C: ConnectionTrait>(
+    db: &C,
+    m: Movement,
+    delta: i64,
+    after: i64,
+) -> AppResult<movement::Model> {
+    Ok(movement::ActiveModel {
+        account_id: Set(m.account_id),
+        inventory_item_id: Set(m.item_id),
+        delta: Set(delta),
+        quantity_after: Set(after),
+        reason: Set(m.reason),
+        actor_user_id: Set(m.actor_user_id),
+        integration_id: Set(m.integration_id),
+        order_id: Set(m.order_id),
+        idempotency_key: Set(m.idempotency_key),
+        note: Set(m.note),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?)
+}
+
+async fn current<C: ConnectionTrait>(db: &C, account_id: i64, item_id: i64) -> AppResult<i64> {
+    item::Entity::find_by_id(item_id)
+        .filter(item::Column::AccountId.eq(account_id))
+        .one(db)
+        .await?
+        .map(|i| i.quantity)
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("inventory item {item_id} vanished")))
+}
+
+/// Adds `delta` to the item's stock and records it. `Ok(None)` when the idempotency key was
+/// already used (nothing changes). Use inside a transaction.
+pub async fn adjust<C: ConnectionTrait>(
+    db: &C,
+    m: Movement,
+    delta: i64,
+) -> AppResult<Option<movement::Model>> {
+    if already_applied(db, &m).await?.is_some() {
+        return Ok(None);
+    }
+    let updated = item::Entity::update_many()
+        .col_expr(
+            item::Column::Quantity,
+            Expr::col(item::Column::Quantity).add(delta),
+        )
+        .col_expr(
+            item::Column::Version,
+            Expr::col(item::Column::Version).add(1),
+        )
+        .col_expr(item::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(item::Column::Id.eq(m.item_id))
+        .filter(item::Column::AccountId.eq(m.account_id))
+        .exec(db)
+        .await?;
+    if updated.rows_affected == 0 {
+        return Err(AppError::Internal(anyhow::anyhow!(
+            "inventory item {} not found",
+            m.item_id
+        )));
+    }
+    let after = current(db, m.account_id, m.item_id).await?;
+    record(db, m, delta, after).await.map(Some)
+}
+
+/// Sets the item's stock to `quantity` and records the difference. `Ok(None)` when the key was
+/// already used. Use inside a transaction.
+pub async fn set<C: ConnectionTrait>(
+    db: &C,
+    m: Movement,
+    quantity: i64,
+) -> AppResult<Option<movement::Model>> {
+    if already_applied(db, &m).await?.is_some() {
+        return Ok(None);
+    }
+    // Lock first (version bump), then read, then write the new figure.
+    let locked = item::Entity::update_many()
+        .col_expr(
+            item::Column::Version,
+            Expr::col(item::Column::Version).add(1),
+        )
+        .filter(item::Column::Id.eq(m.item_id))
+        .filter(item::Column::AccountId.eq(m.account_id))
+        .exec(db)
+        .await?;
+    if locked.rows_affected == 0 {
+        return Err(AppError::Internal(anyhow::anyhow!(
+            "inventory item {} not found",
+            m.item_id
+        )));
+    }
+    let before = current(db, m.account_id, m.item_id).await?;
+    item::Entity::update_many()
+        .col_expr(item::Column::Quantity, Expr::value(quantity))
+        .col_expr(item::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(item::Column::Id.eq(m.item_id))
+        .exec(db)
+        .await?;
+    record(db, m, quantity - before, quantity).await.map(Some)
+}

@@ -1,0 +1,76 @@
+//! The sync engine: imports of orders and products per store, jobs claimed through database
+//! leases, the scheduler, and the record of every run.
+
+pub mod jobs;
+pub mod orders;
+pub mod products;
+pub mod runner;
+pub mod scheduler;
+
+use crate::channels::bigcommerce::BigCommerceStore;
+use crate::channels::{ChannelError, SalesChannel};
+use crate::entities::integration;
+use crate::error::AppError;
+use crate::state::AppState;
+
+/// Counts of one import run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ImportReport {
+    /// Rows created here.
+    pub created: u64,
+    /// Rows changed here.
+    pub updated: u64,
+    /// Rows seen and already up to date.
+    pub unchanged: u64,
+}
+
+impl ImportReport {
+    /// Adds another report's counts.
+    pub fn add(&mut self, other: ImportReport) {
+        self.created += other.created;
+        self.updated += other.updated;
+        self.unchanged += other.unchanged;
+    }
+}
+
+/// Why an import stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    /// The store refused or failed (after the client's retries).
+    #[error("store: {0}")]
+    Channel(#[from] ChannelError),
+    /// The database or a bug.
+    #[error(transparent)]
+    App(#[from] AppError),
+}
+
+impl From<sea_orm::DbErr> for SyncError {
+    fn from(e: sea_orm::DbErr) -> Self {
+        SyncError::App(e.into())
+    }
+}
+
+/// The channel handle of an integration (decrypts its token).
+pub fn channel_for(
+    state: &AppState,
+    integration: &integration::Model,
+) -> Result<BigCommerceStore, SyncError> {
+    let Some(ciphertext) = &integration.access_token_ciphertext else {
+        return Err(SyncError::Channel(ChannelError::Unauthorized));
+    };
+    let token = state
+        .cipher
+        .decrypt(ciphertext, &integration.token_binding())
+        .map_err(AppError::Internal)?;
+    Ok(state
+        .bigcommerce
+        .store(&integration.store_hash, token.expose()))
+}
+
+/// Boxed form of [`channel_for`], for code that works with any channel.
+pub fn dyn_channel_for(
+    state: &AppState,
+    integration: &integration::Model,
+) -> Result<Box<dyn SalesChannel>, SyncError> {
+    Ok(Box::new(channel_for(state, integration)?))
+}

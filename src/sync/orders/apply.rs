@@ -1,0 +1,429 @@
+//! The per-batch work of the order import, inside the caller's transaction: upsert the orders
+//! and their lines, then move stock for the orders that became live or were canceled.
+//! A batch costs a fixed number of queries (existing orders, their lines, listings, items,
+//! inserts); only changed orders, and stock movements, cost one or more each.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel,
+    QueryFilter, QueryOrder, QuerySelect,
+};
+
+use super::rows::{line_row, micros, order_row, Links};
+use super::{app_err, db_err};
+use crate::channels::{ChannelOrder, ChannelOrderLine};
+use crate::domain::{OrderStatus, StockReason};
+use crate::entities::{integration, order, order_line as line, stock_movement as movement};
+use crate::services::stock::{self, Movement};
+use crate::sync::{ImportReport, SyncError};
+
+/// Orders per batch (bounds the `IN (…)` lists and the statement parameters).
+const BATCH: usize = 500;
+/// Rows per multi-row `INSERT` of orders (27 columns) and of lines (16 columns), well under
+/// SQLite's 32,766 and PostgreSQL's 65,535 parameters.
+const ORDER_ROWS_PER_INSERT: usize = 500;
+const LINE_ROWS_PER_INSERT: usize = 1000;
+
+/// Stores `orders` (a page from the channel) for `integration`, inside `db` (a transaction:
+/// every order of the page is applied or none is). Orders the channel calls Incomplete, with
+/// a status it does not know, or placed before the integration's `import_orders_since` are
+/// skipped; an order listed twice counts once, as its last copy.
+///
+/// Per order: upsert by store and external id, lines by order and external id, each line
+/// linked to this store's listing (by product and variant id, else SKU) and the account's
+/// inventory item (the listing's, else by SKU). An order placed after the store was
+/// connected takes its linked lines' quantities off stock once, when first seen live; one
+/// canceled or refunded on the channel before anything of it shipped gets back what it took,
+/// once. Historical orders never move stock. Applying the same orders again changes nothing.
+pub async fn apply_orders<C: ConnectionTrait>(
+    db: &C,
+    integration: &integration::Model,
+    orders: &[ChannelOrder],
+) -> Result<ImportReport, SyncError> {
+    let mut last_copy: HashMap<i64, usize> = HashMap::new();
+    for (i, o) in orders.iter().enumerate() {
+        last_copy.insert(o.external_id, i);
+    }
+    let wanted: Vec<(&ChannelOrder, OrderStatus)> = orders
+        .iter()
+        .enumerate()
+        .filter(|(i, o)| last_copy.get(&o.external_id) == Some(i))
+        .filter(|(_, o)| o.placed_at >= integration.import_orders_since)
+        .filter_map(|(_, o)| {
+            OrderStatus::from_bigcommerce(o.status_id, o.items_total, o.items_shipped)
+                .map(|s| (o, s))
+        })
+        .collect();
+    let mut report = ImportReport::default();
+    for batch in wanted.chunks(BATCH) {
+        report.add(apply_batch(db, integration, batch).await?);
+    }
+    Ok(report)
+}
+
+/// What happens to stock for one order of the batch.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum StockStep {
+    None,
+    Take,
+    Restock,
+}
+
+/// Decides the stock step and records it in the row's flags.
+fn stock_step(row: &mut order::Model, status: OrderStatus, ch: &ChannelOrder) -> StockStep {
+    let nothing_shipped = ch.items_shipped <= 0 && ch.lines.iter().all(|l| l.quantity_shipped <= 0);
+    if !row.historical && status.is_live() && !row.stock_taken {
+        row.stock_taken = true;
+        StockStep::Take
+    } else if matches!(status, OrderStatus::Canceled | OrderStatus::Refunded)
+        && row.stock_taken
+        && !row.restocked
+        && nothing_shipped
+    {
+        row.restocked = true;
+        StockStep::Restock
+    } else {
+        StockStep::None
+    }
+}
+
+/// The channel's lines, one per external id (the last copy wins).
+fn unique_lines(ch: &ChannelOrder) -> Vec<&ChannelOrderLine> {
+    let mut last: HashMap<i64, usize> = HashMap::new();
+    for (i, l) in ch.lines.iter().enumerate() {
+        last.insert(l.external_id, i);
+    }
+    ch.lines
+        .iter()
+        .enumerate()
+        .filter(|(i, l)| last.get(&l.external_id) == Some(i))
+        .map(|(_, l)| l)
+        .collect()
+}
+
+/// How the stored lines of an order change.
+#[derive(Default)]
+struct LinePlan {
+    insert: Vec<line::Model>,
+    update: Vec<line::Model>,
+    delete: Vec<i64>,
+}
+
+impl LinePlan {
+    fn is_empty(&self) -> bool {
+        self.insert.is_empty() && self.update.is_empty() && self.delete.is_empty()
+    }
+}
+
+fn plan_lines(
+    row: &order::Model,
+    ch: &ChannelOrder,
+    links: &Links,
+    old: &[line::Model],
+) -> LinePlan {
+    let mut plan = LinePlan::default();
+    let by_external: HashMap<i64, &line::Model> = old.iter().map(|l| (l.external_id, l)).collect();
+    let lines = unique_lines(ch);
+    for l in &lines {
+        let stored = by_external.get(&l.external_id);
+        let wanted = line_row(
+            row.account_id,
+            row.id,
+            stored.map_or(0, |s| s.id),
+            l,
+            links.resolve(l),
+        );
+        match stored {
+            None => plan.insert.push(wanted),
+            Some(s) if **s != wanted => plan.update.push(wanted),
+            Some(_) => {}
+        }
+    }
+    // Lines removed on the channel (an edited order) go here too.
+    plan.delete = old
+        .iter()
+        .filter(|o| !lines.iter().any(|l| l.external_id == o.external_id))
+        .map(|o| o.id)
+        .collect();
+    plan
+}
+
+fn insertable_line(l: line::Model) -> line::ActiveModel {
+    let mut am = l.into_active_model().reset_all();
+    am.id = ActiveValue::NotSet;
+    am
+}
+
+async fn apply_batch<C: ConnectionTrait>(
+    db: &C,
+    integration: &integration::Model,
+    batch: &[(&ChannelOrder, OrderStatus)],
+) -> Result<ImportReport, SyncError> {
+    let now = micros(Utc::now());
+    let mut report = ImportReport::default();
+    let existing: HashMap<i64, order::Model> = order::Entity::find()
+        .filter(order::Column::IntegrationId.eq(integration.id))
+        .filter(order::Column::ExternalId.is_in(batch.iter().map(|(o, _)| o.external_id)))
+        .all(db)
+        .await
+        .map_err(db_err("loading stored orders"))?
+        .into_iter()
+        .map(|o| (o.external_id, o))
+        .collect();
+    let mut old_lines: HashMap<i64, Vec<line::Model>> = HashMap::new();
+    if !existing.is_empty() {
+        for l in line::Entity::find()
+            .filter(line::Column::OrderId.is_in(existing.values().map(|o| o.id)))
+            .all(db)
+            .await
+            .map_err(db_err("loading stored order lines"))?
+        {
+            old_lines.entry(l.order_id).or_default().push(l);
+        }
+    }
+    let channel_orders: Vec<&ChannelOrder> = batch.iter().map(|(o, _)| *o).collect();
+    let links = Links::load(db, integration, &channel_orders).await?;
+
+    let mut created: Vec<(order::Model, &ChannelOrder)> = Vec::new();
+    // (external id, placed at) of orders taking stock; order ids of orders restocking.
+    let mut takes: Vec<(i64, DateTime<Utc>)> = Vec::new();
+    let mut restocks: Vec<i64> = Vec::new();
+    for (ch, status) in batch {
+        let old = existing.get(&ch.external_id);
+        let mut row = order_row(integration, ch, *status, old, now)?;
+        match stock_step(&mut row, *status, ch) {
+            StockStep::Take => takes.push((ch.external_id, row.placed_at)),
+            StockStep::Restock => restocks.push(row.id),
+            StockStep::None => {}
+        }
+        let Some(old) = old else {
+            report.created += 1;
+            created.push((row, ch));
+            continue;
+        };
+        let plan = plan_lines(
+            &row,
+            ch,
+            &links,
+            old_lines.get(&old.id).map_or(&[], Vec::as_slice),
+        );
+        if row == *old && plan.is_empty() {
+            report.unchanged += 1;
+            continue;
+        }
+        report.updated += 1;
+        row.updated_at = now;
+        let mut am = row.into_active_model().reset_all();
+        am.id = ActiveValue::Unchanged(old.id);
+        am.imported_at = ActiveValue::NotSet;
+        am.update(db).await.map_err(db_err("updating an order"))?;
+        write_line_plan(db, plan).await?;
+    }
+
+    let mut ids: HashMap<i64, i64> = existing.values().map(|o| (o.external_id, o.id)).collect();
+    if !created.is_empty() {
+        insert_created(db, integration, &links, &created, &mut ids).await?;
+    }
+    if !takes.is_empty() {
+        take_stock(db, integration, &links, &takes, &ids).await?;
+    }
+    if !restocks.is_empty() {
+        restock(db, integration, &restocks).await?;
+    }
+    Ok(report)
+}
+
+async fn write_line_plan<C: ConnectionTrait>(db: &C, plan: LinePlan) -> Result<(), SyncError> {
+    for l in plan.update {
+        let id = l.id;
+        let mut am = l.into_active_model().reset_all();
+        am.id = ActiveValue::Unchanged(id);
+        am.update(db)
+            .await
+            .map_err(db_err("updating an order line"))?;
+    }
+    if !plan.insert.is_empty() {
+        line::Entity::insert_many(plan.insert.into_iter().map(insertable_line))
+            .exec_without_returning(db)
+            .await
+            .map_err(db_err("inserting order lines"))?;
+    }
+    if !plan.delete.is_empty() {
+        line::Entity::delete_many()
+            .filter(line::Column::Id.is_in(plan.delete))
+            .exec(db)
+            .await
+            .map_err(db_err("deleting order lines removed on the channel"))?;
+    }
+    Ok(())
+}
+
+/// Inserts the batch's new orders and their lines in a few multi-row statements; fills `ids`
+/// (external id → order id).
+async fn insert_created<C: ConnectionTrait>(
+    db: &C,
+    integration: &integration::Model,
+    links: &Links,
+    created: &[(order::Model, &ChannelOrder)],
+    ids: &mut HashMap<i64, i64>,
+) -> Result<(), SyncError> {
+    for chunk in created.chunks(ORDER_ROWS_PER_INSERT) {
+        let rows = chunk.iter().map(|(row, _)| {
+            let mut am = row.clone().into_active_model().reset_all();
+            am.id = ActiveValue::NotSet;
+            am
+        });
+        order::Entity::insert_many(rows)
+            .exec_without_returning(db)
+            .await
+            .map_err(db_err("inserting orders"))?;
+    }
+    let new_ids: Vec<(i64, i64)> = order::Entity::find()
+        .select_only()
+        .columns([order::Column::ExternalId, order::Column::Id])
+        .filter(order::Column::IntegrationId.eq(integration.id))
+        .filter(order::Column::ExternalId.is_in(created.iter().map(|(_, ch)| ch.external_id)))
+        .into_tuple()
+        .all(db)
+        .await
+        .map_err(db_err("reading the ids of inserted orders"))?;
+    ids.extend(new_ids);
+    let mut lines = Vec::new();
+    for (_, ch) in created {
+        let Some(&order_id) = ids.get(&ch.external_id) else {
+            return Err(app_err(format!(
+                "order {} vanished after its insert",
+                ch.external_id
+            )));
+        };
+        for l in unique_lines(ch) {
+            lines.push(insertable_line(line_row(
+                integration.account_id,
+                order_id,
+                0,
+                l,
+                links.resolve(l),
+            )));
+        }
+    }
+    while !lines.is_empty() {
+        let rest = lines.split_off(lines.len().min(LINE_ROWS_PER_INSERT));
+        line::Entity::insert_many(std::mem::replace(&mut lines, rest))
+            .exec_without_returning(db)
+            .await
+            .map_err(db_err("inserting order lines"))?;
+    }
+    Ok(())
+}
+
+fn ledger_error(e: crate::error::AppError, what: String) -> SyncError {
+    match e {
+        crate::error::AppError::Internal(inner) => {
+            SyncError::App(crate::error::AppError::Internal(inner.context(what)))
+        }
+        other => SyncError::App(other),
+    }
+}
+
+/// Takes the linked lines' quantities off stock, once per line (idempotency key).
+async fn take_stock<C: ConnectionTrait>(
+    db: &C,
+    integration: &integration::Model,
+    links: &Links,
+    takes: &[(i64, DateTime<Utc>)],
+    ids: &HashMap<i64, i64>,
+) -> Result<(), SyncError> {
+    let placed: HashMap<i64, DateTime<Utc>> = takes
+        .iter()
+        .filter_map(|(ext, at)| ids.get(ext).map(|id| (*id, *at)))
+        .collect();
+    let lines = line::Entity::find()
+        .filter(line::Column::OrderId.is_in(placed.keys().copied()))
+        .filter(line::Column::InventoryItemId.is_not_null())
+        .order_by_asc(line::Column::Id)
+        .all(db)
+        .await
+        .map_err(db_err("loading the lines of orders taking stock"))?;
+    for l in lines {
+        let (Some(item_id), Some(at)) = (l.inventory_item_id, placed.get(&l.order_id)) else {
+            continue;
+        };
+        if l.quantity <= 0 || !links.item_predates(item_id, *at) {
+            continue;
+        }
+        let m = Movement {
+            account_id: integration.account_id,
+            item_id,
+            reason: StockReason::OrderPlaced,
+            actor_user_id: None,
+            integration_id: Some(integration.id),
+            order_id: Some(l.order_id),
+            idempotency_key: Some(placed_key(l.order_id, l.id)),
+            note: None,
+        };
+        stock::adjust(db, m, -l.quantity).await.map_err(|e| {
+            ledger_error(
+                e,
+                format!("taking stock for order {} line {}", l.order_id, l.id),
+            )
+        })?;
+    }
+    Ok(())
+}
+
+/// The idempotency key of a line's stock taken by its order.
+pub(super) fn placed_key(order_id: i64, line_id: i64) -> String {
+    format!("order:{order_id}:line:{line_id}:placed")
+}
+
+/// The idempotency key giving back what a `placed` movement took.
+fn restocked_key(m: &movement::Model, order_id: i64) -> String {
+    let line = m
+        .idempotency_key
+        .as_deref()
+        .and_then(|k| k.strip_prefix(&format!("order:{order_id}:line:")))
+        .and_then(|k| k.strip_suffix(":placed"));
+    match line {
+        Some(line_id) => format!("order:{order_id}:line:{line_id}:restocked"),
+        None => format!("order:{order_id}:movement:{}:restocked", m.id),
+    }
+}
+
+/// Gives back, once, what the orders took: driven by the ledger, so the same items get back
+/// the same quantities even if lines were relinked or removed since.
+async fn restock<C: ConnectionTrait>(
+    db: &C,
+    integration: &integration::Model,
+    order_ids: &[i64],
+) -> Result<(), SyncError> {
+    let taken = movement::Entity::find()
+        .filter(movement::Column::AccountId.eq(integration.account_id))
+        .filter(movement::Column::OrderId.is_in(order_ids.iter().copied()))
+        .filter(movement::Column::Reason.eq(StockReason::OrderPlaced))
+        .order_by_asc(movement::Column::Id)
+        .all(db)
+        .await
+        .map_err(db_err("loading the stock taken by canceled orders"))?;
+    for m in taken {
+        let Some(order_id) = m.order_id else { continue };
+        if m.delta >= 0 {
+            continue;
+        }
+        let back = Movement {
+            account_id: integration.account_id,
+            item_id: m.inventory_item_id,
+            reason: StockReason::OrderRestocked,
+            actor_user_id: None,
+            integration_id: Some(integration.id),
+            order_id: Some(order_id),
+            idempotency_key: Some(restocked_key(&m, order_id)),
+            note: None,
+        };
+        stock::adjust(db, back, -m.delta)
+            .await
+            .map_err(|e| ledger_error(e, format!("restocking canceled order {order_id}")))?;
+    }
+    Ok(())
+}
