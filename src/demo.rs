@@ -87,9 +87,23 @@ pub async fn run(mut settings: Settings, sandbox_bind: &str) -> anyhow::Result<(
         },
     )
     .await;
-    match connected {
-        Ok(i) => tracing::info!(integration_id = i.id, "demo store connected"),
-        Err(e) => tracing::info!(error = ?e, "demo store not connected (already connected?)"),
+    let integration_id = match connected {
+        Ok(i) => {
+            tracing::info!(integration_id = i.id, "demo store connected");
+            Some(i.id)
+        }
+        Err(e) => {
+            tracing::info!(error = ?e, "demo store not connected (already connected?)");
+            None
+        }
+    };
+    // The first import, recorded like any other run, so the demo opens with data.
+    let mut imported = Vec::new();
+    if let Some(id) = integration_id {
+        match crate::sync::runner::sync_now(&state, &principal, Some(id), None).await {
+            Ok(runs) => imported = runs,
+            Err(e) => tracing::warn!(error = ?e, "demo import failed"),
+        }
     }
     let addr = state
         .settings
@@ -104,6 +118,12 @@ pub async fn run(mut settings: Settings, sandbox_bind: &str) -> anyhow::Result<(
         "              (GraphiQL → Headers: {{\"Authorization\": \"Bearer {}\"}})",
         login.token
     );
+    for run in &imported {
+        println!(
+            "  imported:   {:?}: {} created, {} updated, {} API calls ({:?})",
+            run.kind, run.created, run.updated, run.api_calls, run.outcome
+        );
+    }
     println!(
         "  sandbox:    {} (BigCommerce imitation; controls at /_sandbox/stores)",
         sandbox.url

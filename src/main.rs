@@ -34,6 +34,23 @@ enum Command {
     Schema,
     /// Run the BigCommerce sandbox alone (for tests, benchmarks, frontend work).
     Sandbox(SandboxArgs),
+    /// Print measured figures.
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Subcommand)]
+enum BenchCommand {
+    /// Import orders and products from a seeded sandbox store into a fresh database
+    /// (SQLite, or DATABASE_URL) and print API calls, time, orders/s and peak memory.
+    Import {
+        /// Orders in the store.
+        #[arg(long, default_value_t = 10_000)]
+        orders: usize,
+        /// Products in the store (30% of them with 2–4 variants).
+        #[arg(long, default_value_t = 2_000)]
+        products: usize,
+    },
 }
 
 /// Options of `orderdeck sandbox`.
@@ -138,6 +155,14 @@ async fn main() -> anyhow::Result<()> {
             orderdeck::telemetry::init(orderdeck::config::LogFormat::Text);
             return run_sandbox(args).await;
         }
+        Command::Bench(BenchCommand::Import { orders, products }) => {
+            return orderdeck::bench::import(
+                std::env::var("DATABASE_URL").ok(),
+                *orders,
+                *products,
+            )
+            .await;
+        }
         _ => {}
     }
     let settings = Settings::load(cli.config.as_deref(), |k| std::env::var(k).ok())?;
@@ -163,7 +188,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Demo { sandbox_bind } => {
             orderdeck::demo::run(settings, &sandbox_bind).await?;
         }
-        Command::Schema | Command::Sandbox(_) => {}
+        Command::Schema | Command::Sandbox(_) | Command::Bench(_) => {}
     }
     Ok(())
 }

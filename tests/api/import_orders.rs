@@ -85,16 +85,14 @@ impl SalesChannel for FakeChannel {
         if let Some(hook) = self.before_page.lock().unwrap().as_mut() {
             hook(page, &mut orders);
         }
-        let mut matching: Vec<ChannelOrder> = orders
-            .iter()
-            .filter(|o| o.modified_at >= since)
-            .cloned()
-            .collect();
+        let mut matching: Vec<&ChannelOrder> =
+            orders.iter().filter(|o| o.modified_at >= since).collect();
         matching.sort_by_key(|o| (o.modified_at, o.external_id));
         Ok(matching
             .into_iter()
             .skip((page as usize - 1) * self.page_size)
             .take(self.page_size)
+            .cloned()
             .collect())
     }
 
@@ -1512,4 +1510,36 @@ async fn tmp_perf() {
         "again: {r:?} in {d:?} = {:.0}/s",
         10_000.0 / d.as_secs_f64()
     );
+}
+
+#[tokio::test]
+async fn tmp_perf2() {
+    use sea_orm::TransactionTrait;
+    let app = spawn_app().await;
+    let (_, integration) = app.connected_with("perf@example.com", json!({ "historicalImport": "LAST_90_DAYS" })).await;
+    for i in 0..200 { item(&app, integration.account_id, &format!("SKU-{i}"), 100).await; }
+    let base = Utc::now().trunc_subsecs(0) - Duration::days(60);
+    let orders: Vec<ChannelOrder> = (1..=10_000)
+        .map(|i| {
+            let mut o = channel_order(i, 11, base, (0..3).map(|k| line(i * 10 + k, Some(&format!("SKU-{}", (i + k) % 300)), 1)).collect());
+            o.modified_at = base + Duration::seconds(i);
+            o
+        })
+        .collect();
+    let channel = FakeChannel::new(orders.clone());
+    let t = std::time::Instant::now();
+    for p in 1..=41 { channel.orders_modified_since(base, p).await.unwrap(); }
+    eprintln!("fake: {:?}", t.elapsed());
+    for round in 0..2 {
+        let t = std::time::Instant::now();
+        let mut inner = std::time::Duration::ZERO;
+        for page in orders.chunks(250) {
+            let txn = app.state.db.begin().await.unwrap();
+            let t2 = std::time::Instant::now();
+            orderdeck::sync::orders::apply_orders(&txn, &integration, page).await.unwrap();
+            inner += t2.elapsed();
+            txn.commit().await.unwrap();
+        }
+        eprintln!("round {round}: {:?} (apply {:?})", t.elapsed(), inner);
+    }
 }
