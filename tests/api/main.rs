@@ -6,6 +6,7 @@ mod accounts;
 mod bc_client;
 mod health;
 mod helpers;
+mod import_faults;
 mod import_orders;
 mod import_products;
 mod integrations;
