@@ -34,9 +34,11 @@ const LINE_ROWS_PER_INSERT: usize = 1000;
 /// Per order: upsert by store and external id, lines by order and external id, each line
 /// linked to this store's listing (by product and variant id, else SKU) and the account's
 /// inventory item (the listing's, else by SKU). An order placed after the store was
-/// connected takes its linked lines' quantities off stock once, when first seen live; one
-/// canceled or refunded on the channel before anything of it shipped gets back what it took,
-/// once. Historical orders never move stock. Applying the same orders again changes nothing.
+/// connected takes its linked lines' quantities off stock once, when first seen live (only
+/// from items that existed when it was placed: a later item started from the channel's
+/// figure, which already counted it); one canceled or refunded on the channel before
+/// anything of it shipped gets back what it took, once. Historical orders never move stock.
+/// Applying the same orders again changes nothing.
 pub async fn apply_orders<C: ConnectionTrait>(
     db: &C,
     integration: &integration::Model,
