@@ -6,9 +6,8 @@ use anyhow::Context;
 use sea_orm::ConnectionTrait;
 
 use crate::config::{Secret, Settings};
-use crate::domain::{ContactMode, HistoricalImport, SyncKind};
+use crate::domain::{HistoricalImport, SyncKind};
 use crate::sandbox::{Sandbox, SandboxConfig};
-use crate::services::{accounts, integrations, sessions, Principal};
 use crate::startup::Application;
 
 /// Peak resident memory of this process (Linux `VmHWM`), in MiB.
@@ -87,46 +86,10 @@ pub async fn import(
     let app = Application::build(settings).await?;
     let state = app.state().clone();
     let email = format!("bench-{}@orderdeck.local", std::process::id());
-    accounts::register(
-        &state,
-        accounts::RegisterInput {
-            account_name: "Bench".into(),
-            email: email.clone(),
-            password: "bench-password-1".into(),
-        },
-    )
-    .await
-    .map_err(|e| anyhow::anyhow!("registering: {e:?}"))?;
-    let login = sessions::login(&state, &email, "bench-password-1")
-        .await
-        .map_err(|e| anyhow::anyhow!("logging in: {e:?}"))?;
-    let principal = Principal {
-        user_id: login.user.id,
-        account_id: login.user.account_id,
-        session_id: 0,
-    };
-    let integration = integrations::connect(
-        &state,
-        &principal,
-        integrations::ConnectInput {
-            store_hash: store.hash.clone(),
-            client_id: store.client_id.clone(),
-            access_token: store.access_token.clone(),
-            alias: None,
-            order_management: true,
-            inventory_management: true,
-            historical_import: HistoricalImport::Last90Days,
-            historical_import_since: None,
-            ioss_number: None,
-            return_address: None,
-            phone: None,
-            phone_mode: ContactMode::Prefill,
-            email: None,
-            email_mode: ContactMode::Prefill,
-        },
-    )
-    .await
-    .map_err(|e| anyhow::anyhow!("connecting: {e:?}"))?;
+    let input = crate::demo::sandbox_connect_input(&store, HistoricalImport::Last90Days);
+    let (principal, _, connected) =
+        crate::demo::account_with_store(&state, "Bench", &email, "bench-password-1", input).await?;
+    let integration = connected.map_err(|e| anyhow::anyhow!("connecting: {e:?}"))?;
 
     let started = Instant::now();
     let product_runs = crate::sync::runner::sync_now(

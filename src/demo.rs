@@ -5,9 +5,13 @@ use anyhow::Context;
 
 use crate::config::Settings;
 use crate::domain::{ContactMode, HistoricalImport, PostalAddress};
+use crate::entities::integration;
+use crate::error::AppResult;
+use crate::sandbox::server::StoreCredentials;
 use crate::sandbox::{Sandbox, SandboxConfig};
 use crate::services::{accounts, integrations, sessions, Principal};
 use crate::startup::Application;
+use crate::state::AppState;
 
 /// Demo login.
 pub const DEMO_EMAIL: &str = "demo@orderdeck.local";
@@ -36,57 +40,22 @@ pub async fn run(mut settings: Settings, sandbox_bind: &str) -> anyhow::Result<(
     let state = app.state().clone();
     let store = sandbox.first_store();
 
-    let registered = accounts::register(
-        &state,
-        accounts::RegisterInput {
-            account_name: "Demo Company".into(),
-            email: DEMO_EMAIL.into(),
-            password: DEMO_PASSWORD.into(),
-        },
-    )
-    .await;
-    if let Err(e) = &registered {
-        // Already registered by an earlier demo run on the same data directory.
-        tracing::info!(error = ?e, "demo account exists");
-    }
-    let login = sessions::login(&state, DEMO_EMAIL, DEMO_PASSWORD)
-        .await
-        .map_err(|e| anyhow::anyhow!("logging in the demo user: {e:?}"))?;
-    let principal = Principal {
-        user_id: login.user.id,
-        account_id: login.user.account_id,
-        session_id: 0,
-    };
-    let connected = integrations::connect(
-        &state,
-        &principal,
-        integrations::ConnectInput {
-            store_hash: store.hash.clone(),
-            client_id: store.client_id.clone(),
-            access_token: store.access_token.clone(),
-            alias: None,
-            order_management: true,
-            inventory_management: true,
-            historical_import: HistoricalImport::Last30Days,
-            historical_import_since: None,
-            ioss_number: Some("IM2760000001".into()),
-            return_address: Some(PostalAddress {
-                name: None,
-                company: Some("Demo Company".into()),
-                street1: "1 Sandbox Way".into(),
-                street2: None,
-                city: "Austin".into(),
-                state: Some("TX".into()),
-                postal_code: Some("78751".into()),
-                country_code: "US".into(),
-            }),
-            phone: Some("+1 555 0100".into()),
-            phone_mode: ContactMode::Prefill,
-            email: Some("shipping@demo.example".into()),
-            email_mode: ContactMode::Prefill,
-        },
-    )
-    .await;
+    let mut input = sandbox_connect_input(&store, HistoricalImport::Last30Days);
+    input.ioss_number = Some("IM2760000001".into());
+    input.return_address = Some(PostalAddress {
+        name: None,
+        company: Some("Demo Company".into()),
+        street1: "1 Sandbox Way".into(),
+        street2: None,
+        city: "Austin".into(),
+        state: Some("TX".into()),
+        postal_code: Some("78751".into()),
+        country_code: "US".into(),
+    });
+    input.phone = Some("+1 555 0100".into());
+    input.email = Some("shipping@demo.example".into());
+    let (principal, token, connected) =
+        account_with_store(&state, "Demo Company", DEMO_EMAIL, DEMO_PASSWORD, input).await?;
     let integration_id = match connected {
         Ok(i) => {
             tracing::info!(integration_id = i.id, "demo store connected");
@@ -113,10 +82,10 @@ pub async fn run(mut settings: Settings, sandbox_bind: &str) -> anyhow::Result<(
     println!("orderdeck demo is running");
     println!("  GraphiQL:   http://{}:{}/graphiql", addr.ip(), app.port());
     println!("  login:      {DEMO_EMAIL} / {DEMO_PASSWORD}");
-    println!("  token:      {}", login.token);
+    println!("  token:      {}", token);
     println!(
         "              (GraphiQL → Headers: {{\"Authorization\": \"Bearer {}\"}})",
-        login.token
+        token
     );
     for run in &imported {
         println!(
@@ -138,4 +107,62 @@ pub async fn run(mut settings: Settings, sandbox_bind: &str) -> anyhow::Result<(
     app.run_until_stopped().await?;
     sandbox.stop().await;
     Ok(())
+}
+
+/// `connectBigCommerce` options for a sandbox store: order and inventory management on, no
+/// contact details.
+pub fn sandbox_connect_input(
+    store: &StoreCredentials,
+    historical: HistoricalImport,
+) -> integrations::ConnectInput {
+    integrations::ConnectInput {
+        store_hash: store.hash.clone(),
+        client_id: store.client_id.clone(),
+        access_token: store.access_token.clone(),
+        alias: None,
+        order_management: true,
+        inventory_management: true,
+        historical_import: historical,
+        historical_import_since: None,
+        ioss_number: None,
+        return_address: None,
+        phone: None,
+        phone_mode: ContactMode::Prefill,
+        email: None,
+        email_mode: ContactMode::Prefill,
+    }
+}
+
+/// Registers `email` (when new), logs in, and connects a store: the principal, a bearer
+/// token, and the connection's outcome (an error when, e.g., it was connected already).
+pub async fn account_with_store(
+    state: &AppState,
+    account_name: &str,
+    email: &str,
+    password: &str,
+    input: integrations::ConnectInput,
+) -> anyhow::Result<(Principal, String, AppResult<integration::Model>)> {
+    let registered = accounts::register(
+        state,
+        accounts::RegisterInput {
+            account_name: account_name.into(),
+            email: email.into(),
+            password: password.into(),
+        },
+    )
+    .await;
+    if let Err(e) = &registered {
+        // Already registered by an earlier run on the same data directory.
+        tracing::info!(error = ?e, "account exists");
+    }
+    let login = sessions::login(state, email, password)
+        .await
+        .map_err(|e| anyhow::anyhow!("logging in {email}: {e:?}"))?;
+    let principal = Principal {
+        user_id: login.user.id,
+        account_id: login.user.account_id,
+        session_id: 0,
+    };
+    let connected = integrations::connect(state, &principal, input).await;
+    Ok((principal, login.token, connected))
 }

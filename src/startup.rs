@@ -41,10 +41,7 @@ impl Application {
             cipher: TokenCipher::new(&master),
             bigcommerce,
         };
-        let schema = graphql::schema_builder()
-            .data(state.clone())
-            .data(graphql::sync_job_loader(&state))
-            .finish();
+        let schema = graphql::schema_builder().data(state.clone()).finish();
         let server =
             http::server(listener, state.clone(), schema).context("starting the HTTP server")?;
         let scheduler = if state.settings.sync_enabled {

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 
-use crate::entities::{integration, inventory_item, listing, order_line};
+use crate::entities::{integration, inventory_item, listing, order_line, sync_job};
 use crate::error::AppResult;
 use crate::services::logos::{self, LogoMeta};
 use crate::services::{catalog, order_queries};
@@ -127,6 +127,26 @@ fn loader<L: Loader<i64>>(l: L) -> RequestLoader<L> {
     DataLoader::with_cache(l, tokio::spawn, HashMapCache::default()).delay(BATCH_WINDOW)
 }
 
+/// Loads the sync jobs of integrations, by integration id.
+pub struct SyncJobsLoader(pub Scope);
+
+impl Loader<i64> for SyncJobsLoader {
+    type Value = Vec<sync_job::Model>;
+    type Error = Arc<anyhow::Error>;
+
+    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
+        let rows = wrap(
+            crate::sync::jobs::jobs_of(&self.0.state.db, self.0.account_id, keys).await,
+            "sync jobs",
+        )?;
+        let mut map: HashMap<i64, Self::Value> = HashMap::new();
+        for row in rows {
+            map.entry(row.integration_id).or_default().push(row);
+        }
+        Ok(map)
+    }
+}
+
 /// Adds every loader to a request.
 pub fn attach(
     request: async_graphql::Request,
@@ -143,7 +163,8 @@ pub fn attach(
         .data(loader(ListingLoader(scope.clone())))
         .data(loader(ItemListingsLoader(scope.clone())))
         .data(loader(ItemLoader(scope.clone())))
-        .data(loader(IntegrationLoader(scope)))
+        .data(loader(IntegrationLoader(scope.clone())))
+        .data(loader(SyncJobsLoader(scope)))
 }
 
 /// Loads one key through the request's loader of type `L`, mapping failures to the one

@@ -15,7 +15,6 @@ use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
 
 pub use context::RequestData;
 pub use loaders::attach as attach_loaders;
-pub use sync::sync_job_loader;
 
 /// Every query field.
 #[derive(MergedObject, Default)]

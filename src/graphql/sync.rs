@@ -1,9 +1,5 @@
 //! The sync engine in the API: `syncRuns`, `syncNow`, and `Integration.syncJobs`.
 
-use std::collections::{BTreeMap, HashMap};
-use std::sync::Arc;
-
-use async_graphql::dataloader::{DataLoader, Loader};
 use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 
@@ -11,10 +7,9 @@ use super::context::{principal, state};
 use super::ids;
 use crate::domain::{SyncKind, SyncOutcome, SyncTrigger};
 use crate::entities::{integration, sync_job, sync_run};
-use crate::error::{into_payload, AppError, UserError};
+use crate::error::{into_payload, UserError};
 use crate::services::pagination::PageRequest;
-use crate::state::AppState;
-use crate::sync::{jobs, runner};
+use crate::sync::runner;
 
 /// One import run of a store: what ran, when, how it ended and what it did.
 pub struct SyncRun(pub sync_run::Model);
@@ -116,61 +111,12 @@ super::connection::connection!(
     "import runs, newest first"
 );
 
-/// Loads sync jobs by (account id, integration id): one query per batch, whatever the page
-/// size. Keys carry the account, so a loader shared by all requests never mixes accounts.
-pub struct SyncJobLoader {
-    /// Shared state.
-    pub state: AppState,
-}
-
-impl Loader<(i64, i64)> for SyncJobLoader {
-    type Value = Vec<sync_job::Model>;
-    type Error = Arc<anyhow::Error>;
-
-    async fn load(
-        &self,
-        keys: &[(i64, i64)],
-    ) -> Result<HashMap<(i64, i64), Vec<sync_job::Model>>, Self::Error> {
-        let mut by_account: BTreeMap<i64, Vec<i64>> = BTreeMap::new();
-        for (account, integration) in keys {
-            by_account.entry(*account).or_default().push(*integration);
-        }
-        let mut found: HashMap<(i64, i64), Vec<sync_job::Model>> = HashMap::new();
-        for (account, integrations) in by_account {
-            let rows = jobs::jobs_of(&self.state.db, account, &integrations)
-                .await
-                .map_err(|e| Arc::new(anyhow::anyhow!("loading sync jobs: {e}")))?;
-            for row in rows {
-                found
-                    .entry((row.account_id, row.integration_id))
-                    .or_default()
-                    .push(row);
-            }
-        }
-        Ok(found)
-    }
-}
-
-/// The schema-wide loader behind `Integration.syncJobs` (it caches nothing between loads).
-pub fn sync_job_loader(state: &AppState) -> DataLoader<SyncJobLoader> {
-    DataLoader::new(
-        SyncJobLoader {
-            state: state.clone(),
-        },
-        tokio::spawn,
-    )
-}
-
 /// `Integration.syncJobs`: the integration's jobs, by kind.
 pub async fn jobs_of_integration(
     ctx: &Context<'_>,
     integration: &integration::Model,
 ) -> async_graphql::Result<Vec<SyncJob>> {
-    let loader = ctx.data::<DataLoader<SyncJobLoader>>()?;
-    let rows = loader
-        .load_one((integration.account_id, integration.id))
-        .await
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")).into_graphql())?;
+    let rows = super::loaders::load::<super::loaders::SyncJobsLoader>(ctx, integration.id).await?;
     Ok(rows.unwrap_or_default().into_iter().map(SyncJob).collect())
 }
 

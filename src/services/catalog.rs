@@ -8,6 +8,7 @@ use sea_orm::{
 };
 
 use super::pagination::{Page, PageRequest};
+use super::search::{like, like_as_typed};
 use super::Principal;
 use crate::entities::{inventory_item as item, listing, stock_movement as movement};
 use crate::error::AppResult;
@@ -22,20 +23,6 @@ pub struct ProductFilter {
     pub search: Option<String>,
     /// Only items at or below their low-stock threshold (0 when none is set).
     pub low_stock: bool,
-}
-
-/// `%value%` for LIKE, with the wildcards in `value` escaped (SQLite needs the ESCAPE clause).
-fn like_as_typed(value: &str) -> sea_orm::sea_query::LikeExpr {
-    let escaped = value
-        .replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_");
-    sea_orm::sea_query::LikeExpr::new(format!("%{escaped}%")).escape('\\')
-}
-
-/// Lower-cased [`like_as_typed`], to compare with `LOWER(column)`.
-fn like(value: &str) -> sea_orm::sea_query::LikeExpr {
-    like_as_typed(&value.to_lowercase())
 }
 
 /// The caller's products (deleted ones excluded), by id.

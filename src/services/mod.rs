@@ -8,6 +8,7 @@ pub mod logo_image;
 pub mod logos;
 pub mod order_queries;
 pub mod pagination;
+pub mod search;
 pub mod sessions;
 pub mod stock;
 

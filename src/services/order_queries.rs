@@ -8,6 +8,7 @@ use sea_orm::{
     ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 
+use super::search::{like, like_as_typed};
 use super::Principal;
 use crate::domain::OrderStatus;
 use crate::entities::{order, order_line as line};
@@ -60,20 +61,6 @@ pub struct OrderPage {
     pub has_next_page: bool,
     /// How many match.
     pub total_count: u64,
-}
-
-/// `%value%` for LIKE, with the wildcards in `value` escaped (SQLite needs the ESCAPE clause).
-fn like_as_typed(value: &str) -> sea_orm::sea_query::LikeExpr {
-    let escaped = value
-        .replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_");
-    sea_orm::sea_query::LikeExpr::new(format!("%{escaped}%")).escape('\\')
-}
-
-/// Lower-cased [`like_as_typed`], to compare with `LOWER(column)`.
-fn like(value: &str) -> sea_orm::sea_query::LikeExpr {
-    like_as_typed(&value.to_lowercase())
 }
 
 fn with_sku(sku: &str) -> sea_orm::sea_query::SelectStatement {
