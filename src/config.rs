@@ -68,6 +68,11 @@ pub struct Settings {
     pub sync_lease: Duration,
     /// How often the scheduler looks for due jobs.
     pub scheduler_tick: Duration,
+    /// Whether the push worker sends stock and price changes to the stores.
+    pub push_enabled: bool,
+    /// How often the push worker looks for queued pushes that no signal announced (those of
+    /// other replicas, retries after backoff).
+    pub push_poll: Duration,
     /// Lifetime of a login token.
     pub session_ttl: Duration,
     /// Log format.
@@ -91,6 +96,8 @@ impl Default for Settings {
             product_sync_interval: Duration::from_secs(2700),
             sync_lease: Duration::from_secs(300),
             scheduler_tick: Duration::from_millis(1000),
+            push_enabled: true,
+            push_poll: Duration::from_millis(500),
             session_ttl: Duration::from_secs(30 * 24 * 3600),
             log_format: LogFormat::Text,
             shutdown_timeout: Duration::from_secs(30),
@@ -116,6 +123,8 @@ impl fmt::Debug for Settings {
             .field("product_sync_interval", &self.product_sync_interval)
             .field("sync_lease", &self.sync_lease)
             .field("scheduler_tick", &self.scheduler_tick)
+            .field("push_enabled", &self.push_enabled)
+            .field("push_poll", &self.push_poll)
             .field("session_ttl", &self.session_ttl)
             .field("log_format", &self.log_format)
             .field("shutdown_timeout", &self.shutdown_timeout)
@@ -140,6 +149,8 @@ struct FileSettings {
     product_sync_interval_secs: Option<u64>,
     sync_lease_secs: Option<u64>,
     scheduler_tick_ms: Option<u64>,
+    push_enabled: Option<bool>,
+    push_poll_ms: Option<u64>,
     session_ttl_secs: Option<u64>,
     log_format: Option<LogFormat>,
     shutdown_timeout_secs: Option<u64>,
@@ -228,6 +239,12 @@ impl Settings {
         if let Some(v) = f.scheduler_tick_ms {
             self.scheduler_tick = Duration::from_millis(v);
         }
+        if let Some(v) = f.push_enabled {
+            self.push_enabled = v;
+        }
+        if let Some(v) = f.push_poll_ms {
+            self.push_poll = Duration::from_millis(v);
+        }
         if let Some(v) = f.session_ttl_secs {
             self.session_ttl = Duration::from_secs(v);
         }
@@ -261,6 +278,14 @@ impl Settings {
                 Some(b) => self.sync_enabled = b,
                 None => errors.push(format!(
                     "ORDERDECK_SYNC_ENABLED must be true or false, not {v:?}"
+                )),
+            }
+        }
+        if let Some(v) = get("ORDERDECK_PUSH_ENABLED") {
+            match parse_bool(&v) {
+                Some(b) => self.push_enabled = b,
+                None => errors.push(format!(
+                    "ORDERDECK_PUSH_ENABLED must be true or false, not {v:?}"
                 )),
             }
         }
@@ -304,6 +329,9 @@ impl Settings {
         });
         number("ORDERDECK_SCHEDULER_TICK_MS", &mut |n| {
             self.scheduler_tick = Duration::from_millis(n)
+        });
+        number("ORDERDECK_PUSH_POLL_MS", &mut |n| {
+            self.push_poll = Duration::from_millis(n)
         });
     }
 
@@ -357,6 +385,13 @@ impl Settings {
             errors.push(format!(
                 "ORDERDECK_SYNC_LEASE_SECS must be at least {} (the lease is renewed every third of it)",
                 MIN_SYNC_LEASE.as_secs()
+            ));
+        }
+        if self.push_poll < MIN_SCHEDULER_TICK || self.push_poll > MAX_SCHEDULER_TICK {
+            errors.push(format!(
+                "ORDERDECK_PUSH_POLL_MS must be between {} and {}",
+                MIN_SCHEDULER_TICK.as_millis(),
+                MAX_SCHEDULER_TICK.as_millis()
             ));
         }
         if self.scheduler_tick < MIN_SCHEDULER_TICK || self.scheduler_tick > MAX_SCHEDULER_TICK {

@@ -77,3 +77,18 @@ pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// Starts a transaction that will write. On SQLite it takes the write lock at once (a no-op
+/// `UPDATE`): a deferred transaction that reads before it writes fails with `SQLITE_BUSY` when
+/// another writer commits in between, while one that starts with a write waits its turn (the
+/// busy timeout). On PostgreSQL it is a plain `BEGIN`.
+pub async fn begin_write(
+    db: &DatabaseConnection,
+) -> Result<sea_orm::DatabaseTransaction, sea_orm::DbErr> {
+    let txn = db.begin().await?;
+    if txn.get_database_backend() == DbBackend::Sqlite {
+        txn.execute_unprepared("UPDATE accounts SET id = id WHERE 1 = 0")
+            .await?;
+    }
+    Ok(txn)
+}

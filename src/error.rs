@@ -71,6 +71,26 @@ pub enum UserErrorCode {
     IntegrationDisconnected,
     /// A sync of this kind is running right now for this store (here or in another process).
     SyncInProgress,
+    /// The figure changed since the caller read it (`expectedQuantity` did not match).
+    Conflict,
+    /// The change would take stock below zero (pass `allowNegative` to allow it).
+    InsufficientStock,
+    /// The idempotency key was already used for a different change.
+    IdempotencyKeyReused,
+    /// Give either a product id or a SKU, not both and not neither.
+    AmbiguousProduct,
+    /// The order cannot be canceled in its status (e.g. refunded).
+    OrderNotCancelable,
+    /// A price must be a positive amount.
+    PriceNotPositive,
+    /// The amount has more decimals than the store's currency.
+    TooManyDecimals,
+    /// The sale price is above the price.
+    SalePriceAbovePrice,
+    /// The store refused the change (its message is in the error); nothing is retried.
+    StoreRejected,
+    /// The listing is missing from its store (deleted there).
+    ListingMissing,
 }
 
 /// An expected failure of a mutation, tied to the input field that caused it.

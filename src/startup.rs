@@ -19,6 +19,7 @@ pub struct Application {
     server: Server,
     state: AppState,
     scheduler: Option<SchedulerHandle>,
+    pusher: Option<crate::sync::push::PushWorkerHandle>,
 }
 
 impl Application {
@@ -40,6 +41,7 @@ impl Application {
             settings: Arc::new(settings),
             cipher: TokenCipher::new(&master),
             bigcommerce,
+            push_signal: Arc::new(tokio::sync::Notify::new()),
         };
         let schema = graphql::schema_builder().data(state.clone()).finish();
         let server =
@@ -50,11 +52,18 @@ impl Application {
             tracing::info!("sync scheduler off (ORDERDECK_SYNC_ENABLED=false)");
             None
         };
+        let pusher = if state.settings.push_enabled {
+            Some(crate::sync::push::start(state.clone()))
+        } else {
+            tracing::info!("push worker off (ORDERDECK_PUSH_ENABLED=false)");
+            None
+        };
         Ok(Self {
             port,
             server,
             state,
             scheduler,
+            pusher,
         })
     }
 
@@ -74,6 +83,9 @@ impl Application {
         let served = self.server.await;
         if let Some(scheduler) = self.scheduler {
             scheduler.shutdown().await;
+        }
+        if let Some(pusher) = self.pusher {
+            pusher.shutdown(self.state.settings.shutdown_timeout).await;
         }
         served
     }

@@ -19,4 +19,14 @@ pub struct AppState {
     pub cipher: TokenCipher,
     /// The BigCommerce API client.
     pub bigcommerce: BigCommerceClient,
+    /// Wakes this process's push worker after a commit that queued pushes (other replicas
+    /// find them by polling).
+    pub push_signal: Arc<tokio::sync::Notify>,
+}
+
+impl AppState {
+    /// Tells the push worker that committed changes queued pushes.
+    pub fn pushes_queued(&self) {
+        self.push_signal.notify_one();
+    }
 }

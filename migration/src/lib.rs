@@ -12,6 +12,7 @@ mod m20261127_000005_create_inventory_items_and_listings;
 mod m20261127_000006_create_orders;
 mod m20261127_000007_create_stock_movements;
 mod m20261127_000008_create_sync_jobs_and_runs;
+mod m20261128_000009_create_push_queue;
 
 /// Applies every migration in order.
 pub struct Migrator;
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000006_create_orders::Migration),
             Box::new(m20261127_000007_create_stock_movements::Migration),
             Box::new(m20261127_000008_create_sync_jobs_and_runs::Migration),
+            Box::new(m20261128_000009_create_push_queue::Migration),
         ]
     }
 }

@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 
 pub use types::{
     ChannelCategory, ChannelOrder, ChannelOrderLine, ChannelProduct, ChannelShippingAddress,
-    ChannelVariant, OrderAddress,
+    ChannelTarget, ChannelVariant, OrderAddress, PriceUpdate, StockLevel,
 };
 
 /// Page size of channel list calls (BigCommerce's maximum).
@@ -39,6 +39,15 @@ pub trait SalesChannel: Send + Sync {
     /// Every category.
     async fn categories(&self) -> Result<Vec<ChannelCategory>, ChannelError>;
 
+    /// Most absolute stock levels one [`SalesChannel::set_stock_levels`] call takes.
+    fn max_stock_levels_per_call(&self) -> usize {
+        2_000
+    }
+    /// Sets absolute stock levels at the default location in one call (at most
+    /// [`SalesChannel::max_stock_levels_per_call`]). A rejection fails the whole call.
+    async fn set_stock_levels(&self, levels: &[StockLevel]) -> Result<(), ChannelError>;
+    /// Sets a product's or variant's price and sale price.
+    async fn update_price(&self, update: &PriceUpdate) -> Result<(), ChannelError>;
     /// API calls made through this handle so far (retries included).
     fn api_calls(&self) -> u64;
 }
@@ -72,6 +81,14 @@ pub enum ChannelError {
     Server {
         /// The HTTP status.
         status: u16,
+    },
+    /// HTTP 400/409/413/422: the store refused the data we sent (its message, without secrets).
+    #[error("the store refused the change ({status}): {message}")]
+    Rejected {
+        /// The HTTP status.
+        status: u16,
+        /// The store's explanation.
+        message: String,
     },
     /// Any other unexpected status or an unparsable body.
     #[error("unexpected answer from the store: {0}")]

@@ -117,3 +117,27 @@ pub struct ChannelCategory {
     pub parent_id: i64,
     pub name: String,
 }
+
+/// Which catalog record a stock level or price is written to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ChannelTarget {
+    /// A product without options (stock tracked by product).
+    Product { product_id: i64 },
+    /// One variant of a product with options (stock tracked by variant).
+    Variant { product_id: i64, variant_id: i64 },
+}
+
+/// An absolute stock level for one catalog record at the default location.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StockLevel {
+    pub target: ChannelTarget,
+    pub quantity: i64,
+}
+
+/// A listing's price; `sale_price: None` removes the sale price.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PriceUpdate {
+    pub target: ChannelTarget,
+    pub price: Decimal,
+    pub sale_price: Option<Decimal>,
+}

@@ -7,4 +7,7 @@ pub mod status;
 
 pub use address::PostalAddress;
 pub use enums::{ChannelKind, ContactMode, HistoricalImport, IntegrationStatus};
-pub use status::{OrderStatus, StockReason, StockTracking, SyncKind, SyncOutcome, SyncTrigger};
+pub use status::{
+    OrderStatus, PricePushState, PushKind, StockReason, StockTracking, SyncKind, SyncOutcome,
+    SyncTrigger,
+};

@@ -109,6 +109,13 @@ pub enum StockReason {
     /// Adjusted by a delta by a user.
     #[sea_orm(string_value = "MANUAL_ADJUST")]
     ManualAdjust,
+    /// An order canceled here gave its (unshipped) quantities back.
+    #[sea_orm(string_value = "ORDER_CANCELED")]
+    OrderCanceled,
+    /// A store showed another figure than the one pushed to it (edited on the channel). The
+    /// figure here does not change (delta 0); the store is overwritten by the next push.
+    #[sea_orm(string_value = "CHANNEL_DRIFT")]
+    ChannelDrift,
 }
 
 /// How a listing's stock is tracked on its channel.
@@ -248,4 +255,59 @@ mod tests {
             Some(OrderStatus::Shipped)
         );
     }
+}
+
+/// What a queued push sends to a store.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    EnumIter,
+    DeriveActiveEnum,
+    async_graphql::Enum,
+    Serialize,
+    Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+pub enum PushKind {
+    /// The item's stock figure, as an absolute level.
+    #[sea_orm(string_value = "STOCK")]
+    Stock,
+    /// The listing's price and sale price.
+    #[sea_orm(string_value = "PRICE")]
+    Price,
+}
+
+/// Where a listing's last price change stands with its store.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    EnumIter,
+    DeriveActiveEnum,
+    async_graphql::Enum,
+    Serialize,
+    Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+pub enum PricePushState {
+    /// The price was imported from the store and never changed here.
+    #[sea_orm(string_value = "NONE")]
+    None,
+    /// Changed here; waiting for (another) attempt to reach the store.
+    #[sea_orm(string_value = "PENDING")]
+    Pending,
+    /// The store holds the price set here.
+    #[sea_orm(string_value = "PUSHED")]
+    Pushed,
+    /// The last attempt failed (see the error); it is retried with backoff unless the store
+    /// refused the price.
+    #[sea_orm(string_value = "FAILED")]
+    Failed,
 }

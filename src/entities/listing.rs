@@ -2,7 +2,7 @@
 
 use sea_orm::entity::prelude::*;
 
-use crate::domain::StockTracking;
+use crate::domain::{PricePushState, StockTracking};
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "listings")]
@@ -39,6 +39,13 @@ pub struct Model {
     pub channel_modified_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// One option variant of a product with options (not a product's base variant).
+    pub option_variant: bool,
+    pub price_push_state: PricePushState,
+    pub price_pushed_at: Option<DateTimeUtc>,
+    pub price_push_error: Option<String>,
+    /// When the last stock push to this listing failed (with `push_error`).
+    pub push_failed_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -7,6 +7,7 @@ pub mod inventory_item;
 pub mod listing;
 pub mod order;
 pub mod order_line;
+pub mod push_queue;
 pub mod session;
 pub mod stock_movement;
 pub mod sync_job;

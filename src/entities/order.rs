@@ -43,6 +43,9 @@ pub struct Model {
     pub restocked: bool,
     pub imported_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// Canceled here (never on the channel): later imports keep it canceled.
+    pub canceled_here_at: Option<DateTimeUtc>,
+    pub canceled_by_user_id: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

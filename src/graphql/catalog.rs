@@ -10,7 +10,7 @@ use super::ids;
 use super::integrations::Integration;
 use super::loaders::{feed, load, selects, IntegrationLoader, ItemListingsLoader, ItemLoader};
 use super::money::dec;
-use crate::domain::{StockReason, StockTracking};
+use crate::domain::{PricePushState, StockReason, StockTracking};
 use crate::entities::{inventory_item, listing, stock_movement};
 use crate::services::catalog::{self as service, ProductFilter};
 use crate::services::pagination::PageRequest;
@@ -84,6 +84,27 @@ impl Product {
 
 /// One product or variant on one store.
 pub struct Listing(pub listing::Model);
+
+/// Where a listing's stock on its store stands against the figure here.
+#[derive(async_graphql::Enum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StockPushState {
+    /// The store holds the figure here.
+    InSync,
+    /// A change is on its way to the store.
+    Pending,
+    /// The last push failed (see `pushError`); it is retried with backoff.
+    Failed,
+    /// The store's inventory management is off in orderdeck: its stock is not pushed.
+    NotManaged,
+    /// The store does not track stock for this product: pushes cannot reach it (turn
+    /// tracking on at the store).
+    TrackingOff,
+    /// The store tracks stock for the whole product, not per variant, so per-variant figures
+    /// cannot be pushed (switch the product to variant tracking at the store).
+    TrackedByProduct,
+    /// The store no longer has the product.
+    Missing,
+}
 
 /// One product or variant on one store.
 #[Object]
@@ -159,6 +180,49 @@ impl Listing {
     /// Why the last push failed, if it did.
     async fn push_error(&self) -> Option<&str> {
         self.0.push_error.as_deref()
+    }
+    /// When the last stock push to the store failed (with `pushError`).
+    async fn push_failed_at(&self) -> Option<DateTime<Utc>> {
+        self.0.push_failed_at
+    }
+    /// Where the store's stock stands against the figure here.
+    async fn stock_push_state(&self, ctx: &Context<'_>) -> async_graphql::Result<StockPushState> {
+        let l = &self.0;
+        let managed = load::<IntegrationLoader>(ctx, l.integration_id)
+            .await?
+            .is_some_and(|i| i.inventory_management);
+        let quantity = load::<ItemLoader>(ctx, l.inventory_item_id)
+            .await?
+            .map(|i| i.quantity);
+        Ok(if !managed {
+            StockPushState::NotManaged
+        } else if l.tracking == StockTracking::None {
+            StockPushState::TrackingOff
+        } else if l.tracking == StockTracking::Product && l.option_variant {
+            StockPushState::TrackedByProduct
+        } else if l.missing_since.is_some() {
+            StockPushState::Missing
+        } else if l.push_error.is_some() {
+            StockPushState::Failed
+        } else if quantity.is_some()
+            && (l.pushed_stock == quantity || (l.pushed_stock.is_none() && l.channel_stock == quantity))
+        {
+            StockPushState::InSync
+        } else {
+            StockPushState::Pending
+        })
+    }
+    /// Where the last price change made here stands with the store.
+    async fn price_push_state(&self) -> PricePushState {
+        self.0.price_push_state
+    }
+    /// When the store last accepted a price pushed from here.
+    async fn price_pushed_at(&self) -> Option<DateTime<Utc>> {
+        self.0.price_pushed_at
+    }
+    /// Why the last price push failed, if it did.
+    async fn price_push_error(&self) -> Option<&str> {
+        self.0.price_push_error.as_deref()
     }
     /// Set when the store no longer has this product (it is kept here).
     async fn missing_since(&self) -> Option<DateTime<Utc>> {

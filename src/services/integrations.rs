@@ -210,6 +210,11 @@ fn store_error(e: ChannelError) -> UserError {
             Code::StoreError,
             format!("The store answered with an error (HTTP {status}). Try again later."),
         ),
+        ChannelError::Rejected { status, message } => UserError::new(
+            "",
+            Code::StoreError,
+            format!("The store refused the request (HTTP {status}): {message}"),
+        ),
         ChannelError::UnexpectedResponse(_) => UserError::new(
             "",
             Code::StoreError,

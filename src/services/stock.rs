@@ -1,7 +1,8 @@
 //! The stock ledger: every change of an inventory item's quantity goes through here, inside
 //! the caller's transaction, and leaves a `stock_movements` row. Writes come first (the
 //! `UPDATE` takes the row lock on PostgreSQL and the write lock on SQLite), reads after, so
-//! concurrent changes serialise instead of losing updates.
+//! concurrent changes serialise instead of losing updates. A change that moves the figure
+//! queues its push to the stores in the same transaction (`services::push`).
 
 use chrono::Utc;
 use sea_orm::sea_query::Expr;
@@ -103,6 +104,9 @@ pub async fn adjust<C: ConnectionTrait>(
         )));
     }
     let after = current(db, m.account_id, m.item_id).await?;
+    if delta != 0 {
+        crate::services::push::enqueue_items(db, m.account_id, &[m.item_id]).await?;
+    }
     record(db, m, delta, after).await.map(Some)
 }
 
@@ -139,5 +143,37 @@ pub async fn set<C: ConnectionTrait>(
         .filter(item::Column::Id.eq(m.item_id))
         .exec(db)
         .await?;
+    if quantity != before {
+        crate::services::push::enqueue_items(db, m.account_id, &[m.item_id]).await?;
+    }
     record(db, m, quantity - before, quantity).await.map(Some)
+}
+
+/// Records an observation that does not change the figure (delta 0 at the current figure),
+/// such as a store showing another figure than the one pushed. `Ok(None)` when the key was
+/// already used. Use inside a transaction.
+pub async fn record_only<C: ConnectionTrait>(
+    db: &C,
+    m: Movement,
+) -> AppResult<Option<movement::Model>> {
+    if already_applied(db, &m).await?.is_some() {
+        return Ok(None);
+    }
+    let locked = item::Entity::update_many()
+        .col_expr(
+            item::Column::Version,
+            Expr::col(item::Column::Version).add(1),
+        )
+        .filter(item::Column::Id.eq(m.item_id))
+        .filter(item::Column::AccountId.eq(m.account_id))
+        .exec(db)
+        .await?;
+    if locked.rows_affected == 0 {
+        return Err(AppError::Internal(anyhow::anyhow!(
+            "inventory item {} not found",
+            m.item_id
+        )));
+    }
+    let now = current(db, m.account_id, m.item_id).await?;
+    record(db, m, 0, now).await.map(Some)
 }

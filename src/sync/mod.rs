@@ -4,6 +4,7 @@
 pub mod jobs;
 pub mod orders;
 pub mod products;
+pub mod push;
 pub mod runner;
 pub mod scheduler;
 

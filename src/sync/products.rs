@@ -11,8 +11,8 @@ use rust_decimal::Decimal;
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection,
-    DatabaseTransaction, DbBackend, DbErr, EntityTrait, QueryFilter, QuerySelect, Set,
-    TransactionTrait, TryInsertResult,
+    DatabaseTransaction, DbErr, EntityTrait, QueryFilter, QuerySelect, Set,
+    TryInsertResult,
 };
 use serde_json::Value as Json;
 
@@ -23,6 +23,8 @@ use crate::entities::{integration, inventory_item as item, listing};
 use crate::error::AppError;
 use crate::services::stock::{self, Movement};
 use crate::state::AppState;
+
+mod drift;
 
 /// Rows per multi-row statement (well under SQLite's and PostgreSQL's parameter limits).
 const CHUNK: usize = 500;
@@ -69,17 +71,11 @@ pub async fn import_products(
     Ok(report)
 }
 
-/// Starts a page's transaction. On SQLite it takes the write lock first: a transaction that
-/// reads before writing fails (`SQLITE_BUSY`) when another writer commits in between, while
-/// one that starts with a write waits its turn (the busy timeout).
+/// Starts a page's transaction, holding SQLite's write lock from the start.
 async fn begin_page(db: &DatabaseConnection) -> Result<DatabaseTransaction, SyncError> {
-    let txn = db.begin().await.ctx("starting a product page")?;
-    if txn.get_database_backend() == DbBackend::Sqlite {
-        txn.execute_unprepared("UPDATE listings SET id = id WHERE 1 = 0")
-            .await
-            .ctx("taking the SQLite write lock")?;
-    }
-    Ok(txn)
+    crate::db::begin_write(db)
+        .await
+        .ctx("starting a product page")
 }
 
 /// One listing as the channel shows it now, in the form it is stored.
@@ -98,6 +94,8 @@ struct Draft {
     tracking: StockTracking,
     channel_stock: Option<i64>,
     modified_at: DateTime<Utc>,
+    /// An option variant of a product with options.
+    option_variant: bool,
 }
 
 fn money(value: Decimal) -> String {
@@ -144,6 +142,7 @@ impl Draft {
                 };
                 let mut d = Draft::base(p, categories, tracking, channel_stock);
                 d.variant_id = v.external_id;
+                d.option_variant = true;
                 d.sku = sku(v.sku.as_deref());
                 if !v.option_label.is_empty() {
                     d.title = format!("{} — {}", p.name, v.option_label);
@@ -189,6 +188,7 @@ impl Draft {
             channel_stock,
             // Stored timestamps keep microseconds; compare like with like.
             modified_at: p.modified_at.trunc_subsecs(6),
+            option_variant: false,
         }
     }
 }
@@ -206,6 +206,7 @@ async fn import_page<C: ConnectionTrait>(
     drafts: Vec<Draft>,
 ) -> Result<ImportReport, SyncError> {
     let mut page = Page::load(txn, integration, &drafts).await?;
+    let product_ids: HashSet<i64> = drafts.iter().map(|d| d.product_id).collect();
     let mut report = ImportReport::default();
     let mut inserts = Vec::new();
     let now = Utc::now();
@@ -230,6 +231,7 @@ async fn import_page<C: ConnectionTrait>(
         row.channel_modified_at
             .set_if_not_equals(Some(d.modified_at));
         row.missing_since.set_if_not_equals(None);
+        row.option_variant.set_if_not_equals(d.option_variant);
         if row.is_changed() {
             row.updated_at = Set(now);
             row.update(txn).await.ctx("updating a listing")?;
@@ -248,6 +250,9 @@ async fn import_page<C: ConnectionTrait>(
             .exec_without_returning(txn)
             .await
             .ctx("creating listings")?;
+    }
+    if integration.inventory_management {
+        drift::reconcile(txn, integration, &product_ids).await?;
     }
     Ok(report)
 }
@@ -278,6 +283,7 @@ fn new_listing(
         push_error: Set(None),
         missing_since: Set(None),
         channel_modified_at: Set(Some(d.modified_at)),
+        option_variant: Set(d.option_variant),
         created_at: Set(now),
         updated_at: Set(now),
         ..Default::default()

@@ -237,7 +237,10 @@ fn count(n: u64) -> i64 {
 
 /// Marks the integration as needing new credentials, unless they changed meanwhile (an
 /// `updateIntegration` racing the failed run keeps its fresh token `ACTIVE`).
-async fn needs_credentials(state: &AppState, integration: &integration::Model) -> AppResult<()> {
+pub(crate) async fn needs_credentials(
+    state: &AppState,
+    integration: &integration::Model,
+) -> AppResult<()> {
     let mut update = integration::Entity::update_many()
         .col_expr(
             integration::Column::Status,

@@ -118,6 +118,19 @@ impl SalesChannel for FakeChannel {
     fn api_calls(&self) -> u64 {
         self.calls()
     }
+    async fn set_stock_levels(
+        &self,
+        _levels: &[orderdeck::channels::StockLevel],
+    ) -> Result<(), ChannelError> {
+        Err(ChannelError::UnexpectedResponse("the fake store takes no writes".into()))
+    }
+
+    async fn update_price(
+        &self,
+        _update: &orderdeck::channels::PriceUpdate,
+    ) -> Result<(), ChannelError> {
+        Err(ChannelError::UnexpectedResponse("the fake store takes no writes".into()))
+    }
 }
 
 fn line(id: i64, sku: Option<&str>, quantity: i64) -> ChannelOrderLine {

@@ -114,6 +114,19 @@ impl SalesChannel for FakeChannel {
     fn api_calls(&self) -> u64 {
         self.product_calls.load(Ordering::Relaxed) + self.category_calls.load(Ordering::Relaxed)
     }
+    async fn set_stock_levels(
+        &self,
+        _levels: &[orderdeck::channels::StockLevel],
+    ) -> Result<(), ChannelError> {
+        Err(ChannelError::UnexpectedResponse("the fake store takes no writes".into()))
+    }
+
+    async fn update_price(
+        &self,
+        _update: &orderdeck::channels::PriceUpdate,
+    ) -> Result<(), ChannelError> {
+        Err(ChannelError::UnexpectedResponse("the fake store takes no writes".into()))
+    }
 }
 
 fn dec(s: &str) -> Decimal {

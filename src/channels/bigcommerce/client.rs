@@ -58,6 +58,75 @@ pub struct BigCommerceClient {
     gates: Arc<Gates>,
 }
 
+/// The method of a request and, for writes, its JSON body.
+pub(super) enum Write {
+    /// A read.
+    Get,
+    /// A write whose repetition has the same effect (absolute stock levels, prices).
+    Idempotent(reqwest::Method, Vec<u8>),
+}
+
+impl Write {
+    /// A `PUT` of `body` as JSON; retried like reads.
+    pub(super) fn put<B: serde::Serialize>(body: &B) -> Result<Self, ChannelError> {
+        Ok(Self::Idempotent(reqwest::Method::PUT, to_json(body)?))
+    }
+
+    fn method(&self) -> reqwest::Method {
+        match self {
+            Self::Get => reqwest::Method::GET,
+            Self::Idempotent(m, _) => m.clone(),
+        }
+    }
+
+    fn body(&self) -> Option<&[u8]> {
+        match self {
+            Self::Get => None,
+            Self::Idempotent(_, b) => Some(b),
+        }
+    }
+}
+
+fn to_json<B: serde::Serialize>(body: &B) -> Result<Vec<u8>, ChannelError> {
+    serde_json::to_vec(body)
+        .map_err(|e| ChannelError::UnexpectedResponse(format!("encoding a request body: {e}")))
+}
+
+/// The human part of a BigCommerce error body: v3 `title` (plus field errors), v2
+/// `[{message}]`, or the start of whatever else came back.
+fn error_message(bytes: &[u8]) -> String {
+    let value: serde_json::Value = match serde_json::from_slice(bytes) {
+        Ok(v) => v,
+        Err(_) => {
+            let text = String::from_utf8_lossy(bytes);
+            return text.chars().take(200).collect();
+        }
+    };
+    let v2 = value
+        .as_array()
+        .and_then(|a| a.first())
+        .and_then(|e| e.get("message"))
+        .and_then(|m| m.as_str());
+    if let Some(message) = v2 {
+        return message.to_string();
+    }
+    let title = value.get("title").and_then(|t| t.as_str()).unwrap_or("");
+    let fields: Vec<String> = value
+        .get("errors")
+        .and_then(|e| e.as_object())
+        .map(|o| {
+            o.iter()
+                .map(|(k, v)| format!("{k}: {}", v.as_str().unwrap_or(&v.to_string())))
+                .collect()
+        })
+        .unwrap_or_default();
+    if fields.is_empty() {
+        title.to_string()
+    } else {
+        format!("{title} ({})", fields.join("; "))
+    }
+}
+
 /// How one attempt ended.
 enum Attempt<T> {
     /// A body (`None`: 204 No Content).
@@ -111,13 +180,42 @@ impl BigCommerceClient {
         query: &[(&str, String)],
         calls: &AtomicU64,
     ) -> Result<Option<T>, ChannelError> {
+        self.send(creds, Write::Get, path, query, calls).await
+    }
+
+    /// An idempotent write with a JSON body (absolute stock levels, prices), through the same
+    /// gate, limits and retries as reads. (Writes that must not be repeated, such as creating a
+    /// shipment, need a variant that does not retry once the request may have arrived.)
+    pub(super) async fn write<T: DeserializeOwned>(
+        &self,
+        creds: Credentials<'_>,
+        write: Write,
+        path: &str,
+        calls: &AtomicU64,
+    ) -> Result<Option<T>, ChannelError> {
+        self.send(creds, write, path, &[], calls).await
+    }
+
+    async fn send<T: DeserializeOwned>(
+        &self,
+        creds: Credentials<'_>,
+        write: Write,
+        path: &str,
+        query: &[(&str, String)],
+        calls: &AtomicU64,
+    ) -> Result<Option<T>, ChannelError> {
         let url = reqwest::Url::parse_with_params(
             &format!("{}/stores/{}/{}", self.base, creds.store_hash, path),
             query,
         )
         .map_err(|e| ChannelError::Unreachable(format!("bad API URL for {path}: {e}")))?;
         let gate = self.gates.of(creds.store_hash, self.retry.concurrency);
-        let span = tracing::debug_span!("bigcommerce", store = creds.store_hash, path);
+        let span = tracing::debug_span!(
+            "bigcommerce",
+            store = creds.store_hash,
+            path,
+            method = write.method().as_str()
+        );
         async {
             let mut attempt = 0u32;
             let mut failures = 0u32;
@@ -130,7 +228,7 @@ impl BigCommerceClient {
                     })?;
                     gate.ready().await;
                     calls.fetch_add(1, Ordering::Relaxed);
-                    self.attempt::<T>(creds, &url, &gate, attempt).await
+                    self.attempt::<T>(creds, &write, &url, &gate, attempt).await
                 };
                 match outcome {
                     Attempt::Done(body) => return Ok(body),
@@ -184,18 +282,23 @@ impl BigCommerceClient {
     async fn attempt<T: DeserializeOwned>(
         &self,
         creds: Credentials<'_>,
+        write: &Write,
         url: &reqwest::Url,
         gate: &StoreGate,
         attempt: u32,
     ) -> Attempt<T> {
         let started = Instant::now();
-        let result = self
+        let mut request = self
             .http
-            .get(url.clone())
+            .request(write.method(), url.clone())
             .header("X-Auth-Token", creds.access_token)
-            .header("Accept", "application/json")
-            .send()
-            .await;
+            .header("Accept", "application/json");
+        if let Some(body) = write.body() {
+            request = request
+                .header("Content-Type", "application/json")
+                .body(body.to_vec());
+        }
+        let result = request.send().await;
         let response = match result {
             Ok(r) => r,
             Err(e) => return Attempt::Transient(map_transport_error(&e)),
@@ -250,6 +353,13 @@ impl BigCommerceClient {
                 },
             },
             s if s >= 500 => Attempt::Transient(ChannelError::Server { status: s }),
+            400 | 409 | 413 | 422 => {
+                let bytes = response.bytes().await.unwrap_or_default();
+                Attempt::Fatal(ChannelError::Rejected {
+                    status: status.as_u16(),
+                    message: error_message(&bytes),
+                })
+            }
             _ => Attempt::Fatal(map_status(status, response.headers())),
         }
     }

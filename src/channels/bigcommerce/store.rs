@@ -8,10 +8,11 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use futures_util::future::try_join_all;
 use serde::de::DeserializeOwned;
 
-use super::client::Credentials;
+use super::client::{Credentials, Write};
 use super::{map, wire, BigCommerceClient};
 use crate::channels::{
-    ChannelCategory, ChannelError, ChannelOrder, ChannelProduct, SalesChannel, PAGE_SIZE,
+    ChannelCategory, ChannelError, ChannelOrder, ChannelProduct, ChannelTarget, PriceUpdate,
+    SalesChannel, StockLevel, PAGE_SIZE,
 };
 
 /// A connected BigCommerce store. Clones share the call counter; every handle on the same
@@ -73,6 +74,16 @@ impl BigCommerceStore {
     ) -> Result<Option<T>, ChannelError> {
         self.client
             .get(self.creds(), path, query, &self.calls)
+            .await
+    }
+
+    async fn write<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        write: Write,
+    ) -> Result<Option<T>, ChannelError> {
+        self.client
+            .write(self.creds(), write, path, &self.calls)
             .await
     }
 
@@ -182,7 +193,78 @@ impl SalesChannel for BigCommerceStore {
         Ok(all)
     }
 
+    async fn set_stock_levels(&self, levels: &[StockLevel]) -> Result<(), ChannelError> {
+        if levels.is_empty() {
+            return Ok(());
+        }
+        let items: Vec<serde_json::Value> = levels
+            .iter()
+            .map(|l| match l.target {
+                ChannelTarget::Product { product_id } => serde_json::json!({
+                    "location_id": DEFAULT_LOCATION,
+                    "product_id": product_id,
+                    "quantity": l.quantity,
+                }),
+                ChannelTarget::Variant { variant_id, .. } => serde_json::json!({
+                    "location_id": DEFAULT_LOCATION,
+                    "variant_id": variant_id,
+                    "quantity": l.quantity,
+                }),
+            })
+            .collect();
+        let body = serde_json::json!({ "reason": "orderdeck stock sync", "items": items });
+        self.write::<serde::de::IgnoredAny>("v3/inventory/adjustments/absolute", Write::put(&body)?)
+            .await
+            .map(|_| ())
+    }
+
+    async fn update_price(&self, update: &PriceUpdate) -> Result<(), ChannelError> {
+        let price = number(update.price)?;
+        match update.target {
+            ChannelTarget::Product { product_id } => {
+                // A product's sale price of 0 means "no sale".
+                let sale = match update.sale_price {
+                    Some(s) => number(s)?,
+                    None => serde_json::Value::from(0),
+                };
+                let body = serde_json::json!({ "price": price, "sale_price": sale });
+                let path = format!("v3/catalog/products/{product_id}");
+                self.write::<serde::de::IgnoredAny>(&path, Write::put(&body)?)
+                    .await
+                    .map(|_| ())
+            }
+            ChannelTarget::Variant {
+                product_id,
+                variant_id,
+            } => {
+                // A variant's null sale price inherits the product's; 0 removes it.
+                let sale = match update.sale_price {
+                    Some(s) => number(s)?,
+                    None => serde_json::Value::from(0),
+                };
+                let body = serde_json::json!({ "price": price, "sale_price": sale });
+                let path = format!("v3/catalog/products/{product_id}/variants/{variant_id}");
+                self.write::<serde::de::IgnoredAny>(&path, Write::put(&body)?)
+                    .await
+                    .map(|_| ())
+            }
+        }
+    }
+
     fn api_calls(&self) -> u64 {
         self.calls.load(Ordering::Relaxed)
     }
+}
+
+/// The Inventory API's default location (every store has it).
+const DEFAULT_LOCATION: i64 = 1;
+
+/// Money as the JSON number the catalog expects.
+fn number(value: rust_decimal::Decimal) -> Result<serde_json::Value, ChannelError> {
+    use rust_decimal::prelude::ToPrimitive;
+    value
+        .to_f64()
+        .and_then(serde_json::Number::from_f64)
+        .map(serde_json::Value::Number)
+        .ok_or_else(|| ChannelError::UnexpectedResponse(format!("{value} is not a price")))
 }

@@ -1,0 +1,107 @@
+//! The push queue's producer side: stock and price changes enqueue the listings that must
+//! hear of them, inside the caller's transaction (an outbox: a committed change always has its
+//! push queued; a rolled-back one never does). One row per listing and kind; a repeated change
+//! bumps the row's generation, so the worker sends only the latest figure.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ConnectionTrait, DbBackend, Statement, Value};
+
+use crate::domain::PushKind;
+use crate::error::AppResult;
+
+/// Queues a stock push for every listing of these items that the worker can push: on stores
+/// with inventory management on and not disconnected, tracked on the channel, not missing.
+pub async fn enqueue_items<C: ConnectionTrait>(
+    db: &C,
+    account_id: i64,
+    item_ids: &[i64],
+) -> AppResult<u64> {
+    if item_ids.is_empty() {
+        return Ok(0);
+    }
+    let mut queued = 0;
+    for chunk in item_ids.chunks(500) {
+        let condition = format!("l.inventory_item_id IN ({})", placeholders(db, 3, chunk.len()));
+        let mut values: Vec<Value> = vec![account_id.into(), Utc::now().into()];
+        values.extend(chunk.iter().map(|id| Value::from(*id)));
+        queued += enqueue(db, PushKind::Stock, &condition, values).await?;
+    }
+    Ok(queued)
+}
+
+/// Queues a push of `kind` for these listings (same conditions as [`enqueue_items`]; a price
+/// push only needs the store to be connected).
+pub async fn enqueue_listings<C: ConnectionTrait>(
+    db: &C,
+    account_id: i64,
+    kind: PushKind,
+    listing_ids: &[i64],
+) -> AppResult<u64> {
+    let mut queued = 0;
+    for chunk in listing_ids.chunks(500) {
+        let condition = format!("l.id IN ({})", placeholders(db, 3, chunk.len()));
+        let mut values: Vec<Value> = vec![account_id.into(), Utc::now().into()];
+        values.extend(chunk.iter().map(|id| Value::from(*id)));
+        queued += enqueue(db, kind, &condition, values).await?;
+    }
+    Ok(queued)
+}
+
+/// `$1` account, `$2` now, then the condition's values.
+async fn enqueue<C: ConnectionTrait>(
+    db: &C,
+    kind: PushKind,
+    condition: &str,
+    values: Vec<Value>,
+) -> AppResult<u64> {
+    let backend = db.get_database_backend();
+    let (p1, p2) = (param(backend, 1), param(backend, 2));
+    let stock_only = match kind {
+        PushKind::Stock => {
+            "AND i.inventory_management = TRUE AND l.tracking <> 'NONE' AND l.missing_since IS NULL"
+        }
+        PushKind::Price => "",
+    };
+    let kind = match kind {
+        PushKind::Stock => "STOCK",
+        PushKind::Price => "PRICE",
+    };
+    let sql = format!(
+        "INSERT INTO push_queue \
+           (account_id, integration_id, listing_id, kind, generation, attempts, due_at, \
+            created_at, updated_at) \
+         SELECT l.account_id, l.integration_id, l.id, '{kind}', 1, 0, {p2}, {p2}, {p2} \
+         FROM listings l JOIN integrations i ON i.id = l.integration_id \
+         WHERE l.account_id = {p1} AND i.status <> 'DISCONNECTED' {stock_only} AND {condition} \
+         ON CONFLICT (listing_id, kind) DO UPDATE SET \
+           generation = push_queue.generation + 1, updated_at = excluded.updated_at"
+    );
+    let result = db
+        .execute(Statement::from_sql_and_values(backend, sql, values))
+        .await?;
+    Ok(result.rows_affected())
+}
+
+/// `$n` placeholders from `first` (PostgreSQL) or `?` (SQLite), comma-separated.
+fn placeholders<C: ConnectionTrait>(db: &C, first: usize, count: usize) -> String {
+    let backend = db.get_database_backend();
+    (first..first + count)
+        .map(|n| param(backend, n))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn param(backend: DbBackend, n: usize) -> String {
+    match backend {
+        DbBackend::Postgres => format!("${n}"),
+        _ => format!("?{n}"),
+    }
+}
+
+/// The backoff before retry number `attempts` (1-based) of a failed push: 2 s doubling up to
+/// 10 minutes.
+pub fn retry_at(now: DateTime<Utc>, attempts: i64) -> DateTime<Utc> {
+    let exp = u32::try_from(attempts.clamp(1, 20) - 1).unwrap_or(0);
+    let seconds = 2i64.saturating_mul(2i64.saturating_pow(exp)).min(600);
+    now + chrono::Duration::seconds(seconds)
+}

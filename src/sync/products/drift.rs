@@ -1,0 +1,75 @@
+//! Stock drift at product import, for stores with inventory management on: a listing whose
+//! channel figure differs from what orderdeck pushed (edited on the store) is recorded in the
+//! ledger (delta 0, the store's figure in the note) and queued to be overwritten; a listing
+//! whose figure merely differs from the item's (a push still on its way, a store newly
+//! linking a known SKU) is queued too.
+
+use std::collections::{HashMap, HashSet};
+
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+
+use super::{DbContext, SyncError};
+use crate::domain::{PushKind, StockReason, StockTracking};
+use crate::entities::{integration, inventory_item as item, listing};
+use crate::services::push;
+use crate::services::stock::{self, Movement};
+
+/// Reconciles the listings of these products on this store (inside the page's transaction).
+pub(super) async fn reconcile<C: ConnectionTrait>(
+    txn: &C,
+    integration: &integration::Model,
+    product_ids: &HashSet<i64>,
+) -> Result<(), SyncError> {
+    if product_ids.is_empty() {
+        return Ok(());
+    }
+    let listings = listing::Entity::find()
+        .filter(listing::Column::IntegrationId.eq(integration.id))
+        .filter(listing::Column::ExternalProductId.is_in(product_ids.iter().copied()))
+        .filter(listing::Column::MissingSince.is_null())
+        .filter(listing::Column::Tracking.ne(StockTracking::None))
+        .all(txn)
+        .await
+        .ctx("loading listings to reconcile")?;
+    let quantities: HashMap<i64, i64> = item::Entity::find()
+        .filter(item::Column::Id.is_in(listings.iter().map(|l| l.inventory_item_id)))
+        .filter(item::Column::DeletedAt.is_null())
+        .all(txn)
+        .await
+        .ctx("loading items to reconcile")?
+        .into_iter()
+        .map(|i| (i.id, i.quantity))
+        .collect();
+    let mut queue = Vec::new();
+    for l in &listings {
+        let (Some(seen), Some(&quantity)) = (l.channel_stock, quantities.get(&l.inventory_item_id))
+        else {
+            continue;
+        };
+        if seen == quantity {
+            continue;
+        }
+        queue.push(l.id);
+        let expected = l.pushed_stock.unwrap_or(quantity);
+        if seen == expected {
+            continue;
+        }
+        let at = l.channel_modified_at.map_or(0, |t| t.timestamp_micros());
+        let movement = Movement {
+            account_id: integration.account_id,
+            item_id: l.inventory_item_id,
+            reason: StockReason::ChannelDrift,
+            actor_user_id: None,
+            integration_id: Some(integration.id),
+            order_id: None,
+            idempotency_key: Some(format!("listing:{}:drift:{seen}:{at}", l.id)),
+            note: Some(format!(
+                "{} showed {seen} instead of {expected}; overwritten with {quantity}",
+                integration.alias
+            )),
+        };
+        stock::record_only(txn, movement).await?;
+    }
+    push::enqueue_listings(txn, integration.account_id, PushKind::Stock, &queue).await?;
+    Ok(())
+}

@@ -1,0 +1,636 @@
+//! The push worker: drains the push queue (`services::push` fills it in the transaction of
+//! every stock or price change) to the stores.
+//!
+//! Per store, stock rows are claimed with a lease (so replicas never push the same listing at
+//! the same time, and a crashed replica's rows are taken over when the lease runs out), read
+//! with the item's figure *at that moment* (coalescing: only the latest figure is sent) and
+//! sent as Inventory API absolute levels, up to 2,000 per call, one call at a time per store.
+//! A row is deleted after a successful push only if its generation did not move meanwhile;
+//! otherwise it stays queued and the new figure goes out next. A failure keeps the row with
+//! a backoff and shows on the listing. A store that rejects a batch (422) has it split in
+//! halves until the listings at fault are found; the others still go out.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use futures_util::future::join_all;
+use rust_decimal::Decimal;
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QuerySelect, Statement,
+    Value,
+};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use super::{channel_for, jobs};
+use crate::channels::{ChannelError, ChannelTarget, PriceUpdate, SalesChannel, StockLevel};
+use crate::domain::{IntegrationStatus, PricePushState, PushKind, StockTracking};
+use crate::entities::{integration, inventory_item as item, listing, push_queue as queue};
+use crate::error::{AppError, AppResult};
+use crate::services::push::retry_at;
+use crate::state::AppState;
+
+/// How long claimed rows stay leased (a push call takes well under this).
+const CLAIM_LEASE: Duration = Duration::from_secs(60);
+/// Price rows pushed per claim (one call each).
+const PRICE_BATCH: u64 = 50;
+/// Longest error text kept on a listing.
+const MAX_ERROR_CHARS: usize = 500;
+
+/// What one pass pushed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PushReport {
+    /// Listings whose stock level reached their store.
+    pub stock_pushed: u64,
+    /// Listings whose price reached their store.
+    pub prices_pushed: u64,
+    /// Listings whose push failed (kept queued with a backoff, or flagged).
+    pub failed: u64,
+    /// Calls made to the stores.
+    pub calls: u64,
+}
+
+impl PushReport {
+    fn add(&mut self, o: PushReport) {
+        self.stock_pushed += o.stock_pushed;
+        self.prices_pushed += o.prices_pushed;
+        self.failed += o.failed;
+        self.calls += o.calls;
+    }
+}
+
+/// A running push worker; [`PushWorkerHandle::shutdown`] stops it.
+pub struct PushWorkerHandle {
+    stop: watch::Sender<bool>,
+    task: JoinHandle<()>,
+}
+
+/// Spawns the push worker: it wakes on [`AppState::pushes_queued`] and every `push_poll`.
+pub fn start(state: AppState) -> PushWorkerHandle {
+    let (stop, stopped) = watch::channel(false);
+    let task = tokio::spawn(run_loop(state, jobs::new_owner_id(), stopped));
+    PushWorkerHandle { stop, task }
+}
+
+impl PushWorkerHandle {
+    /// Stops after the pass in progress (bounded by the shutdown timeout).
+    pub async fn shutdown(self, grace: Duration) {
+        let _ = self.stop.send(true);
+        let mut task = self.task;
+        if tokio::time::timeout(grace, &mut task).await.is_err() {
+            tracing::warn!("push worker cut off at shutdown; its claims will run out");
+            task.abort();
+        }
+    }
+}
+
+async fn run_loop(state: AppState, owner: String, mut stopped: watch::Receiver<bool>) {
+    tracing::info!(owner = %owner, poll = ?state.settings.push_poll, "push worker started");
+    let signal = state.push_signal.clone();
+    loop {
+        tokio::select! {
+            _ = stopped.changed() => break,
+            _ = signal.notified() => {}
+            _ = tokio::time::sleep(state.settings.push_poll) => {}
+        }
+        // Let changes committed together arrive together (coalescing).
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        if let Err(e) = run_once(&state, &owner).await {
+            tracing::error!(error = ?e, "push pass failed; retrying at the next poll");
+        }
+    }
+    tracing::info!(owner = %owner, "push worker stopped");
+}
+
+/// One pass: every store with due rows, concurrently (one call at a time per store).
+pub async fn run_once(state: &AppState, owner: &str) -> AppResult<PushReport> {
+    let now = Utc::now();
+    let due: Vec<i64> = queue::Entity::find()
+        .select_only()
+        .column(queue::Column::IntegrationId)
+        .distinct()
+        .filter(queue::Column::DueAt.lte(now))
+        .filter(
+            queue::Column::ClaimedUntil
+                .is_null()
+                .or(queue::Column::ClaimedUntil.lt(now)),
+        )
+        .into_tuple()
+        .all(&state.db)
+        .await?;
+    let mut report = PushReport::default();
+    for result in join_all(due.into_iter().map(|id| push_store(state, owner, id))).await {
+        report.add(result?);
+    }
+    Ok(report)
+}
+
+/// Pushes one store's due rows until none is left.
+async fn push_store(state: &AppState, owner: &str, integration_id: i64) -> AppResult<PushReport> {
+    let mut report = PushReport::default();
+    let Some(integration) = integration::Entity::find_by_id(integration_id)
+        .one(&state.db)
+        .await?
+    else {
+        return Ok(report);
+    };
+    match integration.status {
+        IntegrationStatus::Active => {}
+        IntegrationStatus::Disconnected => {
+            queue::Entity::delete_many()
+                .filter(queue::Column::IntegrationId.eq(integration.id))
+                .exec(&state.db)
+                .await?;
+            return Ok(report);
+        }
+        // Kept queued until new credentials arrive.
+        IntegrationStatus::NeedsCredentials => return Ok(report),
+    }
+    let channel = match channel_for(state, &integration) {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::error!(integration_id, error = %e, "no channel handle for pushes");
+            return Ok(report);
+        }
+    };
+    let max = channel.max_stock_levels_per_call();
+    loop {
+        let rows = claim(state, owner, &integration, PushKind::Stock, max as u64).await?;
+        if rows.is_empty() {
+            break;
+        }
+        report.add(push_stock(state, &integration, &channel, rows).await?);
+        if report.failed > 0 && report.stock_pushed == 0 {
+            break;
+        }
+    }
+    loop {
+        let rows = claim(state, owner, &integration, PushKind::Price, PRICE_BATCH).await?;
+        if rows.is_empty() {
+            break;
+        }
+        report.add(push_prices(state, &integration, &channel, rows).await?);
+    }
+    Ok(report)
+}
+
+/// Claims one listing's queued price for the caller (inside the transaction that queued it),
+/// so that [`push_price_now`] sends it rather than a worker. `None` when a worker holds the row
+/// already (it is pushing the previous price; the new one goes out after it).
+pub async fn claim_price<C: ConnectionTrait>(db: &C, listing_id: i64) -> AppResult<Option<String>> {
+    let now = Utc::now();
+    let token = format!("price-now:{}", jobs::new_owner_id());
+    let claimed = queue::Entity::update_many()
+        .col_expr(queue::Column::ClaimedBy, Expr::value(token.clone()))
+        .col_expr(queue::Column::ClaimedUntil, Expr::value(lease_end(now)))
+        .filter(queue::Column::ListingId.eq(listing_id))
+        .filter(queue::Column::Kind.eq(PushKind::Price))
+        .filter(
+            queue::Column::ClaimedUntil
+                .is_null()
+                .or(queue::Column::ClaimedUntil.lt(now)),
+        )
+        .exec(db)
+        .await?;
+    Ok((claimed.rows_affected > 0).then_some(token))
+}
+
+fn lease_end(now: DateTime<Utc>) -> DateTime<Utc> {
+    now + chrono::Duration::from_std(CLAIM_LEASE).unwrap_or_default()
+}
+
+/// Pushes the price rows claimed with `token` by [`claim_price`] (the `updatePrice` mutation
+/// does this so its answer carries the outcome).
+pub async fn push_price_now(state: &AppState, listing_id: i64, token: &str) -> AppResult<()> {
+    let Some(l) = listing::Entity::find_by_id(listing_id)
+        .one(&state.db)
+        .await?
+    else {
+        return Ok(());
+    };
+    let Some(integration) = integration::Entity::find_by_id(l.integration_id)
+        .one(&state.db)
+        .await?
+    else {
+        return Ok(());
+    };
+    if integration.status != IntegrationStatus::Active {
+        return Ok(());
+    }
+    let channel = channel_for(state, &integration).map_err(|e| {
+        AppError::Internal(anyhow::anyhow!("no channel handle for a price push: {e}"))
+    })?;
+    let rows = load_claimed(&state.db, token).await?;
+    if !rows.is_empty() {
+        push_prices(state, &integration, &channel, rows).await?;
+    }
+    Ok(())
+}
+
+/// A claimed row with what it pushes.
+struct Claimed {
+    row: queue::Model,
+    listing: listing::Model,
+    quantity: Option<i64>,
+}
+
+/// Claims up to `limit` due rows of one store and kind for [`CLAIM_LEASE`], and loads their
+/// listings and item figures.
+async fn claim(
+    state: &AppState,
+    owner: &str,
+    integration: &integration::Model,
+    kind: PushKind,
+    limit: u64,
+) -> AppResult<Vec<Claimed>> {
+    let db = &state.db;
+    let backend = db.get_database_backend();
+    let now = Utc::now();
+    let token = format!("{owner}:{}", jobs::new_owner_id());
+    let kind_text = match kind {
+        PushKind::Stock => "STOCK",
+        PushKind::Price => "PRICE",
+    };
+    let p = |n: usize| match backend {
+        DbBackend::Postgres => format!("${n}"),
+        _ => format!("?{n}"),
+    };
+    let values: Vec<Value> = vec![
+        token.clone().into(),
+        lease_end(now).into(),
+        integration.id.into(),
+        now.into(),
+        i64::try_from(limit).unwrap_or(i64::MAX).into(),
+    ];
+    let free = format!("(claimed_until IS NULL OR claimed_until < {})", p(4));
+    let sql = format!(
+        "UPDATE push_queue SET claimed_by = {p1}, claimed_until = {p2} \
+         WHERE id IN (SELECT id FROM push_queue \
+                      WHERE integration_id = {p3} AND kind = '{kind_text}' AND due_at <= {p4} \
+                        AND {free} ORDER BY id LIMIT {p5}) \
+           AND {free}",
+        p1 = p(1),
+        p2 = p(2),
+        p3 = p(3),
+        p4 = p(4),
+        p5 = p(5),
+    );
+    db.execute(Statement::from_sql_and_values(backend, sql, values))
+        .await?;
+    load_claimed(db, &token).await
+}
+
+/// The rows claimed with `token`, with their listings and item figures.
+async fn load_claimed<C: ConnectionTrait>(db: &C, token: &str) -> AppResult<Vec<Claimed>> {
+    let rows = queue::Entity::find()
+        .filter(queue::Column::ClaimedBy.eq(token))
+        .all(db)
+        .await?;
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut listings: HashMap<i64, listing::Model> = listing::Entity::find()
+        .filter(listing::Column::Id.is_in(rows.iter().map(|r| r.listing_id)))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|l| (l.id, l))
+        .collect();
+    let items: HashMap<i64, item::Model> = item::Entity::find()
+        .filter(item::Column::Id.is_in(listings.values().map(|l| l.inventory_item_id)))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|i| (i.id, i))
+        .collect();
+    let mut claimed = Vec::with_capacity(rows.len());
+    for row in rows {
+        let Some(listing) = listings.remove(&row.listing_id) else {
+            continue;
+        };
+        let quantity = items
+            .get(&listing.inventory_item_id)
+            .filter(|i| i.deleted_at.is_none())
+            .map(|i| i.quantity);
+        claimed.push(Claimed {
+            row,
+            listing,
+            quantity,
+        });
+    }
+    Ok(claimed)
+}
+
+/// Why a listing's stock cannot be pushed (flagged on the listing, not retried).
+fn unpushable(integration: &integration::Model, c: &Claimed) -> Option<&'static str> {
+    if !integration.inventory_management {
+        return Some("inventory management is off for this store; its stock is not pushed");
+    }
+    if c.listing.missing_since.is_some() {
+        return Some("the listing was deleted on the store");
+    }
+    match c.listing.tracking {
+        StockTracking::None => Some(
+            "the store does not track stock for this product; turn on inventory tracking on the store",
+        ),
+        StockTracking::Product if c.listing.option_variant => Some(
+            "the store tracks stock for the whole product, not per variant; switch it to variant tracking on the store",
+        ),
+        _ => None,
+    }
+}
+
+fn target(l: &listing::Model) -> ChannelTarget {
+    if l.option_variant {
+        ChannelTarget::Variant {
+            product_id: l.external_product_id,
+            variant_id: l.external_variant_id,
+        }
+    } else {
+        ChannelTarget::Product {
+            product_id: l.external_product_id,
+        }
+    }
+}
+
+fn stock_target(l: &listing::Model) -> ChannelTarget {
+    match l.tracking {
+        StockTracking::Variant => ChannelTarget::Variant {
+            product_id: l.external_product_id,
+            variant_id: l.external_variant_id,
+        },
+        _ => ChannelTarget::Product {
+            product_id: l.external_product_id,
+        },
+    }
+}
+
+async fn push_stock(
+    state: &AppState,
+    integration: &integration::Model,
+    channel: &dyn SalesChannel,
+    rows: Vec<Claimed>,
+) -> AppResult<PushReport> {
+    let mut report = PushReport::default();
+    let mut sendable = Vec::with_capacity(rows.len());
+    let mut done: Vec<&Claimed> = Vec::new();
+    let mut flagged: Vec<(&Claimed, &'static str)> = Vec::new();
+    for c in &rows {
+        match (unpushable(integration, c), c.quantity) {
+            // The item was deleted here: nothing to push.
+            (_, None) => done.push(c),
+            (Some(why), _) => flagged.push((c, why)),
+            (None, Some(q)) => sendable.push((c, q)),
+        }
+    }
+    let now = Utc::now();
+    let txn = crate::db::begin_write(&state.db).await?;
+    for c in &done {
+        finish(&txn, &c.row).await?;
+    }
+    for (c, why) in &flagged {
+        listing::Entity::update_many()
+            .col_expr(listing::Column::PushError, Expr::value(why.to_string()))
+            .col_expr(listing::Column::PushFailedAt, Expr::value(now))
+            .filter(listing::Column::Id.eq(c.listing.id))
+            .exec(&txn)
+            .await?;
+        finish(&txn, &c.row).await?;
+        report.failed += 1;
+    }
+    txn.commit().await?;
+
+    let before = channel.api_calls();
+    let outcomes = send_levels(channel, &sendable).await;
+    report.calls += channel.api_calls() - before;
+    if outcomes
+        .iter()
+        .any(|o| matches!(o, Err(ChannelError::Unauthorized)))
+    {
+        super::runner::needs_credentials(state, integration).await?;
+    }
+    let now = Utc::now();
+    let txn = crate::db::begin_write(&state.db).await?;
+    for ((c, quantity), outcome) in sendable.iter().zip(outcomes) {
+        match outcome {
+            Ok(()) => {
+                listing::Entity::update_many()
+                    .col_expr(listing::Column::PushedStock, Expr::value(*quantity))
+                    .col_expr(listing::Column::PushedAt, Expr::value(now))
+                    .col_expr(listing::Column::PushError, Expr::value(None::<String>))
+                    .col_expr(
+                        listing::Column::PushFailedAt,
+                        Expr::value(None::<DateTime<Utc>>),
+                    )
+                    .filter(listing::Column::Id.eq(c.listing.id))
+                    .exec(&txn)
+                    .await?;
+                finish(&txn, &c.row).await?;
+                report.stock_pushed += 1;
+            }
+            Err(e) => {
+                let message = error_text(&e);
+                listing::Entity::update_many()
+                    .col_expr(listing::Column::PushError, Expr::value(message.clone()))
+                    .col_expr(listing::Column::PushFailedAt, Expr::value(now))
+                    .filter(listing::Column::Id.eq(c.listing.id))
+                    .exec(&txn)
+                    .await?;
+                retry_later(&txn, &c.row, &message, now).await?;
+                report.failed += 1;
+            }
+        }
+    }
+    txn.commit().await?;
+    if report.failed > 0 {
+        tracing::warn!(
+            integration_id = integration.id,
+            failed = report.failed,
+            pushed = report.stock_pushed,
+            "some stock pushes failed; retrying with backoff"
+        );
+    }
+    Ok(report)
+}
+
+/// Sends the levels in one call; a rejected batch is split in halves until the rejected
+/// levels are isolated. One outcome per level, in order.
+async fn send_levels(
+    channel: &dyn SalesChannel,
+    levels: &[(&Claimed, i64)],
+) -> Vec<Result<(), ChannelError>> {
+    let mut outcomes: Vec<Result<(), ChannelError>> = vec![Ok(()); levels.len()];
+    // Ranges still to send, last first.
+    let mut pending = vec![(0usize, levels.len())];
+    while let Some((start, end)) = pending.pop() {
+        if start >= end {
+            continue;
+        }
+        let batch: Vec<StockLevel> = levels[start..end]
+            .iter()
+            .map(|(c, q)| StockLevel {
+                target: stock_target(&c.listing),
+                quantity: *q,
+            })
+            .collect();
+        match channel.set_stock_levels(&batch).await {
+            Ok(()) => {}
+            Err(ChannelError::Rejected { .. }) if end - start > 1 => {
+                let mid = start + (end - start) / 2;
+                pending.push((mid, end));
+                pending.push((start, mid));
+            }
+            Err(e) => {
+                for outcome in &mut outcomes[start..end] {
+                    *outcome = Err(e.clone());
+                }
+            }
+        }
+    }
+    outcomes
+}
+
+async fn push_prices(
+    state: &AppState,
+    integration: &integration::Model,
+    channel: &dyn SalesChannel,
+    rows: Vec<Claimed>,
+) -> AppResult<PushReport> {
+    let mut report = PushReport::default();
+    for c in rows {
+        let update = price_update(&c.listing);
+        let before = channel.api_calls();
+        let outcome = match update {
+            Some(u) => channel.update_price(&u).await,
+            None => Err(ChannelError::Rejected {
+                status: 0,
+                message: format!("the stored price {:?} is not a number", c.listing.price),
+            }),
+        };
+        report.calls += channel.api_calls() - before;
+        if matches!(outcome, Err(ChannelError::Unauthorized)) {
+            super::runner::needs_credentials(state, integration).await?;
+        }
+        let now = Utc::now();
+        let txn = crate::db::begin_write(&state.db).await?;
+        match outcome {
+            Ok(()) => {
+                set_price_state(&txn, c.listing.id, PricePushState::Pushed, None, Some(now))
+                    .await?;
+                finish(&txn, &c.row).await?;
+                report.prices_pushed += 1;
+            }
+            Err(e) => {
+                let message = error_text(&e);
+                set_price_state(
+                    &txn,
+                    c.listing.id,
+                    PricePushState::Failed,
+                    Some(message.clone()),
+                    None,
+                )
+                .await?;
+                if matches!(e, ChannelError::Rejected { .. }) {
+                    // The store refused this price: retrying the same one cannot help.
+                    finish(&txn, &c.row).await?;
+                } else {
+                    retry_later(&txn, &c.row, &message, now).await?;
+                }
+                report.failed += 1;
+                tracing::warn!(
+                    integration_id = integration.id,
+                    listing_id = c.listing.id,
+                    error = %message,
+                    "price push failed"
+                );
+            }
+        }
+        txn.commit().await?;
+    }
+    Ok(report)
+}
+
+fn price_update(l: &listing::Model) -> Option<PriceUpdate> {
+    let price: Decimal = l.price.parse().ok()?;
+    let sale_price = match &l.sale_price {
+        Some(s) => Some(s.parse::<Decimal>().ok()?).filter(|d| !d.is_zero()),
+        None => None,
+    };
+    Some(PriceUpdate {
+        target: target(l),
+        price,
+        sale_price,
+    })
+}
+
+async fn set_price_state<C: ConnectionTrait>(
+    db: &C,
+    listing_id: i64,
+    state: PricePushState,
+    error: Option<String>,
+    pushed_at: Option<DateTime<Utc>>,
+) -> AppResult<()> {
+    let mut update = listing::Entity::update_many()
+        .col_expr(listing::Column::PricePushState, Expr::value(state))
+        .col_expr(listing::Column::PricePushError, Expr::value(error))
+        .filter(listing::Column::Id.eq(listing_id));
+    if let Some(at) = pushed_at {
+        update = update.col_expr(listing::Column::PricePushedAt, Expr::value(at));
+    }
+    update.exec(db).await?;
+    Ok(())
+}
+
+/// Deletes a pushed row unless a newer change arrived meanwhile; then it is released to go
+/// out with the new figure.
+async fn finish<C: ConnectionTrait>(db: &C, row: &queue::Model) -> AppResult<()> {
+    let deleted = queue::Entity::delete_many()
+        .filter(queue::Column::Id.eq(row.id))
+        .filter(queue::Column::Generation.eq(row.generation))
+        .exec(db)
+        .await?;
+    if deleted.rows_affected == 0 {
+        release(db, row, None, None).await?;
+    }
+    Ok(())
+}
+
+/// Keeps a failed row with a backoff.
+async fn retry_later<C: ConnectionTrait>(
+    db: &C,
+    row: &queue::Model,
+    error: &str,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    release(db, row, Some(error), Some(retry_at(now, row.attempts + 1))).await
+}
+
+async fn release<C: ConnectionTrait>(
+    db: &C,
+    row: &queue::Model,
+    error: Option<&str>,
+    due_at: Option<DateTime<Utc>>,
+) -> AppResult<()> {
+    let mut update = queue::Entity::update_many()
+        .col_expr(queue::Column::ClaimedBy, Expr::value(None::<String>))
+        .col_expr(
+            queue::Column::ClaimedUntil,
+            Expr::value(None::<DateTime<Utc>>),
+        )
+        .col_expr(queue::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(queue::Column::Id.eq(row.id));
+    if let (Some(error), Some(due)) = (error, due_at) {
+        update = update
+            .col_expr(queue::Column::Attempts, Expr::value(row.attempts + 1))
+            .col_expr(queue::Column::DueAt, Expr::value(due))
+            .col_expr(queue::Column::LastError, Expr::value(error.to_string()));
+    }
+    update.exec(db).await?;
+    Ok(())
+}
+
+fn error_text(e: &ChannelError) -> String {
+    e.to_string().chars().take(MAX_ERROR_CHARS).collect()
+}
