@@ -205,7 +205,8 @@ impl Listing {
         } else if l.push_error.is_some() {
             StockPushState::Failed
         } else if quantity.is_some()
-            && (l.pushed_stock == quantity || (l.pushed_stock.is_none() && l.channel_stock == quantity))
+            && (l.pushed_stock == quantity
+                || (l.pushed_stock.is_none() && l.channel_stock == quantity))
         {
             StockPushState::InSync
         } else {

@@ -593,7 +593,49 @@ pub async fn update(
     if current.status != IntegrationStatus::Active && saved.status == IntegrationStatus::Active {
         schedule_import_now(state, &saved).await;
     }
+    if !current.inventory_management && saved.inventory_management {
+        push_every_listing(state, &saved).await;
+    }
     Ok(saved)
+}
+
+/// Inventory management just turned on: every listing of the store gets the figure here. The
+/// setting is saved already, so a failure is logged (the next product import queues the
+/// listings whose figure differs anyway).
+async fn push_every_listing(state: &AppState, saved: &integration::Model) {
+    use sea_orm::QuerySelect;
+    let ids: Result<Vec<i64>, _> = crate::entities::listing::Entity::find()
+        .select_only()
+        .column(crate::entities::listing::Column::Id)
+        .filter(crate::entities::listing::Column::IntegrationId.eq(saved.id))
+        .into_tuple()
+        .all(&state.db)
+        .await;
+    let queued = match ids {
+        Ok(ids) => {
+            crate::services::push::enqueue_listings(
+                &state.db,
+                saved.account_id,
+                crate::domain::PushKind::Stock,
+                &ids,
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    };
+    match queued {
+        Ok(n) => {
+            tracing::info!(
+                integration_id = saved.id,
+                queued = n,
+                "inventory management on: pushing every listing"
+            );
+            state.pushes_queued();
+        }
+        Err(e) => {
+            tracing::error!(integration_id = saved.id, error = ?e, "queueing the store's listings failed")
+        }
+    }
 }
 
 /// Gives a (re)connected store its sync jobs, due now. The store is saved already, so a

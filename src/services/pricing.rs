@@ -35,7 +35,13 @@ pub fn currency_decimals(code: &str) -> u32 {
     }
 }
 
-fn check_amount(field: &str, label: &str, value: Decimal, decimals: u32, currency: &str) -> Vec<UserError> {
+fn check_amount(
+    field: &str,
+    label: &str,
+    value: Decimal,
+    decimals: u32,
+    currency: &str,
+) -> Vec<UserError> {
     let mut errors = Vec::new();
     if value <= Decimal::ZERO {
         errors.push(UserError::new(
@@ -113,7 +119,13 @@ pub async fn update_price(
             .filter(|d| !d.is_zero()),
     };
     if let Some(sale) = sale_price {
-        errors.extend(check_amount("salePrice", "sale price", sale, decimals, &currency));
+        errors.extend(check_amount(
+            "salePrice",
+            "sale price",
+            sale,
+            decimals,
+            &currency,
+        ));
         if sale > change.price {
             errors.push(UserError::new(
                 "salePrice",

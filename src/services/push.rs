@@ -21,7 +21,10 @@ pub async fn enqueue_items<C: ConnectionTrait>(
     }
     let mut queued = 0;
     for chunk in item_ids.chunks(500) {
-        let condition = format!("l.inventory_item_id IN ({})", placeholders(db, 3, chunk.len()));
+        let condition = format!(
+            "l.inventory_item_id IN ({})",
+            placeholders(db, 3, chunk.len())
+        );
         let mut values: Vec<Value> = vec![account_id.into(), Utc::now().into()];
         values.extend(chunk.iter().map(|id| Value::from(*id)));
         queued += enqueue(db, PushKind::Stock, &condition, values).await?;

@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use std::time::Duration as StdDuration;
 
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
-use sea_orm::{DbErr, TransactionTrait};
+use sea_orm::DbErr;
 
 pub use apply::apply_orders;
 
@@ -67,9 +67,7 @@ async fn commit_page(
     loop {
         attempt += 1;
         let result = async {
-            let txn = state
-                .db
-                .begin()
+            let txn = crate::db::begin_write(&state.db)
                 .await
                 .map_err(db_err("starting an order import transaction"))?;
             let report = apply_orders(&txn, integration, orders).await?;
@@ -80,6 +78,8 @@ async fn commit_page(
             txn.commit()
                 .await
                 .map_err(db_err("committing an order import page"))?;
+            // Stock taken or given back queued pushes to the stores.
+            state.pushes_queued();
             Ok::<_, SyncError>(report)
         }
         .await;

@@ -11,8 +11,7 @@ use rust_decimal::Decimal;
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection,
-    DatabaseTransaction, DbErr, EntityTrait, QueryFilter, QuerySelect, Set,
-    TryInsertResult,
+    DatabaseTransaction, DbErr, EntityTrait, QueryFilter, QuerySelect, Set, TryInsertResult,
 };
 use serde_json::Value as Json;
 
@@ -66,6 +65,7 @@ pub async fn import_products(
         let txn = begin_page(&state.db).await?;
         report.add(import_page(&txn, integration, drafts).await?);
         txn.commit().await.ctx("committing a product page")?;
+        state.pushes_queued();
     }
     report.updated += mark_missing(&state.db, integration, &seen).await?;
     Ok(report)

@@ -135,6 +135,9 @@ pub async fn spawn_app_with_sandbox(
         bigcommerce_api_url: sandbox.url.clone(),
         bigcommerce_timeout: Duration::from_millis(1500),
         sync_enabled: false,
+        // Tests that check pushes to the stores turn the worker on (or drive
+        // `sync::push::run_once`); elsewhere pushes would add calls to the sandbox's counts.
+        push_enabled: false,
         ..Settings::default()
     };
     tweak(&mut settings);
@@ -363,5 +366,78 @@ impl TestApp {
     /// The URL of this test's database.
     pub fn db_url(&self) -> String {
         self._db.url.clone()
+    }
+}
+
+impl TestApp {
+    /// A merchant or shopper action on a sandbox store (`/_sandbox/stores/{hash}/{path}`);
+    /// fails the test unless it succeeds; its JSON answer (null when empty).
+    pub async fn sandbox_action(
+        &self,
+        hash: &str,
+        method: reqwest::Method,
+        path: &str,
+        body: Value,
+    ) -> Value {
+        let res = self
+            .http
+            .request(
+                method.clone(),
+                format!("{}/_sandbox/stores/{hash}/{path}", self.sandbox.url),
+            )
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = res.status();
+        let text = res.text().await.unwrap();
+        assert!(
+            status.is_success(),
+            "{method} {path} answered {status}: {text}"
+        );
+        serde_json::from_str(&text).unwrap_or(Value::Null)
+    }
+
+    /// A BigCommerce API call (`/stores/{hash}/{path}`) with the store's full-access token,
+    /// as another app of the merchant would make it; fails the test unless it succeeds.
+    pub async fn store_api(
+        &self,
+        store: &StoreCredentials,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Value {
+        let mut req = self
+            .http
+            .request(
+                method.clone(),
+                format!("{}/stores/{}/{path}", self.sandbox.url, store.hash),
+            )
+            .header("X-Auth-Token", &store.access_token)
+            .header("X-Auth-Client", &store.client_id)
+            .header("Accept", "application/json");
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let res = req.send().await.unwrap();
+        let status = res.status();
+        let text = res.text().await.unwrap();
+        assert!(
+            status.is_success(),
+            "{method} {path} answered {status}: {text}"
+        );
+        serde_json::from_str(&text).unwrap_or(Value::Null)
+    }
+
+    /// Calls `syncNow` for the integration `gid` (`kind` null: products then orders) and
+    /// returns its payload (`runs`, `userErrors`).
+    pub async fn sync_now(&self, token: &str, gid: &str, kind: Option<&str>) -> Value {
+        self.data(
+            Some(token),
+            "mutation($i: SyncNowInput!) { syncNow(input: $i) { runs { kind outcome created updated unchanged error } userErrors { field code message } } }",
+            json!({ "i": { "integrationId": gid, "kind": kind } }),
+        )
+        .await["syncNow"]
+            .clone()
     }
 }

@@ -4,14 +4,18 @@
 
 mod accounts;
 mod bc_client;
+mod cancel_delete;
 mod health;
 mod helpers;
 mod import_faults;
 mod import_orders;
 mod import_products;
+mod import_rules;
 mod integrations;
 mod logos;
 mod orders_query;
+mod push;
 mod schema;
+mod stock_mutations;
 mod sync_engine;
 mod tenancy;

@@ -34,7 +34,13 @@ async fn manual_push_app(stores: usize) -> TestApp {
 }
 
 /// Connects `store` with `alias`; inventory management on or off. Its global id.
-async fn connect(app: &TestApp, token: &str, store: &StoreCredentials, alias: &str, managed: bool) -> String {
+async fn connect(
+    app: &TestApp,
+    token: &str,
+    store: &StoreCredentials,
+    alias: &str,
+    managed: bool,
+) -> String {
     let res = app
         .data(
             Some(token),
@@ -59,7 +65,11 @@ async fn create_product(app: &TestApp, store: &StoreCredentials, body: Value) ->
         .send()
         .await
         .unwrap();
-    assert!(res.status().is_success(), "creating {body}: {}", res.status());
+    assert!(
+        res.status().is_success(),
+        "creating {body}: {}",
+        res.status()
+    );
     let v: Value = res.json().await.unwrap();
     v.get("data").cloned().unwrap_or(v)
 }
@@ -81,12 +91,23 @@ async fn sync(app: &TestApp, token: &str, integration: &str, kind: &str) {
 }
 
 /// The stock the sandbox store holds for a product (or one of its variants).
-fn channel_stock(app: &TestApp, store: &StoreCredentials, product_id: i64, variant_id: Option<i64>) -> i64 {
+fn channel_stock(
+    app: &TestApp,
+    store: &StoreCredentials,
+    product_id: i64,
+    variant_id: Option<i64>,
+) -> i64 {
     app.sandbox
         .with_store(&store.hash, |s| {
             let p = &s.products[&product_id];
             match variant_id {
-                Some(v) => p.variants.iter().find(|x| x.id == v).unwrap().inventory_level,
+                Some(v) => {
+                    p.variants
+                        .iter()
+                        .find(|x| x.id == v)
+                        .unwrap()
+                        .inventory_level
+                }
                 None => p.inventory_level,
             }
         })
@@ -97,7 +118,10 @@ fn channel_stock(app: &TestApp, store: &StoreCredentials, product_id: i64, varia
 async fn eventually(what: &str, mut check: impl FnMut() -> bool) {
     let started = Instant::now();
     while !check() {
-        assert!(started.elapsed() < Duration::from_secs(10), "timed out waiting for {what}");
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "timed out waiting for {what}"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
@@ -139,6 +163,28 @@ struct ThreeStores {
     integrations: Vec<String>,
 }
 
+/// After the three imports: A created the item with 40; B showed 41 (drift, overwritten); C,
+/// without inventory management, imported its 42, which then reached A and B.
+async fn settled(t: &ThreeStores) {
+    eventually("stores A and B to hold C's imported 42", || {
+        channel_stock(&t.app, &t.stores[0], t.products[0], None) == 42
+            && channel_stock(&t.app, &t.stores[1], t.products[1], None) == 42
+    })
+    .await;
+    let p = product(&t.app, &t.token, "MUG-1").await;
+    let reasons: Vec<&str> = p["stockMovements"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"]["reason"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        reasons,
+        ["CHANNEL_IMPORT", "CHANNEL_DRIFT", "INITIAL_IMPORT"],
+        "{p}"
+    );
+}
+
 async fn three_stores(app: TestApp) -> ThreeStores {
     let token = app.signed_in("push@example.com").await;
     let stores = app.sandbox.stores();
@@ -153,10 +199,7 @@ async fn three_stores(app: TestApp) -> ThreeStores {
         products.push(p["id"].as_i64().unwrap());
     }
     let mut integrations = Vec::new();
-    for (store, (alias, managed)) in stores
-        .iter()
-        .zip([("A", true), ("B", true), ("C", false)])
-    {
+    for (store, (alias, managed)) in stores.iter().zip([("A", true), ("B", true), ("C", false)]) {
         let id = connect(&app, &token, store, alias, managed).await;
         sync(&app, &token, &id, "PRODUCTS").await;
         integrations.push(id);
@@ -171,28 +214,29 @@ async fn three_stores(app: TestApp) -> ThreeStores {
 }
 
 #[tokio::test]
-async fn a_stock_change_reaches_every_store_that_lists_the_sku_but_not_one_without_inventory_management() {
+async fn a_stock_change_reaches_every_store_that_lists_the_sku_but_not_one_without_inventory_management(
+) {
     let t = three_stores(push_app(3).await).await;
-    // The first import set the figure from store A; store B showed another: it is overwritten.
-    eventually("store B to get A's figure", || {
-        channel_stock(&t.app, &t.stores[1], t.products[1], None) == 40
-    })
-    .await;
+    settled(&t).await;
 
     adjust(&t.app, &t.token, "MUG-1", -7).await;
 
-    eventually("stores A and B to hold 33", || {
-        channel_stock(&t.app, &t.stores[0], t.products[0], None) == 33
-            && channel_stock(&t.app, &t.stores[1], t.products[1], None) == 33
+    eventually("stores A and B to hold 35", || {
+        channel_stock(&t.app, &t.stores[0], t.products[0], None) == 35
+            && channel_stock(&t.app, &t.stores[1], t.products[1], None) == 35
     })
     .await;
     assert_eq!(channel_stock(&t.app, &t.stores[2], t.products[2], None), 42);
     assert_eq!(t.app.sandbox.count(&t.stores[2].hash, PUSHED_ENDPOINT), 0);
     let p = product(&t.app, &t.token, "MUG-1").await;
-    assert_eq!(p["stock"], 33);
+    assert_eq!(p["stock"], 35);
     for alias in ["A", "B"] {
         let l = listing_of(&p, alias);
-        assert_eq!((l["stockPushState"].as_str(), l["pushedStock"].as_i64()), (Some("IN_SYNC"), Some(33)), "{l}");
+        assert_eq!(
+            (l["stockPushState"].as_str(), l["pushedStock"].as_i64()),
+            (Some("IN_SYNC"), Some(35)),
+            "{l}"
+        );
     }
     assert_eq!(listing_of(&p, "C")["stockPushState"], "NOT_MANAGED");
 }
@@ -200,6 +244,7 @@ async fn a_stock_change_reaches_every_store_that_lists_the_sku_but_not_one_witho
 #[tokio::test]
 async fn a_sale_on_one_store_reaches_the_other_store_after_the_order_import() {
     let t = three_stores(push_app(3).await).await;
+    settled(&t).await;
     let res = t
         .app
         .http
@@ -215,11 +260,11 @@ async fn a_sale_on_one_store_reaches_the_other_store_after_the_order_import() {
     // Orders placed after connecting take stock; the sandbox placed it "now".
     sync(&t.app, &t.token, &t.integrations[0], "ORDERS").await;
 
-    eventually("store B to hold 36", || {
-        channel_stock(&t.app, &t.stores[1], t.products[1], None) == 36
+    eventually("store B to hold 38", || {
+        channel_stock(&t.app, &t.stores[1], t.products[1], None) == 38
     })
     .await;
-    assert_eq!(product(&t.app, &t.token, "MUG-1").await["stock"], 36);
+    assert_eq!(product(&t.app, &t.token, "MUG-1").await["stock"], 38);
     assert_eq!(channel_stock(&t.app, &t.stores[2], t.products[2], None), 42);
 }
 
@@ -228,17 +273,28 @@ async fn a_stock_edit_made_on_the_store_is_overwritten_at_the_next_product_impor
     let app = push_app(1).await;
     let token = app.signed_in("drift@example.com").await;
     let store = app.store.clone();
-    let p = create_product(&app, &store, json!({ "name": "Lamp", "sku": "LAMP", "inventory_level": 12 })).await;
+    let p = create_product(
+        &app,
+        &store,
+        json!({ "name": "Lamp", "sku": "LAMP", "inventory_level": 12 }),
+    )
+    .await;
     let product_id = p["id"].as_i64().unwrap();
     let id = connect(&app, &token, &store, "Shop", true).await;
     sync(&app, &token, &id, "PRODUCTS").await;
     adjust(&app, &token, "LAMP", -2).await;
-    eventually("the store to hold 10", || channel_stock(&app, &store, product_id, None) == 10).await;
+    eventually("the store to hold 10", || {
+        channel_stock(&app, &store, product_id, None) == 10
+    })
+    .await;
 
     // The merchant edits the stock on the store.
     let res = app
         .http
-        .put(format!("{}/_sandbox/stores/{}/products/{product_id}", app.sandbox.url, store.hash))
+        .put(format!(
+            "{}/_sandbox/stores/{}/products/{product_id}",
+            app.sandbox.url, store.hash
+        ))
         .json(&json!({ "inventory_level": 3 }))
         .send()
         .await
@@ -260,8 +316,17 @@ async fn a_stock_edit_made_on_the_store_is_overwritten_at_the_next_product_impor
         .filter(|n| n["reason"] == "CHANNEL_DRIFT")
         .collect();
     assert_eq!(drift.len(), 1, "{p}");
-    assert_eq!((drift[0]["delta"].as_i64(), drift[0]["quantityAfter"].as_i64()), (Some(0), Some(10)));
-    assert_eq!(drift[0]["note"], "Shop showed 3 instead of 10; overwritten with 10");
+    assert_eq!(
+        (
+            drift[0]["delta"].as_i64(),
+            drift[0]["quantityAfter"].as_i64()
+        ),
+        (Some(0), Some(10))
+    );
+    assert_eq!(
+        drift[0]["note"],
+        "Shop showed 3 instead of 10; overwritten with 10"
+    );
 }
 
 #[tokio::test]
@@ -269,7 +334,12 @@ async fn a_listing_whose_store_does_not_track_stock_is_flagged_and_never_pushed(
     let app = push_app(1).await;
     let token = app.signed_in("untracked@example.com").await;
     let store = app.store.clone();
-    create_product(&app, &store, json!({ "name": "Gift card", "sku": "GIFT", "inventory_tracking": "none" })).await;
+    create_product(
+        &app,
+        &store,
+        json!({ "name": "Gift card", "sku": "GIFT", "inventory_tracking": "none" }),
+    )
+    .await;
     let id = connect(&app, &token, &store, "Shop", true).await;
     sync(&app, &token, &id, "PRODUCTS").await;
     adjust(&app, &token, "GIFT", 5).await;
@@ -306,7 +376,10 @@ async fn a_variant_tracked_product_is_pushed_per_variant() {
     sync(&app, &token, &id, "PRODUCTS").await;
     adjust(&app, &token, "SHIRT-M", 4).await;
 
-    eventually("the M variant to hold 10", || channel_stock(&app, &store, product_id, Some(medium)) == 10).await;
+    eventually("the M variant to hold 10", || {
+        channel_stock(&app, &store, product_id, Some(medium)) == 10
+    })
+    .await;
     let p = product(&app, &token, "SHIRT-M").await;
     assert_eq!(listing_of(&p, "Shop")["stockPushState"], "IN_SYNC");
 }
@@ -316,12 +389,18 @@ async fn a_failing_push_is_retried_with_backoff_and_shows_its_error_meanwhile() 
     let app = push_app(1).await;
     let token = app.signed_in("retry@example.com").await;
     let store = app.store.clone();
-    let p = create_product(&app, &store, json!({ "name": "Vase", "sku": "VASE", "inventory_level": 8 })).await;
+    let p = create_product(
+        &app,
+        &store,
+        json!({ "name": "Vase", "sku": "VASE", "inventory_level": 8 }),
+    )
+    .await;
     let product_id = p["id"].as_i64().unwrap();
     let id = connect(&app, &token, &store, "Shop", true).await;
     sync(&app, &token, &id, "PRODUCTS").await;
     // Every attempt of the client (it retries 5xx itself) fails for a while.
-    app.faults(json!({ "error_rate": 1.0, "random_status": 503 })).await;
+    app.faults(json!({ "error_rate": 1.0, "random_status": 503 }))
+        .await;
     adjust(&app, &token, "VASE", 1).await;
 
     let started = Instant::now();
@@ -332,16 +411,26 @@ async fn a_failing_push_is_retried_with_backoff_and_shows_its_error_meanwhile() 
             assert!(l["pushError"].as_str().unwrap().contains("503"), "{l}");
             break;
         }
-        assert!(started.elapsed() < Duration::from_secs(20), "never failed: {l}");
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "never failed: {l}"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert_eq!(channel_stock(&app, &store, product_id, None), 8);
     app.clear_faults().await;
 
-    eventually("the retry to deliver 9", || channel_stock(&app, &store, product_id, None) == 9).await;
+    eventually("the retry to deliver 9", || {
+        channel_stock(&app, &store, product_id, None) == 9
+    })
+    .await;
     let p = product(&app, &token, "VASE").await;
     let l = listing_of(&p, "Shop");
-    assert_eq!((l["stockPushState"].as_str(), l["pushError"].as_str()), (Some("IN_SYNC"), None), "{l}");
+    assert_eq!(
+        (l["stockPushState"].as_str(), l["pushError"].as_str()),
+        (Some("IN_SYNC"), None),
+        "{l}"
+    );
 }
 
 #[tokio::test]
@@ -361,18 +450,29 @@ async fn many_changes_to_many_skus_reach_each_store_in_one_call_and_only_the_lat
             adjust(&app, &token, &format!("SKU-{n}"), -(round + 1)).await;
         }
     }
-    let report = orderdeck::sync::push::run_once(&app.state, "test-worker").await.unwrap();
+    let report = orderdeck::sync::push::run_once(&app.state, "test-worker")
+        .await
+        .unwrap();
     assert_eq!((report.stock_pushed, report.failed), (60, 0));
     for store in &stores {
-        assert_eq!(app.sandbox.count(&store.hash, PUSHED_ENDPOINT), 1, "{}", store.hash);
+        assert_eq!(
+            app.sandbox.count(&store.hash, PUSHED_ENDPOINT),
+            1,
+            "{}",
+            store.hash
+        );
         let levels: Vec<i64> = app
             .sandbox
-            .with_store(&store.hash, |s| s.products.values().map(|p| p.inventory_level).collect())
+            .with_store(&store.hash, |s| {
+                s.products.values().map(|p| p.inventory_level).collect()
+            })
             .unwrap();
         assert_eq!(levels, vec![44; 30]);
     }
     // Nothing is left to push.
-    let again = orderdeck::sync::push::run_once(&app.state, "test-worker").await.unwrap();
+    let again = orderdeck::sync::push::run_once(&app.state, "test-worker")
+        .await
+        .unwrap();
     assert_eq!(again, Default::default());
 }
 
@@ -382,7 +482,12 @@ async fn two_workers_draining_the_same_queue_push_each_listing_once() {
     let token = app.signed_in("replicas@example.com").await;
     let store = app.store.clone();
     for n in 0..40 {
-        create_product(&app, &store, json!({ "name": format!("Item {n}"), "sku": format!("R-{n}"), "inventory_level": 10 })).await;
+        create_product(
+            &app,
+            &store,
+            json!({ "name": format!("Item {n}"), "sku": format!("R-{n}"), "inventory_level": 10 }),
+        )
+        .await;
     }
     let id = connect(&app, &token, &store, "Shop", true).await;
     sync(&app, &token, &id, "PRODUCTS").await;
@@ -402,7 +507,9 @@ async fn two_workers_draining_the_same_queue_push_each_listing_once() {
     assert!(app.sandbox.count(&store.hash, PUSHED_ENDPOINT) <= 2);
     let levels: Vec<i64> = app
         .sandbox
-        .with_store(&store.hash, |s| s.products.values().map(|p| p.inventory_level).collect())
+        .with_store(&store.hash, |s| {
+            s.products.values().map(|p| p.inventory_level).collect()
+        })
         .unwrap();
     assert_eq!(levels, vec![11; 40]);
 }
@@ -417,9 +524,14 @@ const UPDATE_PRICE: &str = "mutation($i: UpdatePriceInput!) { updatePrice(input:
 async fn priced(app: &TestApp) -> (String, Value) {
     let token = app.signed_in("price@example.com").await;
     let store = app.store.clone();
-    create_product(&app, &store, json!({ "name": "Teapot", "sku": "TEAPOT", "price": 30, "inventory_level": 3 })).await;
     create_product(
-        &app,
+        app,
+        &store,
+        json!({ "name": "Teapot", "sku": "TEAPOT", "price": 30, "inventory_level": 3 }),
+    )
+    .await;
+    create_product(
+        app,
         &store,
         json!({ "name": "Cap", "inventory_tracking": "variant",
                 "variants": [{ "sku": "CAP-S", "inventory_level": 1, "label": "S" }] }),
@@ -444,7 +556,11 @@ async fn update_price(app: &TestApp, token: &str, input: Value) -> Value {
 fn sandbox_product(app: &TestApp, sku: &str) -> orderdeck::sandbox::model::Product {
     app.sandbox
         .with_store(&app.store.hash, |s| {
-            s.products.values().find(|p| p.sku == sku || p.variants.iter().any(|v| v.sku == sku)).cloned().unwrap()
+            s.products
+                .values()
+                .find(|p| p.sku == sku || p.variants.iter().any(|v| v.sku == sku))
+                .cloned()
+                .unwrap()
         })
         .unwrap()
 }
@@ -453,17 +569,31 @@ fn sandbox_product(app: &TestApp, sku: &str) -> orderdeck::sandbox::model::Produ
 async fn update_price_saves_the_price_and_pushes_it_to_the_product_on_the_store() {
     let app = push_app(1).await;
     let (token, ids) = priced(&app).await;
-    let res = update_price(&app, &token, json!({ "listingId": ids["TEAPOT"], "price": "24.50", "salePrice": "19.99" })).await;
+    let res = update_price(
+        &app,
+        &token,
+        json!({ "listingId": ids["TEAPOT"], "price": "24.50", "salePrice": "19.99" }),
+    )
+    .await;
     assert_eq!(res["userErrors"], json!([]), "{res}");
     assert_eq!(
-        (&res["listing"]["price"], &res["listing"]["salePrice"], &res["listing"]["pricePushState"]),
+        (
+            &res["listing"]["price"],
+            &res["listing"]["salePrice"],
+            &res["listing"]["pricePushState"]
+        ),
         (&json!("24.5"), &json!("19.99"), &json!("PUSHED"))
     );
     let p = sandbox_product(&app, "TEAPOT");
     assert_eq!((p.price, p.sale_price), (dec("24.5"), dec("19.99")));
 
     // Removing the sale price.
-    let res = update_price(&app, &token, json!({ "listingId": ids["TEAPOT"], "price": "24.50", "salePrice": null })).await;
+    let res = update_price(
+        &app,
+        &token,
+        json!({ "listingId": ids["TEAPOT"], "price": "24.50", "salePrice": null }),
+    )
+    .await;
     assert_eq!(res["listing"]["salePrice"], Value::Null, "{res}");
     assert!(sandbox_product(&app, "TEAPOT").sale_price.is_zero());
 }
@@ -472,7 +602,12 @@ async fn update_price_saves_the_price_and_pushes_it_to_the_product_on_the_store(
 async fn update_price_of_a_variant_listing_pushes_to_the_variant() {
     let app = push_app(1).await;
     let (token, ids) = priced(&app).await;
-    let res = update_price(&app, &token, json!({ "listingId": ids["CAP-S"], "price": "12" })).await;
+    let res = update_price(
+        &app,
+        &token,
+        json!({ "listingId": ids["CAP-S"], "price": "12" }),
+    )
+    .await;
     assert_eq!(res["listing"]["pricePushState"], "PUSHED", "{res}");
     let p = sandbox_product(&app, "CAP-S");
     let v = p.variants.iter().find(|v| v.sku == "CAP-S").unwrap();
@@ -487,8 +622,14 @@ async fn update_price_refuses_nonsense_with_a_code_per_problem_and_changes_nothi
         (json!({ "price": "0" }), "PRICE_NOT_POSITIVE"),
         (json!({ "price": "-3" }), "PRICE_NOT_POSITIVE"),
         (json!({ "price": "9.999" }), "TOO_MANY_DECIMALS"),
-        (json!({ "price": "10", "salePrice": "11" }), "SALE_PRICE_ABOVE_PRICE"),
-        (json!({ "price": "10", "salePrice": "0" }), "PRICE_NOT_POSITIVE"),
+        (
+            json!({ "price": "10", "salePrice": "11" }),
+            "SALE_PRICE_ABOVE_PRICE",
+        ),
+        (
+            json!({ "price": "10", "salePrice": "0" }),
+            "PRICE_NOT_POSITIVE",
+        ),
     ];
     for (input, code) in cases {
         let mut input = input;
@@ -497,7 +638,12 @@ async fn update_price_refuses_nonsense_with_a_code_per_problem_and_changes_nothi
         assert_eq!(codes(&res), vec![code.to_string()], "{input}: {res}");
         assert_eq!(res["listing"], Value::Null);
     }
-    let unknown = update_price(&app, &token, json!({ "listingId": "gid://orderdeck/Listing/999999", "price": "5" })).await;
+    let unknown = update_price(
+        &app,
+        &token,
+        json!({ "listingId": "gid://orderdeck/Listing/999999", "price": "5" }),
+    )
+    .await;
     assert_eq!(codes(&unknown), vec!["NOT_FOUND".to_string()]);
     let p = product(&app, &token, "TEAPOT").await;
     assert_eq!(listing_of(&p, "Shop")["price"], "30");
@@ -505,9 +651,16 @@ async fn update_price_refuses_nonsense_with_a_code_per_problem_and_changes_nothi
     assert_eq!(sandbox_product(&app, "TEAPOT").price, dec("30"));
     // Not a decimal at all: the API refuses the request itself.
     let res = app
-        .gql(Some(&token), UPDATE_PRICE, json!({ "i": { "listingId": ids["TEAPOT"], "price": "ten" } }))
+        .gql(
+            Some(&token),
+            UPDATE_PRICE,
+            json!({ "i": { "listingId": ids["TEAPOT"], "price": "ten" } }),
+        )
         .await;
-    assert!(res["errors"].as_array().is_some_and(|e| !e.is_empty()), "{res}");
+    assert!(
+        res["errors"].as_array().is_some_and(|e| !e.is_empty()),
+        "{res}"
+    );
 }
 
 #[tokio::test]
@@ -515,7 +668,12 @@ async fn another_accounts_listing_price_cannot_be_changed() {
     let app = push_app(1).await;
     let (_, ids) = priced(&app).await;
     let stranger = app.signed_in("stranger@example.com").await;
-    let res = update_price(&app, &stranger, json!({ "listingId": ids["TEAPOT"], "price": "1" })).await;
+    let res = update_price(
+        &app,
+        &stranger,
+        json!({ "listingId": ids["TEAPOT"], "price": "1" }),
+    )
+    .await;
     assert_eq!(codes(&res), vec!["NOT_FOUND".to_string()]);
     assert_eq!(sandbox_product(&app, "TEAPOT").price, dec("30"));
 }
@@ -524,14 +682,26 @@ async fn another_accounts_listing_price_cannot_be_changed() {
 async fn a_price_push_the_store_fails_is_kept_here_and_retried_until_it_lands() {
     let app = push_app(1).await;
     let (token, ids) = priced(&app).await;
-    app.faults(json!({ "error_rate": 1.0, "random_status": 500 })).await;
-    let res = update_price(&app, &token, json!({ "listingId": ids["TEAPOT"], "price": "27" })).await;
+    app.faults(json!({ "error_rate": 1.0, "random_status": 500 }))
+        .await;
+    let res = update_price(
+        &app,
+        &token,
+        json!({ "listingId": ids["TEAPOT"], "price": "27" }),
+    )
+    .await;
     assert_eq!(res["userErrors"], json!([]));
     assert_eq!(res["listing"]["price"], "27");
     assert_eq!(res["listing"]["pricePushState"], "FAILED", "{res}");
-    assert!(res["listing"]["pricePushError"].as_str().unwrap().contains("500"));
+    assert!(res["listing"]["pricePushError"]
+        .as_str()
+        .unwrap()
+        .contains("500"));
     app.clear_faults().await;
-    eventually("the retry to land", || sandbox_product(&app, "TEAPOT").price == dec("27")).await;
+    eventually("the retry to land", || {
+        sandbox_product(&app, "TEAPOT").price == dec("27")
+    })
+    .await;
     let started = Instant::now();
     loop {
         let p = product(&app, &token, "TEAPOT").await;
