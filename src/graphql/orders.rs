@@ -209,6 +209,10 @@ impl Order {
     async fn imported_at(&self) -> DateTime<Utc> {
         self.0.imported_at
     }
+    /// When it was canceled here (`cancelOrder`); imports keep such an order canceled.
+    async fn canceled_here_at(&self) -> Option<DateTime<Utc>> {
+        self.0.canceled_here_at
+    }
 }
 
 /// A line of an order.

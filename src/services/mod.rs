@@ -4,10 +4,14 @@
 pub mod accounts;
 pub mod catalog;
 pub mod integrations;
+pub mod inventory;
 pub mod logo_image;
 pub mod logos;
+pub mod order_actions;
 pub mod order_queries;
 pub mod pagination;
+pub mod pricing;
+pub mod push;
 pub mod search;
 pub mod sessions;
 pub mod stock;

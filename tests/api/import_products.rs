@@ -118,14 +118,18 @@ impl SalesChannel for FakeChannel {
         &self,
         _levels: &[orderdeck::channels::StockLevel],
     ) -> Result<(), ChannelError> {
-        Err(ChannelError::UnexpectedResponse("the fake store takes no writes".into()))
+        Err(ChannelError::UnexpectedResponse(
+            "the fake store takes no writes".into(),
+        ))
     }
 
     async fn update_price(
         &self,
         _update: &orderdeck::channels::PriceUpdate,
     ) -> Result<(), ChannelError> {
-        Err(ChannelError::UnexpectedResponse("the fake store takes no writes".into()))
+        Err(ChannelError::UnexpectedResponse(
+            "the fake store takes no writes".into(),
+        ))
     }
 }
 

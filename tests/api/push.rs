@@ -163,7 +163,7 @@ struct ThreeStores {
     integrations: Vec<String>,
 }
 
-/// After the three imports: A created the item with 40; B showed 41 (drift, overwritten); C,
+/// After the three imports: A created the item with 40; B showed 41 (overwritten); C,
 /// without inventory management, imported its 42, which then reached A and B.
 async fn settled(t: &ThreeStores) {
     eventually("stores A and B to hold C's imported 42", || {
@@ -180,7 +180,7 @@ async fn settled(t: &ThreeStores) {
         .collect();
     assert_eq!(
         reasons,
-        ["CHANNEL_IMPORT", "CHANNEL_DRIFT", "INITIAL_IMPORT"],
+        ["CHANNEL_IMPORT", "INITIAL_IMPORT"],
         "{p}"
     );
 }

@@ -86,7 +86,7 @@ async fn a_query_deeper_than_the_limit_is_refused() {
 async fn a_query_more_complex_than_the_limit_is_refused() {
     let app = spawn_app().await;
     let token = app.signed_in("complex@example.com").await;
-    let fields: String = (0..60)
+    let fields: String = (0..200)
         .map(|i| format!("a{i}: integrations(first: 100) {{ nodes {{ id alias storeHash }} }} "))
         .collect();
     let body = app
@@ -163,4 +163,26 @@ async fn batched_requests_and_mutations_over_get_are_refused() {
     assert_eq!(get_query.status(), 200);
     let body: Value = get_query.json().await.unwrap();
     assert_eq!(error_code(&body), "UNAUTHENTICATED");
+}
+
+#[tokio::test]
+async fn a_page_of_a_hundred_orders_with_every_field_lines_listings_and_products_is_within_the_limits() {
+    let app = spawn_app().await;
+    let token = app.signed_in("bigpage@example.com").await;
+    let money = "{ amount currencyCode }";
+    let address = "{ firstName lastName company street1 street2 city state postalCode countryCode country phone email }";
+    let query = format!(
+        "{{ orders(first: 100) {{ totalCount pageInfo {{ hasNextPage endCursor }} nodes {{ \
+           id number status channelStatusId channelStatus integration {{ id alias storeHash }} \
+           currencyCode subtotalExTax {money} subtotalIncTax {money} shipping {money} tax {money} \
+           total {money} customerName customerEmail customerPhone billingAddress {address} \
+           shippingAddresses {{ address {address} shippingMethod }} \
+           lines {{ id externalId sku name quantity quantityShipped unitPrice {money} total {money} \
+                    weight linked listing {{ id title price sku stockPushState }} \
+                    product {{ id sku name stock }} }} \
+           placedAt channelModifiedAt shippedAt historical stockTaken restocked importedAt }} }} }}"
+    );
+    let body = app.gql(Some(&token), &query, json!({})).await;
+    assert!(body.get("errors").is_none(), "{body}");
+    assert_eq!(body["data"]["orders"]["totalCount"], 0);
 }

@@ -276,3 +276,136 @@ async fn another_account_may_connect_the_same_store_without_affecting_the_first(
     assert_eq!(snapshot(&app, &token_a, &id_a).await, before);
     assert_eq!(logo_status(&app, Some(&token_a), &url_a).await, 200);
 }
+
+/// One product or order mutation as another account would send it: the root field, the
+/// document, the variables and the input field that must carry `NOT_FOUND`.
+struct ForeignChange {
+    field: &'static str,
+    document: &'static str,
+    variables: Value,
+    not_found_on: &'static str,
+}
+
+/// Every mutation of issue 5 on account A's product (by id and by SKU) and order.
+fn product_and_order_changes(product_id: &str, order_id: &str) -> Vec<ForeignChange> {
+    const SET: &str = "mutation($i: SetStockInput!) { setStock(input: $i) { product { id stock } movement { id } userErrors { field code } } }";
+    const ADJUST: &str = "mutation($i: AdjustStockInput!) { adjustStock(input: $i) { product { id stock } movement { id } userErrors { field code } } }";
+    const DELETE: &str = "mutation($i: DeleteProductInput!) { deleteProduct(input: $i) { deletedProductId userErrors { field code } } }";
+    const CANCEL: &str = "mutation($i: CancelOrderInput!) { cancelOrder(input: $i) { order { id status } userErrors { field code } } }";
+    let by_id = json!({ "productId": product_id });
+    let by_sku = json!({ "sku": "TEN-MUG" });
+    let mut changes = Vec::new();
+    for (key, field) in [(by_id, "productId"), (by_sku, "sku")] {
+        let mut set = key.clone();
+        set["quantity"] = json!(0);
+        set["reason"] = json!("Taken over");
+        let mut adjust = key.clone();
+        adjust["delta"] = json!(-1);
+        adjust["reason"] = json!("Taken over");
+        changes.push(ForeignChange {
+            field: "setStock",
+            document: SET,
+            variables: json!({ "i": set }),
+            not_found_on: field,
+        });
+        changes.push(ForeignChange {
+            field: "adjustStock",
+            document: ADJUST,
+            variables: json!({ "i": adjust }),
+            not_found_on: field,
+        });
+        changes.push(ForeignChange {
+            field: "deleteProduct",
+            document: DELETE,
+            variables: json!({ "i": key }),
+            not_found_on: field,
+        });
+    }
+    changes.push(ForeignChange {
+        field: "cancelOrder",
+        document: CANCEL,
+        variables: json!({ "i": { "orderId": order_id } }),
+        not_found_on: "orderId",
+    });
+    changes
+}
+
+#[tokio::test]
+async fn another_account_can_neither_change_stock_nor_delete_products_nor_cancel_orders_of_this_one(
+) {
+    use crate::stock_mutations::{a_second_passes, shop};
+    let a = shop("stock-a@example.com").await;
+    let ids = a.stocked(&[("TEN-MUG", 12)]).await;
+    a_second_passes().await;
+    let number = a.place(json!([{ "sku": "TEN-MUG", "quantity": 2 }])).await;
+    a.import("ORDERS").await;
+    let order = a.order(number).await;
+    let product_id = ids["TEN-MUG"].clone();
+    let snapshot = || async {
+        (
+            a.product("TEN-MUG").await,
+            a.ledger(&product_id).await,
+            a.order(number).await,
+        )
+    };
+    let before = snapshot().await;
+    assert_eq!(before.0["stock"], 10);
+    let token_b = a.app.signed_in("stock-b@example.com").await;
+    let changes = product_and_order_changes(&product_id, order["id"].as_str().unwrap());
+
+    for c in &changes {
+        let body = a
+            .app
+            .gql(Some(&token_b), c.document, c.variables.clone())
+            .await;
+        assert!(body.get("errors").is_none(), "{}: {body}", c.field);
+        let payload = &body["data"][c.field];
+        assert_eq!(codes(payload), ["NOT_FOUND"], "{}: {body}", c.field);
+        assert_eq!(
+            payload["userErrors"][0]["field"],
+            json!([c.not_found_on]),
+            "{}: {body}",
+            c.field
+        );
+        for (k, v) in payload.as_object().unwrap() {
+            assert!(k == "userErrors" || v.is_null(), "{}: {body}", c.field);
+        }
+    }
+    for token in [None, Some("not-a-real-token")] {
+        for c in &changes {
+            let body = a.app.gql(token, c.document, c.variables.clone()).await;
+            assert_eq!(error_code(&body), "UNAUTHENTICATED", "{}: {body}", c.field);
+        }
+    }
+
+    assert_eq!(snapshot().await, before);
+    assert!(before.2["canceledHereAt"].is_null());
+}
+
+#[tokio::test]
+async fn an_account_changing_stock_by_sku_changes_its_own_product_and_never_another_accounts() {
+    use crate::stock_mutations::{adjust_stock, product, shop};
+    let a = shop("sku-a@example.com").await;
+    a.stocked(&[("TEN-CUP", 7)]).await;
+    let token_b = a.app.signed_in("sku-b@example.com").await;
+    let connected = a
+        .app
+        .connect(&token_b, json!({ "alias": "B's view" }))
+        .await;
+    let gid_b = connected["integration"]["id"].as_str().unwrap().to_string();
+    let run = a.app.sync_now(&token_b, &gid_b, Some("PRODUCTS")).await;
+    assert_eq!(run["runs"][0]["outcome"], "SUCCEEDED", "{run}");
+    let a_before = a.product("TEN-CUP").await;
+
+    let res = adjust_stock(
+        &a.app,
+        &token_b,
+        json!({ "sku": "TEN-CUP", "delta": 5, "reason": "B's delivery" }),
+    )
+    .await;
+
+    assert_eq!(res["userErrors"], json!([]), "{res}");
+    assert_ne!(res["product"]["id"], a_before["id"]);
+    assert_eq!(product(&a.app, &token_b, "TEN-CUP").await["stock"], 12);
+    assert_eq!(a.product("TEN-CUP").await, a_before);
+}

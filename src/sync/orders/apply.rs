@@ -168,6 +168,9 @@ async fn apply_batch<C: ConnectionTrait>(
     let existing: HashMap<i64, order::Model> = order::Entity::find()
         .filter(order::Column::IntegrationId.eq(integration.id))
         .filter(order::Column::ExternalId.is_in(batch.iter().map(|(o, _)| o.external_id)))
+        // Rows are rewritten from what is read here: a `cancelOrder` committing in between
+        // must wait (PostgreSQL; SQLite's write lock is held from the start already).
+        .lock_exclusive()
         .all(db)
         .await
         .map_err(db_err("loading stored orders"))?
@@ -195,7 +198,8 @@ async fn apply_batch<C: ConnectionTrait>(
     for (ch, status) in batch {
         let old = existing.get(&ch.external_id);
         let mut row = order_row(integration, ch, *status, old, now)?;
-        match stock_step(&mut row, *status, ch) {
+        let status = row.status;
+        match stock_step(&mut row, status, ch) {
             StockStep::Take => takes.push((ch.external_id, row.placed_at)),
             StockStep::Restock => restocks.push(row.id),
             StockStep::None => {}

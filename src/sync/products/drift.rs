@@ -1,8 +1,8 @@
 //! Stock drift at product import, for stores with inventory management on: a listing whose
-//! channel figure differs from what orderdeck pushed (edited on the store) is recorded in the
-//! ledger (delta 0, the store's figure in the note) and queued to be overwritten; a listing
-//! whose figure merely differs from the item's (a push still on its way, a store newly
-//! linking a known SKU) is queued too.
+//! channel figure differs from what orderdeck last pushed to it (edited on the store) is
+//! recorded in the ledger (delta 0, the store's figure in the note) and queued to be
+//! overwritten; a listing whose figure merely differs from the item's (a push still on its
+//! way, a store newly listing a known SKU) is queued without a record.
 
 use std::collections::{HashMap, HashSet};
 
@@ -50,7 +50,10 @@ pub(super) async fn reconcile<C: ConnectionTrait>(
             continue;
         }
         queue.push(l.id);
-        let expected = l.pushed_stock.unwrap_or(quantity);
+        // Never pushed (a store newly listing a known SKU): queued, nothing to record yet.
+        let Some(expected) = l.pushed_stock else {
+            continue;
+        };
         if seen == expected {
             continue;
         }

@@ -1,0 +1,51 @@
+//! Order mutations: `cancelOrder` (here only; never sent to the store).
+
+use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
+
+use super::context::{principal, state};
+use super::ids;
+use super::orders::Order;
+use crate::error::{into_payload, UserError};
+use crate::services::order_actions;
+
+/// Cancels an order here.
+#[derive(InputObject)]
+pub struct CancelOrderInput {
+    /// Global id of the order.
+    pub order_id: ID,
+}
+
+/// The outcome of `cancelOrder`.
+#[derive(SimpleObject)]
+pub struct CancelOrderPayload {
+    /// The order as it stands now (`CANCELED`).
+    pub order: Option<Order>,
+    /// Why nothing was changed.
+    pub user_errors: Vec<UserError>,
+}
+
+/// Order mutations.
+#[derive(Default)]
+pub struct OrderActionMutation;
+
+#[Object]
+impl OrderActionMutation {
+    /// Cancels an order here; nothing is sent to the store, and later imports keep it
+    /// canceled. `NEW` or `UNPAID`: what it took off stock comes back (`ORDER_CANCELED`
+    /// movements); `PARTIALLY_SHIPPED`: what had not shipped comes back; `SHIPPED`: no stock
+    /// moves. An order already `CANCELED` is returned unchanged. `NOT_FOUND`, or
+    /// `ORDER_NOT_CANCELABLE` for a `REFUNDED` order.
+    async fn cancel_order(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The order.")] input: CancelOrderInput,
+    ) -> async_graphql::Result<CancelOrderPayload> {
+        let p = principal(ctx)?;
+        let id = ids::decode("Order", &input.order_id);
+        let (order, user_errors) = into_payload(order_actions::cancel(state(ctx)?, &p, id).await)?;
+        Ok(CancelOrderPayload {
+            order: order.map(Order),
+            user_errors,
+        })
+    }
+}

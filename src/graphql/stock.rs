@@ -1,0 +1,193 @@
+//! Product mutations: `setStock` and `adjustStock` (every change a ledger movement, pushed to
+//! the stores) and `deleteProduct` (here only).
+
+use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
+
+use super::catalog::{Product, StockMovement};
+use super::context::{principal, state};
+use super::ids;
+use crate::error::{into_payload, UserError};
+use crate::services::inventory::{self, Change, ProductKey, StockChange, StockChangeOutcome};
+
+/// Sets a product's stock to an absolute figure.
+#[derive(InputObject)]
+pub struct SetStockInput {
+    /// Global id of the product; give this or `sku`, not both.
+    pub product_id: Option<ID>,
+    /// SKU of the product; give this or `productId`, not both.
+    pub sku: Option<String>,
+    /// The new stock figure.
+    pub quantity: i64,
+    /// Why it changes (1–200 characters); kept on the stock movement as its note.
+    pub reason: String,
+    /// Up to 200 characters, unique per change within the account: a retry with the same key
+    /// and the same input applies once and returns the first result; the same key with
+    /// another input is refused (`IDEMPOTENCY_KEY_REUSED`).
+    pub idempotency_key: Option<String>,
+    /// The figure the caller last read: when the stock is no longer this, nothing changes and
+    /// the answer is a `CONFLICT` naming the current figure.
+    pub expected_quantity: Option<i64>,
+    /// Accept a figure below zero (refused with `INSUFFICIENT_STOCK` otherwise).
+    #[graphql(default = false)]
+    pub allow_negative: bool,
+}
+
+/// Adds to or takes from a product's stock.
+#[derive(InputObject)]
+pub struct AdjustStockInput {
+    /// Global id of the product; give this or `sku`, not both.
+    pub product_id: Option<ID>,
+    /// SKU of the product; give this or `productId`, not both.
+    pub sku: Option<String>,
+    /// How much to add (positive) or take (negative); not 0.
+    pub delta: i64,
+    /// Why it changes (1–200 characters); kept on the stock movement as its note.
+    pub reason: String,
+    /// Up to 200 characters, unique per change within the account: a retry with the same key
+    /// and the same input applies once and returns the first result; the same key with
+    /// another input is refused (`IDEMPOTENCY_KEY_REUSED`).
+    pub idempotency_key: Option<String>,
+    /// The figure the caller last read: when the stock is no longer this, nothing changes and
+    /// the answer is a `CONFLICT` naming the current figure.
+    pub expected_quantity: Option<i64>,
+    /// Accept a result below zero (refused with `INSUFFICIENT_STOCK` otherwise).
+    #[graphql(default = false)]
+    pub allow_negative: bool,
+}
+
+/// The outcome of `setStock`.
+#[derive(SimpleObject)]
+pub struct SetStockPayload {
+    /// The product with its stock as it stands now.
+    pub product: Option<Product>,
+    /// The ledger movement recording the change (for a retry, the first call's).
+    pub movement: Option<StockMovement>,
+    /// Why nothing was changed.
+    pub user_errors: Vec<UserError>,
+}
+
+/// The outcome of `adjustStock`.
+#[derive(SimpleObject)]
+pub struct AdjustStockPayload {
+    /// The product with its stock as it stands now.
+    pub product: Option<Product>,
+    /// The ledger movement recording the change (for a retry, the first call's).
+    pub movement: Option<StockMovement>,
+    /// Why nothing was changed.
+    pub user_errors: Vec<UserError>,
+}
+
+/// Deletes a product here.
+#[derive(InputObject)]
+pub struct DeleteProductInput {
+    /// Global id of the product; give this or `sku`, not both.
+    pub product_id: Option<ID>,
+    /// SKU of the product; give this or `productId`, not both.
+    pub sku: Option<String>,
+}
+
+/// The outcome of `deleteProduct`.
+#[derive(SimpleObject)]
+pub struct DeleteProductPayload {
+    /// Global id of the product deleted.
+    pub deleted_product_id: Option<ID>,
+    /// Why nothing was deleted.
+    pub user_errors: Vec<UserError>,
+}
+
+fn product_key(product_id: Option<ID>, sku: Option<String>) -> ProductKey {
+    ProductKey {
+        id: product_id.map(|gid| ids::decode("Product", &gid).unwrap_or(0)),
+        sku,
+    }
+}
+
+fn split(outcome: Option<StockChangeOutcome>) -> (Option<Product>, Option<StockMovement>) {
+    match outcome {
+        Some(o) => (Some(Product(o.item)), Some(StockMovement(o.movement))),
+        None => (None, None),
+    }
+}
+
+/// Product mutations.
+#[derive(Default)]
+pub struct StockMutation;
+
+#[Object]
+impl StockMutation {
+    /// Sets a product's stock (by id or SKU) to a figure, recorded as a `MANUAL_SET` movement
+    /// by the caller and pushed to every store with inventory management on. Nothing changes
+    /// on `AMBIGUOUS_PRODUCT`, `NOT_FOUND`, `REQUIRED`/`TOO_LONG` (reason), `CONFLICT`
+    /// (`expectedQuantity`), `INSUFFICIENT_STOCK` (below zero without `allowNegative`) or
+    /// `IDEMPOTENCY_KEY_REUSED`.
+    async fn set_stock(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The product and its new figure.")] input: SetStockInput,
+    ) -> async_graphql::Result<SetStockPayload> {
+        let p = principal(ctx)?;
+        let change = StockChange {
+            product: product_key(input.product_id, input.sku),
+            change: Change::Set(input.quantity),
+            reason: input.reason,
+            idempotency_key: input.idempotency_key,
+            expected_quantity: input.expected_quantity,
+            allow_negative: input.allow_negative,
+        };
+        let (outcome, user_errors) =
+            into_payload(inventory::change_stock(state(ctx)?, &p, change).await)?;
+        let (product, movement) = split(outcome);
+        Ok(SetStockPayload {
+            product,
+            movement,
+            user_errors,
+        })
+    }
+
+    /// Adds to or takes from a product's stock (by id or SKU), recorded as a `MANUAL_ADJUST`
+    /// movement by the caller and pushed to every store with inventory management on. Nothing
+    /// changes on `AMBIGUOUS_PRODUCT`, `NOT_FOUND`, `INVALID` (a delta of 0),
+    /// `REQUIRED`/`TOO_LONG` (reason), `CONFLICT` (`expectedQuantity`), `INSUFFICIENT_STOCK`
+    /// (below zero without `allowNegative`) or `IDEMPOTENCY_KEY_REUSED`.
+    async fn adjust_stock(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The product and the change.")] input: AdjustStockInput,
+    ) -> async_graphql::Result<AdjustStockPayload> {
+        let p = principal(ctx)?;
+        let change = StockChange {
+            product: product_key(input.product_id, input.sku),
+            change: Change::Adjust(input.delta),
+            reason: input.reason,
+            idempotency_key: input.idempotency_key,
+            expected_quantity: input.expected_quantity,
+            allow_negative: input.allow_negative,
+        };
+        let (outcome, user_errors) =
+            into_payload(inventory::change_stock(state(ctx)?, &p, change).await)?;
+        let (product, movement) = split(outcome);
+        Ok(AdjustStockPayload {
+            product,
+            movement,
+            user_errors,
+        })
+    }
+
+    /// Deletes a product (by id or SKU) here only: the stores keep it, and the next product
+    /// import brings it back, with its stock and ledger, if a store still has it.
+    /// `AMBIGUOUS_PRODUCT` or `NOT_FOUND` (also for a product already deleted).
+    async fn delete_product(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The product.")] input: DeleteProductInput,
+    ) -> async_graphql::Result<DeleteProductPayload> {
+        let p = principal(ctx)?;
+        let key = product_key(input.product_id, input.sku);
+        let (id, user_errors) =
+            into_payload(inventory::delete_product(state(ctx)?, &p, key).await)?;
+        Ok(DeleteProductPayload {
+            deleted_product_id: id.map(|id| ids::encode("Product", id)),
+            user_errors,
+        })
+    }
+}

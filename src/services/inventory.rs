@@ -1,0 +1,400 @@
+//! Changes people make to products: `setStock` and `adjustStock` (through the ledger in
+//! `services::stock`, with an idempotency key and a compare-and-set figure), and
+//! `deleteProduct` (here only; the next product import brings it back).
+//!
+//! A stock change locks the item's row first (the write lock on SQLite), then checks the key,
+//! the expected figure and the result against what it locked, so concurrent changes of one
+//! item serialise and every check holds at commit.
+
+use chrono::Utc;
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect, TransactionTrait,
+};
+
+use super::stock::{self, Movement};
+use super::{is_unique_violation, Principal};
+use crate::domain::StockReason;
+use crate::entities::{inventory_item as item, stock_movement as movement};
+use crate::error::{ensure_valid, AppError, AppResult, UserError, UserErrorCode as Code};
+use crate::state::AppState;
+
+/// The largest stock figure or delta accepted, either way (keeps sums far from overflow).
+const MAX_STOCK: i64 = 1_000_000_000;
+/// The longest reason and idempotency key accepted, in characters.
+const MAX_REASON: usize = 200;
+const MAX_KEY: usize = 200;
+
+/// Which product a mutation is about: exactly one of its id and its SKU.
+#[derive(Clone, Debug, Default)]
+pub struct ProductKey {
+    /// The row id of a `Product` global id (0 for an id that is not a product's).
+    pub id: Option<i64>,
+    pub sku: Option<String>,
+}
+
+/// The change asked for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Change {
+    /// Set the figure to this.
+    Set(i64),
+    /// Add this (non-zero) to the figure.
+    Adjust(i64),
+}
+
+/// A `setStock` or `adjustStock` request.
+#[derive(Clone, Debug)]
+pub struct StockChange {
+    pub product: ProductKey,
+    pub change: Change,
+    /// Why; stored as the movement's note.
+    pub reason: String,
+    /// Makes a retry apply once (scoped to the account).
+    pub idempotency_key: Option<String>,
+    /// Compare-and-set: the figure the caller believes is current.
+    pub expected_quantity: Option<i64>,
+    /// Accept a figure below zero.
+    pub allow_negative: bool,
+}
+
+/// The product after the change and the movement that recorded it (the first call's
+/// movement for a retry).
+#[derive(Clone, Debug)]
+pub struct StockChangeOutcome {
+    pub item: item::Model,
+    pub movement: movement::Model,
+}
+
+impl Change {
+    /// The input field carrying the figure.
+    fn field(self) -> &'static str {
+        match self {
+            Change::Set(_) => "quantity",
+            Change::Adjust(_) => "delta",
+        }
+    }
+
+    fn reason(self) -> StockReason {
+        match self {
+            Change::Set(_) => StockReason::ManualSet,
+            Change::Adjust(_) => StockReason::ManualAdjust,
+        }
+    }
+}
+
+fn key_errors(key: &ProductKey) -> Vec<UserError> {
+    if key.id.is_some() == key.sku.is_some() {
+        vec![UserError::new(
+            "productId",
+            Code::AmbiguousProduct,
+            "Give either productId or sku (exactly one).",
+        )]
+    } else {
+        Vec::new()
+    }
+}
+
+fn not_found(key: &ProductKey) -> UserError {
+    let field = if key.id.is_some() { "productId" } else { "sku" };
+    UserError::new(field, Code::NotFound, "No such product in your account.")
+}
+
+fn validate(c: &StockChange) -> Vec<UserError> {
+    let mut errors = key_errors(&c.product);
+    let reason = c.reason.trim();
+    if reason.is_empty() {
+        errors.push(UserError::new(
+            "reason",
+            Code::Required,
+            "Say why the stock changes (it is kept in the ledger).",
+        ));
+    } else if reason.chars().count() > MAX_REASON {
+        errors.push(UserError::new(
+            "reason",
+            Code::TooLong,
+            format!("The reason is at most {MAX_REASON} characters."),
+        ));
+    }
+    if let Some(k) = &c.idempotency_key {
+        if k.trim().is_empty() {
+            errors.push(UserError::new(
+                "idempotencyKey",
+                Code::Invalid,
+                "An idempotency key cannot be blank; leave it out instead.",
+            ));
+        } else if k.chars().count() > MAX_KEY {
+            errors.push(UserError::new(
+                "idempotencyKey",
+                Code::TooLong,
+                format!("An idempotency key is at most {MAX_KEY} characters."),
+            ));
+        }
+    }
+    let field = c.change.field();
+    match c.change {
+        Change::Adjust(0) => errors.push(UserError::new(
+            field,
+            Code::Invalid,
+            "A delta of 0 changes nothing; give a positive or negative number.",
+        )),
+        Change::Set(n) | Change::Adjust(n) if !(-MAX_STOCK..=MAX_STOCK).contains(&n) => errors
+            .push(UserError::new(
+                field,
+                Code::Invalid,
+                format!("The {field} must be between -{MAX_STOCK} and {MAX_STOCK}."),
+            )),
+        _ => {}
+    }
+    errors
+}
+
+/// The id of the caller's product (not deleted) named by `key`.
+async fn resolve(state: &AppState, p: &Principal, key: &ProductKey) -> AppResult<i64> {
+    let mut query = item::Entity::find()
+        .select_only()
+        .column(item::Column::Id)
+        .filter(item::Column::AccountId.eq(p.account_id))
+        .filter(item::Column::DeletedAt.is_null());
+    query = match (key.id, &key.sku) {
+        (Some(id), _) => query.filter(item::Column::Id.eq(id)),
+        (None, Some(sku)) => query.filter(item::Column::Sku.eq(sku.trim())),
+        (None, None) => return Err(not_found(key).into()),
+    };
+    query
+        .into_tuple::<i64>()
+        .one(&state.db)
+        .await?
+        .ok_or_else(|| not_found(key).into())
+}
+
+/// Sets or adjusts a product's stock for a user. All or nothing: the movement, the new
+/// figure and the queued pushes commit together. A retry with the same idempotency key and
+/// the same change returns the first call's movement; with another change,
+/// `IDEMPOTENCY_KEY_REUSED`.
+pub async fn change_stock(
+    state: &AppState,
+    p: &Principal,
+    c: StockChange,
+) -> AppResult<StockChangeOutcome> {
+    ensure_valid(validate(&c))?;
+    let item_id = resolve(state, p, &c.product).await?;
+    let key = c.idempotency_key.as_deref().map(|k| format!("user:{k}"));
+    let txn = state.db.begin().await?;
+    match apply(&txn, p, item_id, &c, key.clone()).await {
+        Ok(Applied::Changed(outcome)) => {
+            txn.commit().await?;
+            if outcome.movement.delta != 0 {
+                state.pushes_queued();
+            }
+            Ok(outcome)
+        }
+        Ok(Applied::Replayed(outcome)) => {
+            txn.rollback().await?;
+            Ok(outcome)
+        }
+        // Another request with this key committed first, for another product (a row lock of
+        // one item does not cover it): judge this one against what it recorded.
+        Ok(Applied::KeyTaken) => {
+            txn.rollback().await?;
+            replay(state, p, item_id, &c, key).await
+        }
+        Err(e) if is_unique_conflict(&e) => {
+            drop(txn);
+            replay(state, p, item_id, &c, key).await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+enum Applied {
+    Changed(StockChangeOutcome),
+    Replayed(StockChangeOutcome),
+    KeyTaken,
+}
+
+async fn apply<C: ConnectionTrait>(
+    db: &C,
+    p: &Principal,
+    item_id: i64,
+    c: &StockChange,
+    key: Option<String>,
+) -> AppResult<Applied> {
+    // Write first: the row lock (PostgreSQL) or the write lock (SQLite), held to commit.
+    let locked = item::Entity::update_many()
+        .col_expr(
+            item::Column::Version,
+            Expr::col(item::Column::Version).into(),
+        )
+        .filter(item::Column::Id.eq(item_id))
+        .filter(item::Column::AccountId.eq(p.account_id))
+        .filter(item::Column::DeletedAt.is_null())
+        .exec(db)
+        .await?;
+    if locked.rows_affected == 0 {
+        return Err(not_found(&c.product).into());
+    }
+    if let Some(k) = &key {
+        if let Some(first) = find_key(db, p.account_id, k).await? {
+            let item = load_item(db, p.account_id, item_id).await?;
+            return judge(first, item_id, c)
+                .map(|movement| Applied::Replayed(StockChangeOutcome { item, movement }));
+        }
+    }
+    let current = load_item(db, p.account_id, item_id).await?.quantity;
+    if let Some(expected) = c.expected_quantity.filter(|e| *e != current) {
+        return Err(UserError::new(
+            "expectedQuantity",
+            Code::Conflict,
+            format!(
+                "The stock is {current} now, not {expected}; read it again before changing it."
+            ),
+        )
+        .into());
+    }
+    let after = match c.change {
+        Change::Set(q) => Some(q),
+        Change::Adjust(d) => current.checked_add(d),
+    }
+    .filter(|a| (-MAX_STOCK..=MAX_STOCK).contains(a))
+    .ok_or_else(|| {
+        UserError::new(
+            c.change.field(),
+            Code::Invalid,
+            format!("The stock would leave the range -{MAX_STOCK} to {MAX_STOCK}."),
+        )
+    })?;
+    if after < 0 && !c.allow_negative {
+        return Err(UserError::new(
+            c.change.field(),
+            Code::InsufficientStock,
+            format!("This would take the stock from {current} to {after}; pass allowNegative: true to allow a figure below zero."),
+        )
+        .into());
+    }
+    let m = Movement {
+        account_id: p.account_id,
+        item_id,
+        reason: c.change.reason(),
+        actor_user_id: Some(p.user_id),
+        integration_id: None,
+        order_id: None,
+        idempotency_key: key,
+        note: Some(c.reason.trim().to_string()),
+    };
+    let recorded = match c.change {
+        Change::Set(q) => stock::set(db, m, q).await?,
+        Change::Adjust(d) => stock::adjust(db, m, d).await?,
+    };
+    let Some(movement) = recorded else {
+        return Ok(Applied::KeyTaken);
+    };
+    let item = load_item(db, p.account_id, item_id).await?;
+    Ok(Applied::Changed(StockChangeOutcome { item, movement }))
+}
+
+/// The first call's outcome for a retry, outside any transaction (the first call committed).
+async fn replay(
+    state: &AppState,
+    p: &Principal,
+    item_id: i64,
+    c: &StockChange,
+    key: Option<String>,
+) -> AppResult<StockChangeOutcome> {
+    let key = key.ok_or_else(|| {
+        AppError::Internal(anyhow::anyhow!(
+            "a stock change without key met a key conflict"
+        ))
+    })?;
+    let first = find_key(&state.db, p.account_id, &key)
+        .await?
+        .ok_or_else(|| {
+            AppError::Internal(anyhow::anyhow!(
+                "idempotency key {key} conflicted but is not recorded"
+            ))
+        })?;
+    let movement = judge(first, item_id, c)?;
+    let item = load_item(&state.db, p.account_id, item_id).await?;
+    Ok(StockChangeOutcome { item, movement })
+}
+
+/// The recorded movement when it is the change asked for again, else
+/// `IDEMPOTENCY_KEY_REUSED`. The preconditions are checked against the figure the first call
+/// saw: an `expectedQuantity` must be that figure, and a result below zero needs
+/// `allowNegative` again.
+fn judge(first: movement::Model, item_id: i64, c: &StockChange) -> AppResult<movement::Model> {
+    let figure = match c.change {
+        Change::Set(q) => first.quantity_after == q,
+        Change::Adjust(d) => first.delta == d,
+    };
+    let before = first.quantity_after.saturating_sub(first.delta);
+    let same = first.reason == c.change.reason()
+        && first.inventory_item_id == item_id
+        && figure
+        && first.note.as_deref() == Some(c.reason.trim())
+        && c.expected_quantity.is_none_or(|e| e == before)
+        && (first.quantity_after >= 0 || c.allow_negative);
+    if same {
+        Ok(first)
+    } else {
+        Err(UserError::new(
+            "idempotencyKey",
+            Code::IdempotencyKeyReused,
+            "This idempotency key was already used for a different change; use a new key.",
+        )
+        .into())
+    }
+}
+
+async fn find_key<C: ConnectionTrait>(
+    db: &C,
+    account_id: i64,
+    key: &str,
+) -> AppResult<Option<movement::Model>> {
+    Ok(movement::Entity::find()
+        .filter(movement::Column::AccountId.eq(account_id))
+        .filter(movement::Column::IdempotencyKey.eq(key))
+        .one(db)
+        .await?)
+}
+
+async fn load_item<C: ConnectionTrait>(
+    db: &C,
+    account_id: i64,
+    item_id: i64,
+) -> AppResult<item::Model> {
+    item::Entity::find_by_id(item_id)
+        .filter(item::Column::AccountId.eq(account_id))
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("inventory item {item_id} vanished")))
+}
+
+fn is_unique_conflict(e: &AppError) -> bool {
+    match e {
+        AppError::Internal(inner) => inner
+            .chain()
+            .any(|c| c.downcast_ref::<DbErr>().is_some_and(is_unique_violation)),
+        _ => false,
+    }
+}
+
+/// Deletes a product here (never on a store); it disappears from `products` and `product`,
+/// and the next product import brings it back, with its stock, if a store still has it.
+/// Returns its id.
+pub async fn delete_product(state: &AppState, p: &Principal, key: ProductKey) -> AppResult<i64> {
+    ensure_valid(key_errors(&key))?;
+    let id = resolve(state, p, &key).await?;
+    let now = Utc::now();
+    let deleted = item::Entity::update_many()
+        .col_expr(item::Column::DeletedAt, Expr::value(now))
+        .col_expr(item::Column::UpdatedAt, Expr::value(now))
+        .filter(item::Column::Id.eq(id))
+        .filter(item::Column::AccountId.eq(p.account_id))
+        .filter(item::Column::DeletedAt.is_null())
+        .exec(&state.db)
+        .await?;
+    if deleted.rows_affected == 0 {
+        return Err(not_found(&key).into());
+    }
+    Ok(id)
+}

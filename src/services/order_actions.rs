@@ -1,0 +1,156 @@
+//! What people do to orders here: `cancelOrder`. Nothing is sent to the store; the order
+//! import keeps an order canceled here canceled whatever the store says later.
+
+use std::collections::HashMap;
+
+use chrono::Utc;
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
+    QueryOrder, Set, TransactionTrait,
+};
+
+use super::stock::{self, Movement};
+use super::Principal;
+use crate::domain::{OrderStatus, StockReason};
+use crate::entities::{order, order_line as line, stock_movement as movement};
+use crate::error::{AppResult, UserError, UserErrorCode as Code};
+use crate::state::AppState;
+
+/// Cancels one of the caller's orders here. `NEW` and `UNPAID`: `CANCELED`, and what its
+/// import took off stock comes back; `PARTIALLY_SHIPPED`: `CANCELED`, and what had not
+/// shipped comes back; `SHIPPED`: `CANCELED`, no stock moves; `CANCELED`: nothing changes;
+/// `REFUNDED`: `ORDER_NOT_CANCELABLE`. Returns the order as it stands.
+pub async fn cancel(
+    state: &AppState,
+    p: &Principal,
+    order_id: Option<i64>,
+) -> AppResult<order::Model> {
+    let not_found = || UserError::new("orderId", Code::NotFound, "No such order in your account.");
+    let id = order_id.ok_or_else(not_found)?;
+    let txn = state.db.begin().await?;
+    // Write first: the row lock (PostgreSQL) or the write lock (SQLite), so two cancels of one
+    // order take turns and the second sees the first.
+    let locked = order::Entity::update_many()
+        .col_expr(
+            order::Column::UpdatedAt,
+            Expr::col(order::Column::UpdatedAt).into(),
+        )
+        .filter(order::Column::Id.eq(id))
+        .filter(order::Column::AccountId.eq(p.account_id))
+        .exec(&txn)
+        .await?;
+    if locked.rows_affected == 0 {
+        return Err(not_found().into());
+    }
+    let o = order::Entity::find_by_id(id)
+        .filter(order::Column::AccountId.eq(p.account_id))
+        .one(&txn)
+        .await?
+        .ok_or_else(not_found)?;
+    match o.status {
+        OrderStatus::Canceled => {
+            txn.rollback().await?;
+            return Ok(o);
+        }
+        OrderStatus::Refunded => {
+            return Err(UserError::new(
+                "orderId",
+                Code::OrderNotCancelable,
+                "A refunded order cannot be canceled.",
+            )
+            .into())
+        }
+        OrderStatus::Unpaid
+        | OrderStatus::New
+        | OrderStatus::PartiallyShipped
+        | OrderStatus::Shipped => {}
+    }
+    let moved = restock(&txn, p, &o).await?;
+    let now = Utc::now();
+    let mut am = o.clone().into_active_model();
+    am.status = Set(OrderStatus::Canceled);
+    am.restocked = Set(o.restocked || moved);
+    am.canceled_here_at = Set(Some(now));
+    am.canceled_by_user_id = Set(Some(p.user_id));
+    am.updated_at = Set(now);
+    let canceled = am.update(&txn).await?;
+    txn.commit().await?;
+    if moved {
+        state.pushes_queued();
+    }
+    Ok(canceled)
+}
+
+/// Gives back what the order's import took (its `ORDER_PLACED` movements), less what shipped
+/// for a partially shipped order; nothing for a shipped one. Once per line: the keys are the
+/// ones the import uses when the store cancels an order, so neither path gives back twice.
+/// True when stock came back.
+async fn restock<C: ConnectionTrait>(db: &C, p: &Principal, o: &order::Model) -> AppResult<bool> {
+    if o.status == OrderStatus::Shipped || !o.stock_taken || o.restocked {
+        return Ok(false);
+    }
+    let mut taken = movement::Entity::find()
+        .filter(movement::Column::AccountId.eq(p.account_id))
+        .filter(movement::Column::OrderId.eq(o.id))
+        .filter(movement::Column::Reason.eq(StockReason::OrderPlaced))
+        .order_by_asc(movement::Column::Id)
+        .all(db)
+        .await?;
+    // One item after the other in id order, as every multi-item writer should, so two
+    // cancels sharing items wait for each other instead of deadlocking.
+    taken.sort_by_key(|m| (m.inventory_item_id, m.id));
+    let lines: HashMap<i64, line::Model> = line::Entity::find()
+        .filter(line::Column::AccountId.eq(p.account_id))
+        .filter(line::Column::OrderId.eq(o.id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|l| (l.id, l))
+        .collect();
+    let mut moved = false;
+    for m in taken {
+        if m.delta >= 0 {
+            continue;
+        }
+        let took = m.delta.saturating_neg();
+        let line_id = placed_line(&m, o.id);
+        let back = match (o.status, line_id.and_then(|id| lines.get(&id))) {
+            (OrderStatus::PartiallyShipped, Some(l)) => {
+                (l.quantity - l.quantity_shipped).clamp(0, took)
+            }
+            _ => took,
+        };
+        if back == 0 {
+            continue;
+        }
+        let key = match line_id {
+            Some(line_id) => format!("order:{}:line:{line_id}:restocked", o.id),
+            None => format!("order:{}:movement:{}:restocked", o.id, m.id),
+        };
+        let back_movement = Movement {
+            account_id: p.account_id,
+            item_id: m.inventory_item_id,
+            reason: StockReason::OrderCanceled,
+            actor_user_id: Some(p.user_id),
+            integration_id: Some(o.integration_id),
+            order_id: Some(o.id),
+            idempotency_key: Some(key),
+            note: None,
+        };
+        stock::adjust(db, back_movement, back).await?;
+        moved = true;
+    }
+    Ok(moved)
+}
+
+/// The order line whose stock a `placed` movement took (from its idempotency key,
+/// `order:{order}:line:{line}:placed`).
+fn placed_line(m: &movement::Model, order_id: i64) -> Option<i64> {
+    m.idempotency_key
+        .as_deref()?
+        .strip_prefix(&format!("order:{order_id}:line:"))?
+        .strip_suffix(":placed")?
+        .parse()
+        .ok()
+}
