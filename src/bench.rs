@@ -1,23 +1,33 @@
 //! `orderdeck bench …`: measured figures, printed with the machine and the command.
 
-use std::time::Instant;
+pub mod pdf;
+pub mod push;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use sea_orm::ConnectionTrait;
+use serde::Deserialize;
 
 use crate::config::{Secret, Settings};
 use crate::domain::{HistoricalImport, SyncKind};
-use crate::sandbox::{Sandbox, SandboxConfig};
+use crate::sandbox::server::StoreCredentials;
 use crate::startup::Application;
 
 /// Peak resident memory of this process (Linux `VmHWM`), in MiB.
 pub fn peak_rss_mib() -> Option<f64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    peak_rss_of("self")
+}
+
+/// Peak resident memory of process `pid` (`self` for this one), in MiB.
+fn peak_rss_of(pid: &str) -> Option<f64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kib / 1024.0)
 }
-
 /// A one-line description of this machine.
 pub fn machine() -> String {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
@@ -35,46 +45,161 @@ pub fn machine() -> String {
     format!("{cores} cores, {cpu}")
 }
 
-/// `orderdeck bench import`: imports `orders` orders and `products` products from a seeded
-/// sandbox store into a fresh database (SQLite in a temp dir, or `DATABASE_URL`), and prints
-/// API calls against the floor, wall time, orders per second and peak memory.
+/// The sandbox, run as a child process (`orderdeck sandbox`) so that the bench process is
+/// the orderdeck server alone; killed when dropped.
+struct SandboxProcess {
+    child: Child,
+    url: String,
+}
+
+impl SandboxProcess {
+    /// Starts `orderdeck sandbox` on a free port of 127.0.0.1 with one seeded store and waits
+    /// until it listens.
+    fn start(orders: usize, products: usize, colours: usize) -> anyhow::Result<Self> {
+        let exe = std::env::current_exe().context("finding the orderdeck executable")?;
+        let mut child = Command::new(exe)
+            .args(["sandbox", "--bind", "127.0.0.1:0", "--stores", "1"])
+            .args(["--orders", &orders.to_string()])
+            .args(["--products", &products.to_string()])
+            .args(["--colours", &colours.to_string()])
+            .args(["--quota", "1000000"])
+            .env("RUST_LOG", "warn")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .context("starting the sandbox process")?;
+        let Some(stdout) = child.stdout.take() else {
+            let _ = child.kill();
+            anyhow::bail!("the sandbox process has no stdout");
+        };
+        // The first line names the address; later output (warnings) is drained so that the
+        // child never blocks on a full pipe.
+        let (tx, rx) = std::sync::mpsc::channel::<String>();
+        std::thread::spawn(move || {
+            let mut sent = false;
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if !sent {
+                    if let Some(url) = line.strip_prefix("BigCommerce sandbox listening on ") {
+                        sent = tx.send(url.trim().to_string()).is_ok();
+                    }
+                }
+            }
+        });
+        let mut process = SandboxProcess {
+            child,
+            url: String::new(),
+        };
+        process.url = rx
+            .recv_timeout(Duration::from_secs(120))
+            .context("waiting for the sandbox process to listen")?;
+        Ok(process)
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for SandboxProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A store of `GET /_sandbox/stores`.
+#[derive(Deserialize)]
+struct ControlStore {
+    hash: String,
+    name: String,
+    api_accounts: Vec<ControlAccount>,
+}
+
+#[derive(Deserialize)]
+struct ControlAccount {
+    client_id: String,
+    access_token: String,
+}
+
+/// `GET /_sandbox/stores/{hash}/stats`.
+#[derive(Deserialize)]
+struct StoreStats {
+    variants: usize,
+    orders_with_capped_consignment: usize,
+}
+
+/// The first store's credentials and figures, through the sandbox's control API.
+async fn sandbox_store(url: &str) -> anyhow::Result<(StoreCredentials, StoreStats)> {
+    let http = reqwest::Client::new();
+    let stores: Vec<ControlStore> = http
+        .get(format!("{url}/_sandbox/stores"))
+        .send()
+        .await
+        .and_then(|r| r.error_for_status())
+        .context("listing the sandbox's stores")?
+        .json()
+        .await
+        .context("reading the sandbox's stores")?;
+    let store = stores
+        .into_iter()
+        .next()
+        .context("the sandbox has no store")?;
+    let token = |i: usize| {
+        store
+            .api_accounts
+            .get(i)
+            .map(|a| a.access_token.clone())
+            .unwrap_or_default()
+    };
+    let credentials = StoreCredentials {
+        hash: store.hash.clone(),
+        name: store.name.clone(),
+        client_id: store
+            .api_accounts
+            .first()
+            .map(|a| a.client_id.clone())
+            .unwrap_or_default(),
+        access_token: token(0),
+        read_only_token: token(1),
+        info_only_token: token(2),
+    };
+    let stats: StoreStats = http
+        .get(format!("{url}/_sandbox/stores/{}/stats", store.hash))
+        .send()
+        .await
+        .and_then(|r| r.error_for_status())
+        .context("reading the sandbox store's figures")?
+        .json()
+        .await
+        .context("reading the sandbox store's figures")?;
+    Ok((credentials, stats))
+}
+
+/// `orderdeck bench import`: imports `orders` orders and `products` products (whose option
+/// products have `colours` colours) from a seeded sandbox store into a fresh database (SQLite
+/// in a temp dir, or `DATABASE_URL`), and prints API calls against the floor, wall time,
+/// orders per second and peak memory. The sandbox runs in a child process, so the memory
+/// printed is the server's alone.
 pub async fn import(
     database_url: Option<String>,
     orders: usize,
     products: usize,
+    colours: usize,
 ) -> anyhow::Result<()> {
+    if std::env::var_os("RUST_LOG").is_some() {
+        // Logs only when asked for (the import logs its fetch and store times).
+        crate::telemetry::init(crate::config::LogFormat::Text);
+    }
     let dir = std::env::temp_dir().join(format!("orderdeck-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).context("creating the bench directory")?;
     let seeded = Instant::now();
-    let sandbox = Sandbox::spawn(SandboxConfig {
-        stores: 1,
-        orders,
-        products,
-        quota: 1_000_000,
-        ..SandboxConfig::default()
-    })?;
+    let sandbox = SandboxProcess::start(orders, products, colours)?;
+    let (store, stats) = sandbox_store(&sandbox.url).await?;
     let seed_time = seeded.elapsed();
-    let store = sandbox.first_store();
-    let (capped, variants) = sandbox
-        .with_store(&store.hash, |s| {
-            // Embedded line items stop at 50 per consignment: such orders need a products call.
-            let capped = s
-                .orders
-                .values()
-                .filter(|o| {
-                    o.shipping_addresses.iter().any(|a| {
-                        o.products
-                            .iter()
-                            .filter(|l| l.order_address_id == a.id)
-                            .count()
-                            > 50
-                    })
-                })
-                .count();
-            let variants: usize = s.products.values().map(|p| p.variants.len()).sum();
-            (capped, variants)
-        })
-        .unwrap_or((0, 0));
+    let capped = stats.orders_with_capped_consignment;
+    let variants = stats.variants;
     let settings = Settings {
         bind: "127.0.0.1:0".into(),
         data_dir: dir.clone(),
@@ -133,7 +258,7 @@ pub async fn import(
         "orderdeck bench import  ({backend}; machine: {})",
         machine()
     );
-    println!("  sandbox seeded {orders} orders, {products} products ({variants} variants) in {seed_time:.2?}");
+    println!("  sandbox (a separate process) seeded {orders} orders, {products} products ({variants} variants) and ready in {seed_time:.2?}");
     println!(
         "  products: {} listings created in {product_time:.2?}; API calls {} (floor {product_floor}: pages of 250 + end + categories)",
         created(&product_runs),
@@ -146,12 +271,15 @@ pub async fn import(
         calls(&order_runs)
     );
     if let Some(rss) = peak_rss_mib() {
-        println!("  peak RSS of the process (server + sandbox + import): {rss:.0} MiB");
+        let sandbox_rss = peak_rss_of(&sandbox.pid().to_string())
+            .map(|r| format!(" (the sandbox process: {r:.0} MiB)"))
+            .unwrap_or_default();
+        println!("  peak RSS of the orderdeck process (server + both imports): {rss:.0} MiB{sandbox_rss}");
     }
     if !failed.is_empty() {
         println!("  ERRORS: {failed:?}");
     }
-    sandbox.stop().await;
+    drop(sandbox);
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
 }

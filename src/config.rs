@@ -79,6 +79,9 @@ pub struct Settings {
     pub log_format: LogFormat,
     /// How long shutdown waits for in-flight requests.
     pub shutdown_timeout: Duration,
+    /// Directory of the document templates (`invoice.toml`, `label.toml`, fonts). `None`:
+    /// `./templates` when it exists, otherwise the copies built into the binary.
+    pub templates_dir: Option<PathBuf>,
 }
 
 impl Default for Settings {
@@ -101,6 +104,7 @@ impl Default for Settings {
             session_ttl: Duration::from_secs(30 * 24 * 3600),
             log_format: LogFormat::Text,
             shutdown_timeout: Duration::from_secs(30),
+            templates_dir: None,
         }
     }
 }
@@ -128,6 +132,7 @@ impl fmt::Debug for Settings {
             .field("session_ttl", &self.session_ttl)
             .field("log_format", &self.log_format)
             .field("shutdown_timeout", &self.shutdown_timeout)
+            .field("templates_dir", &self.templates_dir)
             .finish()
     }
 }
@@ -154,6 +159,7 @@ struct FileSettings {
     session_ttl_secs: Option<u64>,
     log_format: Option<LogFormat>,
     shutdown_timeout_secs: Option<u64>,
+    templates_dir: Option<PathBuf>,
 }
 
 /// Why the settings could not be loaded; each message names the setting.
@@ -254,6 +260,9 @@ impl Settings {
         if let Some(v) = f.shutdown_timeout_secs {
             self.shutdown_timeout = Duration::from_secs(v);
         }
+        if let Some(v) = f.templates_dir {
+            self.templates_dir = Some(v);
+        }
     }
 
     fn apply_env(&mut self, env: &impl Fn(&str) -> Option<String>, errors: &mut Vec<String>) {
@@ -269,6 +278,9 @@ impl Settings {
         }
         if let Some(v) = get("ORDERDECK_SECRET_KEY") {
             self.secret_key = Some(Secret::new(v));
+        }
+        if let Some(v) = get("ORDERDECK_TEMPLATES_DIR") {
+            self.templates_dir = Some(PathBuf::from(v));
         }
         if let Some(v) = get("ORDERDECK_BIGCOMMERCE_API_URL") {
             self.bigcommerce_api_url = v;

@@ -12,6 +12,8 @@ pub mod crypto;
 pub mod db;
 /// `orderdeck demo`: server + sandbox + demo account.
 pub mod demo;
+/// PDF invoices and shipping labels from `templates/`.
+pub mod documents;
 /// Pure domain types and rules.
 pub mod domain;
 /// sea-orm entities (database rows).

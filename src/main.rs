@@ -47,9 +47,34 @@ enum BenchCommand {
         /// Orders in the store.
         #[arg(long, default_value_t = 10_000)]
         orders: usize,
-        /// Products in the store (30% of them with 2–4 variants).
+        /// Products in the store (30% of them with variants: 2–4 sizes × `colours`).
         #[arg(long, default_value_t = 2_000)]
         products: usize,
+        /// Colours of the products with variants (2: about 2.5 variants per product).
+        #[arg(long, default_value_t = 2)]
+        colours: usize,
+    },
+    /// Push stock changes to two sandbox stores listing the same SKUs and print the latency
+    /// from a committed change to the store holding it, and the calls a burst takes.
+    Push {
+        /// SKUs listed on both stores.
+        #[arg(long, default_value_t = 5_000)]
+        skus: usize,
+        /// Changes of the burst, spread over every SKU and committed together.
+        #[arg(long, default_value_t = 10_000)]
+        changes: usize,
+        /// Single changes timed one at a time.
+        #[arg(long, default_value_t = 300)]
+        samples: usize,
+    },
+    /// Render invoices and labels and print time and size per document.
+    Pdf {
+        /// Renders timed per kind.
+        #[arg(long, default_value_t = 500)]
+        samples: usize,
+        /// Orders in the batch rendered as one PDF.
+        #[arg(long, default_value_t = 500)]
+        batch: usize,
     },
 }
 
@@ -71,6 +96,10 @@ struct SandboxArgs {
     /// Products per store.
     #[arg(long, default_value_t = 50)]
     products: usize,
+    /// Colours of products with variants: 0 gives sizes only (2–4 variants); N > 0 gives one
+    /// variant per size and colour (at most 6 colours).
+    #[arg(long, default_value_t = 0)]
+    colours: usize,
     /// Orders spread over this many days before now.
     #[arg(long, default_value_t = 90)]
     order_days: i64,
@@ -99,6 +128,7 @@ impl SandboxArgs {
             seed: self.seed,
             orders: self.orders,
             products: self.products,
+            colours: self.colours,
             order_days: self.order_days,
             quota: self.quota,
             window: std::time::Duration::from_millis(self.window_ms),
@@ -155,13 +185,34 @@ async fn main() -> anyhow::Result<()> {
             orderdeck::telemetry::init(orderdeck::config::LogFormat::Text);
             return run_sandbox(args).await;
         }
-        Command::Bench(BenchCommand::Import { orders, products }) => {
+        Command::Bench(BenchCommand::Import {
+            orders,
+            products,
+            colours,
+        }) => {
             return orderdeck::bench::import(
                 std::env::var("DATABASE_URL").ok(),
                 *orders,
                 *products,
+                *colours,
             )
             .await;
+        }
+        Command::Bench(BenchCommand::Push {
+            skus,
+            changes,
+            samples,
+        }) => {
+            return orderdeck::bench::push::push(
+                std::env::var("DATABASE_URL").ok(),
+                *skus,
+                *changes,
+                *samples,
+            )
+            .await;
+        }
+        Command::Bench(BenchCommand::Pdf { samples, batch }) => {
+            return orderdeck::bench::pdf::pdf(*samples, *batch);
         }
         _ => {}
     }

@@ -8,7 +8,7 @@ use anyhow::Context;
 
 use crate::channels::bigcommerce::BigCommerceClient;
 use crate::config::Settings;
-use crate::crypto::{MasterKey, TokenCipher};
+use crate::crypto::{LinkSigner, MasterKey, TokenCipher};
 use crate::state::AppState;
 use crate::sync::scheduler::{Scheduler, SchedulerHandle};
 use crate::{db, graphql, http};
@@ -23,8 +23,12 @@ pub struct Application {
 }
 
 impl Application {
-    /// Connects to and migrates the database, loads the key, binds the listener.
+    /// Loads the document templates, connects to and migrates the database, loads the key,
+    /// binds the listener.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        // A broken template stops the start, naming the file and the line.
+        let documents = crate::documents::load_templates(settings.templates_dir.as_deref())
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
         let db = db::connect(&settings).await?;
         db::migrate(&db).await?;
         let master = MasterKey::load_or_generate(&settings)?;
@@ -42,6 +46,8 @@ impl Application {
             cipher: TokenCipher::new(&master),
             bigcommerce,
             push_signal: Arc::new(tokio::sync::Notify::new()),
+            documents: Arc::new(documents),
+            links: LinkSigner::new(&master),
         };
         let schema = graphql::schema_builder().data(state.clone()).finish();
         let server =

@@ -6,7 +6,8 @@ use sea_orm::DatabaseConnection;
 
 use crate::channels::bigcommerce::BigCommerceClient;
 use crate::config::Settings;
-use crate::crypto::TokenCipher;
+use crate::crypto::{LinkSigner, TokenCipher};
+use crate::documents::Renderer;
 
 /// Cheap to clone: every field is a handle.
 #[derive(Clone)]
@@ -22,6 +23,10 @@ pub struct AppState {
     /// Wakes this process's push worker after a commit that queued pushes (other replicas
     /// find them by polling).
     pub push_signal: Arc<tokio::sync::Notify>,
+    /// The document templates and fonts, loaded at start.
+    pub documents: Arc<Renderer>,
+    /// Signs and checks document download links.
+    pub links: LinkSigner,
 }
 
 impl AppState {

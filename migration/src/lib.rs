@@ -13,6 +13,7 @@ mod m20261127_000006_create_orders;
 mod m20261127_000007_create_stock_movements;
 mod m20261127_000008_create_sync_jobs_and_runs;
 mod m20261128_000009_create_push_queue;
+mod m20261128_000010_create_invoices;
 
 /// Applies every migration in order.
 pub struct Migrator;
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000007_create_stock_movements::Migration),
             Box::new(m20261127_000008_create_sync_jobs_and_runs::Migration),
             Box::new(m20261128_000009_create_push_queue::Migration),
+            Box::new(m20261128_000010_create_invoices::Migration),
         ]
     }
 }

@@ -4,6 +4,7 @@ pub mod account;
 pub mod integration;
 pub mod integration_logo;
 pub mod inventory_item;
+pub mod invoice;
 pub mod listing;
 pub mod order;
 pub mod order_line;

@@ -4,6 +4,7 @@ mod accounts;
 mod catalog;
 mod connection;
 mod context;
+mod documents;
 mod ids;
 mod integrations;
 mod loaders;
@@ -38,6 +39,7 @@ pub struct MutationRoot(
     stock::StockMutation,
     order_actions::OrderActionMutation,
     pricing::PricingMutation,
+    documents::DocumentMutation,
 );
 
 /// The served schema.

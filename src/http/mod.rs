@@ -1,6 +1,7 @@
-//! HTTP routes only: GraphQL and GraphiQL, health, logo downloads.
+//! HTTP routes only: GraphQL and GraphiQL, health, logo and document downloads.
 
 mod auth;
+mod documents;
 mod graphql;
 mod health;
 mod logos;
@@ -22,7 +23,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/graphiql", web::get().to(graphql::graphiql))
         .route("/healthz", web::get().to(health::healthz))
         .route("/readyz", web::get().to(health::readyz))
-        .route("/integrations/{id}/logo", web::get().to(logos::download));
+        .route("/integrations/{id}/logo", web::get().to(logos::download))
+        .route(
+            "/documents/invoices.pdf",
+            web::get().to(documents::invoices),
+        )
+        .route("/documents/labels.pdf", web::get().to(documents::labels))
+        .route("/documents/links/{token}", web::get().to(documents::link));
 }
 
 /// Builds the HTTP server on `listener`. It stops gracefully on SIGINT/SIGTERM: no new

@@ -35,6 +35,10 @@ pub struct SandboxConfig {
     pub orders: usize,
     /// Products per store.
     pub products: usize,
+    /// Colours of products with variants (0: sizes only; else one variant per size and
+    /// colour, at most 6 colours).
+    #[serde(default)]
+    pub colours: usize,
     /// Orders are spread over this many days before now.
     pub order_days: i64,
     /// Requests per window per store (150 = Standard/Plus, 450 = Pro).
@@ -65,6 +69,7 @@ impl Default for SandboxConfig {
             seed: 1,
             orders: 200,
             products: 50,
+            colours: 0,
             order_days: 90,
             quota: 150,
             window: Duration::from_secs(30),

@@ -22,6 +22,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         )
         .route("/_sandbox/stores/{hash}/quota", web::put().to(set_quota))
         .route("/_sandbox/stores/{hash}/counters", web::get().to(counters))
+        .route("/_sandbox/stores/{hash}/stats", web::get().to(stats))
         .route("/_sandbox/requests", web::get().to(requests))
         .route("/_sandbox/reset", web::post().to(reset));
     super::v2_orders::control_routes(cfg);
@@ -79,7 +80,8 @@ async fn create_store(
     }
     let anchor = state.anchor;
     let days = state.config.order_days;
-    seed::seed_catalog(&mut rng, &mut store, spec.products, anchor);
+    let colours = state.config.colours;
+    seed::seed_catalog(&mut rng, &mut store, spec.products, colours, anchor);
     seed::seed_orders(&mut rng, &mut store, spec.orders, days, anchor);
     let described = describe(&store);
     state.stores.insert(store.hash.clone(), store);
@@ -145,6 +147,37 @@ async fn counters(path: web::Path<String>, shared: web::Data<Shared>) -> HttpRes
             "total": s.counters.values().sum::<u64>(),
             "endpoints": s.counters,
         })),
+        None => unknown(&hash),
+    }
+}
+
+/// `GET /_sandbox/stores/{hash}/stats`: what a store holds, for benchmarks that need the
+/// floor of API calls (orders with a consignment over the embedded-lines cap need one more).
+async fn stats(path: web::Path<String>, shared: web::Data<Shared>) -> HttpResponse {
+    let hash = path.into_inner();
+    let cap = super::v2_orders::CONSIGNMENT_LINE_CAP;
+    match lock(&shared).stores.get(&hash) {
+        Some(s) => {
+            let capped = s
+                .orders
+                .values()
+                .filter(|o| {
+                    o.shipping_addresses.iter().any(|a| {
+                        o.products
+                            .iter()
+                            .filter(|l| l.order_address_id == a.id)
+                            .count()
+                            > cap
+                    })
+                })
+                .count();
+            HttpResponse::Ok().json(json!({
+                "products": s.products.len(),
+                "variants": s.products.values().map(|p| p.variants.len()).sum::<usize>(),
+                "orders": s.orders.len(),
+                "orders_with_capped_consignment": capped,
+            }))
+        }
         None => unknown(&hash),
     }
 }

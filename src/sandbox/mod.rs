@@ -16,6 +16,7 @@ pub mod seed;
 pub mod server;
 pub mod v2_orders;
 pub mod v2_store;
+pub mod v2_views;
 pub mod v3_catalog;
 pub mod v3_hooks;
 pub mod v3_inventory;

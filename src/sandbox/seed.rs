@@ -68,6 +68,8 @@ const NOUNS: &[&str] = &[
     "Chair",
 ];
 const SIZES: &[&str] = &["S", "M", "L", "XL"];
+/// Colours of option products when the sandbox seeds a second option (`colours` > 0).
+const COLOURS: &[&str] = &["Black", "White", "Red", "Blue", "Green", "Grey"];
 const CATEGORIES: &[&str] = &[
     "Kitchen", "Apparel", "Outdoor", "Home", "Office", "Shoes", "Gifts", "Sale",
 ];
@@ -164,7 +166,13 @@ pub fn seed(config: &SandboxConfig, anchor: DateTime<Utc>) -> BTreeMap<String, S
     let mut stores = BTreeMap::new();
     for index in 0..config.stores {
         let mut store = empty_store(&mut rng, index, config.quota);
-        seed_catalog(&mut rng, &mut store, config.products, anchor);
+        seed_catalog(
+            &mut rng,
+            &mut store,
+            config.products,
+            config.colours,
+            anchor,
+        );
         seed_orders(
             &mut rng,
             &mut store,
@@ -178,7 +186,15 @@ pub fn seed(config: &SandboxConfig, anchor: DateTime<Utc>) -> BTreeMap<String, S
 }
 
 /// Adds categories and `count` products (60% simple, 30% with variants, 10% untracked).
-pub fn seed_catalog(rng: &mut StdRng, store: &mut Store, count: usize, anchor: DateTime<Utc>) {
+/// Products with variants have 2–4 sizes; with `colours` > 0 they also have a Colour option
+/// with that many values (at most 6), one variant per size and colour.
+pub fn seed_catalog(
+    rng: &mut StdRng,
+    store: &mut Store,
+    count: usize,
+    colours: usize,
+    anchor: DateTime<Utc>,
+) {
     if store.categories.is_empty() {
         for (i, name) in CATEGORIES.iter().enumerate() {
             let id = store.new_id();
@@ -261,7 +277,9 @@ pub fn seed_catalog(rng: &mut StdRng, store: &mut Store, count: usize, anchor: D
                 ),
             });
         }
-        if with_options {
+        if with_options && colours > 0 {
+            add_size_colour_variants(rng, store, &mut product, colours);
+        } else if with_options {
             let option_id = store.new_id();
             for size in SIZES.iter().take(rng.gen_range(2..=4)) {
                 let vid = store.new_id();
@@ -300,6 +318,61 @@ pub fn seed_catalog(rng: &mut StdRng, store: &mut Store, count: usize, anchor: D
             });
         }
         store.products.insert(id, product);
+    }
+}
+
+/// One variant per size (2–4) and colour (`colours`, at most 6) of an option product; option
+/// values are shared by the variants that carry them, as on BigCommerce.
+fn add_size_colour_variants(
+    rng: &mut StdRng,
+    store: &mut Store,
+    product: &mut Product,
+    colours: usize,
+) {
+    let size_option = store.new_id();
+    let colour_option = store.new_id();
+    let sizes: Vec<(i64, &str)> = SIZES
+        .iter()
+        .take(rng.gen_range(2..=4))
+        .map(|s| (store.new_id(), *s))
+        .collect();
+    let colours: Vec<(i64, &str)> = COLOURS
+        .iter()
+        .take(colours.min(COLOURS.len()))
+        .map(|c| (store.new_id(), *c))
+        .collect();
+    for (size_value, size) in &sizes {
+        for (colour_value, colour) in &colours {
+            let vid = store.new_id();
+            let code: String = colour.chars().take(3).collect::<String>().to_uppercase();
+            product.variants.push(Variant {
+                id: vid,
+                product_id: product.id,
+                sku: format!("{}-{size}-{code}", product.sku),
+                price: if *size == "XL" {
+                    Some(product.price + Decimal::new(200, 2))
+                } else {
+                    None
+                },
+                sale_price: None,
+                weight: None,
+                inventory_level: rng.gen_range(0..100),
+                option_values: vec![
+                    OptionValue {
+                        id: *size_value,
+                        option_id: size_option,
+                        label: size.to_string(),
+                        option_display_name: "Size".into(),
+                    },
+                    OptionValue {
+                        id: *colour_value,
+                        option_id: colour_option,
+                        label: colour.to_string(),
+                        option_display_name: "Colour".into(),
+                    },
+                ],
+            });
+        }
     }
 }
 
@@ -374,11 +447,13 @@ pub fn sellables(store: &Store) -> Vec<Sellable> {
                 .iter()
                 .filter(|v| !p.has_options() || !v.is_base())
                 .map(move |v| {
-                    let size = v
-                        .option_values
-                        .first()
-                        .map(|o| format!(" ({})", o.label))
-                        .unwrap_or_default();
+                    let size = if v.option_values.is_empty() {
+                        String::new()
+                    } else {
+                        let labels: Vec<&str> =
+                            v.option_values.iter().map(|o| o.label.as_str()).collect();
+                        format!(" ({})", labels.join(", "))
+                    };
                     Sellable {
                         product_id: p.id,
                         variant_id: v.id,
@@ -577,5 +652,55 @@ pub fn seed_orders(
             _ => {}
         }
         store.orders.insert(order.id, order);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    fn catalog(colours: usize) -> Store {
+        let mut rng = StdRng::seed_from_u64(1);
+        let mut store = empty_store(&mut rng, 0, 150);
+        seed_catalog(&mut rng, &mut store, 2_000, colours, Utc::now());
+        store
+    }
+
+    fn variants(store: &Store) -> usize {
+        store.products.values().map(|p| p.variants.len()).sum()
+    }
+
+    #[test]
+    fn two_colours_give_about_5000_variants_for_2000_products() {
+        assert_eq!(variants(&catalog(0)), 3_207);
+        let store = catalog(2);
+        assert!(
+            (4_800..=5_200).contains(&variants(&store)),
+            "{}",
+            variants(&store)
+        );
+        let with_options = store.products.values().find(|p| p.has_options()).unwrap();
+        let sizes: BTreeSet<i64> = with_options
+            .variants
+            .iter()
+            .map(|v| v.option_values[0].id)
+            .collect();
+        assert_eq!(with_options.variants.len(), sizes.len() * 2);
+        for v in &with_options.variants {
+            let labels: Vec<&str> = v
+                .option_values
+                .iter()
+                .map(|o| o.option_display_name.as_str())
+                .collect();
+            assert_eq!(labels, ["Size", "Colour"]);
+            assert!(v.sku.starts_with(&with_options.sku));
+        }
+        let skus: BTreeSet<&str> = store
+            .products
+            .values()
+            .flat_map(|p| p.variants.iter().map(|v| v.sku.as_str()))
+            .collect();
+        assert_eq!(skus.len(), variants(&store), "SKUs are unique");
     }
 }

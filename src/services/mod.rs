@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod catalog;
+pub mod documents;
 pub mod integrations;
 pub mod inventory;
 pub mod logo_image;

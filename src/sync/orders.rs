@@ -163,6 +163,37 @@ async fn timed<F: std::future::Future>(f: F) -> (F::Output, StdDuration) {
     (out, started.elapsed())
 }
 
+/// A page being stored on its own task; dropping it (the import was cancelled) aborts the
+/// task, which rolls its transaction back, as if the store had run in the import's task.
+struct StoreTask(tokio::task::JoinHandle<(Result<ImportReport, SyncError>, StdDuration)>);
+
+impl StoreTask {
+    fn spawn(
+        state: &AppState,
+        integration: &integration::Model,
+        orders: Vec<ChannelOrder>,
+        cursor: DateTime<Utc>,
+    ) -> Self {
+        let (state, integration) = (state.clone(), integration.clone());
+        StoreTask(tokio::spawn(async move {
+            timed(commit_page(&state, &integration, &orders, Some(cursor))).await
+        }))
+    }
+
+    /// The page's report and how long storing it took.
+    async fn finish(mut self) -> Result<(Result<ImportReport, SyncError>, StdDuration), SyncError> {
+        (&mut self.0)
+            .await
+            .map_err(|e| app_err(format!("storing a page of orders failed: {e}")))
+    }
+}
+
+impl Drop for StoreTask {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 /// Imports the orders modified since the job's cursor (the first run reaches back to the
 /// integration's `import_orders_since`), page by page, saving the cursor after each page.
 ///
@@ -194,10 +225,11 @@ pub async fn import_orders(
     let mut page = 1u32;
     while !orders.is_empty() {
         let save = progress.page(&orders);
-        let ((stored, store_took), (next, fetch_took)) = tokio::join!(
-            timed(commit_page(state, integration, &orders, Some(save))),
-            timed(channel.orders_modified_since(since, page + 1)),
-        );
+        // Stored on another task, so that reading the next page (parsing it costs CPU too)
+        // runs on another thread meanwhile.
+        let store = StoreTask::spawn(state, integration, orders, save);
+        let (next, fetch_took) = timed(channel.orders_modified_since(since, page + 1)).await;
+        let (stored, store_took) = store.finish().await?;
         storing += store_took;
         fetching += fetch_took;
         report.add(stored?);

@@ -5,6 +5,7 @@
 mod accounts;
 mod bc_client;
 mod cancel_delete;
+mod documents;
 mod health;
 mod helpers;
 mod import_faults;

@@ -178,11 +178,7 @@ async fn settled(t: &ThreeStores) {
         .iter()
         .map(|e| e["node"]["reason"].as_str().unwrap())
         .collect();
-    assert_eq!(
-        reasons,
-        ["CHANNEL_IMPORT", "INITIAL_IMPORT"],
-        "{p}"
-    );
+    assert_eq!(reasons, ["CHANNEL_IMPORT", "INITIAL_IMPORT"], "{p}");
 }
 
 async fn three_stores(app: TestApp) -> ThreeStores {

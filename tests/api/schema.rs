@@ -166,7 +166,8 @@ async fn batched_requests_and_mutations_over_get_are_refused() {
 }
 
 #[tokio::test]
-async fn a_page_of_a_hundred_orders_with_every_field_lines_listings_and_products_is_within_the_limits() {
+async fn a_page_of_a_hundred_orders_with_every_field_lines_listings_and_products_is_within_the_limits(
+) {
     let app = spawn_app().await;
     let token = app.signed_in("bigpage@example.com").await;
     let money = "{ amount currencyCode }";

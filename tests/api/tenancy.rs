@@ -409,3 +409,81 @@ async fn an_account_changing_stock_by_sku_changes_its_own_product_and_never_anot
     assert_eq!(product(&a.app, &token_b, "TEN-CUP").await["stock"], 12);
     assert_eq!(a.product("TEN-CUP").await, a_before);
 }
+
+#[tokio::test]
+async fn another_account_can_neither_download_nor_link_nor_number_this_accounts_documents() {
+    use crate::documents::{
+        create_link, get, order_gid, order_to_germany, shop, store_options, text, LINK,
+    };
+    let app = spawn_app().await;
+    let (token_a, store_a, _) = shop(&app, "docs-a@example.com", store_options("A's shop")).await;
+    let order_a = order_to_germany(&app, store_a, "9101").await;
+    let (token_b, store_b, _) = shop(&app, "docs-b@example.com", store_options("B's shop")).await;
+    let order_b = order_to_germany(&app, store_b, "9201").await;
+    let a_link = create_link(
+        &app,
+        &token_a,
+        json!({ "kind": "INVOICE", "orderIds": [order_gid(order_a)] }),
+    )
+    .await;
+    let a_url = a_link["link"]["url"].as_str().unwrap().to_string();
+
+    // createDocumentLink: NOT_FOUND for A's order, alone or mixed with B's own.
+    for kind in ["INVOICE", "LABEL"] {
+        for ids in [
+            vec![order_gid(order_a)],
+            vec![order_gid(order_b), order_gid(order_a)],
+        ] {
+            let res = create_link(&app, &token_b, json!({ "kind": kind, "orderIds": ids })).await;
+            assert_eq!(codes(&res), ["NOT_FOUND"], "{kind}: {res}");
+            assert_eq!(res["userErrors"][0]["field"], json!(["orderIds"]), "{res}");
+            assert!(res["link"].is_null(), "{res}");
+        }
+    }
+    // The download routes: 404 for A's order, alone or mixed with B's own.
+    for route in ["invoices", "labels"] {
+        for orders in [format!("{order_a}"), format!("{order_b},{order_a}")] {
+            let path = format!("/documents/{route}.pdf?orders={orders}");
+            assert_eq!(get(&app, Some(&token_b), &path).await.0, 404, "{path}");
+        }
+    }
+    // B's own link with A's order spliced into its body is refused.
+    let b_link = create_link(
+        &app,
+        &token_b,
+        json!({ "kind": "INVOICE", "orderIds": [order_gid(order_b)] }),
+    )
+    .await;
+    let b_url = b_link["link"]["url"].as_str().unwrap();
+    let (a_body, _) = a_url.rsplit_once('.').unwrap();
+    let (_, b_sig) = b_url.rsplit_once('.').unwrap();
+    assert_eq!(get(&app, None, &format!("{a_body}.{b_sig}")).await.0, 403);
+
+    // Without a token: the mutation is UNAUTHENTICATED, the routes 401.
+    for token in [None, Some("not-a-real-token")] {
+        let body = app
+            .gql(
+                token,
+                LINK,
+                json!({ "i": { "kind": "INVOICE", "orderIds": [order_gid(order_a)] } }),
+            )
+            .await;
+        assert_eq!(error_code(&body), "UNAUTHENTICATED", "{body}");
+        for route in ["invoices", "labels"] {
+            let path = format!("/documents/{route}.pdf?orders={order_a}");
+            assert_eq!(get(&app, token, &path).await.0, 401, "{path}");
+        }
+    }
+
+    // A's documents are A's alone: its numbering started at 1 and B's did too.
+    assert_eq!(a_link["link"]["invoices"][0]["number"], "INV-000001");
+    assert_eq!(b_link["link"]["invoices"][0]["number"], "INV-000001");
+    assert_eq!(app.rows("invoices").await, 2);
+    let (status, _, _, pdf) = get(&app, None, &a_url).await;
+    assert_eq!(status, 200);
+    let a_text = text(&pdf);
+    assert!(
+        a_text.contains("A's shop") && !a_text.contains("B's shop"),
+        "{a_text}"
+    );
+}

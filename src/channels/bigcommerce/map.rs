@@ -49,7 +49,7 @@ pub(super) fn take_embedded(order: &mut wire::Order) -> Embedded {
         capped |= c.warning.is_some();
         shipping_addresses.push(ChannelShippingAddress {
             external_id: consignment_address_id(c),
-            address: address(&c.address),
+            address: address(c.take_address()),
             shipping_method: std::mem::take(&mut c.shipping_method),
         });
         lines.append(&mut c.line_items);
@@ -69,20 +69,20 @@ pub(super) fn take_embedded(order: &mut wire::Order) -> Embedded {
     }
 }
 
-fn address(a: &wire::Address) -> OrderAddress {
+fn address(a: wire::Address) -> OrderAddress {
     OrderAddress {
-        first_name: a.first_name.clone(),
-        last_name: a.last_name.clone(),
-        company: a.company.clone(),
-        street1: a.street_1.clone(),
-        street2: a.street_2.clone(),
-        city: a.city.clone(),
-        state: a.state.clone(),
-        postal_code: a.zip.clone(),
-        country_code: a.country_iso2.clone(),
-        country: a.country.clone(),
-        phone: a.phone.clone(),
-        email: a.email.clone(),
+        first_name: a.first_name,
+        last_name: a.last_name,
+        company: a.company,
+        street1: a.street_1,
+        street2: a.street_2,
+        city: a.city,
+        state: a.state,
+        postal_code: a.zip,
+        country_code: a.country_iso2,
+        country: a.country,
+        phone: a.phone,
+        email: a.email,
     }
 }
 
@@ -142,7 +142,7 @@ pub(super) fn order(
         shipping_cost: o.shipping_cost_inc_tax,
         tax_total: o.total_tax,
         total: o.total_inc_tax,
-        billing_address: address(&o.billing_address),
+        billing_address: address(o.billing_address),
         shipping_addresses,
         lines,
         items_total: o.items_total,

@@ -2,7 +2,10 @@
 //! reads; every field is lenient (missing → default, number or string where the API is loose)
 //! so that one odd value does not fail a whole page. Mapping to domain types is in `map.rs`.
 
+use std::borrow::Cow;
+
 use rust_decimal::Decimal;
+use serde::de::{self, Visitor};
 use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 
@@ -101,13 +104,36 @@ pub(super) struct Consignments {
     pub downloads: Vec<OtherConsignment>,
 }
 
-/// A shipping consignment: an address, its method and its lines (at most 50 embedded).
+/// A shipping consignment: an address, its method and its lines (at most 50 embedded). The
+/// address fields are read in place (a flattened `Address` would buffer every field first).
 #[derive(Debug, Deserialize)]
 pub(super) struct ShippingConsignment {
     #[serde(default)]
     pub id: i64,
-    #[serde(flatten)]
-    pub address: Address,
+    #[serde(default, deserialize_with = "loose_string")]
+    pub first_name: String,
+    #[serde(default, deserialize_with = "loose_string")]
+    pub last_name: String,
+    #[serde(default, deserialize_with = "loose_string")]
+    pub company: String,
+    #[serde(default, deserialize_with = "loose_string")]
+    pub street_1: String,
+    #[serde(default, deserialize_with = "loose_string")]
+    pub street_2: String,
+    #[serde(default, deserialize_with = "loose_string")]
+    pub city: String,
+    #[serde(default, deserialize_with = "loose_string")]
+    pub state: String,
+    #[serde(default, deserialize_with = "loose_string")]
+    pub zip: String,
+    #[serde(default, deserialize_with = "loose_string")]
+    pub country: String,
+    #[serde(default, deserialize_with = "loose_string")]
+    pub country_iso2: String,
+    #[serde(default, deserialize_with = "loose_string")]
+    pub phone: String,
+    #[serde(default, deserialize_with = "loose_string")]
+    pub email: String,
     #[serde(default, deserialize_with = "loose_string")]
     pub shipping_method: String,
     #[serde(default, deserialize_with = "line_items")]
@@ -115,6 +141,27 @@ pub(super) struct ShippingConsignment {
     /// Present when the embedded `line_items` were capped.
     #[serde(default, rename = "__warning__")]
     pub warning: Option<Value>,
+}
+
+impl ShippingConsignment {
+    /// Moves the address fields out.
+    pub fn take_address(&mut self) -> Address {
+        use std::mem::take;
+        Address {
+            first_name: take(&mut self.first_name),
+            last_name: take(&mut self.last_name),
+            company: take(&mut self.company),
+            street_1: take(&mut self.street_1),
+            street_2: take(&mut self.street_2),
+            city: take(&mut self.city),
+            state: take(&mut self.state),
+            zip: take(&mut self.zip),
+            country: take(&mut self.country),
+            country_iso2: take(&mut self.country_iso2),
+            phone: take(&mut self.phone),
+            email: take(&mut self.email),
+        }
+    }
 }
 
 /// A pickup or download consignment: only its lines matter here.
@@ -150,6 +197,53 @@ pub(super) struct OrderProduct {
     pub total_inc_tax: Decimal,
     #[serde(default, deserialize_with = "optional_decimal")]
     pub weight: Option<Decimal>,
+}
+
+/// An element of a consignment's `line_items`: an order product, or a link object (no `id`)
+/// with `include=consignments` alone. The fields of [`OrderProduct`], with `id` optional.
+#[derive(Debug, Deserialize)]
+struct EmbeddedLine {
+    /// `None` when absent (a link); `null` is an error, as for an order product.
+    #[serde(default, deserialize_with = "present")]
+    id: Option<i64>,
+    #[serde(default)]
+    product_id: i64,
+    #[serde(default)]
+    variant_id: i64,
+    #[serde(default, deserialize_with = "loose_i64")]
+    order_address_id: i64,
+    #[serde(default, deserialize_with = "loose_string")]
+    name: String,
+    #[serde(default, deserialize_with = "loose_string")]
+    sku: String,
+    #[serde(default)]
+    quantity: i64,
+    #[serde(default)]
+    quantity_shipped: i64,
+    #[serde(default, deserialize_with = "money")]
+    price_ex_tax: Decimal,
+    #[serde(default, deserialize_with = "money")]
+    total_inc_tax: Decimal,
+    #[serde(default, deserialize_with = "optional_decimal")]
+    weight: Option<Decimal>,
+}
+
+impl EmbeddedLine {
+    fn into_product(self) -> Option<OrderProduct> {
+        Some(OrderProduct {
+            id: self.id?,
+            product_id: self.product_id,
+            variant_id: self.variant_id,
+            order_address_id: self.order_address_id,
+            name: self.name,
+            sku: self.sku,
+            quantity: self.quantity,
+            quantity_shipped: self.quantity_shipped,
+            price_ex_tax: self.price_ex_tax,
+            total_inc_tax: self.total_inc_tax,
+            weight: self.weight,
+        })
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -266,86 +360,302 @@ pub(super) struct TreeCategory {
 
 /// A decimal from a JSON string (`"12.5000"`, v2) or number (`12.5`, v3). Numbers are read
 /// through their shortest text form, never through `f64` arithmetic, so `19.99` stays exact.
+#[cfg(test)]
 pub(super) fn decimal_of(value: &Value) -> Option<Decimal> {
-    let text = match value {
-        Value::String(s) => s.trim().to_string(),
-        Value::Number(n) => n.to_string(),
-        _ => return None,
-    };
+    optional_decimal(value.clone()).ok().flatten()
+}
+
+/// A JSON value as the lenient readers see it, read without building a `Value` (except for
+/// arrays and objects where a scalar was expected, which are rare).
+enum Loose<'a> {
+    Null,
+    Str(Cow<'a, str>),
+    Number(serde_json::Number),
+    Bool(bool),
+    Other(Value),
+}
+
+impl Loose<'_> {
+    /// The value as `serde_json::Value` (for error messages and odd shapes).
+    fn into_value(self) -> Value {
+        match self {
+            Loose::Null => Value::Null,
+            Loose::Str(s) => Value::String(s.into_owned()),
+            Loose::Number(n) => Value::Number(n),
+            Loose::Bool(b) => Value::Bool(b),
+            Loose::Other(v) => v,
+        }
+    }
+
+    /// The decimal of [`decimal_of`].
+    fn decimal(&self) -> Option<Decimal> {
+        match self {
+            Loose::Str(s) => decimal_text(s.trim()),
+            Loose::Number(n) => decimal_text(&n.to_string()),
+            _ => None,
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Loose<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> Visitor<'de> for Visit {
+            type Value = Loose<'de>;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(Loose::Null)
+            }
+            fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(Loose::Null)
+            }
+            fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+                Loose::deserialize(d)
+            }
+            fn visit_bool<E: de::Error>(self, b: bool) -> Result<Self::Value, E> {
+                Ok(Loose::Bool(b))
+            }
+            fn visit_i64<E: de::Error>(self, n: i64) -> Result<Self::Value, E> {
+                Ok(Loose::Number(n.into()))
+            }
+            fn visit_u64<E: de::Error>(self, n: u64) -> Result<Self::Value, E> {
+                Ok(Loose::Number(n.into()))
+            }
+            fn visit_f64<E: de::Error>(self, n: f64) -> Result<Self::Value, E> {
+                Ok(serde_json::Number::from_f64(n).map_or(Loose::Null, Loose::Number))
+            }
+            fn visit_borrowed_str<E: de::Error>(self, s: &'de str) -> Result<Self::Value, E> {
+                Ok(Loose::Str(Cow::Borrowed(s)))
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<Self::Value, E> {
+                Ok(Loose::Str(Cow::Owned(s.to_string())))
+            }
+            fn visit_string<E: de::Error>(self, s: String) -> Result<Self::Value, E> {
+                Ok(Loose::Str(Cow::Owned(s)))
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+                Value::deserialize(de::value::SeqAccessDeserializer::new(seq)).map(Loose::Other)
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+                Value::deserialize(de::value::MapAccessDeserializer::new(map)).map(Loose::Other)
+            }
+        }
+        d.deserialize_any(Visit)
+    }
+}
+
+/// A decimal from its text (plain or scientific), normalized.
+fn decimal_text(text: &str) -> Option<Decimal> {
     if text.is_empty() {
         return None;
     }
     text.parse::<Decimal>()
-        .or_else(|_| Decimal::from_scientific(&text))
+        .or_else(|_| Decimal::from_scientific(text))
         .ok()
         .map(|d| d.normalize())
 }
 
 /// A money field: a decimal; `null`/`""` read as zero; anything else is an error.
 fn money<'de, D: Deserializer<'de>>(d: D) -> Result<Decimal, D::Error> {
-    let value = Value::deserialize(d)?;
+    let value = Loose::deserialize(d)?;
     match value {
-        Value::Null => Ok(Decimal::ZERO),
-        Value::String(ref s) if s.trim().is_empty() => Ok(Decimal::ZERO),
-        ref v => {
-            decimal_of(v).ok_or_else(|| serde::de::Error::custom(format!("not a decimal: {v}")))
-        }
+        Loose::Null => Ok(Decimal::ZERO),
+        Loose::Str(ref s) if s.trim().is_empty() => Ok(Decimal::ZERO),
+        v => v
+            .decimal()
+            .ok_or_else(|| de::Error::custom(format!("not a decimal: {}", v.into_value()))),
     }
 }
 
 /// An optional decimal: `null`, `""` and unparsable values read as `None`.
 fn optional_decimal<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Decimal>, D::Error> {
-    Ok(decimal_of(&Value::deserialize(d)?))
+    Ok(Loose::deserialize(d)?.decimal())
 }
 
 /// A string that may arrive as a number or `null`.
 fn loose_string<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-    Ok(match Value::deserialize(d)? {
-        Value::String(s) => s,
-        Value::Null => String::new(),
-        Value::Number(n) => n.to_string(),
-        Value::Bool(b) => b.to_string(),
-        other => other.to_string(),
+    Ok(match Loose::deserialize(d)? {
+        Loose::Str(s) => s.into_owned(),
+        Loose::Null => String::new(),
+        Loose::Number(n) => n.to_string(),
+        Loose::Bool(b) => b.to_string(),
+        Loose::Other(other) => other.to_string(),
     })
 }
 
 /// An integer that may arrive as a string or `null` (→ 0).
 fn loose_i64<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
-    Ok(match Value::deserialize(d)? {
-        Value::Number(n) => n
+    Ok(match Loose::deserialize(d)? {
+        Loose::Number(n) => n
             .as_i64()
             .or_else(|| n.as_f64().map(|f| f as i64))
             .unwrap_or_default(),
-        Value::String(s) => s.trim().parse().unwrap_or_default(),
+        Loose::Str(s) => s.trim().parse().unwrap_or_default(),
         _ => 0,
     })
 }
 
+/// A field that is `Some` whenever present (`null` is an error, as for a required field).
+fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    i64::deserialize(d).map(Some)
+}
+
+/// An element of `line_items`: an object is a line (or a link, without `id`); anything else
+/// is skipped.
+struct MaybeLine(Option<EmbeddedLine>);
+
+impl<'de> Deserialize<'de> for MaybeLine {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> Visitor<'de> for Visit {
+            type Value = MaybeLine;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a line item")
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+                EmbeddedLine::deserialize(de::value::MapAccessDeserializer::new(map))
+                    .map(|l| MaybeLine(Some(l)))
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+                de::IgnoredAny::deserialize(de::value::SeqAccessDeserializer::new(seq))?;
+                Ok(MaybeLine(None))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(MaybeLine(None))
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+                Ok(MaybeLine(None))
+            }
+            fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+                Ok(MaybeLine(None))
+            }
+            fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+                Ok(MaybeLine(None))
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+                Ok(MaybeLine(None))
+            }
+            fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+                Ok(MaybeLine(None))
+            }
+        }
+        d.deserialize_any(Visit)
+    }
+}
+
+/// `consignments` with the object structure: each list `Some` when present.
+#[derive(Deserialize)]
+struct ConsignmentLists {
+    #[serde(default, deserialize_with = "present_list")]
+    shipping: Option<Vec<ShippingConsignment>>,
+    #[serde(default, deserialize_with = "present_list")]
+    pickups: Option<Vec<OtherConsignment>>,
+    #[serde(default, deserialize_with = "present_list")]
+    downloads: Option<Vec<OtherConsignment>>,
+}
+
+fn present_list<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Vec<T>>, D::Error> {
+    Vec::<T>::deserialize(d).map(Some)
+}
+
 /// `consignments`: the object structure, or `None` for the link form / anything else.
 fn consignments<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Consignments>, D::Error> {
-    let value = Value::deserialize(d)?;
-    let is_object_structure = value.as_object().is_some_and(|m| {
-        m.contains_key("shipping") || m.contains_key("pickups") || m.contains_key("downloads")
-    });
-    if !is_object_structure {
-        return Ok(None);
+    struct Visit;
+    impl<'de> Visitor<'de> for Visit {
+        type Value = Option<Consignments>;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("consignments")
+        }
+        fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+            let lists = ConsignmentLists::deserialize(de::value::MapAccessDeserializer::new(map))?;
+            if lists.shipping.is_none() && lists.pickups.is_none() && lists.downloads.is_none() {
+                return Ok(None);
+            }
+            Ok(Some(Consignments {
+                shipping: lists.shipping.unwrap_or_default(),
+                pickups: lists.pickups.unwrap_or_default(),
+                downloads: lists.downloads.unwrap_or_default(),
+            }))
+        }
+        fn visit_seq<A: de::SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+            de::IgnoredAny::deserialize(de::value::SeqAccessDeserializer::new(seq))?;
+            Ok(None)
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+            Ok(None)
+        }
     }
-    serde_json::from_value(value)
-        .map(Some)
-        .map_err(serde::de::Error::custom)
+    d.deserialize_any(Visit)
 }
 
 /// `line_items`: full order products; link objects (`include=consignments` alone) are skipped.
 fn line_items<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<OrderProduct>, D::Error> {
-    let value = Value::deserialize(d)?;
-    let Value::Array(items) = value else {
-        return Ok(Vec::new());
-    };
-    items
-        .into_iter()
-        .filter(|item| item.get("id").is_some())
-        .map(|item| serde_json::from_value(item).map_err(serde::de::Error::custom))
-        .collect()
+    struct Visit;
+    impl<'de> Visitor<'de> for Visit {
+        type Value = Vec<OrderProduct>;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("line items")
+        }
+        fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            let mut lines = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+            while let Some(MaybeLine(line)) = seq.next_element::<MaybeLine>()? {
+                lines.extend(line.and_then(EmbeddedLine::into_product));
+            }
+            Ok(lines)
+        }
+        fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+            de::IgnoredAny::deserialize(de::value::MapAccessDeserializer::new(map))?;
+            Ok(Vec::new())
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(Vec::new())
+        }
+        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(Vec::new())
+        }
+        fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+            Ok(Vec::new())
+        }
+        fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+            Ok(Vec::new())
+        }
+        fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+            Ok(Vec::new())
+        }
+        fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+            Ok(Vec::new())
+        }
+        fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+            Ok(Vec::new())
+        }
+    }
+    d.deserialize_any(Visit)
 }
 
 #[cfg(test)]
@@ -365,6 +675,81 @@ mod tests {
         assert_eq!(decimal_of(&tiny), Some(Decimal::new(1, 7)));
         assert_eq!(decimal_of(&Value::from("")), None);
         assert_eq!(decimal_of(&Value::Null), None);
+    }
+
+    #[test]
+    fn odd_values_read_leniently() {
+        let line: OrderProduct = serde_json::from_value(serde_json::json!({
+            "id": 1, "order_address_id": "12", "name": 12, "sku": null,
+            "price_ex_tax": 1.5, "total_inc_tax": "", "weight": "heavy"
+        }))
+        .unwrap();
+        assert_eq!(line.order_address_id, 12);
+        assert_eq!(line.name, "12");
+        assert_eq!(line.sku, "");
+        assert_eq!(line.price_ex_tax, Decimal::new(15, 1));
+        assert_eq!(line.total_inc_tax, Decimal::ZERO);
+        assert_eq!(line.weight, None);
+        let line: OrderProduct = serde_json::from_value(serde_json::json!({
+            "id": 1, "order_address_id": 7.9, "name": [1, "a"], "sku": true, "weight": 2e-3
+        }))
+        .unwrap();
+        assert_eq!(line.order_address_id, 7);
+        assert_eq!(line.name, r#"[1,"a"]"#);
+        assert_eq!(line.sku, "true");
+        assert_eq!(line.weight, Some(Decimal::new(2, 3)));
+        for bad in [
+            serde_json::json!("abc"),
+            serde_json::json!(true),
+            serde_json::json!({}),
+        ] {
+            let err = serde_json::from_value::<OrderProduct>(
+                serde_json::json!({ "id": 1, "price_ex_tax": bad }),
+            )
+            .unwrap_err();
+            assert!(err.to_string().contains("not a decimal"), "{err}");
+        }
+        // From text, as the client reads it (borrowed and escaped strings alike).
+        let line: OrderProduct = serde_json::from_str(
+            r#"{"id": 2, "name": "Caf\u00e9 \"Mug\"", "sku": "A-1", "price_ex_tax": "19.9900"}"#,
+        )
+        .unwrap();
+        assert_eq!(line.name, "Café \"Mug\"");
+        assert_eq!(line.sku, "A-1");
+        assert_eq!(line.price_ex_tax, Decimal::new(1999, 2));
+    }
+
+    #[test]
+    fn line_items_keep_full_lines_and_skip_links_and_odd_elements() {
+        let order: Order = serde_json::from_str(
+            r#"{ "id": 1, "consignments": { "shipping": [{ "id": 7, "city": "Austin",
+                "line_items": [{ "url": "u", "resource": "r" }, 5, "x", null, [1],
+                               { "id": 3, "quantity": 2 }] }],
+                "pickups": [{ "line_items": { "url": "u" } }] } }"#,
+        )
+        .unwrap();
+        let mut consignments = order.consignments.unwrap();
+        let shipping = &mut consignments.shipping[0];
+        assert_eq!(shipping.line_items.len(), 1);
+        assert_eq!(shipping.line_items[0].id, 3);
+        assert_eq!(shipping.take_address().city, "Austin");
+        assert!(consignments.pickups[0].line_items.is_empty());
+        // A line with a null id is malformed, as an order product would be.
+        assert!(serde_json::from_str::<Order>(
+            r#"{ "id": 1, "consignments": { "shipping": [{ "line_items": [{ "id": null }] }] } }"#
+        )
+        .is_err());
+        // A present but null list is malformed too; other shapes mean "no consignments".
+        assert!(serde_json::from_str::<Order>(
+            r#"{ "id": 1, "consignments": { "shipping": null } }"#
+        )
+        .is_err());
+        for other in ["[]", "null", "\"x\"", "3"] {
+            let order: Order =
+                serde_json::from_str(&format!(r#"{{ "id": 1, "consignments": {other} }}"#))
+                    .unwrap();
+            assert!(order.consignments.is_none(), "{other}");
+        }
     }
 
     #[test]

@@ -11,7 +11,7 @@ use sea_orm::{
     QueryFilter, QueryOrder, QuerySelect,
 };
 
-use super::rows::{line_row, micros, order_row, Links};
+use super::rows::{item_predates, items_created_at, line_row, micros, order_row, padded, Links};
 use super::{app_err, db_err};
 use crate::channels::{ChannelOrder, ChannelOrderLine};
 use crate::domain::{OrderStatus, StockReason};
@@ -21,10 +21,27 @@ use crate::sync::{ImportReport, SyncError};
 
 /// Orders per batch (bounds the `IN (…)` lists and the statement parameters).
 const BATCH: usize = 500;
-/// Rows per multi-row `INSERT` of orders (27 columns) and of lines (16 columns), well under
-/// SQLite's 32,766 and PostgreSQL's 65,535 parameters.
-const ORDER_ROWS_PER_INSERT: usize = 500;
-const LINE_ROWS_PER_INSERT: usize = 1000;
+/// Most rows per multi-row `INSERT` of orders (27 columns) and of lines (16 columns), well
+/// under SQLite's 32,766 and PostgreSQL's 65,535 parameters; powers of two (see
+/// [`statement_sizes`]).
+const ORDER_ROWS_PER_INSERT: usize = 256;
+const LINE_ROWS_PER_INSERT: usize = 1024;
+
+/// How many rows each multi-row statement for `n` rows takes: powers of two of at most `max`
+/// (a power of two), largest first. The statement texts then repeat from page to page, so
+/// the driver prepares each one once and takes it from its statement cache afterwards;
+/// parsing a statement of thousands of parameters costs more than running it.
+fn statement_sizes(n: usize, max: usize) -> impl Iterator<Item = usize> {
+    let mut rest = n;
+    std::iter::from_fn(move || {
+        if rest == 0 {
+            return None;
+        }
+        let size = if rest >= max { max } else { 1 << rest.ilog2() };
+        rest -= size;
+        Some(size)
+    })
+}
 
 /// Stores `orders` (a page from the channel) for `integration`, inside `db` (a transaction:
 /// every order of the page is applied or none is). Orders the channel calls Incomplete, with
@@ -167,7 +184,7 @@ async fn apply_batch<C: ConnectionTrait>(
     let mut report = ImportReport::default();
     let existing: HashMap<i64, order::Model> = order::Entity::find()
         .filter(order::Column::IntegrationId.eq(integration.id))
-        .filter(order::Column::ExternalId.is_in(batch.iter().map(|(o, _)| o.external_id)))
+        .filter(order::Column::ExternalId.is_in(padded(batch.iter().map(|(o, _)| o.external_id))))
         // Rows are rewritten from what is read here: a `cancelOrder` committing in between
         // must wait (PostgreSQL; SQLite's write lock is held from the start already).
         .lock_exclusive()
@@ -230,10 +247,10 @@ async fn apply_batch<C: ConnectionTrait>(
 
     let mut ids: HashMap<i64, i64> = existing.values().map(|o| (o.external_id, o.id)).collect();
     if !created.is_empty() {
-        insert_created(db, integration, &links, &created, &mut ids).await?;
+        insert_created(db, integration, &links, created, &mut ids).await?;
     }
     if !takes.is_empty() {
-        take_stock(db, integration, &links, &takes, &ids).await?;
+        take_stock(db, integration, &takes, &ids).await?;
     }
     if !restocks.is_empty() {
         restock(db, integration, &restocks).await?;
@@ -272,16 +289,19 @@ async fn insert_created<C: ConnectionTrait>(
     db: &C,
     integration: &integration::Model,
     links: &Links,
-    created: &[(order::Model, &ChannelOrder)],
+    created: Vec<(order::Model, &ChannelOrder)>,
     ids: &mut HashMap<i64, i64>,
 ) -> Result<(), SyncError> {
-    for chunk in created.chunks(ORDER_ROWS_PER_INSERT) {
-        let rows = chunk.iter().map(|(row, _)| {
-            let mut am = row.clone().into_active_model().reset_all();
+    let (rows, created): (Vec<order::Model>, Vec<&ChannelOrder>) = created.into_iter().unzip();
+    let sizes = statement_sizes(rows.len(), ORDER_ROWS_PER_INSERT);
+    let mut rows = rows.into_iter();
+    for size in sizes {
+        let chunk = rows.by_ref().take(size).map(|row| {
+            let mut am = row.into_active_model().reset_all();
             am.id = ActiveValue::NotSet;
             am
         });
-        order::Entity::insert_many(rows)
+        order::Entity::insert_many(chunk)
             .exec_without_returning(db)
             .await
             .map_err(db_err("inserting orders"))?;
@@ -290,14 +310,14 @@ async fn insert_created<C: ConnectionTrait>(
         .select_only()
         .columns([order::Column::ExternalId, order::Column::Id])
         .filter(order::Column::IntegrationId.eq(integration.id))
-        .filter(order::Column::ExternalId.is_in(created.iter().map(|(_, ch)| ch.external_id)))
+        .filter(order::Column::ExternalId.is_in(padded(created.iter().map(|ch| ch.external_id))))
         .into_tuple()
         .all(db)
         .await
         .map_err(db_err("reading the ids of inserted orders"))?;
     ids.extend(new_ids);
     let mut lines = Vec::new();
-    for (_, ch) in created {
+    for ch in created {
         let Some(&order_id) = ids.get(&ch.external_id) else {
             return Err(app_err(format!(
                 "order {} vanished after its insert",
@@ -314,9 +334,10 @@ async fn insert_created<C: ConnectionTrait>(
             )));
         }
     }
-    while !lines.is_empty() {
-        let rest = lines.split_off(lines.len().min(LINE_ROWS_PER_INSERT));
-        line::Entity::insert_many(std::mem::replace(&mut lines, rest))
+    let sizes = statement_sizes(lines.len(), LINE_ROWS_PER_INSERT);
+    let mut lines = lines.into_iter();
+    for size in sizes {
+        line::Entity::insert_many(lines.by_ref().take(size))
             .exec_without_returning(db)
             .await
             .map_err(db_err("inserting order lines"))?;
@@ -337,7 +358,6 @@ fn ledger_error(e: crate::error::AppError, what: String) -> SyncError {
 async fn take_stock<C: ConnectionTrait>(
     db: &C,
     integration: &integration::Model,
-    links: &Links,
     takes: &[(i64, DateTime<Utc>)],
     ids: &HashMap<i64, i64>,
 ) -> Result<(), SyncError> {
@@ -352,11 +372,17 @@ async fn take_stock<C: ConnectionTrait>(
         .all(db)
         .await
         .map_err(db_err("loading the lines of orders taking stock"))?;
+    let created = items_created_at(
+        db,
+        integration.account_id,
+        lines.iter().filter_map(|l| l.inventory_item_id),
+    )
+    .await?;
     for l in lines {
         let (Some(item_id), Some(at)) = (l.inventory_item_id, placed.get(&l.order_id)) else {
             continue;
         };
-        if l.quantity <= 0 || !links.item_predates(item_id, *at) {
+        if l.quantity <= 0 || !item_predates(created.get(&item_id), *at) {
             continue;
         }
         let m = Movement {
@@ -432,4 +458,20 @@ async fn restock<C: ConnectionTrait>(
             .map_err(|e| ledger_error(e, format!("restocking canceled order {order_id}")))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::statement_sizes;
+
+    #[test]
+    fn statements_take_powers_of_two_of_rows() {
+        let sizes = |n, max| statement_sizes(n, max).collect::<Vec<_>>();
+        assert_eq!(sizes(0, 256), Vec::<usize>::new());
+        assert_eq!(sizes(1, 256), vec![1]);
+        assert_eq!(sizes(245, 256), vec![128, 64, 32, 16, 4, 1]);
+        assert_eq!(sizes(256, 256), vec![256]);
+        assert_eq!(sizes(600, 256), vec![256, 256, 64, 16, 8]);
+        assert_eq!(sizes(600, 256).iter().sum::<usize>(), 600);
+    }
 }

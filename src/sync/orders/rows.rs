@@ -5,7 +5,8 @@ use std::collections::{BTreeSet, HashMap};
 
 use chrono::{DateTime, SubsecRound, Utc};
 use rust_decimal::Decimal;
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 
 use super::db_err;
 use crate::channels::{ChannelOrder, ChannelOrderLine};
@@ -36,13 +37,21 @@ pub(super) struct Link {
     pub item_id: Option<i64>,
 }
 
-/// The listings and inventory items the lines of a batch of orders can link to, loaded in
-/// two queries for the whole batch.
+/// What a line needs of a listing: its id and its inventory item.
+#[derive(Clone, Copy, Debug)]
+struct ListingRef {
+    id: i64,
+    item_id: i64,
+}
+
+/// The listings and inventory items the lines of a batch of orders can link to, loaded for
+/// the whole batch: listings by product id (one indexed query), and only for lines without a
+/// listing of their product and variant, listings and then inventory items by SKU.
+#[derive(Default)]
 pub(super) struct Links {
-    by_variant: HashMap<(i64, i64), listing::Model>,
-    by_sku: HashMap<String, listing::Model>,
+    by_variant: HashMap<(i64, i64), ListingRef>,
+    by_sku: HashMap<String, ListingRef>,
     item_by_sku: HashMap<String, i64>,
-    items: HashMap<i64, item::Model>,
 }
 
 impl Links {
@@ -53,64 +62,91 @@ impl Links {
         integration: &integration::Model,
         orders: &[&ChannelOrder],
     ) -> Result<Self, SyncError> {
-        let lines = orders.iter().flat_map(|o| o.lines.iter());
-        let mut skus = BTreeSet::new();
-        let mut products = BTreeSet::new();
-        for l in lines {
-            products.insert(l.product_id);
-            if let Some(s) = sku_of(l) {
-                skus.insert(s.to_string());
-            }
-        }
-        let mut links = Links {
-            by_variant: HashMap::new(),
-            by_sku: HashMap::new(),
-            item_by_sku: HashMap::new(),
-            items: HashMap::new(),
-        };
-        if products.is_empty() && skus.is_empty() {
+        let lines = || orders.iter().flat_map(|o| o.lines.iter());
+        let products: BTreeSet<i64> = lines().map(|l| l.product_id).collect();
+        let variants: BTreeSet<i64> = lines().map(|l| l.variant_id).collect();
+        let mut links = Links::default();
+        if products.is_empty() {
             return Ok(links);
         }
-        let listings = listing::Entity::find()
+        let listings: Vec<(i64, i64, i64, i64)> = listing::Entity::find()
+            .select_only()
+            .columns([
+                listing::Column::Id,
+                listing::Column::InventoryItemId,
+                listing::Column::ExternalProductId,
+                listing::Column::ExternalVariantId,
+            ])
             .filter(listing::Column::IntegrationId.eq(integration.id))
+            .filter(listing::Column::ExternalProductId.is_in(padded(products)))
+            // Only the variants sold, not every variant of the products. `+ 0` keeps SQLite
+            // from probing the index with every product and variant pair (it would try
+            // products × variants lookups); it filters the product's rows instead.
             .filter(
-                Condition::any()
-                    .add(listing::Column::ExternalProductId.is_in(products))
-                    .add(listing::Column::Sku.is_in(skus.iter().cloned())),
+                Expr::expr(Expr::col(listing::Column::ExternalVariantId).add(0))
+                    .is_in(padded(variants)),
             )
+            .into_tuple()
             .all(db)
             .await
             .map_err(db_err("loading the listings of order lines"))?;
-        let item_ids: BTreeSet<i64> = listings.iter().map(|l| l.inventory_item_id).collect();
-        let items = item::Entity::find()
+        for (id, item_id, product_id, variant_id) in listings {
+            links
+                .by_variant
+                .insert((product_id, variant_id), ListingRef { id, item_id });
+        }
+        // The SKU fallbacks, for the lines the ids did not link.
+        let skus: BTreeSet<String> = lines()
+            .filter(|l| !links.by_variant.contains_key(&(l.product_id, l.variant_id)))
+            .filter_map(sku_of)
+            .map(str::to_string)
+            .collect();
+        if skus.is_empty() {
+            return Ok(links);
+        }
+        let listings: Vec<(i64, i64, Option<String>)> = listing::Entity::find()
+            .select_only()
+            .columns([
+                listing::Column::Id,
+                listing::Column::InventoryItemId,
+                listing::Column::Sku,
+            ])
+            .filter(listing::Column::IntegrationId.eq(integration.id))
+            .filter(listing::Column::Sku.is_in(skus.iter().cloned()))
+            .into_tuple()
+            .all(db)
+            .await
+            .map_err(db_err("loading the listings of order lines by SKU"))?;
+        for (id, item_id, sku) in listings {
+            let Some(sku) = sku else { continue };
+            // Several listings of one store may share a SKU: the oldest wins, stably.
+            match links.by_sku.get(&sku) {
+                Some(known) if known.id < id => {}
+                _ => {
+                    links.by_sku.insert(sku, ListingRef { id, item_id });
+                }
+            }
+        }
+        let skus: Vec<&String> = skus
+            .iter()
+            .filter(|s| !links.by_sku.contains_key(*s))
+            .collect();
+        if skus.is_empty() {
+            return Ok(links);
+        }
+        let items: Vec<(i64, Option<String>)> = item::Entity::find()
+            .select_only()
+            .columns([item::Column::Id, item::Column::Sku])
             .filter(item::Column::AccountId.eq(integration.account_id))
-            .filter(
-                Condition::any()
-                    .add(item::Column::Sku.is_in(skus.iter().cloned()))
-                    .add(item::Column::Id.is_in(item_ids)),
-            )
+            .filter(item::Column::Sku.is_in(skus.into_iter().cloned()))
+            .into_tuple()
             .all(db)
             .await
             .map_err(db_err("loading the inventory items of order lines"))?;
-        for l in listings {
-            if let Some(sku) = l.sku.clone() {
-                // Several listings of one store may share a SKU: the oldest wins, stably.
-                match links.by_sku.get(&sku) {
-                    Some(known) if known.id < l.id => {}
-                    _ => {
-                        links.by_sku.insert(sku, l.clone());
-                    }
-                }
+        for (id, sku) in items {
+            if let Some(sku) = sku {
+                links.item_by_sku.insert(sku, id);
             }
-            links
-                .by_variant
-                .insert((l.external_product_id, l.external_variant_id), l);
-        }
-        for i in items {
-            if let Some(sku) = &i.sku {
-                links.item_by_sku.insert(sku.clone(), i.id);
-            }
-            links.items.insert(i.id, i);
         }
         Ok(links)
     }
@@ -126,21 +162,52 @@ impl Links {
         Link {
             listing_id: listing.map(|x| x.id),
             item_id: listing
-                .map(|x| x.inventory_item_id)
+                .map(|x| x.item_id)
                 .or_else(|| sku.and_then(|s| self.item_by_sku.get(s).copied())),
         }
     }
+}
 
-    /// Whether an order placed at `placed_at` takes stock from `item_id`: only when the
-    /// item's figure was set before the order was placed. An item created later (by the
-    /// first product import) started from the channel's stock, which already had this order
-    /// taken off; taking it again would count it twice. Compared at whole seconds, the
-    /// channel's precision.
-    pub(super) fn item_predates(&self, item_id: i64, placed_at: DateTime<Utc>) -> bool {
-        self.items
-            .get(&item_id)
-            .is_some_and(|i| i.created_at.trunc_subsecs(0) <= placed_at)
+/// The values of an `IN (…)` list, repeated up to a power of two: the statement's text then
+/// repeats from batch to batch, so the driver prepares it once and caches it (a duplicate in
+/// an `IN` list changes nothing).
+pub(super) fn padded<T: Clone>(values: impl IntoIterator<Item = T>) -> Vec<T> {
+    let mut values: Vec<T> = values.into_iter().collect();
+    if let Some(last) = values.last().cloned() {
+        values.resize(values.len().next_power_of_two(), last);
     }
+    values
+}
+
+/// When the account's inventory items `ids` were created.
+pub(super) async fn items_created_at<C: ConnectionTrait>(
+    db: &C,
+    account_id: i64,
+    ids: impl IntoIterator<Item = i64>,
+) -> Result<HashMap<i64, DateTime<Utc>>, SyncError> {
+    let ids: BTreeSet<i64> = ids.into_iter().collect();
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows: Vec<(i64, DateTime<Utc>)> = item::Entity::find()
+        .select_only()
+        .columns([item::Column::Id, item::Column::CreatedAt])
+        .filter(item::Column::AccountId.eq(account_id))
+        .filter(item::Column::Id.is_in(ids))
+        .into_tuple()
+        .all(db)
+        .await
+        .map_err(db_err("loading the inventory items of orders taking stock"))?;
+    Ok(rows.into_iter().collect())
+}
+
+/// Whether an order placed at `placed_at` takes stock from an item created at `created_at`:
+/// only when the item's figure was set before the order was placed. An item created later
+/// (by the first product import) started from the channel's stock, which already had this
+/// order taken off; taking it again would count it twice. Compared at whole seconds, the
+/// channel's precision.
+pub(super) fn item_predates(created_at: Option<&DateTime<Utc>>, placed_at: DateTime<Utc>) -> bool {
+    created_at.is_some_and(|c| c.trunc_subsecs(0) <= placed_at)
 }
 
 fn json<T: serde::Serialize>(value: &T, what: &str) -> Result<serde_json::Value, SyncError> {
@@ -183,6 +250,14 @@ pub(super) fn order_row(
     let historical = existing.map_or(placed_at < integration.connected_at.trunc_subsecs(0), |e| {
         e.historical
     });
+    // An order canceled here stays canceled whatever the channel says (it is never canceled
+    // on the channel).
+    let canceled_here_at = existing.and_then(|e| e.canceled_here_at);
+    let status = if canceled_here_at.is_some() {
+        OrderStatus::Canceled
+    } else {
+        status
+    };
     Ok(order::Model {
         id: existing.map_or(0, |e| e.id),
         account_id: integration.account_id,
@@ -212,6 +287,8 @@ pub(super) fn order_row(
         restocked: existing.is_some_and(|e| e.restocked),
         imported_at: existing.map_or(now, |e| e.imported_at),
         updated_at: existing.map_or(now, |e| e.updated_at),
+        canceled_here_at,
+        canceled_by_user_id: existing.and_then(|e| e.canceled_by_user_id),
     })
 }
 

@@ -1,0 +1,256 @@
+//! `orderdeck bench push`: how fast a committed stock change reaches the stores, and how few
+//! calls a burst of changes takes.
+
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use futures_util::stream::{self, StreamExt};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
+
+use super::machine;
+use crate::config::{Secret, Settings};
+use crate::domain::{HistoricalImport, StockReason, SyncKind};
+use crate::entities::inventory_item as item;
+use crate::sandbox::{Sandbox, SandboxConfig};
+use crate::services::stock::{self, Movement};
+use crate::services::Principal;
+use crate::startup::Application;
+use crate::state::AppState;
+
+const PUSHED_ENDPOINT: &str = "PUT /v3/inventory/adjustments/absolute";
+
+/// Seeds two sandbox stores listing the same `skus` SKUs, connects both with inventory
+/// management on, imports them, then measures (1) the latency from a committed change to the
+/// store holding it over `samples` single changes, and (2) the calls per store that push
+/// `changes` changes spread over every SKU, committed together.
+pub async fn push(
+    database_url: Option<String>,
+    skus: usize,
+    changes: usize,
+    samples: usize,
+) -> anyhow::Result<()> {
+    let dir = std::env::temp_dir().join(format!("orderdeck-bench-push-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).context("creating the bench directory")?;
+    let sandbox = Sandbox::spawn(SandboxConfig {
+        stores: 2,
+        orders: 0,
+        products: 0,
+        quota: 1_000_000,
+        ..SandboxConfig::default()
+    })?;
+    let stores = sandbox.stores();
+    let http = reqwest::Client::new();
+    let seeded = Instant::now();
+    for store in &stores {
+        let url = format!("{}/_sandbox/stores/{}/products", sandbox.url, store.hash);
+        let results: Vec<anyhow::Result<()>> = stream::iter(0..skus)
+            .map(|n| {
+                let http = http.clone();
+                let url = url.clone();
+                async move {
+                    http.post(&url)
+                        .json(&serde_json::json!({
+                            "name": format!("Bench item {n}"),
+                            "sku": format!("PUSH-{n:05}"),
+                            "inventory_level": 1_000,
+                        }))
+                        .send()
+                        .await
+                        .and_then(|r| r.error_for_status())
+                        .map(|_| ())
+                        .context("creating a sandbox product")
+                }
+            })
+            .buffer_unordered(16)
+            .collect()
+            .await;
+        results.into_iter().collect::<anyhow::Result<Vec<()>>>()?;
+    }
+    let seed_time = seeded.elapsed();
+
+    let settings = Settings {
+        bind: "127.0.0.1:0".into(),
+        data_dir: dir.clone(),
+        database_url: database_url.map(Secret::new),
+        bigcommerce_api_url: sandbox.url.clone(),
+        sync_enabled: false,
+        push_enabled: true,
+        ..Settings::default()
+    };
+    let app = Application::build(settings).await?;
+    let state = app.state().clone();
+    let email = format!("bench-push-{}@orderdeck.local", std::process::id());
+    let mut principal = None;
+    for store in &stores {
+        let mut input = crate::demo::sandbox_connect_input(store, HistoricalImport::Last90Days);
+        input.alias = Some(store.hash.clone());
+        let (p, _, connected) =
+            crate::demo::account_with_store(&state, "Bench", &email, "bench-password-1", input)
+                .await?;
+        let integration = connected.map_err(|e| anyhow::anyhow!("connecting: {e:?}"))?;
+        crate::sync::runner::sync_now(&state, &p, Some(integration.id), Some(SyncKind::Products))
+            .await
+            .map_err(|e| anyhow::anyhow!("product import: {e:?}"))?;
+        principal = Some(p);
+    }
+    let principal = principal.context("no store connected")?;
+    let items: Vec<(i64, String)> = item::Entity::find()
+        .filter(item::Column::AccountId.eq(principal.account_id))
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .filter_map(|i| i.sku.map(|s| (i.id, s)))
+        .collect();
+    // Let the pushes of the import itself (none expected: both stores show 1,000) settle.
+    settle(&state).await?;
+    let calls_before: Vec<u64> = stores
+        .iter()
+        .map(|s| sandbox.count(&s.hash, PUSHED_ENDPOINT))
+        .collect();
+
+    // (1) Latency: one change at a time, until the store holds it.
+    let mut latencies = Vec::with_capacity(samples);
+    for n in 0..samples {
+        let (item_id, sku) = &items[n % items.len()];
+        let committed =
+            change(&state, &principal, &[*item_id], -1, &format!("latency:{n}")).await?;
+        let (hash, target) = (&stores[n % stores.len()].hash, committed[0]);
+        let started = Instant::now();
+        loop {
+            let level = sandbox
+                .with_store(hash, |s| {
+                    s.products
+                        .values()
+                        .find(|p| &p.sku == sku)
+                        .map(|p| p.inventory_level)
+                })
+                .flatten();
+            if level == Some(target) {
+                break;
+            }
+            if started.elapsed() > Duration::from_secs(10) {
+                anyhow::bail!("{sku} did not reach {hash} within 10 s");
+            }
+            tokio::time::sleep(Duration::from_micros(200)).await;
+        }
+        latencies.push(started.elapsed());
+    }
+    settle(&state).await?;
+    latencies.sort();
+    let pct = |p: f64| latencies[((latencies.len() as f64 - 1.0) * p).round() as usize];
+
+    // (2) Calls: `changes` changes over every SKU, committed together.
+    let calls_mid: Vec<u64> = stores
+        .iter()
+        .map(|s| sandbox.count(&s.hash, PUSHED_ENDPOINT))
+        .collect();
+    let ids: Vec<i64> = (0..changes).map(|n| items[n % items.len()].0).collect();
+    let started = Instant::now();
+    change(&state, &principal, &ids, -1, "burst").await?;
+    settle(&state).await?;
+    let burst_time = started.elapsed();
+    let burst_calls: Vec<u64> = stores
+        .iter()
+        .zip(&calls_mid)
+        .map(|(s, before)| sandbox.count(&s.hash, PUSHED_ENDPOINT) - before)
+        .collect();
+    // Every store holds every figure.
+    let mut wrong = 0;
+    for store in &stores {
+        let figures: std::collections::HashMap<String, i64> = sandbox
+            .with_store(&store.hash, |s| {
+                s.products
+                    .values()
+                    .map(|p| (p.sku.clone(), p.inventory_level))
+                    .collect()
+            })
+            .unwrap_or_default();
+        for i in item::Entity::find()
+            .filter(item::Column::AccountId.eq(principal.account_id))
+            .all(&state.db)
+            .await?
+        {
+            if i.sku.as_ref().and_then(|s| figures.get(s)) != Some(&i.quantity) {
+                wrong += 1;
+            }
+        }
+    }
+
+    let backend = if state.db.get_database_backend() == sea_orm::DbBackend::Postgres {
+        "PostgreSQL"
+    } else {
+        "SQLite"
+    };
+    println!("orderdeck bench push  ({backend}; machine: {})", machine());
+    println!(
+        "  sandbox: 2 stores listing the same {skus} SKUs, seeded in {seed_time:.2?}; latency pushes before: {calls_before:?}"
+    );
+    println!(
+        "  latency, committed change → store holds it ({samples} changes one at a time): median {:.1?}, p99 {:.1?}, max {:.1?}",
+        pct(0.5),
+        pct(0.99),
+        latencies.last().copied().unwrap_or_default()
+    );
+    println!(
+        "  burst: {changes} changes over {} SKUs committed together reached both stores in {burst_time:.2?} with {:?} calls per store (2,000 levels per call: floor {})",
+        skus.min(changes),
+        burst_calls,
+        skus.min(changes).div_ceil(2_000)
+    );
+    if wrong > 0 {
+        println!("  ERROR: {wrong} store figures differ from orderdeck's");
+    }
+    sandbox.stop().await;
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
+
+/// Applies `delta` to each item (repeats apply again) in one transaction and wakes the push
+/// worker; the figures after, in order.
+async fn change(
+    state: &AppState,
+    principal: &Principal,
+    item_ids: &[i64],
+    delta: i64,
+    key: &str,
+) -> anyhow::Result<Vec<i64>> {
+    let txn = crate::db::begin_write(&state.db).await?;
+    let mut after = Vec::with_capacity(item_ids.len());
+    for (n, id) in item_ids.iter().enumerate() {
+        let m = Movement {
+            account_id: principal.account_id,
+            item_id: *id,
+            reason: StockReason::ManualAdjust,
+            actor_user_id: Some(principal.user_id),
+            integration_id: None,
+            order_id: None,
+            idempotency_key: Some(format!("bench:{key}:{n}")),
+            note: Some("bench".into()),
+        };
+        let applied = stock::adjust(&txn, m, delta)
+            .await
+            .map_err(|e| anyhow::anyhow!("adjusting stock: {e:?}"))?
+            .context("the bench key was used already")?;
+        after.push(applied.quantity_after);
+    }
+    txn.commit().await?;
+    state.pushes_queued();
+    Ok(after)
+}
+
+/// Waits until the push queue is empty (at most a minute).
+async fn settle(state: &AppState) -> anyhow::Result<()> {
+    let started = Instant::now();
+    loop {
+        let left = crate::entities::push_queue::Entity::find()
+            .count(&state.db)
+            .await?;
+        if left == 0 {
+            return Ok(());
+        }
+        if started.elapsed() > Duration::from_secs(60) {
+            anyhow::bail!("{left} pushes still queued after a minute");
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+}

@@ -1,0 +1,221 @@
+//! A page being drawn: millimetres measured from the top-left corner (as people lay out paper),
+//! turned into printpdf operations in points from the bottom-left corner.
+
+use printpdf::{
+    Color, FontId, Line, LinePoint, Mm, Op, PaintMode, PdfFontHandle, PdfPage, Point, Pt, Rect,
+    Rgb, TextItem, TextMatrix, TextRenderingMode, XObjectId, XObjectTransform,
+};
+
+use super::fonts::{Face, FontPair, MM_PER_PT};
+use super::template::Colour;
+
+/// Regular or bold.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Weight {
+    /// Body text.
+    Regular,
+    /// Emphasis.
+    Bold,
+}
+
+/// Horizontal anchoring of a text at its `x`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Align {
+    /// `x` is the left edge.
+    Left,
+    /// `x` is the right edge.
+    Right,
+    /// `x` is the centre.
+    Center,
+}
+
+/// The fonts of one PDF: the faces (for measuring) and their ids in the document.
+pub struct Typeface<'a> {
+    /// Parsed faces.
+    pub faces: &'a FontPair,
+    /// Document id of the regular face.
+    pub regular: FontId,
+    /// Document id of the bold face.
+    pub bold: FontId,
+}
+
+impl Typeface<'_> {
+    /// The face of `weight`.
+    pub fn face(&self, weight: Weight) -> &Face {
+        match weight {
+            Weight::Regular => &self.faces.regular,
+            Weight::Bold => &self.faces.bold,
+        }
+    }
+
+    fn id(&self, weight: Weight) -> &FontId {
+        match weight {
+            Weight::Regular => &self.regular,
+            Weight::Bold => &self.bold,
+        }
+    }
+}
+
+fn pt(mm: f32) -> Pt {
+    Pt(mm / MM_PER_PT)
+}
+
+fn colour(c: Colour) -> Color {
+    Color::Rgb(Rgb {
+        r: c.0,
+        g: c.1,
+        b: c.2,
+        icc_profile: None,
+    })
+}
+
+/// One page of drawing operations.
+pub struct Canvas<'a> {
+    ops: Vec<Op>,
+    width: f32,
+    height: f32,
+    /// The document's fonts.
+    pub type_: &'a Typeface<'a>,
+}
+
+impl<'a> Canvas<'a> {
+    /// A blank page of `width` × `height` mm.
+    pub fn new(width: f32, height: f32, type_: &'a Typeface<'a>) -> Self {
+        Self {
+            ops: Vec::with_capacity(256),
+            width,
+            height,
+            type_,
+        }
+    }
+
+    /// Writes one line of text whose line box starts `top` mm below the page's top edge.
+    #[allow(clippy::too_many_arguments)]
+    pub fn text(
+        &mut self,
+        x: f32,
+        top: f32,
+        text: &str,
+        weight: Weight,
+        size: f32,
+        fill: Colour,
+        align: Align,
+    ) {
+        if text.is_empty() {
+            return;
+        }
+        let face = self.type_.face(weight);
+        let left = match align {
+            Align::Left => x,
+            Align::Right => x - face.width_mm(text, size),
+            Align::Center => x - face.width_mm(text, size) / 2.0,
+        };
+        let baseline = top + face.ascent * size * MM_PER_PT;
+        let synthetic = weight == Weight::Bold && self.type_.faces.synthetic_bold;
+        self.ops.extend([
+            Op::StartTextSection,
+            Op::SetFont {
+                font: PdfFontHandle::External(self.type_.id(weight).clone()),
+                size: Pt(size),
+            },
+            Op::SetFillColor { col: colour(fill) },
+            Op::SetTextMatrix {
+                matrix: TextMatrix::Translate(pt(left), pt(self.height - baseline)),
+            },
+        ]);
+        if synthetic {
+            // An outline of 3.5 % of the size, in the text colour, thickens the strokes.
+            self.ops.extend([
+                Op::SetOutlineColor { col: colour(fill) },
+                Op::SetOutlineThickness {
+                    pt: Pt(size * 0.035),
+                },
+                Op::SetTextRenderingMode {
+                    mode: TextRenderingMode::FillStroke,
+                },
+            ]);
+        }
+        self.ops.push(Op::ShowText {
+            items: vec![TextItem::Text(text.to_string())],
+        });
+        if synthetic {
+            self.ops.push(Op::SetTextRenderingMode {
+                mode: TextRenderingMode::Fill,
+            });
+        }
+        self.ops.push(Op::EndTextSection);
+    }
+
+    /// A filled rectangle whose top-left corner is at (`x`, `top`).
+    pub fn rect(&mut self, x: f32, top: f32, width: f32, height: f32, fill: Colour) {
+        self.ops.push(Op::SetFillColor { col: colour(fill) });
+        self.ops.push(Op::DrawRectangle {
+            rectangle: Rect {
+                x: pt(x),
+                y: pt(self.height - top - height),
+                width: pt(width),
+                height: pt(height),
+                mode: Some(PaintMode::Fill),
+                winding_order: None,
+            },
+        });
+    }
+
+    /// A horizontal rule from `x1` to `x2` at `y`.
+    pub fn rule(&mut self, x1: f32, x2: f32, y: f32, thickness: f32, stroke: Colour) {
+        let y = pt(self.height - y);
+        self.ops.extend([
+            Op::SetOutlineColor {
+                col: colour(stroke),
+            },
+            Op::SetOutlineThickness { pt: pt(thickness) },
+            Op::DrawLine {
+                line: Line {
+                    points: vec![
+                        LinePoint {
+                            p: Point { x: pt(x1), y },
+                            bezier: false,
+                        },
+                        LinePoint {
+                            p: Point { x: pt(x2), y },
+                            bezier: false,
+                        },
+                    ],
+                    is_closed: false,
+                },
+            },
+        ]);
+    }
+
+    /// Places an image of `pixels` scaled to `width` × `height` mm, top-left at (`x`, `top`).
+    pub fn image(
+        &mut self,
+        id: &XObjectId,
+        pixels: (usize, usize),
+        x: f32,
+        top: f32,
+        width: f32,
+        height: f32,
+    ) {
+        // At 72 dpi one pixel is one point, so the scale is the wanted size in points over the
+        // pixel count.
+        #[allow(clippy::cast_precision_loss)]
+        let (pw, ph) = (pixels.0.max(1) as f32, pixels.1.max(1) as f32);
+        self.ops.push(Op::UseXobject {
+            id: id.clone(),
+            transform: XObjectTransform {
+                translate_x: Some(pt(x)),
+                translate_y: Some(pt(self.height - top - height)),
+                scale_x: Some(pt(width).0 / pw),
+                scale_y: Some(pt(height).0 / ph),
+                dpi: Some(72.0),
+                ..Default::default()
+            },
+        });
+    }
+
+    /// The finished page.
+    pub fn finish(self) -> PdfPage {
+        PdfPage::new(Mm(self.width), Mm(self.height), self.ops)
+    }
+}

@@ -1,0 +1,170 @@
+//! Documents: `createDocumentLink` hands out a short-lived signed URL that downloads invoices
+//! or labels of one or many orders as one PDF (a browser needs no token to follow it).
+
+use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
+use chrono::{DateTime, Utc};
+
+use super::context::{principal, state};
+use super::ids;
+use crate::documents::{DocumentKind, PaperSize};
+use crate::error::{into_payload, UserError, UserErrorCode};
+use crate::services::documents::{self as service, CreatedLink, DocumentRequest, Shipping};
+
+/// Carrier details printed on one order's label. Until orders have shipments, these come with
+/// the request; later they default to the order's shipment.
+#[derive(InputObject)]
+pub struct DocumentShippingInput {
+    /// The order (one of `orderIds`).
+    pub order_id: ID,
+    /// Carrier name, e.g. `DHL` (at most 100 characters).
+    pub carrier: Option<String>,
+    /// Carrier service, e.g. `Express` (at most 100 characters).
+    pub service: Option<String>,
+    /// Tracking number, printed as text and as a Code128 barcode (1–40 printable ASCII
+    /// characters).
+    pub tracking_number: Option<String>,
+}
+
+/// Asks for a download link.
+#[derive(InputObject)]
+pub struct CreateDocumentLinkInput {
+    /// Invoices or labels.
+    pub kind: DocumentKind,
+    /// The orders (1–500), in the order their pages come; all in one PDF.
+    pub order_ids: Vec<ID>,
+    /// The paper: `A4` or `LETTER` for invoices, `LABEL_4X6` or `A6` for labels. Default: the
+    /// template's.
+    pub paper_size: Option<PaperSize>,
+    /// Labels only: carrier, service and tracking number per order.
+    pub shipping: Option<Vec<DocumentShippingInput>>,
+}
+
+/// The invoice number of an order.
+#[derive(SimpleObject)]
+pub struct InvoiceNumber {
+    /// Global id of the order.
+    pub order_id: ID,
+    /// The invoice number, sequential per store, assigned once and never changed.
+    pub number: String,
+    /// The invoice date (when the number was assigned).
+    pub issued_at: DateTime<Utc>,
+}
+
+/// A short-lived download link.
+#[derive(SimpleObject)]
+pub struct DocumentLink {
+    /// Path of the download, relative to this server's origin (e.g.
+    /// `/documents/links/v1.…`); a plain `GET` without a token downloads the PDF.
+    pub url: String,
+    /// The file name the download carries.
+    pub file_name: String,
+    /// When the link stops working (15 minutes after it was made).
+    pub expires_at: DateTime<Utc>,
+    /// Invoices or labels.
+    pub kind: DocumentKind,
+    /// The paper it prints on; null: the template's.
+    pub paper_size: Option<PaperSize>,
+    /// How many orders it covers.
+    pub order_count: i32,
+    /// Invoice links: each order's invoice number (assigned now if it had none).
+    pub invoices: Vec<InvoiceNumber>,
+}
+
+impl From<CreatedLink> for DocumentLink {
+    fn from(l: CreatedLink) -> Self {
+        Self {
+            url: l.url,
+            file_name: l.file_name,
+            expires_at: l.expires_at,
+            kind: l.request.kind,
+            paper_size: l.request.paper,
+            order_count: i32::try_from(l.request.order_ids.len()).unwrap_or(i32::MAX),
+            invoices: l
+                .invoices
+                .into_iter()
+                .map(|i| InvoiceNumber {
+                    order_id: ids::encode("Order", i.order_id),
+                    number: i.number,
+                    issued_at: i.issued_at,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// The outcome of `createDocumentLink`.
+#[derive(SimpleObject)]
+pub struct CreateDocumentLinkPayload {
+    /// The link; null when there are user errors.
+    pub link: Option<DocumentLink>,
+    /// Why no link was made.
+    pub user_errors: Vec<UserError>,
+}
+
+fn not_found(field: &str) -> UserError {
+    UserError::new(
+        field,
+        UserErrorCode::NotFound,
+        "No such order in your account.",
+    )
+}
+
+/// Document mutations.
+#[derive(Default)]
+pub struct DocumentMutation;
+
+#[Object]
+impl DocumentMutation {
+    /// A signed link, valid for 15 minutes, that downloads the invoices or labels of the given
+    /// orders as one PDF. Invoice numbers are assigned now for orders that have none.
+    /// `NOT_FOUND` on `orderIds` when an order is missing or another account's; `REQUIRED`,
+    /// `INVALID` (too many orders, paper of the other kind, shipping details on invoices or
+    /// for other orders, a tracking number that cannot be a barcode) or `TOO_LONG`.
+    async fn create_document_link(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "What to download.")] input: CreateDocumentLinkInput,
+    ) -> async_graphql::Result<CreateDocumentLinkPayload> {
+        let p = principal(ctx)?;
+        let order_ids: Option<Vec<i64>> = input
+            .order_ids
+            .iter()
+            .map(|id| ids::decode("Order", id))
+            .collect();
+        let shipping: Option<Vec<(i64, Shipping)>> = input
+            .shipping
+            .unwrap_or_default()
+            .into_iter()
+            .map(|s| {
+                ids::decode("Order", &s.order_id).map(|id| {
+                    (
+                        id,
+                        Shipping {
+                            carrier: s.carrier,
+                            service: s.service,
+                            tracking_number: s.tracking_number,
+                        },
+                    )
+                })
+            })
+            .collect();
+        let result = match (order_ids, shipping) {
+            (None, _) => Err(not_found("orderIds").into()),
+            (_, None) => Err(not_found("shipping.orderId").into()),
+            (Some(order_ids), Some(shipping)) => {
+                let request = DocumentRequest {
+                    kind: input.kind,
+                    order_ids,
+                    paper: input.paper_size,
+                    shipping,
+                };
+                service::create_link(state(ctx)?, &p, request).await
+            }
+        };
+        let (link, user_errors) = into_payload(result)?;
+        Ok(CreateDocumentLinkPayload {
+            link: link.map(DocumentLink::from),
+            user_errors,
+        })
+    }
+}

@@ -1,0 +1,182 @@
+//! Document downloads (product.md §7):
+//!
+//! - `GET /documents/invoices.pdf?orders=12,13&paper=A4` and
+//!   `GET /documents/labels.pdf?orders=12&paper=A6&carrier=…&service=…&tracking=…`, with the
+//!   bearer token; `orders` takes order ids (`12` or `gid://orderdeck/Order/12`).
+//! - `GET /documents/links/{token}`: a signed link from `createDocumentLink`, no token needed.
+//!
+//! Answers: 200 `application/pdf` with a `Content-Disposition` file name; 400 for a bad
+//! query; 401 without a valid token; 403 for an altered link; 410 for an expired one; 404 when
+//! an order is missing or belongs to another account.
+
+use actix_web::http::header::{self, ContentDisposition, DispositionParam, DispositionType};
+use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::Utc;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::auth;
+use crate::documents::{DocumentKind, PaperSize};
+use crate::error::AppError;
+use crate::services::documents::{self, links, DocumentRequest, Shipping};
+use crate::state::AppState;
+
+/// The query of the bearer-token routes.
+#[derive(Debug, Deserialize)]
+pub struct DownloadQuery {
+    orders: Option<String>,
+    paper: Option<String>,
+    carrier: Option<String>,
+    service: Option<String>,
+    tracking: Option<String>,
+}
+
+fn error(status: actix_web::http::StatusCode, message: &str) -> HttpResponse {
+    HttpResponse::build(status).json(json!({ "error": message }))
+}
+
+fn bad_request(message: &str) -> HttpResponse {
+    error(actix_web::http::StatusCode::BAD_REQUEST, message)
+}
+
+fn not_found() -> HttpResponse {
+    error(actix_web::http::StatusCode::NOT_FOUND, "not found")
+}
+
+fn internal(e: &AppError) -> HttpResponse {
+    tracing::error!(error = ?e, "document download failed");
+    error(
+        actix_web::http::StatusCode::INTERNAL_SERVER_ERROR,
+        "internal error",
+    )
+}
+
+fn order_id(item: &str) -> Option<i64> {
+    let item = item.trim();
+    item.strip_prefix("gid://orderdeck/Order/")
+        .unwrap_or(item)
+        .parse::<i64>()
+        .ok()
+        .filter(|id| *id > 0)
+}
+
+fn paper(name: &str) -> Option<PaperSize> {
+    [
+        PaperSize::A4,
+        PaperSize::Letter,
+        PaperSize::Label4x6,
+        PaperSize::A6,
+    ]
+    .into_iter()
+    .find(|p| p.name().eq_ignore_ascii_case(name.trim()))
+}
+
+fn request_of(kind: DocumentKind, q: DownloadQuery) -> Result<DocumentRequest, String> {
+    let order_ids = q
+        .orders
+        .unwrap_or_default()
+        .split(',')
+        .filter(|s| !s.trim().is_empty())
+        .map(|s| order_id(s).ok_or_else(|| format!("{s:?} is not an order id")))
+        .collect::<Result<Vec<_>, _>>()?;
+    let paper =
+        match q.paper.as_deref() {
+            None | Some("") => None,
+            Some(name) => Some(paper(name).ok_or_else(|| {
+                format!("paper must be A4, LETTER, LABEL_4X6 or A6, not {name:?}")
+            })?),
+        };
+    let details = Shipping {
+        carrier: q.carrier,
+        service: q.service,
+        tracking_number: q.tracking,
+    };
+    let shipping = if details == Shipping::default() {
+        Vec::new()
+    } else {
+        order_ids.iter().map(|id| (*id, details.clone())).collect()
+    };
+    DocumentRequest {
+        kind,
+        order_ids,
+        paper,
+        shipping,
+    }
+    .validated()
+    .map_err(|e| match e {
+        AppError::User(errors) => errors
+            .iter()
+            .map(|e| format!("{}: {}", e.field.join("."), e.message))
+            .collect::<Vec<_>>()
+            .join("; "),
+        other => other.to_string(),
+    })
+}
+
+async fn respond(state: &AppState, account_id: i64, request: &DocumentRequest) -> HttpResponse {
+    match documents::render(state, account_id, request).await {
+        Ok(Some(doc)) => HttpResponse::Ok()
+            .content_type("application/pdf")
+            .insert_header(ContentDisposition {
+                disposition: DispositionType::Attachment,
+                parameters: vec![DispositionParam::Filename(doc.file_name)],
+            })
+            .insert_header((header::CACHE_CONTROL, "private, no-store"))
+            .body(doc.bytes),
+        Ok(None) => not_found(),
+        Err(e) => internal(&e),
+    }
+}
+
+async fn with_token(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    query: web::Query<DownloadQuery>,
+    kind: DocumentKind,
+) -> HttpResponse {
+    let principal = match auth::principal(&req, &state).await {
+        Ok(Some(p)) => p,
+        Ok(None) => {
+            return HttpResponse::Unauthorized()
+                .insert_header((header::WWW_AUTHENTICATE, "Bearer"))
+                .json(json!({ "error": "authentication required" }))
+        }
+        Err(e) => return internal(&e),
+    };
+    match request_of(kind, query.into_inner()) {
+        Ok(request) => respond(&state, principal.account_id, &request).await,
+        Err(message) => bad_request(&message),
+    }
+}
+
+/// `GET /documents/invoices.pdf`.
+pub async fn invoices(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    query: web::Query<DownloadQuery>,
+) -> HttpResponse {
+    with_token(req, state, query, DocumentKind::Invoice).await
+}
+
+/// `GET /documents/labels.pdf`.
+pub async fn labels(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    query: web::Query<DownloadQuery>,
+) -> HttpResponse {
+    with_token(req, state, query, DocumentKind::Label).await
+}
+
+/// `GET /documents/links/{token}`.
+pub async fn link(state: web::Data<AppState>, token: web::Path<String>) -> HttpResponse {
+    match links::open(&state.links, &token, Utc::now()) {
+        Ok((account_id, request)) => respond(&state, account_id, &request).await,
+        Err(links::LinkError::Expired) => {
+            error(actix_web::http::StatusCode::GONE, "the link has expired")
+        }
+        Err(links::LinkError::Invalid) => error(
+            actix_web::http::StatusCode::FORBIDDEN,
+            "the link is invalid",
+        ),
+    }
+}

@@ -1,0 +1,301 @@
+//! From database rows to what a document shows: addresses as printed, the contact rule, customs
+//! and IOSS decided. Pure functions.
+
+use std::str::FromStr;
+use std::sync::Arc;
+
+use rust_decimal::Decimal;
+
+use crate::channels::{ChannelShippingAddress, OrderAddress};
+use crate::documents::rules::{contact, ioss_for, needs_customs};
+use crate::documents::{
+    Customs, CustomsItem, Invoice, InvoiceLine, Label, Logo, PrintedAddress, Sender,
+};
+use crate::domain::PostalAddress;
+use crate::entities::{integration, invoice, order, order_line};
+use crate::services::pricing::currency_decimals;
+
+/// Carrier details given for a label (until shipments exist, issue 7, they come with the
+/// request).
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Shipping {
+    /// Carrier name.
+    #[serde(rename = "c", default, skip_serializing_if = "Option::is_none")]
+    pub carrier: Option<String>,
+    /// Carrier service.
+    #[serde(rename = "v", default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<String>,
+    /// Tracking number.
+    #[serde(rename = "t", default, skip_serializing_if = "Option::is_none")]
+    pub tracking_number: Option<String>,
+}
+
+fn dec(text: &str) -> Decimal {
+    Decimal::from_str(text).unwrap_or_else(|e| {
+        tracing::error!(value = text, error = %e, "stored decimal does not parse");
+        Decimal::ZERO
+    })
+}
+
+fn some(s: &str) -> Option<String> {
+    let s = s.trim();
+    (!s.is_empty()).then(|| s.to_string())
+}
+
+fn join(parts: &[&str], sep: &str) -> String {
+    parts
+        .iter()
+        .map(|p| p.trim())
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join(sep)
+}
+
+/// The city line(s) in the country's usual order.
+fn city_lines(country: &str, city: &str, state: &str, postal: &str) -> Vec<String> {
+    let lines = match country {
+        "US" | "CA" | "AU" => vec![join(&[&join(&[city, state], ", "), postal], " ")],
+        "GB" | "IE" => vec![join(&[city, state], ", "), postal.trim().to_string()],
+        _ => vec![join(&[postal, city], " "), state.trim().to_string()],
+    };
+    lines.into_iter().filter(|l| !l.is_empty()).collect()
+}
+
+/// An order address as printed.
+pub fn order_address(a: &OrderAddress) -> PrintedAddress {
+    let person = join(&[&a.first_name, &a.last_name], " ");
+    let country = a.country_code.trim().to_ascii_uppercase();
+    let mut lines = Vec::new();
+    let name = if person.is_empty() {
+        a.company.trim().to_string()
+    } else {
+        if let Some(company) = some(&a.company) {
+            lines.push(company);
+        }
+        person
+    };
+    lines.extend(some(&a.street1));
+    lines.extend(some(&a.street2));
+    lines.extend(city_lines(&country, &a.city, &a.state, &a.postal_code));
+    lines.extend(some(&a.country).or_else(|| some(&country)));
+    PrintedAddress {
+        name,
+        lines,
+        country_code: country,
+    }
+}
+
+/// The store's return address lines (company name excluded: the alias is printed above).
+fn return_address(a: &PostalAddress) -> Vec<String> {
+    let country = a.country_code.trim().to_ascii_uppercase();
+    let mut lines: Vec<String> = Vec::new();
+    lines.extend(a.name.as_deref().and_then(some));
+    lines.extend(a.company.as_deref().and_then(some));
+    lines.extend(some(&a.street1));
+    lines.extend(a.street2.as_deref().and_then(some));
+    lines.extend(city_lines(
+        &country,
+        &a.city,
+        a.state.as_deref().unwrap_or(""),
+        a.postal_code.as_deref().unwrap_or(""),
+    ));
+    lines.extend(some(&country));
+    lines
+}
+
+/// The store as its documents show it.
+pub fn sender(i: &integration::Model, logo: Option<Arc<Logo>>) -> Sender {
+    Sender {
+        name: i.alias.clone(),
+        address: i
+            .return_address
+            .as_ref()
+            .map(return_address)
+            .unwrap_or_default(),
+        country_code: i
+            .return_address
+            .as_ref()
+            .and_then(|a| some(&a.country_code))
+            .map(|c| c.to_ascii_uppercase()),
+        phone: i.phone.as_deref().and_then(some),
+        email: i.email.as_deref().and_then(some),
+        logo,
+    }
+}
+
+fn billing(o: &order::Model) -> Option<OrderAddress> {
+    o.billing_address
+        .clone()
+        .and_then(|j| serde_json::from_value::<OrderAddress>(j).ok())
+}
+
+fn first_shipping(o: &order::Model) -> Option<OrderAddress> {
+    o.shipping_addresses
+        .clone()
+        .and_then(|j| serde_json::from_value::<Vec<ChannelShippingAddress>>(j).ok())
+        .and_then(|v| v.into_iter().next())
+        .map(|s| s.address)
+}
+
+/// The invoice of `o` numbered by `number`.
+pub fn invoice(
+    o: &order::Model,
+    lines: &[order_line::Model],
+    store: &integration::Model,
+    logo: Option<Arc<Logo>>,
+    number: &invoice::Model,
+) -> Invoice {
+    let sender = sender(store, logo);
+    let billing = billing(o).map(|a| order_address(&a));
+    let shipping = first_shipping(o).map(|a| order_address(&a));
+    let destination = shipping
+        .as_ref()
+        .or(billing.as_ref())
+        .map(|a| a.country_code.clone())
+        .unwrap_or_default();
+    let ioss = ioss_for(
+        store.ioss_number.as_deref(),
+        sender.country_code.as_deref(),
+        &destination,
+    );
+    Invoice {
+        number: number.number.clone(),
+        issued_at: number.issued_at,
+        order_number: o.number.clone(),
+        order_date: o.placed_at,
+        billing,
+        shipping,
+        lines: lines
+            .iter()
+            .map(|l| {
+                let unit = dec(&l.unit_price);
+                InvoiceLine {
+                    sku: l.sku.clone().unwrap_or_default(),
+                    name: l.name.clone(),
+                    quantity: l.quantity,
+                    unit_price: unit,
+                    total: unit * Decimal::from(l.quantity),
+                }
+            })
+            .collect(),
+        currency: o.currency.clone(),
+        currency_decimals: currency_decimals(&o.currency),
+        subtotal: dec(&o.subtotal_ex_tax),
+        shipping_cost: dec(&o.shipping_cost),
+        tax: dec(&o.tax_total),
+        total: dec(&o.total),
+        ioss,
+        sender,
+    }
+}
+
+/// The shipping label of `o`.
+pub fn label(
+    o: &order::Model,
+    lines: &[order_line::Model],
+    store: &integration::Model,
+    logo: Option<Arc<Logo>>,
+    shipping: &Shipping,
+) -> Label {
+    let sender = sender(store, logo);
+    let billing = billing(o);
+    let to = first_shipping(o)
+        .or_else(|| billing.clone())
+        .unwrap_or_default();
+    let recipient = order_address(&to);
+    let order_phone = some(&to.phone)
+        .or_else(|| o.customer_phone.as_deref().and_then(some))
+        .or_else(|| billing.as_ref().and_then(|b| some(&b.phone)));
+    let order_email = some(&to.email)
+        .or_else(|| o.customer_email.as_deref().and_then(some))
+        .or_else(|| billing.as_ref().and_then(|b| some(&b.email)));
+    let weights: Vec<Decimal> = lines
+        .iter()
+        .filter_map(|l| {
+            l.weight
+                .as_deref()
+                .map(|w| dec(w) * Decimal::from(l.quantity))
+        })
+        .collect();
+    let from = sender.country_code.clone();
+    let customs = needs_customs(from.as_deref(), &recipient.country_code).then(|| {
+        let items: Vec<CustomsItem> = lines
+            .iter()
+            .map(|l| CustomsItem {
+                description: l.name.clone(),
+                quantity: l.quantity,
+                value: dec(&l.total),
+            })
+            .collect();
+        Customs {
+            total_value: items.iter().map(|i| i.value).sum(),
+            items,
+            currency: o.currency.clone(),
+            currency_decimals: currency_decimals(&o.currency),
+            ioss: ioss_for(
+                store.ioss_number.as_deref(),
+                from.as_deref(),
+                &recipient.country_code,
+            ),
+        }
+    });
+    Label {
+        recipient_phone: contact(
+            order_phone.as_deref(),
+            store.phone.as_deref(),
+            store.phone_mode,
+        ),
+        recipient_email: contact(
+            order_email.as_deref(),
+            store.email.as_deref(),
+            store.email_mode,
+        ),
+        recipient,
+        order_number: o.number.clone(),
+        carrier: shipping.carrier.clone(),
+        service: shipping.service.clone(),
+        tracking_number: shipping.tracking_number.clone(),
+        weight: (!weights.is_empty()).then(|| weights.iter().sum()),
+        customs,
+        sender,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_print_the_city_line_as_the_country_writes_it() {
+        let mut a = OrderAddress {
+            first_name: "Łukasz".into(),
+            last_name: "Żółć".into(),
+            company: "Żółć sp. z o.o.".into(),
+            street1: "ul. Piotrkowska 104".into(),
+            city: "Łódź".into(),
+            postal_code: "90-001".into(),
+            country_code: "pl".into(),
+            country: "Poland".into(),
+            ..Default::default()
+        };
+        let p = order_address(&a);
+        assert_eq!(p.name, "Łukasz Żółć");
+        assert_eq!(
+            p.lines,
+            [
+                "Żółć sp. z o.o.",
+                "ul. Piotrkowska 104",
+                "90-001 Łódź",
+                "Poland"
+            ]
+        );
+        assert_eq!(p.country_code, "PL");
+        a.country_code = "US".into();
+        a.state = "NY".into();
+        a.city = "New York".into();
+        a.postal_code = "10001".into();
+        assert!(order_address(&a)
+            .lines
+            .contains(&"New York, NY 10001".to_string()));
+    }
+}

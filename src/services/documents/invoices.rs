@@ -1,0 +1,121 @@
+//! Invoice numbers: sequential per store, assigned once per order and never changed.
+//!
+//! Assignment runs in a write transaction that locks the store's integration row (PostgreSQL;
+//! SQLite's write lock is taken first), so two replicas numbering the same store take turns
+//! and the sequence has no gaps or repeats. The unique indexes (order; store + sequence) stay
+//! the last line of defence: a conflict is retried.
+
+use std::collections::HashMap;
+
+use chrono::Utc;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
+
+use crate::documents::template::Numbering;
+use crate::entities::{integration, invoice, order};
+use crate::error::AppResult;
+use crate::services::is_unique_violation;
+use crate::state::AppState;
+
+const ATTEMPTS: usize = 3;
+
+async fn existing<C: ConnectionTrait>(
+    db: &C,
+    account_id: i64,
+    order_ids: &[i64],
+) -> Result<HashMap<i64, invoice::Model>, sea_orm::DbErr> {
+    Ok(invoice::Entity::find()
+        .filter(invoice::Column::AccountId.eq(account_id))
+        .filter(invoice::Column::OrderId.is_in(order_ids.iter().copied()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|i| (i.order_id, i))
+        .collect())
+}
+
+/// The invoices of `orders` (all of one account), numbering those that have none yet in the
+/// given order.
+pub async fn assign(
+    state: &AppState,
+    account_id: i64,
+    orders: &[order::Model],
+    numbering: &Numbering,
+) -> AppResult<HashMap<i64, invoice::Model>> {
+    let ids: Vec<i64> = orders.iter().map(|o| o.id).collect();
+    let mut found = existing(&state.db, account_id, &ids).await?;
+    if orders.iter().all(|o| found.contains_key(&o.id)) {
+        return Ok(found);
+    }
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        match number_missing(state, account_id, orders, numbering).await {
+            Ok(()) => break,
+            Err(e) if attempt < ATTEMPTS && is_unique_violation(&e) => {
+                tracing::info!(attempt, "invoice numbering raced another process; retrying");
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    found = existing(&state.db, account_id, &ids).await?;
+    Ok(found)
+}
+
+async fn number_missing(
+    state: &AppState,
+    account_id: i64,
+    orders: &[order::Model],
+    numbering: &Numbering,
+) -> Result<(), sea_orm::DbErr> {
+    let txn = crate::db::begin_write(&state.db).await?;
+    let mut stores: Vec<i64> = orders.iter().map(|o| o.integration_id).collect();
+    stores.sort_unstable();
+    stores.dedup();
+    // Locked in id order, so two batches over the same stores cannot deadlock.
+    integration::Entity::find()
+        .filter(integration::Column::Id.is_in(stores.iter().copied()))
+        .filter(integration::Column::AccountId.eq(account_id))
+        .order_by_asc(integration::Column::Id)
+        .lock_exclusive()
+        .all(&txn)
+        .await?;
+    let ids: Vec<i64> = orders.iter().map(|o| o.id).collect();
+    let numbered = existing(&txn, account_id, &ids).await?;
+    let now = Utc::now();
+    let mut rows = Vec::new();
+    for store in stores {
+        let last: Option<i64> = invoice::Entity::find()
+            .select_only()
+            .column_as(invoice::Column::Sequence.max(), "last")
+            .filter(invoice::Column::IntegrationId.eq(store))
+            .into_tuple::<Option<i64>>()
+            .one(&txn)
+            .await?
+            .flatten();
+        let mut next = last.unwrap_or(0);
+        let mut seen = std::collections::HashSet::new();
+        for o in orders.iter().filter(|o| o.integration_id == store) {
+            if numbered.contains_key(&o.id) || !seen.insert(o.id) {
+                continue;
+            }
+            next += 1;
+            rows.push(invoice::ActiveModel {
+                account_id: Set(account_id),
+                integration_id: Set(store),
+                order_id: Set(o.id),
+                sequence: Set(next),
+                number: Set(numbering.format(next)),
+                issued_at: Set(now),
+                ..Default::default()
+            });
+        }
+    }
+    if !rows.is_empty() {
+        let count = rows.len();
+        invoice::Entity::insert_many(rows).exec(&txn).await?;
+        tracing::info!(count, "invoice numbers assigned");
+    }
+    txn.commit().await
+}

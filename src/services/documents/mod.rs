@@ -1,0 +1,338 @@
+//! Invoices and labels of orders (product.md §7): the request and its rules, the data gathered
+//! from the database in a few queries whatever the number of orders, invoice numbers, signed
+//! links, and rendering off the async executor.
+
+pub mod build;
+pub mod invoices;
+pub mod links;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use serde::{Deserialize, Serialize};
+
+pub use build::Shipping;
+
+use super::{blocking, Principal};
+use crate::documents::{check_tracking_number, DocumentKind, Logo, PaperSize};
+use crate::entities::{integration, integration_logo, invoice, order, order_line};
+use crate::error::{ensure_valid, AppResult, UserError, UserErrorCode as Code};
+use crate::state::AppState;
+
+/// Most orders in one document.
+pub const MAX_ORDERS: usize = 500;
+/// Longest carrier or service name.
+pub const MAX_NAME_LEN: usize = 100;
+
+/// What to render: a kind of document for some orders of the caller's account.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocumentRequest {
+    /// Invoices or labels.
+    #[serde(rename = "k")]
+    pub kind: DocumentKind,
+    /// Order row ids, in the order their pages come.
+    #[serde(rename = "o")]
+    pub order_ids: Vec<i64>,
+    /// The paper; `None`: the template's.
+    #[serde(rename = "p", default, skip_serializing_if = "Option::is_none")]
+    pub paper: Option<PaperSize>,
+    /// Carrier and tracking per order (labels only).
+    #[serde(rename = "s", default, skip_serializing_if = "Vec::is_empty")]
+    pub shipping: Vec<(i64, Shipping)>,
+}
+
+fn trimmed(v: Option<String>) -> Option<String> {
+    v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
+}
+
+impl DocumentRequest {
+    /// Checks the request and normalises it (duplicate orders dropped, blanks removed).
+    pub fn validated(mut self) -> AppResult<Self> {
+        let mut errors = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        self.order_ids.retain(|id| seen.insert(*id));
+        if self.order_ids.is_empty() {
+            errors.push(UserError::new(
+                "orderIds",
+                Code::Required,
+                "Give at least one order.",
+            ));
+        } else if self.order_ids.len() > MAX_ORDERS {
+            errors.push(UserError::new(
+                "orderIds",
+                Code::Invalid,
+                format!("At most {MAX_ORDERS} orders fit one document."),
+            ));
+        }
+        if let Some(paper) = self.paper {
+            let fits = match self.kind {
+                DocumentKind::Invoice => paper.fits_invoices(),
+                DocumentKind::Label => paper.fits_labels(),
+            };
+            if !fits {
+                errors.push(UserError::new(
+                    "paperSize",
+                    Code::Invalid,
+                    match self.kind {
+                        DocumentKind::Invoice => "Invoices print on A4 or LETTER.",
+                        DocumentKind::Label => "Labels print on LABEL_4X6 or A6.",
+                    },
+                ));
+            }
+        }
+        if self.kind == DocumentKind::Invoice && !self.shipping.is_empty() {
+            errors.push(UserError::new(
+                "shipping",
+                Code::Invalid,
+                "Carrier and tracking details belong to labels only.",
+            ));
+        }
+        let mut shipped = std::collections::HashSet::new();
+        for (order_id, s) in &mut self.shipping {
+            if !seen.contains(order_id) || !shipped.insert(*order_id) {
+                errors.push(UserError::new(
+                    "shipping.orderId",
+                    Code::Invalid,
+                    "Give shipping details once per order, for orders of this document only.",
+                ));
+            }
+            s.carrier = trimmed(s.carrier.take());
+            s.service = trimmed(s.service.take());
+            s.tracking_number = trimmed(s.tracking_number.take());
+            for (field, value) in [("carrier", &s.carrier), ("service", &s.service)] {
+                if value
+                    .as_ref()
+                    .is_some_and(|v| v.chars().count() > MAX_NAME_LEN)
+                {
+                    errors.push(UserError::new(
+                        &format!("shipping.{field}"),
+                        Code::TooLong,
+                        format!("At most {MAX_NAME_LEN} characters."),
+                    ));
+                }
+            }
+            if let Some(Err(e)) = s.tracking_number.as_deref().map(check_tracking_number) {
+                errors.push(UserError::new(
+                    "shipping.trackingNumber",
+                    Code::Invalid,
+                    format!("{}.", capitalised(&e.to_string())),
+                ));
+            }
+        }
+        ensure_valid(errors)?;
+        Ok(self)
+    }
+}
+
+fn capitalised(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
+}
+
+/// A rendered document ready to download.
+#[derive(Debug)]
+pub struct RenderedDocument {
+    /// The PDF.
+    pub bytes: Vec<u8>,
+    /// A sensible file name.
+    pub file_name: String,
+    /// Its pages.
+    pub pages: usize,
+}
+
+/// The orders of `ids` in the account, in the order of `ids`; `None` when any is missing.
+async fn orders(
+    state: &AppState,
+    account_id: i64,
+    ids: &[i64],
+) -> AppResult<Option<Vec<order::Model>>> {
+    let mut found: HashMap<i64, order::Model> = order::Entity::find()
+        .filter(order::Column::AccountId.eq(account_id))
+        .filter(order::Column::Id.is_in(ids.iter().copied()))
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(|o| (o.id, o))
+        .collect();
+    Ok(ids.iter().map(|id| found.remove(id)).collect())
+}
+
+fn safe_file_part(s: &str) -> String {
+    let cleaned: String = s
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .take(60)
+        .collect();
+    cleaned.trim_matches('-').to_string()
+}
+
+/// The download's file name.
+pub fn file_name(
+    kind: DocumentKind,
+    orders: &[order::Model],
+    numbers: &HashMap<i64, invoice::Model>,
+) -> String {
+    match (kind, orders) {
+        (DocumentKind::Invoice, [one]) => {
+            let n = numbers
+                .get(&one.id)
+                .map_or(one.number.as_str(), |i| &i.number);
+            format!("invoice-{}.pdf", safe_file_part(n))
+        }
+        (DocumentKind::Label, [one]) => format!("label-order-{}.pdf", safe_file_part(&one.number)),
+        (DocumentKind::Invoice, many) => format!("invoices-{}-orders.pdf", many.len()),
+        (DocumentKind::Label, many) => format!("labels-{}-orders.pdf", many.len()),
+    }
+}
+
+/// Renders a validated request for the caller's account; `None` when an order is missing or
+/// belongs to another account.
+pub async fn render(
+    state: &AppState,
+    account_id: i64,
+    request: &DocumentRequest,
+) -> AppResult<Option<RenderedDocument>> {
+    let Some(orders) = orders(state, account_id, &request.order_ids).await? else {
+        return Ok(None);
+    };
+    let mut lines: HashMap<i64, Vec<order_line::Model>> = HashMap::new();
+    for line in order_line::Entity::find()
+        .filter(order_line::Column::AccountId.eq(account_id))
+        .filter(order_line::Column::OrderId.is_in(request.order_ids.iter().copied()))
+        .order_by_asc(order_line::Column::Id)
+        .all(&state.db)
+        .await?
+    {
+        lines.entry(line.order_id).or_default().push(line);
+    }
+    let store_ids: Vec<i64> = orders.iter().map(|o| o.integration_id).collect();
+    let stores: HashMap<i64, integration::Model> = integration::Entity::find()
+        .filter(integration::Column::AccountId.eq(account_id))
+        .filter(integration::Column::Id.is_in(store_ids.iter().copied()))
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(|i| (i.id, i))
+        .collect();
+    let logos: Vec<integration_logo::Model> = integration_logo::Entity::find()
+        .filter(integration_logo::Column::AccountId.eq(account_id))
+        .filter(integration_logo::Column::IntegrationId.is_in(store_ids.iter().copied()))
+        .all(&state.db)
+        .await?;
+    let numbers = match request.kind {
+        DocumentKind::Invoice => {
+            invoices::assign(state, account_id, &orders, state.documents.numbering()).await?
+        }
+        DocumentKind::Label => HashMap::new(),
+    };
+    let file_name = file_name(request.kind, &orders, &numbers);
+    let renderer = Arc::clone(&state.documents);
+    let request = request.clone();
+    let rendered = blocking(move || {
+        let logos: HashMap<i64, Arc<Logo>> = logos
+            .into_iter()
+            .filter_map(|l| match renderer.logo(&l.sha256, &l.data) {
+                Ok(logo) => Some((l.integration_id, logo)),
+                Err(e) => {
+                    tracing::error!(integration_id = l.integration_id, error = %e, "stored logo does not decode; left out");
+                    None
+                }
+            })
+            .collect();
+        let shipping: HashMap<i64, Shipping> = request.shipping.into_iter().collect();
+        let empty = Vec::new();
+        let no_shipping = Shipping::default();
+        let parts = orders.iter().filter_map(|o| {
+            let store = stores.get(&o.integration_id)?;
+            let logo = logos.get(&o.integration_id).cloned();
+            Some((o, lines.get(&o.id).unwrap_or(&empty), store, logo))
+        });
+        match request.kind {
+            DocumentKind::Invoice => {
+                let docs: Vec<_> = parts
+                    .filter_map(|(o, l, s, logo)| {
+                        numbers.get(&o.id).map(|n| build::invoice(o, l, s, logo, n))
+                    })
+                    .collect();
+                renderer.invoices(&docs, request.paper)
+            }
+            DocumentKind::Label => {
+                let docs: Vec<_> = parts
+                    .map(|(o, l, s, logo)| {
+                        let ship = shipping.get(&o.id).unwrap_or(&no_shipping);
+                        build::label(o, l, s, logo, ship)
+                    })
+                    .collect();
+                renderer.labels(&docs, request.paper)
+            }
+        }
+    })
+    .await?
+    .map_err(|e| anyhow::anyhow!("rendering a document: {e}"))?;
+    if !rendered.warnings.is_empty() {
+        tracing::warn!(warnings = ?rendered.warnings, "printpdf reported problems");
+    }
+    Ok(Some(RenderedDocument {
+        bytes: rendered.bytes,
+        file_name,
+        pages: rendered.pages,
+    }))
+}
+
+/// A download link handed out by `createDocumentLink`.
+#[derive(Debug, Clone)]
+pub struct CreatedLink {
+    /// Path of the download, relative to the server's origin.
+    pub url: String,
+    /// The file name the download will carry.
+    pub file_name: String,
+    /// When the link stops working.
+    pub expires_at: DateTime<Utc>,
+    /// The validated request it carries.
+    pub request: DocumentRequest,
+    /// The invoices (invoice links), in the order of the orders.
+    pub invoices: Vec<invoice::Model>,
+}
+
+/// Checks the request against the caller's account, numbers invoices now (so the link's
+/// document is fixed), and signs a link valid for [`links::LINK_TTL`].
+pub async fn create_link(
+    state: &AppState,
+    p: &Principal,
+    request: DocumentRequest,
+) -> AppResult<CreatedLink> {
+    let request = request.validated()?;
+    let orders = orders(state, p.account_id, &request.order_ids)
+        .await?
+        .ok_or_else(|| {
+            UserError::new("orderIds", Code::NotFound, "No such order in your account.")
+        })?;
+    let numbers = match request.kind {
+        DocumentKind::Invoice => {
+            invoices::assign(state, p.account_id, &orders, state.documents.numbering()).await?
+        }
+        DocumentKind::Label => HashMap::new(),
+    };
+    let expires_at = Utc::now() + links::LINK_TTL;
+    let token = links::sign(&state.links, p.account_id, &request, expires_at)?;
+    Ok(CreatedLink {
+        url: format!("/documents/links/{token}"),
+        file_name: file_name(request.kind, &orders, &numbers),
+        expires_at,
+        invoices: orders
+            .iter()
+            .filter_map(|o| numbers.get(&o.id).cloned())
+            .collect(),
+        request,
+    })
+}

@@ -1,0 +1,907 @@
+//! Invoices and labels (issue 6, product.md §7) through the API: downloads with the bearer
+//! token and through signed links, invoice numbering, the store's options on the documents,
+//! and the PDFs read back with poppler and zbar as a person would see them.
+
+use std::process::Command;
+
+use chrono::{Duration, TimeZone, Utc};
+use orderdeck::channels::{ChannelShippingAddress, OrderAddress};
+use orderdeck::domain::OrderStatus;
+use orderdeck::entities::{order, order_line};
+use reqwest::StatusCode;
+use sea_orm::{ActiveModelTrait, EntityTrait, Set};
+use serde_json::{json, Value};
+
+use crate::helpers::{codes, error_code, spawn_app, spawn_app_with_sandbox, store_input, TestApp};
+use crate::logos::{png, upload_payload};
+
+// ---------------------------------------------------------------------------------------------
+// Helpers (also used by tenancy.rs)
+// ---------------------------------------------------------------------------------------------
+
+pub const LINK: &str = "mutation($i: CreateDocumentLinkInput!) { createDocumentLink(input: $i) { link { url fileName expiresAt kind paperSize orderCount invoices { orderId number issuedAt } } userErrors { field code message } } }";
+
+/// A store in London with every document option set (phone OVERWRITE, email PREFILL).
+pub fn store_options(alias: &str) -> Value {
+    json!({
+        "alias": alias,
+        "iossNumber": "IM2760000001",
+        "returnAddress": {
+            "name": "Returns dept.", "street1": "12 Example Street", "city": "London",
+            "postalCode": "EC1A 1BB", "countryCode": "GB"
+        },
+        "phone": "+44 20 7946 0000",
+        "phoneMode": "OVERWRITE",
+        "email": "shop@example.com",
+        "emailMode": "PREFILL",
+    })
+}
+
+/// A connected account: (token, integration id, its global id).
+pub async fn shop(app: &TestApp, email: &str, options: Value) -> (String, i64, String) {
+    let (token, row) = app.connected_with(email, options).await;
+    let gid = format!("gid://orderdeck/Integration/{}", row.id);
+    (token, row.id, gid)
+}
+
+fn address(
+    first: &str,
+    last: &str,
+    city: &str,
+    postal: &str,
+    code: &str,
+    country: &str,
+) -> OrderAddress {
+    OrderAddress {
+        first_name: first.into(),
+        last_name: last.into(),
+        street1: "ul. Piotrkowska 104".into(),
+        city: city.into(),
+        postal_code: postal.into(),
+        country_code: code.into(),
+        country: country.into(),
+        email: format!("{}@example.com", first.to_lowercase()),
+        ..Default::default()
+    }
+}
+
+/// Stores an order of integration `integration_id` straight in the database (as the import
+/// would), billed to a Pole and shipped to `ship_to`, with `lines` lines; its row id.
+pub async fn order_with(
+    app: &TestApp,
+    integration_id: i64,
+    number: &str,
+    ship_to: OrderAddress,
+    lines: usize,
+) -> i64 {
+    let account_id = orderdeck::entities::integration::Entity::find_by_id(integration_id)
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap()
+        .account_id;
+    let billing = address("Łukasz", "Żółć", "Łódź", "90-001", "PL", "Poland");
+    let now = Utc::now();
+    let placed = Utc.with_ymd_and_hms(2026, 11, 27, 18, 30, 0).unwrap();
+    let row = order::ActiveModel {
+        account_id: Set(account_id),
+        integration_id: Set(integration_id),
+        external_id: Set(number.parse().unwrap()),
+        number: Set(number.into()),
+        status: Set(OrderStatus::New),
+        channel_status_id: Set(11),
+        channel_status: Set("Awaiting Fulfillment".into()),
+        currency: Set("EUR".into()),
+        subtotal_ex_tax: Set("50.00".into()),
+        subtotal_inc_tax: Set("59.50".into()),
+        shipping_cost: Set("9.90".into()),
+        tax_total: Set("9.50".into()),
+        total: Set("69.40".into()),
+        customer_name: Set("Łukasz Żółć".into()),
+        customer_email: Set(Some("lukasz@example.com".into())),
+        customer_phone: Set(None),
+        billing_address: Set(Some(serde_json::to_value(&billing).unwrap())),
+        shipping_addresses: Set(Some(
+            serde_json::to_value(vec![ChannelShippingAddress {
+                external_id: 1,
+                address: ship_to,
+                shipping_method: "Tracked".into(),
+            }])
+            .unwrap(),
+        )),
+        placed_at: Set(placed),
+        channel_modified_at: Set(placed),
+        shipped_at: Set(None),
+        historical: Set(false),
+        stock_taken: Set(false),
+        restocked: Set(false),
+        imported_at: Set(now),
+        updated_at: Set(now),
+        canceled_here_at: Set(None),
+        canceled_by_user_id: Set(None),
+        ..Default::default()
+    }
+    .insert(&app.state.db)
+    .await
+    .unwrap();
+    let names = [
+        "Kubek „Żubr”",
+        "Teetasse Größe M",
+        "Κούπα καφέ",
+        "Кружка «Матрёшка»",
+    ];
+    for i in 0..lines {
+        order_line::ActiveModel {
+            account_id: Set(account_id),
+            order_id: Set(row.id),
+            external_id: Set(i64::try_from(i).unwrap() + 1),
+            external_product_id: Set(1),
+            external_variant_id: Set(1),
+            order_address_id: Set(1),
+            sku: Set(Some(format!("MUG-{:03}", i + 1))),
+            name: Set(format!("{} {}", names[i % 4], i + 1)),
+            quantity: Set(2),
+            quantity_shipped: Set(0),
+            unit_price: Set("12.5000".into()),
+            total: Set("29.7500".into()),
+            weight: Set(Some("0.4000".into())),
+            listing_id: Set(None),
+            inventory_item_id: Set(None),
+            ..Default::default()
+        }
+        .insert(&app.state.db)
+        .await
+        .unwrap();
+    }
+    row.id
+}
+
+/// An order shipped to Berlin (Germany: customs from the UK, IOSS applies).
+pub async fn order_to_germany(app: &TestApp, integration_id: i64, number: &str) -> i64 {
+    let to = address("Jürgen", "Großmann", "Berlin", "10115", "DE", "Germany");
+    order_with(app, integration_id, number, to, 4).await
+}
+
+pub fn order_gid(id: i64) -> String {
+    format!("gid://orderdeck/Order/{id}")
+}
+
+/// `createDocumentLink` with `input`; its payload.
+pub async fn create_link(app: &TestApp, token: &str, input: Value) -> Value {
+    app.data(Some(token), LINK, json!({ "i": input })).await["createDocumentLink"].clone()
+}
+
+/// A GET of `path` (with the token, if any): (status, content type, disposition, body).
+pub async fn get(
+    app: &TestApp,
+    token: Option<&str>,
+    path: &str,
+) -> (StatusCode, String, String, Vec<u8>) {
+    let mut req = app.http.get(format!("{}{path}", app.address));
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    let res = req.send().await.unwrap();
+    let header = |name: &str| {
+        res.headers()
+            .get(name)
+            .map(|v| v.to_str().unwrap().to_string())
+            .unwrap_or_default()
+    };
+    let (status, kind, disposition) = (
+        res.status(),
+        header("content-type"),
+        header("content-disposition"),
+    );
+    (
+        status,
+        kind,
+        disposition,
+        res.bytes().await.unwrap().to_vec(),
+    )
+}
+
+/// Runs a poppler tool on a PDF; its output.
+pub fn tool(bytes: &[u8], program: &str, args: &[&str]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("doc.pdf");
+    std::fs::write(&file, bytes).unwrap();
+    let mut cmd = Command::new(program);
+    cmd.args(args).arg(&file);
+    if program == "pdftotext" {
+        cmd.arg("-");
+    }
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("{program} must be installed (poppler-utils): {e}"));
+    assert!(
+        out.status.success(),
+        "{program}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// The text of a PDF, whitespace squashed.
+pub fn text(bytes: &[u8]) -> String {
+    tool(bytes, "pdftotext", &["-enc", "UTF-8"])
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The Code128 barcodes zbar reads on page 1 rendered at 300 dpi.
+pub fn barcodes(bytes: &[u8]) -> Vec<String> {
+    let dir = tempfile::tempdir().unwrap();
+    let pdf = dir.path().join("label.pdf");
+    std::fs::write(&pdf, bytes).unwrap();
+    let status = Command::new("pdftoppm")
+        .args([
+            "-r",
+            "300",
+            "-gray",
+            "-png",
+            "-singlefile",
+            "-f",
+            "1",
+            "-l",
+            "1",
+        ])
+        .arg(&pdf)
+        .arg(dir.path().join("page"))
+        .status()
+        .expect("pdftoppm (poppler-utils)");
+    assert!(status.success());
+    let out = Command::new("zbarimg")
+        .args(["-q", "--raw"])
+        .arg(dir.path().join("page.png"))
+        .output()
+        .expect("zbarimg (zbar-tools)");
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+fn assert_pdf(kind: &str, disposition: &str, file: &str) {
+    assert_eq!(kind, "application/pdf");
+    assert!(
+        disposition.starts_with("attachment")
+            && disposition.contains(&format!("filename=\"{file}\"")),
+        "{disposition}"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tests
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn an_invoice_downloads_with_the_token_and_carries_the_stores_branding_and_the_order() {
+    let app = spawn_app().await;
+    let (token, store, gid) = shop(&app, "inv@example.com", store_options("Łódź Ceramics")).await;
+    let logo = upload_payload(
+        &app,
+        &token,
+        &gid,
+        png(300, 100, 7),
+        "logo.png",
+        "image/png",
+    )
+    .await;
+    assert_eq!(logo["userErrors"], json!([]), "{logo}");
+    let id = order_to_germany(&app, store, "100234").await;
+
+    let (status, kind, disposition, pdf) = get(
+        &app,
+        Some(&token),
+        &format!("/documents/invoices.pdf?orders={id}"),
+    )
+    .await;
+
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&pdf));
+    assert_pdf(&kind, &disposition, "invoice-INV-000001.pdf");
+    let text = text(&pdf);
+    for expected in [
+        "Invoice",
+        "Łódź Ceramics",
+        "Returns dept.",
+        "12 Example Street",
+        "London",
+        "EC1A 1BB",
+        "Phone: +44 20 7946 0000",
+        "Email: shop@example.com",
+        "INV-000001",
+        "100234",
+        "2026-11-27",
+        "Łukasz Żółć",
+        "90-001 Łódź",
+        "Jürgen Großmann",
+        "10115 Berlin",
+        "MUG-001",
+        "Kubek „Żubr” 1",
+        "Teetasse Größe M 2",
+        "Κούπα καφέ 3",
+        "Кружка «Матрёшка» 4",
+        "12.50",
+        "25.00",
+        "50.00 EUR",
+        "9.90 EUR",
+        "9.50 EUR",
+        "69.40 EUR",
+        "IOSS number: IM2760000001",
+        "Page 1 of 1",
+    ] {
+        assert!(text.contains(expected), "{expected:?} missing in {text}");
+    }
+    assert!(tool(&pdf, "pdfinfo", &[]).contains("595.276 x 841.89 pts (A4)"));
+    let images = tool(&pdf, "pdfimages", &["-list"]);
+    assert!(
+        images
+            .lines()
+            .any(|l| l.contains(" image ") && l.contains(" 300 ") && l.contains(" 100 ")),
+        "the logo: {images}"
+    );
+    assert!(tool(&pdf, "pdffonts", &[]).contains("DejaVuSans"));
+
+    let (status, _, _, letter) = get(
+        &app,
+        Some(&token),
+        &format!(
+            "/documents/invoices.pdf?orders={}&paper=letter",
+            order_gid(id)
+        ),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(tool(&letter, "pdfinfo", &[]).contains("612 x 792 pts (letter)"));
+}
+
+#[tokio::test]
+async fn invoice_numbers_are_sequential_per_store_and_stay_when_rendered_again() {
+    let app = spawn_app_with_sandbox(|s| s.stores = 2, |_| {}).await;
+    let (token, first, _) = shop(&app, "numbers@example.com", store_options("First")).await;
+    let second_store = app.sandbox.stores()[1].clone();
+    let connected = app
+        .data(
+            Some(&token),
+            "mutation($i: ConnectBigCommerceInput!) { connectBigCommerce(input: $i) { integration { id } userErrors { code } } }",
+            json!({ "i": store_input(&second_store, json!({ "alias": "Second" })) }),
+        )
+        .await;
+    let second: i64 = connected["connectBigCommerce"]["integration"]["id"]
+        .as_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let a = order_to_germany(&app, first, "1001").await;
+    let b = order_to_germany(&app, first, "1002").await;
+    let c = order_to_germany(&app, first, "1003").await;
+    let d = order_to_germany(&app, second, "2001").await;
+
+    let link_b = create_link(
+        &app,
+        &token,
+        json!({ "kind": "INVOICE", "orderIds": [order_gid(b)] }),
+    )
+    .await;
+    let batch = create_link(
+        &app,
+        &token,
+        json!({ "kind": "INVOICE", "orderIds": [order_gid(a), order_gid(d), order_gid(c), order_gid(b)] }),
+    )
+    .await;
+
+    assert_eq!(link_b["userErrors"], json!([]), "{link_b}");
+    assert_eq!(link_b["link"]["invoices"][0]["number"], "INV-000001");
+    assert_eq!(link_b["link"]["fileName"], "invoice-INV-000001.pdf");
+    let numbers: Vec<(String, String)> = batch["link"]["invoices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            (
+                i["orderId"].as_str().unwrap().to_string(),
+                i["number"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        numbers,
+        [
+            (order_gid(a), "INV-000002".to_string()),
+            (order_gid(d), "INV-000001".to_string()),
+            (order_gid(c), "INV-000003".to_string()),
+            (order_gid(b), "INV-000001".to_string()),
+        ],
+        "per store, in the requested order, B keeping its number"
+    );
+    assert_eq!(
+        batch["link"]["invoices"][3]["issuedAt"],
+        link_b["link"]["invoices"][0]["issuedAt"]
+    );
+    assert_eq!(app.rows("invoices").await, 4);
+
+    // Rendering again (by link and by token) prints the same numbers and assigns none.
+    let (status, _, disposition, pdf) =
+        get(&app, None, batch["link"]["url"].as_str().unwrap()).await;
+    assert_eq!(status, 200);
+    assert!(
+        disposition.contains("invoices-4-orders.pdf"),
+        "{disposition}"
+    );
+    assert_eq!(
+        tool(&pdf, "pdfinfo", &[])
+            .lines()
+            .find(|l| l.starts_with("Pages:"))
+            .unwrap()
+            .split_whitespace()
+            .last(),
+        Some("4")
+    );
+    let (_, _, _, again) = get(
+        &app,
+        Some(&token),
+        &format!("/documents/invoices.pdf?orders={b}"),
+    )
+    .await;
+    assert!(text(&again).contains("INV-000001"));
+    assert_eq!(app.rows("invoices").await, 4);
+}
+
+#[tokio::test]
+async fn concurrent_invoice_requests_never_give_two_orders_one_number() {
+    let app = spawn_app().await;
+    let (token, store, _) = shop(&app, "race@example.com", store_options("Race")).await;
+    let mut ids = Vec::new();
+    for n in 0..6 {
+        ids.push(order_to_germany(&app, store, &format!("{}", 3000 + n)).await);
+    }
+    let requests = ids.iter().map(|id| {
+        let app = &app;
+        let token = token.clone();
+        async move {
+            create_link(
+                app,
+                &token,
+                json!({ "kind": "INVOICE", "orderIds": [order_gid(*id)] }),
+            )
+            .await
+        }
+    });
+
+    let results = futures_util::future::join_all(requests).await;
+
+    let mut numbers: Vec<String> = results
+        .iter()
+        .map(|r| {
+            r["link"]["invoices"][0]["number"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    numbers.sort();
+    assert_eq!(
+        numbers,
+        (1..=6).map(|n| format!("INV-{n:06}")).collect::<Vec<_>>()
+    );
+}
+
+#[tokio::test]
+async fn a_label_downloads_through_a_signed_link_with_the_tracking_barcode_and_the_contact_rule() {
+    let app = spawn_app().await;
+    let (token, store, gid) = shop(&app, "label@example.com", store_options("Łódź Ceramics")).await;
+    upload_payload(&app, &token, &gid, png(120, 60, 3), "logo.png", "image/png").await;
+    let to = address(
+        "Αλέξανδρος",
+        "Παπαδόπουλος",
+        "Θεσσαλονίκη",
+        "546 21",
+        "GR",
+        "Greece",
+    );
+    let id = order_with(&app, store, "100777", to, 2).await;
+
+    let created = create_link(
+        &app,
+        &token,
+        json!({
+            "kind": "LABEL",
+            "orderIds": [order_gid(id)],
+            "shipping": [{ "orderId": order_gid(id), "carrier": "Royal Mail", "service": "International Tracked", "trackingNumber": " 1Z999AA10123456784 " }],
+        }),
+    )
+    .await;
+
+    assert_eq!(created["userErrors"], json!([]), "{created}");
+    let link = &created["link"];
+    assert_eq!(link["kind"], "LABEL");
+    assert_eq!(link["orderCount"], 1);
+    assert_eq!(link["invoices"], json!([]));
+    let url = link["url"].as_str().unwrap();
+    assert!(url.starts_with("/documents/links/"), "{url}");
+    let expires =
+        chrono::DateTime::parse_from_rfc3339(link["expiresAt"].as_str().unwrap()).unwrap();
+    assert!(
+        expires > Utc::now() + Duration::minutes(14)
+            && expires < Utc::now() + Duration::minutes(16)
+    );
+    let (status, kind, disposition, pdf) = get(&app, None, url).await;
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&pdf));
+    assert_pdf(&kind, &disposition, "label-order-100777.pdf");
+    assert!(tool(&pdf, "pdfinfo", &[]).contains("288 x 432 pts"));
+    assert_eq!(barcodes(&pdf), ["1Z999AA10123456784"]);
+    let text = text(&pdf);
+    for expected in [
+        "Łódź Ceramics",
+        "12 Example Street",
+        "Tel. +44 20 7946 0000",
+        "Αλέξανδρος Παπαδόπουλος",
+        "546 21 Θεσσαλονίκη",
+        "Greece",
+        "Order 100777",
+        "Weight: 1.600 kg",
+        "Carrier: Royal Mail",
+        "Service: International Tracked",
+        "Tracking no. 1Z999AA10123456784",
+        "CUSTOMS DECLARATION",
+        "Kubek „Żubr” 1",
+        "Teetasse Größe M 2",
+        "IOSS: IM2760000001",
+    ] {
+        assert!(text.contains(expected), "{expected:?} missing in {text}");
+    }
+    // OVERWRITE: the store's phone is the recipient's (twice: sender and recipient); PREFILL:
+    // the order's own email stays.
+    assert_eq!(text.matches("Tel. +44 20 7946 0000").count(), 2, "{text}");
+    assert!(text.contains("Email αλέξανδρος@example.com"), "{text}");
+    assert!(tool(&pdf, "pdfimages", &["-list"]).contains(" image "));
+
+    // The order itself is not rewritten by the rule.
+    let stored = order::Entity::find_by_id(id)
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.customer_phone, None);
+}
+
+#[tokio::test]
+async fn a_label_within_the_eu_has_no_customs_and_prefills_the_stores_phone_on_a6() {
+    let app = spawn_app().await;
+    let mut options = store_options("Berlin Shop");
+    options["returnAddress"] = json!({ "street1": "Hauptstraße 1", "city": "Berlin", "postalCode": "10115", "countryCode": "DE" });
+    options["phoneMode"] = json!("PREFILL");
+    options["emailMode"] = json!("OVERWRITE");
+    let (token, store, _) = shop(&app, "eu@example.com", options).await;
+    let to = address(
+        "Дмитрий",
+        "Шостакович",
+        "Warszawa",
+        "00-001",
+        "PL",
+        "Poland",
+    );
+    let id = order_with(&app, store, "5005", to, 1).await;
+
+    let (status, _, _, pdf) = get(
+        &app,
+        Some(&token),
+        &format!("/documents/labels.pdf?orders={id}&paper=A6&tracking=CX123456789DE&carrier=DHL"),
+    )
+    .await;
+
+    assert_eq!(status, 200);
+    assert!(tool(&pdf, "pdfinfo", &[]).contains("297.638 x 419.528 pts"));
+    assert_eq!(barcodes(&pdf), ["CX123456789DE"]);
+    let text = text(&pdf);
+    assert!(text.contains("Дмитрий Шостакович"), "{text}");
+    assert!(
+        !text.contains("CUSTOMS"),
+        "DE → PL needs no declaration: {text}"
+    );
+    assert!(!text.contains("IOSS"), "{text}");
+    // PREFILL phone: the order has none, so the store's; OVERWRITE email: the store's.
+    assert!(text.contains("Tel. +44 20 7946 0000"), "{text}");
+    assert!(text.contains("Email shop@example.com"), "{text}");
+    assert!(!text.contains("дмитрий@example.com"), "{text}");
+}
+
+#[tokio::test]
+async fn many_orders_make_one_pdf_of_labels() {
+    let app = spawn_app().await;
+    let (token, store, _) = shop(&app, "many@example.com", store_options("Many")).await;
+    let mut ids = Vec::new();
+    let mut shipping = Vec::new();
+    for n in 0..3 {
+        let id = order_to_germany(&app, store, &format!("{}", 7000 + n)).await;
+        ids.push(order_gid(id));
+        shipping
+            .push(json!({ "orderId": order_gid(id), "trackingNumber": format!("TRACK{n}000{n}") }));
+    }
+    let created = create_link(
+        &app,
+        &token,
+        json!({ "kind": "LABEL", "orderIds": ids, "paperSize": "LABEL_4X6", "shipping": shipping }),
+    )
+    .await;
+    assert_eq!(created["userErrors"], json!([]), "{created}");
+    assert_eq!(created["link"]["fileName"], "labels-3-orders.pdf");
+
+    let (status, _, _, pdf) = get(&app, None, created["link"]["url"].as_str().unwrap()).await;
+
+    assert_eq!(status, 200);
+    let info = tool(&pdf, "pdfinfo", &[]);
+    assert!(info.contains("Pages:           3"), "{info}");
+    let text = text(&pdf);
+    for n in 0..3 {
+        assert!(text.contains(&format!("TRACK{n}000{n}")), "{text}");
+        assert!(text.contains(&format!("Order {}", 7000 + n)), "{text}");
+    }
+}
+
+#[tokio::test]
+async fn a_signed_link_refuses_tampering_and_expiry() {
+    let app = spawn_app().await;
+    let (token, store, _) = shop(&app, "links@example.com", store_options("Links")).await;
+    let id = order_to_germany(&app, store, "4004").await;
+    let other = order_to_germany(&app, store, "4005").await;
+    let created = create_link(
+        &app,
+        &token,
+        json!({ "kind": "INVOICE", "orderIds": [order_gid(id)] }),
+    )
+    .await;
+    let url = created["link"]["url"].as_str().unwrap().to_string();
+    assert_eq!(get(&app, None, &url).await.0, 200);
+
+    // A changed character of the body or of the signature.
+    let (body, sig) = url.rsplit_once('.').unwrap();
+    let flip = |s: &str, at: usize| {
+        let mut c: Vec<char> = s.chars().collect();
+        c[at] = if c[at] == 'A' { 'B' } else { 'A' };
+        c.into_iter().collect::<String>()
+    };
+    assert_eq!(
+        get(&app, None, &format!("{}.{sig}", flip(body, body.len() - 3)))
+            .await
+            .0,
+        403
+    );
+    assert_eq!(
+        get(&app, None, &format!("{body}.{}", flip(sig, 2))).await.0,
+        403
+    );
+    assert_eq!(get(&app, None, "/documents/links/nonsense").await.0, 403);
+    // Another order's request under this link's signature.
+    let request = orderdeck::services::documents::DocumentRequest {
+        kind: orderdeck::documents::DocumentKind::Invoice,
+        order_ids: vec![other],
+        paper: None,
+        shipping: Vec::new(),
+    };
+    let foreign_key =
+        orderdeck::crypto::LinkSigner::new(&orderdeck::crypto::MasterKey::from_bytes([9; 32]));
+    let forged = orderdeck::services::documents::links::sign(
+        &foreign_key,
+        1,
+        &request,
+        Utc::now() + Duration::minutes(5),
+    )
+    .unwrap();
+    assert_eq!(
+        get(&app, None, &format!("/documents/links/{forged}"))
+            .await
+            .0,
+        403
+    );
+    // Signed with the server's key but expired.
+    let expired = orderdeck::services::documents::links::sign(
+        &app.state.links,
+        1,
+        &request,
+        Utc::now() - Duration::seconds(1),
+    )
+    .unwrap();
+    let (status, _, _, body) = get(&app, None, &format!("/documents/links/{expired}")).await;
+    assert_eq!(status, 410, "{}", String::from_utf8_lossy(&body));
+}
+
+#[tokio::test]
+async fn create_document_link_refuses_what_cannot_be_printed() {
+    let app = spawn_app().await;
+    let (token, store, _) = shop(&app, "refuse@example.com", store_options("Refuse")).await;
+    let id = order_gid(order_to_germany(&app, store, "6006").await);
+    let cases = [
+        (
+            json!({ "kind": "INVOICE", "orderIds": [] }),
+            "REQUIRED",
+            json!(["orderIds"]),
+        ),
+        (
+            json!({ "kind": "INVOICE", "orderIds": ["gid://orderdeck/Order/999999"] }),
+            "NOT_FOUND",
+            json!(["orderIds"]),
+        ),
+        (
+            json!({ "kind": "INVOICE", "orderIds": ["nonsense"] }),
+            "NOT_FOUND",
+            json!(["orderIds"]),
+        ),
+        (
+            json!({ "kind": "INVOICE", "orderIds": [id], "paperSize": "A6" }),
+            "INVALID",
+            json!(["paperSize"]),
+        ),
+        (
+            json!({ "kind": "LABEL", "orderIds": [id], "paperSize": "A4" }),
+            "INVALID",
+            json!(["paperSize"]),
+        ),
+        (
+            json!({ "kind": "INVOICE", "orderIds": [id], "shipping": [{ "orderId": id, "trackingNumber": "1" }] }),
+            "INVALID",
+            json!(["shipping"]),
+        ),
+        (
+            json!({ "kind": "LABEL", "orderIds": [id], "shipping": [{ "orderId": id, "trackingNumber": "ŁÓDŹ-1" }] }),
+            "INVALID",
+            json!(["shipping", "trackingNumber"]),
+        ),
+        (
+            json!({ "kind": "LABEL", "orderIds": [id], "shipping": [{ "orderId": id, "trackingNumber": "9".repeat(41) }] }),
+            "INVALID",
+            json!(["shipping", "trackingNumber"]),
+        ),
+        (
+            json!({ "kind": "LABEL", "orderIds": [id], "shipping": [{ "orderId": id, "carrier": "C".repeat(101) }] }),
+            "TOO_LONG",
+            json!(["shipping", "carrier"]),
+        ),
+        (
+            json!({ "kind": "LABEL", "orderIds": [id], "shipping": [{ "orderId": "gid://orderdeck/Order/5" }] }),
+            "INVALID",
+            json!(["shipping", "orderId"]),
+        ),
+    ];
+    for (input, code, field) in cases {
+        let res = create_link(&app, &token, input.clone()).await;
+        assert_eq!(codes(&res), [code], "{input}: {res}");
+        assert_eq!(res["userErrors"][0]["field"], field, "{input}: {res}");
+        assert!(res["link"].is_null(), "{input}: {res}");
+    }
+    let too_many: Vec<String> = (1..=501).map(order_gid).collect();
+    let res = create_link(
+        &app,
+        &token,
+        json!({ "kind": "LABEL", "orderIds": too_many }),
+    )
+    .await;
+    assert_eq!(codes(&res), ["INVALID"], "{res}");
+    assert_eq!(
+        app.rows("invoices").await,
+        0,
+        "nothing numbered by refused requests"
+    );
+}
+
+#[tokio::test]
+async fn the_download_routes_answer_401_400_and_404_plainly() {
+    let app = spawn_app().await;
+    let (token, store, _) = shop(&app, "routes@example.com", store_options("Routes")).await;
+    let id = order_to_germany(&app, store, "8008").await;
+    for path in [
+        format!("/documents/invoices.pdf?orders={id}"),
+        format!("/documents/labels.pdf?orders={id}"),
+    ] {
+        assert_eq!(get(&app, None, &path).await.0, 401);
+        assert_eq!(get(&app, Some("odk_not-a-token"), &path).await.0, 401);
+        assert_eq!(get(&app, Some(&token), &path).await.0, 200);
+    }
+    for bad in [
+        "orders=",
+        "orders=abc",
+        &format!("orders={id}&paper=A5"),
+        &format!("orders={id}&paper=A6"),
+    ] {
+        let (status, kind, _, body) = get(
+            &app,
+            Some(&token),
+            &format!("/documents/invoices.pdf?{bad}"),
+        )
+        .await;
+        assert_eq!(status, 400, "{bad}: {}", String::from_utf8_lossy(&body));
+        assert!(kind.starts_with("application/json"), "{kind}");
+    }
+    let (status, _, _, _) = get(
+        &app,
+        Some(&token),
+        &format!("/documents/labels.pdf?orders={id}&tracking=%C5%81"),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert_eq!(
+        get(&app, Some(&token), "/documents/invoices.pdf?orders=999999")
+            .await
+            .0,
+        404
+    );
+    assert_eq!(
+        get(
+            &app,
+            Some(&token),
+            &format!("/documents/invoices.pdf?orders={id},999999")
+        )
+        .await
+        .0,
+        404
+    );
+    assert_eq!(
+        app.rows("invoices").await,
+        1,
+        "only the successful download numbered"
+    );
+}
+
+#[tokio::test]
+async fn create_document_link_needs_a_token() {
+    let app = spawn_app().await;
+    for token in [None, Some("not-a-real-token")] {
+        let body = app
+            .gql(
+                token,
+                LINK,
+                json!({ "i": { "kind": "INVOICE", "orderIds": [order_gid(1)] } }),
+            )
+            .await;
+        assert_eq!(error_code(&body), "UNAUTHENTICATED", "{body}");
+    }
+}
+
+#[tokio::test]
+async fn a_broken_template_stops_the_start_naming_the_file_and_the_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
+    std::fs::create_dir(dir.path().join("fonts")).unwrap();
+    for name in [
+        "invoice.toml",
+        "label.toml",
+        "fonts/DejaVuSans.ttf",
+        "fonts/DejaVuSans-Bold.ttf",
+    ] {
+        std::fs::copy(source.join(name), dir.path().join(name)).unwrap();
+    }
+    let label = std::fs::read_to_string(source.join("label.toml")).unwrap();
+    let broken = label.replacen("text = \"#000000\"", "text = \"black\"", 1);
+    std::fs::write(dir.path().join("label.toml"), &broken).unwrap();
+    let line = broken
+        .lines()
+        .position(|l| l.contains("\"black\""))
+        .unwrap()
+        + 1;
+    let settings = orderdeck::config::Settings {
+        templates_dir: Some(dir.path().to_path_buf()),
+        data_dir: dir.path().join("data"),
+        bind: "127.0.0.1:0".into(),
+        ..Default::default()
+    };
+
+    let err = orderdeck::startup::Application::build(settings)
+        .await
+        .err()
+        .unwrap()
+        .to_string();
+
+    assert!(err.contains("label.toml"), "{err}");
+    assert!(err.contains(&format!("line {line}")), "{err}");
+    assert!(err.contains("colour"), "{err}");
+    assert!(
+        !dir.path().join("data").exists(),
+        "nothing started before the templates were read"
+    );
+}
