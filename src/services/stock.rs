@@ -64,6 +64,27 @@ async fn record<C: ConnectionTrait>(
     .await?)
 }
 
+/// Takes the item's row lock (a version bump: the row lock on PostgreSQL, the write lock on
+/// SQLite) before anything is read.
+async fn lock<C: ConnectionTrait>(db: &C, m: &Movement) -> AppResult<()> {
+    let locked = item::Entity::update_many()
+        .col_expr(
+            item::Column::Version,
+            Expr::col(item::Column::Version).add(1),
+        )
+        .filter(item::Column::Id.eq(m.item_id))
+        .filter(item::Column::AccountId.eq(m.account_id))
+        .exec(db)
+        .await?;
+    if locked.rows_affected == 0 {
+        return Err(AppError::Internal(anyhow::anyhow!(
+            "inventory item {} not found",
+            m.item_id
+        )));
+    }
+    Ok(())
+}
+
 async fn current<C: ConnectionTrait>(db: &C, account_id: i64, item_id: i64) -> AppResult<i64> {
     item::Entity::find_by_id(item_id)
         .filter(item::Column::AccountId.eq(account_id))
@@ -121,21 +142,7 @@ pub async fn set<C: ConnectionTrait>(
         return Ok(None);
     }
     // Lock first (version bump), then read, then write the new figure.
-    let locked = item::Entity::update_many()
-        .col_expr(
-            item::Column::Version,
-            Expr::col(item::Column::Version).add(1),
-        )
-        .filter(item::Column::Id.eq(m.item_id))
-        .filter(item::Column::AccountId.eq(m.account_id))
-        .exec(db)
-        .await?;
-    if locked.rows_affected == 0 {
-        return Err(AppError::Internal(anyhow::anyhow!(
-            "inventory item {} not found",
-            m.item_id
-        )));
-    }
+    lock(db, &m).await?;
     let before = current(db, m.account_id, m.item_id).await?;
     item::Entity::update_many()
         .col_expr(item::Column::Quantity, Expr::value(quantity))
@@ -159,21 +166,7 @@ pub async fn record_only<C: ConnectionTrait>(
     if already_applied(db, &m).await?.is_some() {
         return Ok(None);
     }
-    let locked = item::Entity::update_many()
-        .col_expr(
-            item::Column::Version,
-            Expr::col(item::Column::Version).add(1),
-        )
-        .filter(item::Column::Id.eq(m.item_id))
-        .filter(item::Column::AccountId.eq(m.account_id))
-        .exec(db)
-        .await?;
-    if locked.rows_affected == 0 {
-        return Err(AppError::Internal(anyhow::anyhow!(
-            "inventory item {} not found",
-            m.item_id
-        )));
-    }
+    lock(db, &m).await?;
     let now = current(db, m.account_id, m.item_id).await?;
     record(db, m, 0, now).await.map(Some)
 }
