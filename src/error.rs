@@ -91,6 +91,22 @@ pub enum UserErrorCode {
     StoreRejected,
     /// The listing is missing from its store (deleted there).
     ListingMissing,
+    /// The order is canceled: it cannot ship.
+    OrderCanceled,
+    /// The order cannot ship in its status (refunded, or not paid yet).
+    OrderNotShippable,
+    /// Everything in the order has shipped already.
+    NothingToShip,
+    /// The line is not part of the order.
+    UnknownLine,
+    /// The line has no shipping address (a digital item).
+    LineNotShippable,
+    /// More than remains unshipped of the line.
+    QuantityExceedsUnshipped,
+    /// The tracking number is longer than the store (or the label's barcode) accepts.
+    TrackingNumberTooLong,
+    /// The shipment is not in a state this action applies to.
+    ShipmentNotRetryable,
 }
 
 /// An expected failure of a mutation, tied to the input field that caused it.

@@ -14,6 +14,7 @@ mod m20261127_000007_create_stock_movements;
 mod m20261127_000008_create_sync_jobs_and_runs;
 mod m20261128_000009_create_push_queue;
 mod m20261128_000010_create_invoices;
+mod m20261128_000011_create_shipments;
 
 /// Applies every migration in order.
 pub struct Migrator;
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000008_create_sync_jobs_and_runs::Migration),
             Box::new(m20261128_000009_create_push_queue::Migration),
             Box::new(m20261128_000010_create_invoices::Migration),
+            Box::new(m20261128_000011_create_shipments::Migration),
         ]
     }
 }

@@ -9,8 +9,9 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 pub use types::{
-    ChannelCategory, ChannelOrder, ChannelOrderLine, ChannelProduct, ChannelShippingAddress,
-    ChannelTarget, ChannelVariant, OrderAddress, PriceUpdate, StockLevel,
+    ChannelCategory, ChannelOrder, ChannelOrderLine, ChannelProduct, ChannelShipment,
+    ChannelShippingAddress, ChannelTarget, ChannelVariant, NewShipment, OrderAddress, PriceUpdate,
+    StockLevel,
 };
 
 /// Page size of channel list calls (BigCommerce's maximum).
@@ -48,8 +49,33 @@ pub trait SalesChannel: Send + Sync {
     async fn set_stock_levels(&self, levels: &[StockLevel]) -> Result<(), ChannelError>;
     /// Sets a product's or variant's price and sale price.
     async fn update_price(&self, update: &PriceUpdate) -> Result<(), ChannelError>;
+    /// Creates a shipment. Sent at most once: never retried once the request may have reached
+    /// the store (only a 429, which BigCommerce answers before doing anything, is waited out and
+    /// retried).
+    async fn create_shipment(
+        &self,
+        shipment: &NewShipment,
+    ) -> Result<ChannelShipment, ChannelError> {
+        let _ = shipment;
+        Err(shipments_unsupported())
+    }
+    /// Every shipment of an order (all pages; BigCommerce answers 204 when there is none →
+    /// empty vec).
+    async fn shipments(
+        &self,
+        order_external_id: i64,
+    ) -> Result<Vec<ChannelShipment>, ChannelError> {
+        let _ = order_external_id;
+        Err(shipments_unsupported())
+    }
     /// API calls made through this handle so far (retries included).
     fn api_calls(&self) -> u64;
+}
+
+/// The answer of a channel without shipments (the default of the shipment methods, so that
+/// test fakes need not implement them).
+fn shipments_unsupported() -> ChannelError {
+    ChannelError::UnexpectedResponse("shipments are not supported by this channel".into())
 }
 
 /// Why a call to a store failed, in terms the rest of orderdeck can act on.
@@ -82,7 +108,8 @@ pub enum ChannelError {
         /// The HTTP status.
         status: u16,
     },
-    /// HTTP 400/409/413/422: the store refused the data we sent (its message, without secrets).
+    /// HTTP 400/409/413/422, or 404 on a sub-resource of an order (the order is gone): the
+    /// store refused the data we sent (its message, without secrets).
     #[error("the store refused the change ({status}): {message}")]
     Rejected {
         /// The HTTP status.

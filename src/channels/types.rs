@@ -141,3 +141,33 @@ pub struct PriceUpdate {
     pub price: Decimal,
     pub sale_price: Option<Decimal>,
 }
+
+/// A shipment to create on the channel.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewShipment {
+    pub order_external_id: i64,
+    /// BigCommerce `order_address_id`.
+    pub order_address_id: i64,
+    pub tracking_number: String,
+    /// Free text shown to the customer (carrier + service), BigCommerce `shipping_method`.
+    pub shipping_method: String,
+    /// BigCommerce `shipping_provider` ("" or one of its values).
+    pub shipping_provider: String,
+    /// BigCommerce `tracking_carrier` ("" or an AfterShip slug).
+    pub tracking_carrier: String,
+    pub comments: String,
+    /// `(order_product_id, quantity)`.
+    pub items: Vec<(i64, i64)>,
+}
+
+/// A shipment as the channel has it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChannelShipment {
+    pub external_id: i64,
+    pub order_address_id: i64,
+    pub tracking_number: String,
+    /// `(order_product_id, quantity)`.
+    pub items: Vec<(i64, i64)>,
+    /// BigCommerce `generated_tracking_link` (None when empty).
+    pub tracking_link: Option<String>,
+}

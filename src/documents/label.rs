@@ -209,14 +209,22 @@ pub fn page(
                 y += lh(tracking);
             }
             None => {
-                let s = &t.text.no_tracking;
+                // A number no barcode can carry (a manual shipment's may be longer or not
+                // ASCII) is still printed, as text.
+                let (s, colour) = match label.tracking_number.as_deref() {
+                    Some(number) => (
+                        regular.fit(&format!("{} {number}", t.text.tracking), text, cw),
+                        colours.text,
+                    ),
+                    None => (t.text.no_tracking.clone(), colours.muted),
+                };
                 c.text(
                     x0 + cw / 2.0,
                     y,
-                    s,
+                    &s,
                     Weight::Regular,
                     text,
-                    colours.muted,
+                    colour,
                     Align::Center,
                 );
                 y += lh(text);

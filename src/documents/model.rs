@@ -230,7 +230,7 @@ pub struct Customs {
     pub ioss: Option<String>,
 }
 
-/// A shipping label for one order (or, later, one shipment).
+/// A shipping label for one order or one shipment.
 #[derive(Clone, Debug)]
 pub struct Label {
     /// The sender (alias, return address, phone).

@@ -333,6 +333,18 @@ fn a_domestic_label_has_no_customs_block_and_a_missing_tracking_number_is_said_p
 }
 
 #[test]
+fn a_tracking_number_no_barcode_can_carry_is_still_printed_as_text() {
+    let r = renderer();
+    let number = "ŁÓDŹ-TRACK-1";
+    let label = sample::label(Some(number), None);
+    let out = r.labels(&[label], None).unwrap();
+    let text = squash(&text(&out.bytes));
+    assert!(text.contains(&format!("Tracking no. {number}")), "{text}");
+    assert!(!text.contains("No tracking number yet"), "{text}");
+    assert!(barcodes(&out.bytes, 1).is_empty());
+}
+
+#[test]
 fn the_wrong_paper_for_a_kind_of_document_is_refused() {
     let r = renderer();
     let inv = sample::invoice("INV-1", 1, None);

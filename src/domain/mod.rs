@@ -3,10 +3,12 @@
 pub mod address;
 pub mod enums;
 pub mod rules;
+pub mod shipping;
 pub mod status;
 
 pub use address::PostalAddress;
 pub use enums::{ChannelKind, ContactMode, HistoricalImport, IntegrationStatus};
+pub use shipping::{ShipmentMethod, ShipmentPushState};
 pub use status::{
     OrderStatus, PricePushState, PushKind, StockReason, StockTracking, SyncKind, SyncOutcome,
     SyncTrigger,

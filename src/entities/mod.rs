@@ -10,6 +10,8 @@ pub mod order;
 pub mod order_line;
 pub mod push_queue;
 pub mod session;
+pub mod shipment;
+pub mod shipment_line;
 pub mod stock_movement;
 pub mod sync_job;
 pub mod sync_run;

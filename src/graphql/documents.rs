@@ -1,5 +1,6 @@
 //! Documents: `createDocumentLink` hands out a short-lived signed URL that downloads invoices
-//! or labels of one or many orders as one PDF (a browser needs no token to follow it).
+//! or labels of one or many orders, or the labels of shipments, as one PDF (a browser needs no
+//! token to follow it).
 
 use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
 use chrono::{DateTime, Utc};
@@ -30,12 +31,17 @@ pub struct DocumentShippingInput {
 pub struct CreateDocumentLinkInput {
     /// Invoices or labels.
     pub kind: DocumentKind,
-    /// The orders (1–500), in the order their pages come; all in one PDF.
-    pub order_ids: Vec<ID>,
+    /// The orders (1–500), in the order their pages come; all in one PDF. Leave out when
+    /// naming `shipmentIds`.
+    pub order_ids: Option<Vec<ID>>,
+    /// Labels only, instead of `orderIds`: the shipments (1–500), one label each in this
+    /// order, showing what each shipment recorded (carrier, service, tracking number, weight,
+    /// contact, customs declaration of the lines it carries).
+    pub shipment_ids: Option<Vec<ID>>,
     /// The paper: `A4` or `LETTER` for invoices, `LABEL_4X6` or `A6` for labels. Default: the
     /// template's.
     pub paper_size: Option<PaperSize>,
-    /// Labels only: carrier, service and tracking number per order.
+    /// Labels of orders only: carrier, service and tracking number per order.
     pub shipping: Option<Vec<DocumentShippingInput>>,
 }
 
@@ -64,8 +70,10 @@ pub struct DocumentLink {
     pub kind: DocumentKind,
     /// The paper it prints on; null: the template's.
     pub paper_size: Option<PaperSize>,
-    /// How many orders it covers.
+    /// How many orders it names (0 for a link to shipments' labels).
     pub order_count: i32,
+    /// How many shipments it names (0 for a link to orders' documents).
+    pub shipment_count: i32,
     /// Invoice links: each order's invoice number (assigned now if it had none).
     pub invoices: Vec<InvoiceNumber>,
 }
@@ -79,6 +87,7 @@ impl From<CreatedLink> for DocumentLink {
             kind: l.request.kind,
             paper_size: l.request.paper,
             order_count: i32::try_from(l.request.order_ids.len()).unwrap_or(i32::MAX),
+            shipment_count: i32::try_from(l.request.shipment_ids.len()).unwrap_or(i32::MAX),
             invoices: l
                 .invoices
                 .into_iter()
@@ -109,6 +118,13 @@ fn not_found(field: &str) -> UserError {
     )
 }
 
+fn decoded(kind: &str, gids: Option<Vec<ID>>) -> Option<Vec<i64>> {
+    gids.unwrap_or_default()
+        .iter()
+        .map(|id| ids::decode(kind, id))
+        .collect()
+}
+
 /// Document mutations.
 #[derive(Default)]
 pub struct DocumentMutation;
@@ -116,21 +132,20 @@ pub struct DocumentMutation;
 #[Object]
 impl DocumentMutation {
     /// A signed link, valid for 15 minutes, that downloads the invoices or labels of the given
-    /// orders as one PDF. Invoice numbers are assigned now for orders that have none.
-    /// `NOT_FOUND` on `orderIds` when an order is missing or another account's; `REQUIRED`,
-    /// `INVALID` (too many orders, paper of the other kind, shipping details on invoices or
-    /// for other orders, a tracking number that cannot be a barcode) or `TOO_LONG`.
+    /// orders, or the labels of the given shipments, as one PDF. Invoice numbers are assigned
+    /// now for orders that have none. `NOT_FOUND` on `orderIds` (`shipmentIds`) when an order
+    /// (a shipment) is missing or another account's; `REQUIRED`, `INVALID` (too many orders or
+    /// shipments, both orders and shipments, shipments on invoices, paper of the other kind,
+    /// shipping details on invoices, on shipments or for other orders, a tracking number that
+    /// cannot be a barcode) or `TOO_LONG`.
     async fn create_document_link(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "What to download.")] input: CreateDocumentLinkInput,
     ) -> async_graphql::Result<CreateDocumentLinkPayload> {
         let p = principal(ctx)?;
-        let order_ids: Option<Vec<i64>> = input
-            .order_ids
-            .iter()
-            .map(|id| ids::decode("Order", id))
-            .collect();
+        let order_ids = decoded("Order", input.order_ids);
+        let shipment_ids = decoded("Shipment", input.shipment_ids);
         let shipping: Option<Vec<(i64, Shipping)>> = input
             .shipping
             .unwrap_or_default()
@@ -148,13 +163,20 @@ impl DocumentMutation {
                 })
             })
             .collect();
-        let result = match (order_ids, shipping) {
-            (None, _) => Err(not_found("orderIds").into()),
-            (_, None) => Err(not_found("shipping.orderId").into()),
-            (Some(order_ids), Some(shipping)) => {
+        let result = match (order_ids, shipment_ids, shipping) {
+            (None, _, _) => Err(not_found("orderIds").into()),
+            (_, None, _) => Err(UserError::new(
+                "shipmentIds",
+                UserErrorCode::NotFound,
+                "No such shipment in your account.",
+            )
+            .into()),
+            (_, _, None) => Err(not_found("shipping.orderId").into()),
+            (Some(order_ids), Some(shipment_ids), Some(shipping)) => {
                 let request = DocumentRequest {
                     kind: input.kind,
                     order_ids,
+                    shipment_ids,
                     paper: input.paper_size,
                     shipping,
                 };

@@ -6,10 +6,12 @@ use std::sync::Arc;
 
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 
-use crate::entities::{integration, inventory_item, listing, order_line, sync_job};
+use crate::entities::{
+    integration, inventory_item, listing, order_line, shipment, shipment_line, sync_job,
+};
 use crate::error::AppResult;
 use crate::services::logos::{self, LogoMeta};
-use crate::services::{catalog, order_queries};
+use crate::services::{catalog, order_queries, shipments};
 use crate::state::AppState;
 
 /// What every loader knows: the state and the caller's account.
@@ -51,6 +53,36 @@ impl Loader<i64> for OrderLinesLoader {
         wrap(
             order_queries::lines_by_order(&self.0.state, self.0.account_id, keys).await,
             "order lines",
+        )
+    }
+}
+
+/// Loads the shipments of orders, by order id.
+pub struct OrderShipmentsLoader(pub Scope);
+
+impl Loader<i64> for OrderShipmentsLoader {
+    type Value = Vec<shipment::Model>;
+    type Error = Arc<anyhow::Error>;
+
+    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
+        wrap(
+            shipments::by_order(&self.0.state, self.0.account_id, keys).await,
+            "shipments",
+        )
+    }
+}
+
+/// Loads the lines of shipments, by shipment id.
+pub struct ShipmentLinesLoader(pub Scope);
+
+impl Loader<i64> for ShipmentLinesLoader {
+    type Value = Vec<shipment_line::Model>;
+    type Error = Arc<anyhow::Error>;
+
+    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
+        wrap(
+            shipments::lines_by_shipment(&self.0.state, self.0.account_id, keys).await,
+            "shipment lines",
         )
     }
 }
@@ -160,6 +192,8 @@ pub fn attach(
     request
         .data(loader(LogoLoader(scope.clone())))
         .data(loader(OrderLinesLoader(scope.clone())))
+        .data(loader(OrderShipmentsLoader(scope.clone())))
+        .data(loader(ShipmentLinesLoader(scope.clone())))
         .data(loader(ListingLoader(scope.clone())))
         .data(loader(ItemListingsLoader(scope.clone())))
         .data(loader(ItemLoader(scope.clone())))

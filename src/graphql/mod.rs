@@ -12,6 +12,7 @@ mod money;
 mod order_actions;
 mod orders;
 mod pricing;
+mod shipments;
 mod stock;
 mod sync;
 
@@ -40,6 +41,7 @@ pub struct MutationRoot(
     order_actions::OrderActionMutation,
     pricing::PricingMutation,
     documents::DocumentMutation,
+    shipments::ShipmentMutation,
 );
 
 /// The served schema.

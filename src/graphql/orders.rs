@@ -12,7 +12,7 @@ use super::ids;
 use super::integrations::Integration;
 use super::loaders::{
     feed, load, selects, IntegrationLoader, ItemListingsLoader, ItemLoader, ListingLoader,
-    OrderLinesLoader,
+    OrderLinesLoader, OrderShipmentsLoader,
 };
 use super::money::{dec, money, Money};
 use crate::channels::{ChannelShippingAddress, OrderAddress};
@@ -208,6 +208,18 @@ impl Order {
     /// When orderdeck first imported it.
     async fn imported_at(&self) -> DateTime<Utc> {
         self.0.imported_at
+    }
+    /// Shipments made here, oldest first.
+    async fn shipments(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<super::shipments::Shipment>> {
+        Ok(load::<OrderShipmentsLoader>(ctx, self.0.id)
+            .await?
+            .unwrap_or_default()
+            .into_iter()
+            .map(super::shipments::Shipment)
+            .collect())
     }
     /// When it was canceled here (`cancelOrder`); imports keep such an order canceled.
     async fn canceled_here_at(&self) -> Option<DateTime<Utc>> {

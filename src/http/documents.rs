@@ -1,13 +1,15 @@
 //! Document downloads (product.md §7):
 //!
-//! - `GET /documents/invoices.pdf?orders=12,13&paper=A4` and
-//!   `GET /documents/labels.pdf?orders=12&paper=A6&carrier=…&service=…&tracking=…`, with the
-//!   bearer token; `orders` takes order ids (`12` or `gid://orderdeck/Order/12`).
+//! - `GET /documents/invoices.pdf?orders=12,13&paper=A4`,
+//!   `GET /documents/labels.pdf?orders=12&paper=A6&carrier=…&service=…&tracking=…` and
+//!   `GET /documents/labels.pdf?shipments=7,8&paper=A6`, with the bearer token; `orders` takes
+//!   order ids (`12` or `gid://orderdeck/Order/12`), `shipments` shipment ids (`7` or
+//!   `gid://orderdeck/Shipment/7`), never both.
 //! - `GET /documents/links/{token}`: a signed link from `createDocumentLink`, no token needed.
 //!
 //! Answers: 200 `application/pdf` with a `Content-Disposition` file name; 400 for a bad
 //! query; 401 without a valid token; 403 for an altered link; 410 for an expired one; 404 when
-//! an order is missing or belongs to another account.
+//! an order or shipment is missing or belongs to another account.
 
 use actix_web::http::header::{self, ContentDisposition, DispositionParam, DispositionType};
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -25,6 +27,7 @@ use crate::state::AppState;
 #[derive(Debug, Deserialize)]
 pub struct DownloadQuery {
     orders: Option<String>,
+    shipments: Option<String>,
     paper: Option<String>,
     carrier: Option<String>,
     service: Option<String>,
@@ -51,13 +54,22 @@ fn internal(e: &AppError) -> HttpResponse {
     )
 }
 
-fn order_id(item: &str) -> Option<i64> {
-    let item = item.trim();
-    item.strip_prefix("gid://orderdeck/Order/")
-        .unwrap_or(item)
-        .parse::<i64>()
-        .ok()
-        .filter(|id| *id > 0)
+/// The row ids in a comma-separated list of `kind` ids (`12` or `gid://orderdeck/{kind}/12`).
+fn row_ids(list: Option<String>, kind: &str) -> Result<Vec<i64>, String> {
+    let prefix = format!("gid://orderdeck/{kind}/");
+    list.unwrap_or_default()
+        .split(',')
+        .filter(|s| !s.trim().is_empty())
+        .map(|s| {
+            let item = s.trim();
+            item.strip_prefix(prefix.as_str())
+                .unwrap_or(item)
+                .parse::<i64>()
+                .ok()
+                .filter(|id| *id > 0)
+                .ok_or_else(|| format!("{s:?} is not a valid {} id", kind.to_lowercase()))
+        })
+        .collect()
 }
 
 fn paper(name: &str) -> Option<PaperSize> {
@@ -72,13 +84,8 @@ fn paper(name: &str) -> Option<PaperSize> {
 }
 
 fn request_of(kind: DocumentKind, q: DownloadQuery) -> Result<DocumentRequest, String> {
-    let order_ids = q
-        .orders
-        .unwrap_or_default()
-        .split(',')
-        .filter(|s| !s.trim().is_empty())
-        .map(|s| order_id(s).ok_or_else(|| format!("{s:?} is not an order id")))
-        .collect::<Result<Vec<_>, _>>()?;
+    let order_ids = row_ids(q.orders, "Order")?;
+    let shipment_ids = row_ids(q.shipments, "Shipment")?;
     let paper =
         match q.paper.as_deref() {
             None | Some("") => None,
@@ -93,12 +100,15 @@ fn request_of(kind: DocumentKind, q: DownloadQuery) -> Result<DocumentRequest, S
     };
     let shipping = if details == Shipping::default() {
         Vec::new()
+    } else if !shipment_ids.is_empty() {
+        return Err("carrier, service and tracking come from the shipments".into());
     } else {
         order_ids.iter().map(|id| (*id, details.clone())).collect()
     };
     DocumentRequest {
         kind,
         order_ids,
+        shipment_ids,
         paper,
         shipping,
     }

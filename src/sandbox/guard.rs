@@ -1,6 +1,6 @@
 //! What every API request goes through before its handler: store lookup, token, scope,
-//! read-only scopes, rate limit (headers on every response), content type, injected faults,
-//! counters and the request log.
+//! read-only scopes, rate limit (headers on every response), content type, injected faults
+//! (including answers lost after the handler ran), counters and the request log.
 
 use std::time::{Duration, Instant};
 
@@ -23,11 +23,23 @@ use super::server::Shared;
 pub enum Verdict {
     /// Answer this instead of calling the handler.
     Reject(HttpResponse),
-    /// Call the handler, after `delay`, and add these headers to its answer.
+    /// Call the handler, after `delay`, and add these headers to its answer; when `lose`, the
+    /// handler's work stands but its answer is replaced by [`dropped_connection`].
     Pass {
         headers: Vec<(&'static str, String)>,
         delay: Duration,
+        lose: bool,
     },
+}
+
+/// An answer whose body fails at once: the client sees the connection drop.
+pub fn dropped_connection() -> HttpResponse {
+    let stream = futures_util::stream::once(async {
+        Err::<Bytes, std::io::Error>(std::io::Error::other("connection dropped by the sandbox"))
+    });
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .streaming(stream)
 }
 
 /// The OAuth scope an API path needs (`None`: the default scope every account has).
@@ -175,10 +187,14 @@ pub fn check(state: &mut SandboxState, req: &ServiceRequest, hash: &str, path: &
 
     // Injected faults.
     let faults = &mut store.faults;
-    let forced = faults.schedule.pop_front().or_else(|| {
-        (faults.error_rate > 0.0 && rand::thread_rng().gen_bool(faults.error_rate.clamp(0.0, 1.0)))
-            .then(|| faults.random_status.unwrap_or(500))
-    });
+    let forced = match faults.schedule.pop_front() {
+        // 0 in the schedule lets that request through.
+        Some(0) => None,
+        Some(status) => Some(status),
+        None => (faults.error_rate > 0.0
+            && rand::thread_rng().gen_bool(faults.error_rate.clamp(0.0, 1.0)))
+        .then(|| faults.random_status.unwrap_or(500)),
+    };
     if let Some(status) = forced {
         let mut res = error(path, status, "Injected fault");
         if status == 429 {
@@ -188,14 +204,7 @@ pub fn check(state: &mut SandboxState, req: &ServiceRequest, hash: &str, path: &
     }
     if faults.drop_connections > 0 {
         faults.drop_connections -= 1;
-        let stream = futures_util::stream::once(async {
-            Err::<Bytes, std::io::Error>(std::io::Error::other("connection dropped by the sandbox"))
-        });
-        return Verdict::Reject(
-            HttpResponse::Ok()
-                .content_type("application/json")
-                .streaming(stream),
-        );
+        return Verdict::Reject(dropped_connection());
     }
     if faults.malformed_json > 0 {
         faults.malformed_json -= 1;
@@ -206,9 +215,14 @@ pub fn check(state: &mut SandboxState, req: &ServiceRequest, hash: &str, path: &
             &headers,
         ));
     }
+    let lose = faults.lose_responses > 0;
+    if lose {
+        faults.lose_responses -= 1;
+    }
     Verdict::Pass {
         headers,
         delay: Duration::from_millis(faults.latency_ms),
+        lose,
     }
 }
 

@@ -38,7 +38,8 @@ pub struct RateBucket {
 /// Forced failures, for tests.
 #[derive(Clone, Debug, Default, Serialize, serde::Deserialize)]
 pub struct Faults {
-    /// Statuses (429, 500, 503…) answered by the next API requests, one each, in order.
+    /// Statuses (429, 500, 503…) answered by the next API requests, one each, in order; a 0
+    /// lets its request through (to aim a failure at a later request).
     #[serde(default)]
     pub schedule: VecDeque<u16>,
     /// Probability (0–1) of answering `random_status` instead of serving the request.
@@ -56,6 +57,10 @@ pub struct Faults {
     /// The next N API requests answer 200 with malformed JSON.
     #[serde(default)]
     pub malformed_json: u32,
+    /// The next N API requests are carried out, then their connection is dropped before the
+    /// answer arrives (the client cannot know whether the write happened).
+    #[serde(default)]
+    pub lose_responses: u32,
 }
 
 /// How a product's stock is tracked.

@@ -227,7 +227,11 @@ fn routes(shared: Shared) -> impl FnOnce(&mut web::ServiceConfig) {
                             );
                             async move { Ok(res) }.boxed_local()
                         }
-                        Verdict::Pass { headers, delay } => {
+                        Verdict::Pass {
+                            headers,
+                            delay,
+                            lose,
+                        } => {
                             let call = srv.call(req);
                             async move {
                                 if !delay.is_zero() {
@@ -235,6 +239,7 @@ fn routes(shared: Shared) -> impl FnOnce(&mut web::ServiceConfig) {
                                 }
                                 let res =
                                     guard::finish(call.await?.map_into_boxed_body(), &headers);
+                                // The log keeps what the handler did; the client gets nothing.
                                 guard::log(
                                     &shared,
                                     &hash,
@@ -243,6 +248,11 @@ fn routes(shared: Shared) -> impl FnOnce(&mut web::ServiceConfig) {
                                     &query,
                                     res.status().as_u16(),
                                 );
+                                if lose {
+                                    return Ok(res
+                                        .into_response(guard::dropped_connection())
+                                        .map_into_boxed_body());
+                                }
                                 Ok(res)
                             }
                             .boxed_local()

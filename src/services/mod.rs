@@ -15,6 +15,7 @@ pub mod pricing;
 pub mod push;
 pub mod search;
 pub mod sessions;
+pub mod shipments;
 pub mod stock;
 
 pub use sessions::Principal;

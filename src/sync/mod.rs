@@ -7,6 +7,7 @@ pub mod products;
 pub mod push;
 pub mod runner;
 pub mod scheduler;
+pub mod shipments;
 
 use crate::channels::bigcommerce::BigCommerceStore;
 use crate::channels::{ChannelError, SalesChannel};

@@ -9,6 +9,7 @@
 
 mod apply;
 mod rows;
+mod shipped;
 
 use std::collections::HashMap;
 use std::time::Duration as StdDuration;

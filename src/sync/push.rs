@@ -50,6 +50,8 @@ pub struct PushReport {
     pub failed: u64,
     /// Calls made to the stores.
     pub calls: u64,
+    /// Shipments the stores have now, and shipment attempts that failed.
+    pub shipments: super::shipments::ShipmentPushReport,
 }
 
 impl PushReport {
@@ -58,6 +60,9 @@ impl PushReport {
         self.prices_pushed += o.prices_pushed;
         self.failed += o.failed;
         self.calls += o.calls;
+        self.shipments.pushed += o.shipments.pushed;
+        self.shipments.found += o.shipments.found;
+        self.shipments.failed += o.shipments.failed;
     }
 }
 
@@ -107,7 +112,7 @@ async fn run_loop(state: AppState, owner: String, mut stopped: watch::Receiver<b
 /// One pass: every store with due rows, concurrently (one call at a time per store).
 pub async fn run_once(state: &AppState, owner: &str) -> AppResult<PushReport> {
     let now = Utc::now();
-    let due: Vec<i64> = queue::Entity::find()
+    let mut due: Vec<i64> = queue::Entity::find()
         .select_only()
         .column(queue::Column::IntegrationId)
         .distinct()
@@ -120,6 +125,11 @@ pub async fn run_once(state: &AppState, owner: &str) -> AppResult<PushReport> {
         .into_tuple()
         .all(&state.db)
         .await?;
+    for id in super::shipments::stores_due(state).await? {
+        if !due.contains(&id) {
+            due.push(id);
+        }
+    }
     let mut report = PushReport::default();
     for result in join_all(due.into_iter().map(|id| push_store(state, owner, id))).await {
         report.add(result?);
@@ -173,6 +183,7 @@ async fn push_store(state: &AppState, owner: &str, integration_id: i64) -> AppRe
         }
         report.add(push_prices(state, &integration, &channel, rows).await?);
     }
+    report.shipments = super::shipments::push_due(state, owner, &integration, &channel).await?;
     Ok(report)
 }
 

@@ -1,12 +1,12 @@
 //! The BigCommerce client behind `SalesChannel`, against the sandbox: paging, mapping, the
-//! quota floor, faults, rate limits and concurrency.
+//! quota floor, faults, rate limits, concurrency, and shipments sent at most once.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use orderdeck::channels::bigcommerce::BigCommerceStore;
-use orderdeck::channels::{ChannelError, ChannelOrder, ChannelProduct, SalesChannel};
+use orderdeck::channels::bigcommerce::{carriers, BigCommerceStore};
+use orderdeck::channels::{ChannelError, ChannelOrder, ChannelProduct, NewShipment, SalesChannel};
 use orderdeck::domain::StockTracking;
 use orderdeck::sandbox::model::{Store, Tracking};
 use rust_decimal::Decimal;
@@ -492,4 +492,226 @@ async fn a_store_has_at_most_three_calls_in_flight_across_its_handles() {
     assert_eq!(finished.len(), 6);
     assert!(finished[5] - finished[0] >= chrono::Duration::milliseconds(250));
     assert!(finished[2] - finished[0] < chrono::Duration::milliseconds(250));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shipments
+// ---------------------------------------------------------------------------------------------
+
+/// An order awaiting fulfillment with three lines of two items each on one address: its id,
+/// the address id and the line ids.
+fn add_open_order(app: &TestApp) -> (i64, i64, Vec<i64>) {
+    app.sandbox
+        .with_store(&app.store.hash, |s| {
+            let sellable = orderdeck::sandbox::seed::sellables(s);
+            let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(11);
+            let mut o = orderdeck::sandbox::seed::random_order(
+                &mut rng,
+                s,
+                &sellable,
+                chrono::Utc::now(),
+                11,
+                3,
+            )
+            .unwrap();
+            let address = o.shipping_addresses[0].id;
+            o.shipping_addresses.truncate(1);
+            for line in &mut o.products {
+                line.order_address_id = address;
+                line.quantity = 2;
+                line.quantity_shipped = 0;
+            }
+            let lines = o.products.iter().map(|p| p.id).collect();
+            let id = o.id;
+            s.orders.insert(o.id, o);
+            (id, address, lines)
+        })
+        .unwrap()
+}
+
+fn new_shipment(order: i64, address: i64, items: Vec<(i64, i64)>) -> NewShipment {
+    let codes = carriers::codes("Royal Mail");
+    NewShipment {
+        order_external_id: order,
+        order_address_id: address,
+        tracking_number: "RM123456785GB".into(),
+        shipping_method: "Royal Mail Tracked 48".into(),
+        shipping_provider: codes.shipping_provider.into(),
+        tracking_carrier: codes.tracking_carrier.into(),
+        comments: String::new(),
+        items,
+    }
+}
+
+/// The sandbox order's status and its shipments' ids.
+fn sandbox_order(app: &TestApp, id: i64) -> (i64, Vec<i64>) {
+    app.sandbox
+        .with_store(&app.store.hash, |s| {
+            let o = &s.orders[&id];
+            (o.status_id, o.shipments.iter().map(|s| s.id).collect())
+        })
+        .unwrap()
+}
+
+const POST_SHIPMENTS: &str = "POST /v2/orders/{id}/shipments";
+
+#[tokio::test]
+async fn creating_a_shipment_returns_the_stores_id_and_ships_the_order_partly_then_fully() {
+    let app = spawn_app_with_sandbox(sandbox_with_data(0, 10), |_| {}).await;
+    let (order, address, lines) = add_open_order(&app);
+    let store = channel(&app);
+
+    let first = store
+        .create_shipment(&new_shipment(order, address, vec![(lines[0], 1)]))
+        .await
+        .unwrap();
+
+    let (status, ids) = sandbox_order(&app, order);
+    assert_eq!(status, 3, "partially shipped");
+    assert_eq!(ids, vec![first.external_id]);
+    assert_eq!(first.order_address_id, address);
+    assert_eq!(first.tracking_number, "RM123456785GB");
+    assert_eq!(first.items, vec![(lines[0], 1)]);
+    assert!(first
+        .tracking_link
+        .as_deref()
+        .is_some_and(|l| l.contains("RM123456785GB")));
+
+    let rest = vec![(lines[0], 1), (lines[1], 2), (lines[2], 2)];
+    let second = store
+        .create_shipment(&new_shipment(order, address, rest.clone()))
+        .await
+        .unwrap();
+
+    let (status, ids) = sandbox_order(&app, order);
+    assert_eq!(status, 2, "shipped");
+    assert_eq!(ids, vec![first.external_id, second.external_id]);
+    assert_eq!(second.items, rest);
+    assert_eq!(store.shipments(order).await.unwrap(), vec![first, second]);
+    assert_eq!(app.sandbox.count(&app.store.hash, POST_SHIPMENTS), 2);
+}
+
+#[tokio::test]
+async fn listing_the_shipments_of_an_order_without_any_is_empty() {
+    let app = spawn_app_with_sandbox(sandbox_with_data(0, 10), |_| {}).await;
+    let (order, _, _) = add_open_order(&app);
+    let store = channel(&app);
+
+    assert_eq!(store.shipments(order).await.unwrap(), vec![]);
+    // One 204 ends the listing.
+    assert_eq!(store.api_calls(), 1);
+}
+
+#[tokio::test]
+async fn shipments_of_an_order_the_store_does_not_have_are_rejected_as_404() {
+    let app = spawn_app_with_sandbox(sandbox_with_data(0, 10), |_| {}).await;
+    let (_, address, lines) = add_open_order(&app);
+    let store = channel(&app);
+
+    let listed = store.shipments(999_999_999).await.unwrap_err();
+    let created = store
+        .create_shipment(&new_shipment(999_999_999, address, vec![(lines[0], 1)]))
+        .await
+        .unwrap_err();
+
+    assert!(
+        matches!(listed, ChannelError::Rejected { status: 404, .. }),
+        "{listed:?}"
+    );
+    assert!(
+        matches!(created, ChannelError::Rejected { status: 404, .. }),
+        "{created:?}"
+    );
+    assert_eq!(store.api_calls(), 2);
+}
+
+#[tokio::test]
+async fn an_over_quantity_shipment_is_rejected_400_with_the_stores_reason() {
+    let app = spawn_app_with_sandbox(sandbox_with_data(0, 10), |_| {}).await;
+    let (order, address, lines) = add_open_order(&app);
+    let store = channel(&app);
+    let shipment = new_shipment(order, address, vec![(lines[0], 3)]);
+
+    let err = store.create_shipment(&shipment).await.unwrap_err();
+
+    // The same body, raw: the store's own reason.
+    let raw: serde_json::Value = app
+        .http
+        .post(format!(
+            "{}/stores/{}/v2/orders/{order}/shipments",
+            app.sandbox.url, app.store.hash
+        ))
+        .header("X-Auth-Token", &app.store.access_token)
+        .json(&json!({ "order_address_id": address,
+                       "items": [{ "order_product_id": lines[0], "quantity": 3 }] }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let reason = raw[0]["details"]["invalid_reason"].as_str().unwrap();
+    match err {
+        ChannelError::Rejected { status, message } => {
+            assert_eq!(status, 400);
+            assert!(message.contains(reason), "{message}");
+        }
+        other => panic!("expected a rejection, got {other:?}"),
+    }
+    assert_eq!(sandbox_order(&app, order), (11, vec![]));
+}
+
+#[tokio::test]
+async fn a_shipment_post_answered_500_is_not_retried() {
+    let app = spawn_app_with_sandbox(sandbox_with_data(0, 10), |_| {}).await;
+    let (order, address, lines) = add_open_order(&app);
+    let store = channel(&app);
+    app.faults(json!({ "schedule": [500] })).await;
+
+    let err = store
+        .create_shipment(&new_shipment(order, address, vec![(lines[0], 1)]))
+        .await
+        .unwrap_err();
+
+    assert_eq!(err, ChannelError::Server { status: 500 });
+    assert_eq!(app.sandbox.count(&app.store.hash, POST_SHIPMENTS), 1);
+    assert_eq!(store.api_calls(), 1);
+    assert_eq!(sandbox_order(&app, order), (11, vec![]));
+}
+
+#[tokio::test]
+async fn a_throttled_shipment_post_is_waited_out_and_sent_again() {
+    let app = spawn_app_with_sandbox(sandbox_with_data(0, 10), |_| {}).await;
+    let (order, address, lines) = add_open_order(&app);
+    let store = channel(&app);
+    app.faults(json!({ "schedule": [429] })).await;
+
+    let created = store
+        .create_shipment(&new_shipment(order, address, vec![(lines[0], 1)]))
+        .await
+        .unwrap();
+
+    assert_eq!(app.sandbox.count(&app.store.hash, POST_SHIPMENTS), 2);
+    assert_eq!(store.api_calls(), 2);
+    assert_eq!(sandbox_order(&app, order), (3, vec![created.external_id]));
+}
+
+#[tokio::test]
+async fn a_lost_answer_is_not_sent_twice_and_the_shipment_is_found_by_listing() {
+    let app = spawn_app_with_sandbox(sandbox_with_data(0, 10), |_| {}).await;
+    let (order, address, lines) = add_open_order(&app);
+    let store = channel(&app);
+    app.faults(json!({ "lose_responses": 1 })).await;
+
+    let lost = store
+        .create_shipment(&new_shipment(order, address, vec![(lines[0], 1)]))
+        .await;
+
+    assert!(lost.is_err(), "{lost:?}");
+    assert_eq!(app.sandbox.count(&app.store.hash, POST_SHIPMENTS), 1);
+    let listed = store.shipments(order).await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].items, vec![(lines[0], 1)]);
+    assert_eq!(listed[0].tracking_number, "RM123456785GB");
+    assert_eq!(sandbox_order(&app, order), (3, vec![listed[0].external_id]));
 }

@@ -1,6 +1,7 @@
-//! Invoices and labels (issue 6, product.md §7) through the API: downloads with the bearer
-//! token and through signed links, invoice numbering, the store's options on the documents,
-//! and the PDFs read back with poppler and zbar as a person would see them.
+//! Invoices and labels (issue 6, product.md §7) and shipments' labels (issue 7) through the
+//! API: downloads with the bearer token and through signed links, invoice numbering, the
+//! store's options on the documents, and the PDFs read back with poppler and zbar as a person
+//! would see them.
 
 use std::process::Command;
 
@@ -14,12 +15,13 @@ use serde_json::{json, Value};
 
 use crate::helpers::{codes, error_code, spawn_app, spawn_app_with_sandbox, store_input, TestApp};
 use crate::logos::{png, upload_payload};
+use crate::stock_mutations::{a_second_passes, shop as sandbox_shop, Shop};
 
 // ---------------------------------------------------------------------------------------------
 // Helpers (also used by tenancy.rs)
 // ---------------------------------------------------------------------------------------------
 
-pub const LINK: &str = "mutation($i: CreateDocumentLinkInput!) { createDocumentLink(input: $i) { link { url fileName expiresAt kind paperSize orderCount invoices { orderId number issuedAt } } userErrors { field code message } } }";
+pub const LINK: &str = "mutation($i: CreateDocumentLinkInput!) { createDocumentLink(input: $i) { link { url fileName expiresAt kind paperSize orderCount shipmentCount invoices { orderId number issuedAt } } userErrors { field code message } } }";
 
 /// A store in London with every document option set (phone OVERWRITE, email PREFILL).
 pub fn store_options(alias: &str) -> Value {
@@ -682,6 +684,7 @@ async fn a_signed_link_refuses_tampering_and_expiry() {
     let request = orderdeck::services::documents::DocumentRequest {
         kind: orderdeck::documents::DocumentKind::Invoice,
         order_ids: vec![other],
+        shipment_ids: Vec::new(),
         paper: None,
         shipping: Vec::new(),
     };
@@ -904,4 +907,313 @@ async fn a_broken_template_stops_the_start_naming_the_file_and_the_line() {
         !dir.path().join("data").exists(),
         "nothing started before the templates were read"
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shipments' labels (issue 7)
+// ---------------------------------------------------------------------------------------------
+
+const SHIP: &str = "mutation($i: ShipOrdersInput!) { shipOrders(input: $i) { results { shipments { id trackingNumber customs { items { description quantity } } } userErrors { field code message } } userErrors { field code message } } }";
+
+/// A sandbox shop whose store is in London (outside the EU) with an IOSS number, a phone and an
+/// email, both PREFILL; MUG on its shelves.
+async fn london_shop(email: &str) -> Shop {
+    let s = sandbox_shop(email).await;
+    let mut input = store_options("London Parcels");
+    input["id"] = json!(s.gid);
+    input["phoneMode"] = json!("PREFILL");
+    input["emailMode"] = json!("PREFILL");
+    let updated = s
+        .app
+        .data(
+            Some(&s.token),
+            "mutation($i: UpdateIntegrationInput!) { updateIntegration(input: $i) { userErrors { field code message } } }",
+            json!({ "i": input }),
+        )
+        .await;
+    assert_eq!(
+        updated["updateIntegration"]["userErrors"],
+        json!([]),
+        "{updated}"
+    );
+    s.stocked(&[("MUG", 50)]).await;
+    a_second_passes().await;
+    s
+}
+
+/// A shopper in Berlin with no phone or email of their own orders `quantity` MUG on the
+/// store (one line, so one shipping address: the billing one); imported, its number and
+/// global id.
+async fn order_to_berlin(s: &Shop, quantity: i64) -> (i64, String) {
+    let number = s
+        .place_with(
+            json!([{ "sku": "MUG", "quantity": quantity }]),
+            json!({ "billing_address": {
+                "first_name": "Jürgen", "last_name": "Großmann", "company": "",
+                "street_1": "Invalidenstraße 1", "street_2": "", "city": "Berlin", "state": "",
+                "zip": "10115", "country": "Germany", "country_iso2": "DE",
+                "phone": "", "email": "",
+            } }),
+        )
+        .await;
+    s.import("ORDERS").await;
+    let id = s.order(number).await["id"].as_str().unwrap().to_string();
+    (number, id)
+}
+
+/// `shipOrders` with one LABEL shipment by Royal Mail of `order_id` (`lines`: null for all
+/// that is unshipped); the shipment made.
+async fn ship_label(s: &Shop, order_id: &str, lines: Value) -> Value {
+    let res = s
+        .app
+        .data(
+            Some(&s.token),
+            SHIP,
+            json!({ "i": { "shipments": [{ "orderId": order_id, "method": "LABEL", "carrier": "Royal Mail", "lines": lines }] } }),
+        )
+        .await;
+    let result = &res["shipOrders"]["results"][0];
+    assert_eq!(result["userErrors"], json!([]), "{res}");
+    let shipments = result["shipments"].as_array().unwrap();
+    assert_eq!(shipments.len(), 1, "{res}");
+    shipments[0].clone()
+}
+
+/// The global id of the order's only line.
+async fn only_line(s: &Shop, order_id: &str) -> String {
+    let o = s
+        .app
+        .data(
+            Some(&s.token),
+            "query($id: ID!) { order(id: $id) { lines { id } } }",
+            json!({ "id": order_id }),
+        )
+        .await;
+    o["order"]["lines"][0]["id"].as_str().unwrap().to_string()
+}
+
+fn shipment_row_id(gid: &Value) -> i64 {
+    gid.as_str()
+        .unwrap()
+        .strip_prefix("gid://orderdeck/Shipment/")
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_shipments_label_shows_its_tracking_number_the_stores_contact_and_the_ioss_number() {
+    let s = london_shop("shipment-label@example.com").await;
+    let (number, order) = order_to_berlin(&s, 2).await;
+    let shipment = ship_label(&s, &order, Value::Null).await;
+    let tracking = shipment["trackingNumber"].as_str().unwrap().to_string();
+    assert!(tracking.starts_with("OD"), "{shipment}");
+
+    let created = create_link(
+        &s.app,
+        &s.token,
+        json!({ "kind": "LABEL", "shipmentIds": [shipment["id"]] }),
+    )
+    .await;
+
+    assert_eq!(created["userErrors"], json!([]), "{created}");
+    let link = &created["link"];
+    let file = format!("label-shipment-{tracking}.pdf");
+    assert_eq!(link["fileName"], file.as_str());
+    assert_eq!(
+        (&link["shipmentCount"], &link["orderCount"]),
+        (&json!(1), &json!(0))
+    );
+    let (status, kind, disposition, pdf) = get(&s.app, None, link["url"].as_str().unwrap()).await;
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&pdf));
+    assert_pdf(&kind, &disposition, &file);
+    assert_eq!(barcodes(&pdf), [tracking.as_str()]);
+    let printed = text(&pdf);
+    let (order_line, tracking_line) = (
+        format!("Order {number}"),
+        format!("Tracking no. {tracking}"),
+    );
+    for expected in [
+        "London Parcels",
+        "12 Example Street",
+        "Jürgen Großmann",
+        "Invalidenstraße 1",
+        "10115 Berlin",
+        order_line.as_str(),
+        "Carrier: Royal Mail",
+        tracking_line.as_str(),
+        "CUSTOMS DECLARATION",
+        "IOSS: IM2760000001",
+        // PREFILL, and the order has no phone or email: the store's.
+        "Email shop@example.com",
+    ] {
+        assert!(
+            printed.contains(expected),
+            "{expected:?} missing in {printed}"
+        );
+    }
+    assert_eq!(
+        printed.matches("Tel. +44 20 7946 0000").count(),
+        2,
+        "the sender's and the recipient's: {printed}"
+    );
+
+    // The same label with the token, by row id or global id.
+    for id in [
+        shipment_row_id(&shipment["id"]).to_string(),
+        shipment["id"].as_str().unwrap().to_string(),
+    ] {
+        let (status, kind, disposition, again) = get(
+            &s.app,
+            Some(&s.token),
+            &format!("/documents/labels.pdf?shipments={id}&paper=A6"),
+        )
+        .await;
+        assert_eq!(status, 200, "{}", String::from_utf8_lossy(&again));
+        assert_pdf(&kind, &disposition, &file);
+        assert!(tool(&again, "pdfinfo", &[]).contains("297.638 x 419.528 pts"));
+        assert!(text(&again).contains(&tracking_line));
+    }
+}
+
+#[tokio::test]
+async fn labels_of_partial_shipments_declare_only_what_each_carries_in_the_order_given() {
+    let s = london_shop("shipment-labels@example.com").await;
+    let (_, order) = order_to_berlin(&s, 3).await;
+    let line = only_line(&s, &order).await;
+    let first = ship_label(&s, &order, json!([{ "lineId": line, "quantity": 1 }])).await;
+    let second = ship_label(&s, &order, Value::Null).await;
+    let item = |sh: &Value| {
+        let i = &sh["customs"]["items"][0];
+        format!("{} {}", i["description"].as_str().unwrap(), i["quantity"])
+    };
+    let (one, two) = (item(&first), item(&second));
+    assert!(one.ends_with(" 1") && two.ends_with(" 2"), "{one} / {two}");
+
+    let created = create_link(
+        &s.app,
+        &s.token,
+        json!({ "kind": "LABEL", "shipmentIds": [second["id"], first["id"], second["id"]] }),
+    )
+    .await;
+
+    assert_eq!(created["userErrors"], json!([]), "{created}");
+    assert_eq!(created["link"]["fileName"], "labels-2-shipments.pdf");
+    assert_eq!(created["link"]["shipmentCount"], 2, "duplicates dropped");
+    let (status, _, disposition, pdf) =
+        get(&s.app, None, created["link"]["url"].as_str().unwrap()).await;
+    assert_eq!(status, 200);
+    assert!(
+        disposition.contains("labels-2-shipments.pdf"),
+        "{disposition}"
+    );
+    // The layout kept, so a customs row reads as one line: contents, quantity, value.
+    let page = |n: usize| {
+        let n = n.to_string();
+        tool(
+            &pdf,
+            "pdftotext",
+            &["-layout", "-f", &n, "-l", &n, "-enc", "UTF-8"],
+        )
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+    };
+    let (page1, page2) = (page(1), page(2));
+    assert!(tool(&pdf, "pdfinfo", &[]).contains("Pages:           2"));
+    for (page, shipment, item) in [(&page1, &second, &two), (&page2, &first, &one)] {
+        let tracking = shipment["trackingNumber"].as_str().unwrap();
+        assert!(page.contains(&format!("Tracking no. {tracking}")), "{page}");
+        assert!(page.contains(item.as_str()), "{item:?} missing in {page}");
+    }
+    let whole = format!("{} 3", one.trim_end_matches(" 1"));
+    assert!(
+        !page1.contains(&whole) && !page2.contains(&whole),
+        "not the whole order's quantity: {page1} / {page2}"
+    );
+}
+
+#[tokio::test]
+async fn shipment_labels_are_refused_for_another_accounts_shipment_and_alongside_orders() {
+    let s = london_shop("shipment-refusals@example.com").await;
+    let (_, order) = order_to_berlin(&s, 1).await;
+    let shipment = ship_label(&s, &order, Value::Null).await;
+    let id = shipment["id"].clone();
+    let row = shipment_row_id(&id);
+    let intruder = s.app.signed_in("intruder@example.com").await;
+
+    let theirs = create_link(
+        &s.app,
+        &intruder,
+        json!({ "kind": "LABEL", "shipmentIds": [id] }),
+    )
+    .await;
+    assert_eq!(codes(&theirs), ["NOT_FOUND"], "{theirs}");
+    assert_eq!(theirs["userErrors"][0]["field"], json!(["shipmentIds"]));
+    assert!(theirs["link"].is_null());
+    assert_eq!(
+        get(
+            &s.app,
+            Some(&intruder),
+            &format!("/documents/labels.pdf?shipments={row}")
+        )
+        .await
+        .0,
+        404
+    );
+
+    let too_many: Vec<String> = (1..=501)
+        .map(|n| format!("gid://orderdeck/Shipment/{n}"))
+        .collect();
+    let cases = [
+        (
+            json!({ "kind": "LABEL", "orderIds": [order], "shipmentIds": [id] }),
+            "INVALID",
+            json!(["shipmentIds"]),
+        ),
+        (
+            json!({ "kind": "INVOICE", "shipmentIds": [id] }),
+            "INVALID",
+            json!(["shipmentIds"]),
+        ),
+        (
+            json!({ "kind": "LABEL", "shipmentIds": [id], "shipping": [{ "orderId": order, "trackingNumber": "1" }] }),
+            "INVALID",
+            json!(["shipping"]),
+        ),
+        (
+            json!({ "kind": "LABEL", "shipmentIds": [order] }),
+            "NOT_FOUND",
+            json!(["shipmentIds"]),
+        ),
+        (
+            json!({ "kind": "LABEL", "shipmentIds": ["gid://orderdeck/Shipment/999999"] }),
+            "NOT_FOUND",
+            json!(["shipmentIds"]),
+        ),
+        (
+            json!({ "kind": "LABEL", "shipmentIds": too_many }),
+            "INVALID",
+            json!(["shipmentIds"]),
+        ),
+        (json!({ "kind": "LABEL" }), "REQUIRED", json!(["orderIds"])),
+    ];
+    for (input, code, field) in cases {
+        let res = create_link(&s.app, &s.token, input.clone()).await;
+        assert_eq!(codes(&res), [code], "{input}: {res}");
+        assert_eq!(res["userErrors"][0]["field"], field, "{input}: {res}");
+        assert!(res["link"].is_null(), "{input}: {res}");
+    }
+    let order_row = order.rsplit('/').next().unwrap();
+    for bad in [
+        format!("labels.pdf?orders={order_row}&shipments={row}"),
+        format!("invoices.pdf?shipments={row}"),
+        format!("labels.pdf?shipments={row}&tracking=1Z9"),
+        "labels.pdf?shipments=abc".to_string(),
+        format!("labels.pdf?shipments={order}"),
+    ] {
+        let (status, _, _, body) = get(&s.app, Some(&s.token), &format!("/documents/{bad}")).await;
+        assert_eq!(status, 400, "{bad}: {}", String::from_utf8_lossy(&body));
+    }
+    assert_eq!(s.app.rows("invoices").await, 0, "nothing numbered");
 }

@@ -17,6 +17,7 @@ mod logos;
 mod orders_query;
 mod push;
 mod schema;
+mod shipments;
 mod stock_mutations;
 mod sync_engine;
 mod tenancy;

@@ -487,3 +487,83 @@ async fn another_account_can_neither_download_nor_link_nor_number_this_accounts_
         "{a_text}"
     );
 }
+
+#[tokio::test]
+async fn another_account_can_neither_ship_this_accounts_orders_nor_see_or_retry_their_shipments() {
+    use crate::stock_mutations::{a_second_passes, shop};
+    const SHIP: &str = "mutation($i: ShipOrdersInput!) { shipOrders(input: $i) { results { order { id } shipments { id } userErrors { field code } } userErrors { code } } }";
+    const RETRY: &str = "mutation($i: RetryShipmentPushInput!) { retryShipmentPush(input: $i) { shipment { id } userErrors { field code } } }";
+    const SHIPMENTS: &str =
+        "query($id: ID!) { order(id: $id) { status shipments { id pushState } } }";
+    let a = shop("ship-a@example.com").await;
+    a.stocked(&[("TEN-CUP", 5)]).await;
+    a_second_passes().await;
+    let number = a.place(json!([{ "sku": "TEN-CUP", "quantity": 1 }])).await;
+    let second = a.place(json!([{ "sku": "TEN-CUP", "quantity": 1 }])).await;
+    a.import("ORDERS").await;
+    let order = a.order(number).await["id"].as_str().unwrap().to_string();
+    let unshipped = a.order(second).await["id"].as_str().unwrap().to_string();
+    let shipped = a
+        .app
+        .data(
+            Some(&a.token),
+            SHIP,
+            json!({ "i": { "shipments": [{ "orderId": order, "method": "LABEL" }] } }),
+        )
+        .await;
+    let shipment = shipped["shipOrders"]["results"][0]["shipments"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let token_b = a.app.signed_in("ship-b@example.com").await;
+
+    let by_b = a
+        .app
+        .data(
+            Some(&token_b),
+            SHIP,
+            json!({ "i": { "shipments": [{ "orderId": unshipped, "method": "LABEL" }] } }),
+        )
+        .await;
+    let r = &by_b["shipOrders"]["results"][0];
+    assert_eq!(codes(r), ["NOT_FOUND"], "{by_b}");
+    assert_eq!(r["userErrors"][0]["field"], json!(["orderId"]));
+    assert!(r["order"].is_null() && r["shipments"] == json!([]));
+    let retry = a
+        .app
+        .data(
+            Some(&token_b),
+            RETRY,
+            json!({ "i": { "shipmentId": shipment } }),
+        )
+        .await;
+    assert_eq!(codes(&retry["retryShipmentPush"]), ["NOT_FOUND"], "{retry}");
+    let seen = a
+        .app
+        .data(Some(&token_b), SHIPMENTS, json!({ "id": order }))
+        .await;
+    assert!(seen["order"].is_null(), "{seen}");
+    for token in [None, Some("not-a-real-token")] {
+        let body = a
+            .app
+            .gql(
+                token,
+                SHIP,
+                json!({ "i": { "shipments": [{ "orderId": unshipped, "method": "LABEL" }] } }),
+            )
+            .await;
+        assert_eq!(error_code(&body), "UNAUTHENTICATED", "{body}");
+    }
+
+    assert_eq!(a.order(second).await["status"], "NEW");
+    let mine = a
+        .app
+        .data(Some(&a.token), SHIPMENTS, json!({ "id": order }))
+        .await;
+    assert_eq!(
+        mine["order"]["shipments"].as_array().unwrap().len(),
+        1,
+        "{mine}"
+    );
+    assert_eq!(a.app.rows("shipments").await, 1);
+}

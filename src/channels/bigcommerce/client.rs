@@ -64,6 +64,9 @@ pub(super) enum Write {
     Get,
     /// A write whose repetition has the same effect (absolute stock levels, prices).
     Idempotent(reqwest::Method, Vec<u8>),
+    /// A write that must happen at most once (creating a shipment): never repeated once the
+    /// request may have reached the store, since a lost answer does not mean a lost write.
+    Once(reqwest::Method, Vec<u8>),
 }
 
 impl Write {
@@ -72,19 +75,40 @@ impl Write {
         Ok(Self::Idempotent(reqwest::Method::PUT, to_json(body)?))
     }
 
+    /// A `POST` of `body` as JSON, sent at most once (only a 429 is retried).
+    pub(super) fn post_once<B: serde::Serialize>(body: &B) -> Result<Self, ChannelError> {
+        Ok(Self::Once(reqwest::Method::POST, to_json(body)?))
+    }
+
     fn method(&self) -> reqwest::Method {
         match self {
             Self::Get => reqwest::Method::GET,
-            Self::Idempotent(m, _) => m.clone(),
+            Self::Idempotent(m, _) | Self::Once(m, _) => m.clone(),
         }
     }
 
     fn body(&self) -> Option<&[u8]> {
         match self {
             Self::Get => None,
-            Self::Idempotent(_, b) => Some(b),
+            Self::Idempotent(_, b) | Self::Once(_, b) => Some(b),
         }
     }
+
+    /// Whether a transient failure (5xx, timeout, dropped connection, unreachable, garbled
+    /// answer) may be retried: not for a write that may already have happened.
+    fn retries_transient(&self) -> bool {
+        !matches!(self, Self::Once(..))
+    }
+}
+
+/// What a 404 means on a path.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum On404 {
+    /// No store at this hash ([`ChannelError::NotFound`]): store-level resources.
+    NoStore,
+    /// The parent resource is gone (an order deleted on the store): a
+    /// [`ChannelError::Rejected`] with the store's message, for sub-resources of an order.
+    Rejected,
 }
 
 fn to_json<B: serde::Serialize>(body: &B) -> Result<Vec<u8>, ChannelError> {
@@ -108,7 +132,18 @@ fn error_message(bytes: &[u8]) -> String {
         .and_then(|e| e.get("message"))
         .and_then(|m| m.as_str());
     if let Some(message) = v2 {
-        return message.to_string();
+        // The reason of a shipment refusal lives in `details` (§3), not in the message.
+        let reason = value
+            .as_array()
+            .and_then(|a| a.first())
+            .and_then(|e| e.get("details"))
+            .and_then(|d| d.get("invalid_reason"))
+            .and_then(|r| r.as_str())
+            .filter(|r| !r.trim().is_empty());
+        return match reason {
+            Some(reason) => format!("{message} ({reason})"),
+            None => message.to_string(),
+        };
     }
     let title = value.get("title").and_then(|t| t.as_str()).unwrap_or("");
     let fields: Vec<String> = value
@@ -131,7 +166,8 @@ fn error_message(bytes: &[u8]) -> String {
 enum Attempt<T> {
     /// A body (`None`: 204 No Content).
     Done(Option<T>),
-    /// 5xx, timeout, dropped connection, unparsable body: retried with backoff.
+    /// 5xx, timeout, dropped connection, unparsable body: retried with backoff, except for a
+    /// [`Write::Once`] (the store may have carried it out).
     Transient(ChannelError),
     /// 429: retried after the wait the store asked for (`None`: back off).
     Throttled {
@@ -180,12 +216,14 @@ impl BigCommerceClient {
         query: &[(&str, String)],
         calls: &AtomicU64,
     ) -> Result<Option<T>, ChannelError> {
-        self.send(creds, Write::Get, path, query, calls).await
+        self.send(creds, Write::Get, path, query, On404::NoStore, calls)
+            .await
     }
 
-    /// An idempotent write with a JSON body (absolute stock levels, prices), through the same
-    /// gate, limits and retries as reads. (Writes that must not be repeated, such as creating a
-    /// shipment, need a variant that does not retry once the request may have arrived.)
+    /// A write with a JSON body, through the same gate and limits as reads. An
+    /// [`Write::Idempotent`] write (absolute stock levels, prices) is retried like a read; a
+    /// [`Write::Once`] write (creating a shipment) is never repeated once the request may have
+    /// arrived: only a 429, answered before the store does anything, is waited out and retried.
     pub(super) async fn write<T: DeserializeOwned>(
         &self,
         creds: Credentials<'_>,
@@ -193,7 +231,23 @@ impl BigCommerceClient {
         path: &str,
         calls: &AtomicU64,
     ) -> Result<Option<T>, ChannelError> {
-        self.send(creds, write, path, &[], calls).await
+        self.send(creds, write, path, &[], On404::NoStore, calls)
+            .await
+    }
+
+    /// A read or write of a sub-resource of an order (`v2/orders/{id}/...`), as [`Self::get`]
+    /// and [`Self::write`] do it, except that a 404 (the order is gone) is a
+    /// [`ChannelError::Rejected`] rather than "no store here".
+    pub(super) async fn order_resource<T: DeserializeOwned>(
+        &self,
+        creds: Credentials<'_>,
+        write: Write,
+        path: &str,
+        query: &[(&str, String)],
+        calls: &AtomicU64,
+    ) -> Result<Option<T>, ChannelError> {
+        self.send(creds, write, path, query, On404::Rejected, calls)
+            .await
     }
 
     async fn send<T: DeserializeOwned>(
@@ -202,6 +256,7 @@ impl BigCommerceClient {
         write: Write,
         path: &str,
         query: &[(&str, String)],
+        on_404: On404,
         calls: &AtomicU64,
     ) -> Result<Option<T>, ChannelError> {
         let url = reqwest::Url::parse_with_params(
@@ -228,7 +283,8 @@ impl BigCommerceClient {
                     })?;
                     gate.ready().await;
                     calls.fetch_add(1, Ordering::Relaxed);
-                    self.attempt::<T>(creds, &write, &url, &gate, attempt).await
+                    self.attempt::<T>(creds, &write, &url, &gate, on_404, attempt)
+                        .await
                 };
                 match outcome {
                     Attempt::Done(body) => return Ok(body),
@@ -250,6 +306,14 @@ impl BigCommerceClient {
                             "BigCommerce rate limit; waiting"
                         );
                         gate.hold_for(wait + RESET_MARGIN);
+                    }
+                    Attempt::Transient(error) if !write.retries_transient() => {
+                        tracing::warn!(
+                            attempt,
+                            error = %error,
+                            "BigCommerce write may or may not have happened; not repeating it"
+                        );
+                        return Err(error);
                     }
                     Attempt::Transient(error) => {
                         throttled = 0;
@@ -285,6 +349,7 @@ impl BigCommerceClient {
         write: &Write,
         url: &reqwest::Url,
         gate: &StoreGate,
+        on_404: On404,
         attempt: u32,
     ) -> Attempt<T> {
         let started = Instant::now();
@@ -353,6 +418,13 @@ impl BigCommerceClient {
                 },
             },
             s if s >= 500 => Attempt::Transient(ChannelError::Server { status: s }),
+            404 if on_404 == On404::Rejected => {
+                let bytes = response.bytes().await.unwrap_or_default();
+                Attempt::Fatal(ChannelError::Rejected {
+                    status: 404,
+                    message: error_message(&bytes),
+                })
+            }
             400 | 409 | 413 | 422 => {
                 let bytes = response.bytes().await.unwrap_or_default();
                 Attempt::Fatal(ChannelError::Rejected {
@@ -451,5 +523,35 @@ fn map_status(status: StatusCode, headers: &reqwest::header::HeaderMap) -> Chann
         },
         s if s >= 500 => ChannelError::Server { status: s },
         s => ChannelError::UnexpectedResponse(format!("HTTP {s}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    #[test]
+    fn a_v2_refusal_carries_its_invalid_reason() {
+        let body = br#"[{"status":400,"message":"The field 'quantity' is invalid.",
+            "details":{"invalid_reason":"Greater than available.","available_quantity":0}}]"#;
+        let message = error_message(body);
+        assert!(message.contains("'quantity'"), "{message}");
+        assert!(message.contains("Greater than available."), "{message}");
+        assert_eq!(
+            error_message(br#"[{"status":404,"message":"Not found."}]"#),
+            "Not found."
+        );
+        assert_eq!(
+            error_message(br#"{"status":422,"title":"Bad","errors":{"name":"missing"}}"#),
+            "Bad (name: missing)"
+        );
+    }
+
+    #[test]
+    fn only_writes_sent_once_forgo_transient_retries() {
+        assert!(Write::Get.retries_transient());
+        assert!(Write::put(&1).unwrap().retries_transient());
+        assert!(!Write::post_once(&1).unwrap().retries_transient());
     }
 }

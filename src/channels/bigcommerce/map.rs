@@ -9,6 +9,8 @@
 //! - A shipping address's `external_id` is its lines' `order_address_id` (what shipments
 //!   need; the docs leave open whether the consignment id equals it), else the consignment id.
 //! - Lines are ordered by their order-product id, whichever call delivered them.
+//! - A shipment's `tracking_link` is `generated_tracking_link`, else the custom `tracking_link`
+//!   (shipments made in the store's control panel may carry only the latter).
 //! - Image URLs are `url_standard` (falling back to `image_url`), thumbnail first, then by
 //!   `sort_order`.
 
@@ -17,7 +19,7 @@ use rust_decimal::Decimal;
 
 use super::wire;
 use crate::channels::{
-    ChannelCategory, ChannelError, ChannelOrder, ChannelOrderLine, ChannelProduct,
+    ChannelCategory, ChannelError, ChannelOrder, ChannelOrderLine, ChannelProduct, ChannelShipment,
     ChannelShippingAddress, ChannelVariant, OrderAddress,
 };
 use crate::domain::StockTracking;
@@ -246,6 +248,21 @@ pub(super) fn product(p: wire::Product) -> Result<ChannelProduct, ChannelError> 
     })
 }
 
+/// Maps a shipment; its link is the one the store generated, else the merchant's own.
+pub(super) fn shipment(s: wire::Shipment) -> ChannelShipment {
+    ChannelShipment {
+        external_id: s.id,
+        order_address_id: s.order_address_id,
+        tracking_number: s.tracking_number,
+        items: s
+            .items
+            .into_iter()
+            .map(|i| (i.order_product_id, i.quantity))
+            .collect(),
+        tracking_link: non_empty(s.generated_tracking_link).or_else(|| non_empty(s.tracking_link)),
+    }
+}
+
 /// Maps a category of the trees endpoint.
 pub(super) fn category(c: wire::TreeCategory) -> ChannelCategory {
     ChannelCategory {
@@ -322,6 +339,32 @@ mod tests {
         let mut o: wire::Order =
             serde_json::from_value(json!({ "id": 1, "items_total": 2 })).unwrap();
         assert!(take_embedded(&mut o).capped);
+    }
+
+    #[test]
+    fn a_shipment_maps_items_and_prefers_the_generated_link() {
+        let s: wire::Shipment = serde_json::from_value(json!({
+            "id": 7, "order_id": 100, "order_address_id": "128", "tracking_number": "EJ1",
+            "items": [{ "order_product_id": 194, "product_id": 0, "quantity": 1 },
+                      { "order_product_id": "195", "quantity": 2 }],
+            "generated_tracking_link": "https://track/EJ1", "tracking_link": "https://own/EJ1"
+        }))
+        .unwrap();
+        let s = shipment(s);
+        assert_eq!(s.external_id, 7);
+        assert_eq!(s.order_address_id, 128);
+        assert_eq!(s.items, vec![(194, 1), (195, 2)]);
+        assert_eq!(s.tracking_link.as_deref(), Some("https://track/EJ1"));
+        let s: wire::Shipment = serde_json::from_value(
+            json!({ "id": 8, "generated_tracking_link": "", "tracking_link": "" }),
+        )
+        .unwrap();
+        assert_eq!(shipment(s).tracking_link, None);
+        let s: wire::Shipment = serde_json::from_value(
+            json!({ "id": 9, "generated_tracking_link": "", "tracking_link": "https://own/9" }),
+        )
+        .unwrap();
+        assert_eq!(shipment(s).tracking_link.as_deref(), Some("https://own/9"));
     }
 
     #[test]

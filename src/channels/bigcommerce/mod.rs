@@ -1,5 +1,6 @@
 //! The BigCommerce REST API client (v2 and v3 under `{base}/stores/{hash}/`).
 
+pub mod carriers;
 mod client;
 mod map;
 mod store;

@@ -1,5 +1,5 @@
 //! One store's handle: its credentials, call counter and the `SalesChannel` implementation
-//! (orders with their lines, catalog products with variants and images, categories).
+//! (orders with their lines, catalog products with variants and images, categories, shipments).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -11,8 +11,8 @@ use serde::de::DeserializeOwned;
 use super::client::{Credentials, Write};
 use super::{map, wire, BigCommerceClient};
 use crate::channels::{
-    ChannelCategory, ChannelError, ChannelOrder, ChannelProduct, ChannelTarget, PriceUpdate,
-    SalesChannel, StockLevel, PAGE_SIZE,
+    ChannelCategory, ChannelError, ChannelOrder, ChannelProduct, ChannelShipment, ChannelTarget,
+    NewShipment, PriceUpdate, SalesChannel, StockLevel, PAGE_SIZE,
 };
 
 /// A connected BigCommerce store. Clones share the call counter; every handle on the same
@@ -84,6 +84,18 @@ impl BigCommerceStore {
     ) -> Result<Option<T>, ChannelError> {
         self.client
             .write(self.creds(), write, path, &self.calls)
+            .await
+    }
+
+    /// A call on a sub-resource of an order (a 404 means the order is gone).
+    async fn order_resource<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        write: Write,
+        query: &[(&str, String)],
+    ) -> Result<Option<T>, ChannelError> {
+        self.client
+            .order_resource(self.creds(), write, path, query, &self.calls)
             .await
     }
 
@@ -249,6 +261,59 @@ impl SalesChannel for BigCommerceStore {
                     .map(|_| ())
             }
         }
+    }
+
+    async fn create_shipment(
+        &self,
+        shipment: &NewShipment,
+    ) -> Result<ChannelShipment, ChannelError> {
+        let body = wire::NewShipment {
+            order_address_id: shipment.order_address_id,
+            tracking_number: &shipment.tracking_number,
+            shipping_method: &shipment.shipping_method,
+            shipping_provider: &shipment.shipping_provider,
+            tracking_carrier: &shipment.tracking_carrier,
+            comments: &shipment.comments,
+            items: shipment
+                .items
+                .iter()
+                .map(|&(order_product_id, quantity)| wire::NewShipmentItem {
+                    order_product_id,
+                    quantity,
+                })
+                .collect(),
+        };
+        let path = format!("v2/orders/{}/shipments", shipment.order_external_id);
+        let created: Option<wire::Shipment> = self
+            .order_resource(&path, Write::post_once(&body)?, &[])
+            .await?;
+        created.map(map::shipment).ok_or_else(|| {
+            // The store answered 2xx without a body: the shipment exists, but its id is
+            // unknown here; the caller finds it through `shipments`.
+            ChannelError::UnexpectedResponse(format!("{path}: created without a shipment body"))
+        })
+    }
+
+    async fn shipments(
+        &self,
+        order_external_id: i64,
+    ) -> Result<Vec<ChannelShipment>, ChannelError> {
+        let path = format!("v2/orders/{order_external_id}/shipments");
+        let mut all = Vec::new();
+        for page in 1u32.. {
+            let query = [("limit", PAGE_SIZE.to_string()), ("page", page.to_string())];
+            // 204: no shipment (on page 1) or past the end.
+            let items: Vec<wire::Shipment> = self
+                .order_resource(&path, Write::Get, &query)
+                .await?
+                .unwrap_or_default();
+            let short = items.len() < PAGE_SIZE as usize;
+            all.extend(items.into_iter().map(map::shipment));
+            if short {
+                break;
+            }
+        }
+        Ok(all)
     }
 
     fn api_calls(&self) -> u64 {

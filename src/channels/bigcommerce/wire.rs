@@ -6,7 +6,7 @@ use std::borrow::Cow;
 
 use rust_decimal::Decimal;
 use serde::de::{self, Visitor};
-use serde::{Deserialize, Deserializer};
+use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 
 /// `GET /v2/store` (only the fields orderdeck reads).
@@ -244,6 +244,62 @@ impl EmbeddedLine {
             weight: self.weight,
         })
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shipments v2 (bigcommerce-api.md §3)
+// ---------------------------------------------------------------------------------------------
+
+/// The body of `POST /v2/orders/{id}/shipments`. Empty optional texts are left out rather
+/// than sent as `""`, so the store applies its own defaults.
+#[derive(Debug, Serialize)]
+pub(super) struct NewShipment<'a> {
+    pub order_address_id: i64,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    pub tracking_number: &'a str,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    pub shipping_method: &'a str,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    pub shipping_provider: &'a str,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    pub tracking_carrier: &'a str,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    pub comments: &'a str,
+    pub items: Vec<NewShipmentItem>,
+}
+
+/// An item of a new shipment.
+#[derive(Debug, Serialize)]
+pub(super) struct NewShipmentItem {
+    pub order_product_id: i64,
+    pub quantity: i64,
+}
+
+/// A shipment of `POST` or `GET /v2/orders/{id}/shipments` (only the fields orderdeck reads).
+#[derive(Debug, Deserialize)]
+pub(super) struct Shipment {
+    pub id: i64,
+    #[serde(default, deserialize_with = "loose_i64")]
+    pub order_address_id: i64,
+    #[serde(default, deserialize_with = "loose_string")]
+    pub tracking_number: String,
+    #[serde(default)]
+    pub items: Vec<ShipmentItem>,
+    /// Filled by the store from provider or carrier plus tracking number.
+    #[serde(default, deserialize_with = "loose_string")]
+    pub generated_tracking_link: String,
+    /// A custom link only (the merchant's own).
+    #[serde(default, deserialize_with = "loose_string")]
+    pub tracking_link: String,
+}
+
+/// An item of a shipment.
+#[derive(Debug, Deserialize)]
+pub(super) struct ShipmentItem {
+    #[serde(deserialize_with = "loose_i64")]
+    pub order_product_id: i64,
+    #[serde(default, deserialize_with = "loose_i64")]
+    pub quantity: i64,
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 //! From database rows to what a document shows: addresses as printed, the contact rule, customs
-//! and IOSS decided. Pure functions.
+//! and IOSS decided (for an order's label), or taken as a shipment recorded them (for a
+//! shipment's label). Pure functions.
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -12,8 +13,9 @@ use crate::documents::{
     Customs, CustomsItem, Invoice, InvoiceLine, Label, Logo, PrintedAddress, Sender,
 };
 use crate::domain::PostalAddress;
-use crate::entities::{integration, invoice, order, order_line};
+use crate::entities::{integration, invoice, order, order_line, shipment};
 use crate::services::pricing::currency_decimals;
+use crate::services::shipments::CustomsDeclaration;
 
 /// Carrier details given for a label (until shipments exist, issue 7, they come with the
 /// request).
@@ -137,6 +139,48 @@ fn first_shipping(o: &order::Model) -> Option<OrderAddress> {
         .map(|s| s.address)
 }
 
+/// The order's shipping address with the store's id `order_address_id`.
+pub fn shipping_address(o: &order::Model, order_address_id: i64) -> Option<OrderAddress> {
+    o.shipping_addresses
+        .clone()
+        .and_then(|j| serde_json::from_value::<Vec<ChannelShippingAddress>>(j).ok())
+        .and_then(|v| v.into_iter().find(|a| a.external_id == order_address_id))
+        .map(|s| s.address)
+}
+
+/// Where an order's parcel goes: its first shipping address, else its billing address.
+pub fn destination(o: &order::Model) -> OrderAddress {
+    first_shipping(o).or_else(|| billing(o)).unwrap_or_default()
+}
+
+/// The recipient's phone and email on a parcel to `to`: the order's own (the address's, else
+/// the customer's), with the store's PREFILL/OVERWRITE rule applied (product.md §3, §6).
+pub fn recipient_contact(
+    o: &order::Model,
+    to: &OrderAddress,
+    store: &integration::Model,
+) -> (Option<String>, Option<String>) {
+    let billing = billing(o);
+    let order_phone = some(&to.phone)
+        .or_else(|| o.customer_phone.as_deref().and_then(some))
+        .or_else(|| billing.as_ref().and_then(|b| some(&b.phone)));
+    let order_email = some(&to.email)
+        .or_else(|| o.customer_email.as_deref().and_then(some))
+        .or_else(|| billing.as_ref().and_then(|b| some(&b.email)));
+    (
+        contact(
+            order_phone.as_deref(),
+            store.phone.as_deref(),
+            store.phone_mode,
+        ),
+        contact(
+            order_email.as_deref(),
+            store.email.as_deref(),
+            store.email_mode,
+        ),
+    )
+}
+
 /// The invoice of `o` numbered by `number`.
 pub fn invoice(
     o: &order::Model,
@@ -198,17 +242,9 @@ pub fn label(
     shipping: &Shipping,
 ) -> Label {
     let sender = sender(store, logo);
-    let billing = billing(o);
-    let to = first_shipping(o)
-        .or_else(|| billing.clone())
-        .unwrap_or_default();
+    let to = destination(o);
     let recipient = order_address(&to);
-    let order_phone = some(&to.phone)
-        .or_else(|| o.customer_phone.as_deref().and_then(some))
-        .or_else(|| billing.as_ref().and_then(|b| some(&b.phone)));
-    let order_email = some(&to.email)
-        .or_else(|| o.customer_email.as_deref().and_then(some))
-        .or_else(|| billing.as_ref().and_then(|b| some(&b.email)));
+    let (phone, email) = recipient_contact(o, &to, store);
     let weights: Vec<Decimal> = lines
         .iter()
         .filter_map(|l| {
@@ -240,16 +276,8 @@ pub fn label(
         }
     });
     Label {
-        recipient_phone: contact(
-            order_phone.as_deref(),
-            store.phone.as_deref(),
-            store.phone_mode,
-        ),
-        recipient_email: contact(
-            order_email.as_deref(),
-            store.email.as_deref(),
-            store.email_mode,
-        ),
+        recipient_phone: phone,
+        recipient_email: email,
         recipient,
         order_number: o.number.clone(),
         carrier: shipping.carrier.clone(),
@@ -258,6 +286,51 @@ pub fn label(
         weight: (!weights.is_empty()).then(|| weights.iter().sum()),
         customs,
         sender,
+    }
+}
+
+/// The label of shipment `s` of order `o`: what the shipment recorded when it was made
+/// (carrier, service, tracking number, weight, the recipient's contact after the store's rule,
+/// the customs declaration of the lines it carries), sent to the address its lines go to.
+pub fn shipment_label(
+    o: &order::Model,
+    store: &integration::Model,
+    logo: Option<Arc<Logo>>,
+    s: &shipment::Model,
+) -> Label {
+    let to = shipping_address(o, s.order_address_id).unwrap_or_else(|| destination(o));
+    let declaration = CustomsDeclaration::of(s);
+    if s.customs.is_some() && declaration.is_none() {
+        tracing::error!(
+            shipment_id = s.id,
+            "stored customs declaration does not parse; the label has none"
+        );
+    }
+    Label {
+        sender: sender(store, logo),
+        recipient: order_address(&to),
+        recipient_phone: s.contact_phone.as_deref().and_then(some),
+        recipient_email: s.contact_email.as_deref().and_then(some),
+        order_number: o.number.clone(),
+        carrier: s.carrier.as_deref().and_then(some),
+        service: s.service.as_deref().and_then(some),
+        tracking_number: some(&s.tracking_number),
+        weight: s.weight.as_deref().map(dec),
+        customs: declaration.map(|d| Customs {
+            items: d
+                .items
+                .into_iter()
+                .map(|i| CustomsItem {
+                    description: i.description,
+                    quantity: i.quantity,
+                    value: i.value,
+                })
+                .collect(),
+            total_value: d.total_value,
+            currency_decimals: currency_decimals(&d.currency),
+            currency: d.currency,
+            ioss: d.ioss_number.as_deref().and_then(some),
+        }),
     }
 }
 

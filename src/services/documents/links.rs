@@ -1,5 +1,5 @@
-//! Short-lived signed download links: the request (account, kind, orders, paper, label
-//! details) and its expiry, as base64url JSON, then an HMAC-SHA256 over it. Nothing is stored:
+//! Short-lived signed download links: the request (account, kind, orders or shipments, paper,
+//! label details) and its expiry, as base64url JSON, then an HMAC-SHA256 over it. Nothing is stored:
 //! a link is valid while its signature checks and its time has not passed.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -97,9 +97,27 @@ mod tests {
         DocumentRequest {
             kind: DocumentKind::Invoice,
             order_ids: vec![4, 5],
+            shipment_ids: Vec::new(),
             paper: None,
             shipping: Vec::new(),
         }
+    }
+
+    #[test]
+    fn a_link_to_shipment_labels_carries_the_shipments_and_links_made_before_still_open() {
+        let now = Utc::now();
+        let labels = DocumentRequest {
+            kind: DocumentKind::Label,
+            order_ids: Vec::new(),
+            shipment_ids: vec![9, 3],
+            paper: None,
+            shipping: Vec::new(),
+        };
+        let token = sign(&signer(1), 7, &labels, now + LINK_TTL).unwrap();
+        assert_eq!(open(&signer(1), &token, now).unwrap(), (7, labels));
+        // The claims of a link signed before shipments existed: no `h`.
+        let old = serde_json::from_str::<DocumentRequest>(r#"{"k":"I","o":[4,5]}"#).unwrap();
+        assert_eq!(old, request());
     }
 
     #[test]

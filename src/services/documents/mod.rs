@@ -1,6 +1,6 @@
-//! Invoices and labels of orders (product.md §7): the request and its rules, the data gathered
-//! from the database in a few queries whatever the number of orders, invoice numbers, signed
-//! links, and rendering off the async executor.
+//! Invoices and labels of orders, and labels of shipments (product.md §7): the request and its
+//! rules, the data gathered from the database in a few queries whatever the number of orders or
+//! shipments, invoice numbers, signed links, and rendering off the async executor.
 
 pub mod build;
 pub mod invoices;
@@ -16,8 +16,10 @@ use serde::{Deserialize, Serialize};
 pub use build::Shipping;
 
 use super::{blocking, Principal};
-use crate::documents::{check_tracking_number, DocumentKind, Logo, PaperSize};
-use crate::entities::{integration, integration_logo, invoice, order, order_line};
+use crate::documents::{
+    check_tracking_number, DocumentKind, Logo, PaperSize, RenderError, Rendered, Renderer,
+};
+use crate::entities::{integration, integration_logo, invoice, order, order_line, shipment};
 use crate::error::{ensure_valid, AppResult, UserError, UserErrorCode as Code};
 use crate::state::AppState;
 
@@ -26,15 +28,20 @@ pub const MAX_ORDERS: usize = 500;
 /// Longest carrier or service name.
 pub const MAX_NAME_LEN: usize = 100;
 
-/// What to render: a kind of document for some orders of the caller's account.
+/// What to render: a kind of document for some orders (or, for labels, some shipments) of the
+/// caller's account.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DocumentRequest {
     /// Invoices or labels.
     #[serde(rename = "k")]
     pub kind: DocumentKind,
-    /// Order row ids, in the order their pages come.
-    #[serde(rename = "o")]
+    /// Order row ids, in the order their pages come (empty when shipments are named).
+    #[serde(rename = "o", default, skip_serializing_if = "Vec::is_empty")]
     pub order_ids: Vec<i64>,
+    /// Shipment row ids (labels only), one page each in this order; a request names orders
+    /// or shipments, never both.
+    #[serde(rename = "h", default, skip_serializing_if = "Vec::is_empty")]
+    pub shipment_ids: Vec<i64>,
     /// The paper; `None`: the template's.
     #[serde(rename = "p", default, skip_serializing_if = "Option::is_none")]
     pub paper: Option<PaperSize>,
@@ -53,18 +60,42 @@ impl DocumentRequest {
         let mut errors = Vec::new();
         let mut seen = std::collections::HashSet::new();
         self.order_ids.retain(|id| seen.insert(*id));
-        if self.order_ids.is_empty() {
+        let mut seen_shipments = std::collections::HashSet::new();
+        self.shipment_ids.retain(|id| seen_shipments.insert(*id));
+        let by_shipment = !self.shipment_ids.is_empty();
+        if by_shipment && self.kind == DocumentKind::Invoice {
+            errors.push(UserError::new(
+                "shipmentIds",
+                Code::Invalid,
+                "Invoices are made for orders: name the orders.",
+            ));
+        } else if by_shipment && !self.order_ids.is_empty() {
+            errors.push(UserError::new(
+                "shipmentIds",
+                Code::Invalid,
+                "Name orders or shipments, not both.",
+            ));
+        } else if !by_shipment && self.order_ids.is_empty() {
             errors.push(UserError::new(
                 "orderIds",
                 Code::Required,
-                "Give at least one order.",
+                match self.kind {
+                    DocumentKind::Invoice => "Give at least one order.",
+                    DocumentKind::Label => "Give at least one order or shipment.",
+                },
             ));
-        } else if self.order_ids.len() > MAX_ORDERS {
-            errors.push(UserError::new(
-                "orderIds",
-                Code::Invalid,
-                format!("At most {MAX_ORDERS} orders fit one document."),
-            ));
+        }
+        for (field, count, what) in [
+            ("orderIds", self.order_ids.len(), "orders"),
+            ("shipmentIds", self.shipment_ids.len(), "shipments"),
+        ] {
+            if count > MAX_ORDERS {
+                errors.push(UserError::new(
+                    field,
+                    Code::Invalid,
+                    format!("At most {MAX_ORDERS} {what} fit one document."),
+                ));
+            }
         }
         if let Some(paper) = self.paper {
             let fits = match self.kind {
@@ -88,6 +119,15 @@ impl DocumentRequest {
                 Code::Invalid,
                 "Carrier and tracking details belong to labels only.",
             ));
+        }
+        if by_shipment && !self.shipping.is_empty() {
+            // A shipment's label prints what the shipment recorded, nothing typed in now.
+            errors.push(UserError::new(
+                "shipping",
+                Code::Invalid,
+                "Shipment labels take carrier and tracking from the shipments.",
+            ));
+            self.shipping.clear();
         }
         let mut shipped = std::collections::HashSet::new();
         for (order_id, s) in &mut self.shipping {
@@ -161,6 +201,66 @@ async fn orders(
     Ok(ids.iter().map(|id| found.remove(id)).collect())
 }
 
+/// The shipments of `ids` in the account, in the order of `ids`; `None` when any is missing.
+async fn shipments(
+    state: &AppState,
+    account_id: i64,
+    ids: &[i64],
+) -> AppResult<Option<Vec<shipment::Model>>> {
+    let mut found: HashMap<i64, shipment::Model> = shipment::Entity::find()
+        .filter(shipment::Column::AccountId.eq(account_id))
+        .filter(shipment::Column::Id.is_in(ids.iter().copied()))
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(|s| (s.id, s))
+        .collect();
+    Ok(ids.iter().map(|id| found.remove(id)).collect())
+}
+
+/// The stores of `store_ids` in the account and their stored logos.
+async fn branding(
+    state: &AppState,
+    account_id: i64,
+    store_ids: &[i64],
+) -> AppResult<(
+    HashMap<i64, integration::Model>,
+    Vec<integration_logo::Model>,
+)> {
+    let stores = integration::Entity::find()
+        .filter(integration::Column::AccountId.eq(account_id))
+        .filter(integration::Column::Id.is_in(store_ids.iter().copied()))
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(|i| (i.id, i))
+        .collect();
+    let logos = integration_logo::Entity::find()
+        .filter(integration_logo::Column::AccountId.eq(account_id))
+        .filter(integration_logo::Column::IntegrationId.is_in(store_ids.iter().copied()))
+        .all(&state.db)
+        .await?;
+    Ok((stores, logos))
+}
+
+/// The stored logos ready for PDFs, by store; one that does not decode is left out (logged).
+/// CPU-bound: call off the async executor.
+fn decoded_logos(
+    renderer: &Renderer,
+    logos: Vec<integration_logo::Model>,
+) -> HashMap<i64, Arc<Logo>> {
+    logos
+        .into_iter()
+        .filter_map(|l| match renderer.logo(&l.sha256, &l.data) {
+            Ok(logo) => Some((l.integration_id, logo)),
+            Err(e) => {
+                tracing::error!(integration_id = l.integration_id, error = %e, "stored logo does not decode; left out");
+                None
+            }
+        })
+        .collect()
+}
+
 fn safe_file_part(s: &str) -> String {
     let cleaned: String = s
         .chars()
@@ -195,13 +295,47 @@ pub fn file_name(
     }
 }
 
-/// Renders a validated request for the caller's account; `None` when an order is missing or
-/// belongs to another account.
+/// The file name of shipments' labels: `label-shipment-<tracking number>.pdf` for one (its id
+/// when it has no tracking number), `labels-<n>-shipments.pdf` for several.
+pub fn shipment_file_name(shipments: &[shipment::Model]) -> String {
+    match shipments {
+        [one] => {
+            let tracking = safe_file_part(&one.tracking_number);
+            if tracking.is_empty() {
+                format!("label-shipment-{}.pdf", one.id)
+            } else {
+                format!("label-shipment-{tracking}.pdf")
+            }
+        }
+        many => format!("labels-{}-shipments.pdf", many.len()),
+    }
+}
+
+fn rendered_document(
+    rendered: Result<Rendered, RenderError>,
+    file_name: String,
+) -> AppResult<RenderedDocument> {
+    let rendered = rendered.map_err(|e| anyhow::anyhow!("rendering a document: {e}"))?;
+    if !rendered.warnings.is_empty() {
+        tracing::warn!(warnings = ?rendered.warnings, "printpdf reported problems");
+    }
+    Ok(RenderedDocument {
+        bytes: rendered.bytes,
+        file_name,
+        pages: rendered.pages,
+    })
+}
+
+/// Renders a validated request for the caller's account; `None` when an order or shipment is
+/// missing or belongs to another account.
 pub async fn render(
     state: &AppState,
     account_id: i64,
     request: &DocumentRequest,
 ) -> AppResult<Option<RenderedDocument>> {
+    if !request.shipment_ids.is_empty() {
+        return render_shipment_labels(state, account_id, request).await;
+    }
     let Some(orders) = orders(state, account_id, &request.order_ids).await? else {
         return Ok(None);
     };
@@ -216,19 +350,7 @@ pub async fn render(
         lines.entry(line.order_id).or_default().push(line);
     }
     let store_ids: Vec<i64> = orders.iter().map(|o| o.integration_id).collect();
-    let stores: HashMap<i64, integration::Model> = integration::Entity::find()
-        .filter(integration::Column::AccountId.eq(account_id))
-        .filter(integration::Column::Id.is_in(store_ids.iter().copied()))
-        .all(&state.db)
-        .await?
-        .into_iter()
-        .map(|i| (i.id, i))
-        .collect();
-    let logos: Vec<integration_logo::Model> = integration_logo::Entity::find()
-        .filter(integration_logo::Column::AccountId.eq(account_id))
-        .filter(integration_logo::Column::IntegrationId.is_in(store_ids.iter().copied()))
-        .all(&state.db)
-        .await?;
+    let (stores, logos) = branding(state, account_id, &store_ids).await?;
     let numbers = match request.kind {
         DocumentKind::Invoice => {
             invoices::assign(state, account_id, &orders, state.documents.numbering()).await?
@@ -239,16 +361,7 @@ pub async fn render(
     let renderer = Arc::clone(&state.documents);
     let request = request.clone();
     let rendered = blocking(move || {
-        let logos: HashMap<i64, Arc<Logo>> = logos
-            .into_iter()
-            .filter_map(|l| match renderer.logo(&l.sha256, &l.data) {
-                Ok(logo) => Some((l.integration_id, logo)),
-                Err(e) => {
-                    tracing::error!(integration_id = l.integration_id, error = %e, "stored logo does not decode; left out");
-                    None
-                }
-            })
-            .collect();
+        let logos = decoded_logos(&renderer, logos);
         let shipping: HashMap<i64, Shipping> = request.shipping.into_iter().collect();
         let empty = Vec::new();
         let no_shipping = Shipping::default();
@@ -277,16 +390,60 @@ pub async fn render(
             }
         }
     })
-    .await?
-    .map_err(|e| anyhow::anyhow!("rendering a document: {e}"))?;
-    if !rendered.warnings.is_empty() {
-        tracing::warn!(warnings = ?rendered.warnings, "printpdf reported problems");
+    .await?;
+    rendered_document(rendered, file_name).map(Some)
+}
+
+/// One label per shipment of the request, in its order.
+async fn render_shipment_labels(
+    state: &AppState,
+    account_id: i64,
+    request: &DocumentRequest,
+) -> AppResult<Option<RenderedDocument>> {
+    let Some(shipments) = shipments(state, account_id, &request.shipment_ids).await? else {
+        return Ok(None);
+    };
+    let orders: HashMap<i64, order::Model> = order::Entity::find()
+        .filter(order::Column::AccountId.eq(account_id))
+        .filter(order::Column::Id.is_in(shipments.iter().map(|s| s.order_id)))
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(|o| (o.id, o))
+        .collect();
+    let store_ids: Vec<i64> = orders.values().map(|o| o.integration_id).collect();
+    let (stores, logos) = branding(state, account_id, &store_ids).await?;
+    let missing = shipments.iter().any(|s| {
+        orders
+            .get(&s.order_id)
+            .is_none_or(|o| !stores.contains_key(&o.integration_id))
+    });
+    if missing {
+        // Shipments keep their order and store; a gap is a bug, not the caller's mistake.
+        tracing::error!(
+            shipment_ids = ?request.shipment_ids,
+            "a shipment's order or store is missing"
+        );
+        return Ok(None);
     }
-    Ok(Some(RenderedDocument {
-        bytes: rendered.bytes,
-        file_name,
-        pages: rendered.pages,
-    }))
+    let file_name = shipment_file_name(&shipments);
+    let renderer = Arc::clone(&state.documents);
+    let paper = request.paper;
+    let rendered = blocking(move || {
+        let logos = decoded_logos(&renderer, logos);
+        let docs: Vec<_> = shipments
+            .iter()
+            .filter_map(|s| {
+                let o = orders.get(&s.order_id)?;
+                let store = stores.get(&o.integration_id)?;
+                let logo = logos.get(&o.integration_id).cloned();
+                Some(build::shipment_label(o, store, logo, s))
+            })
+            .collect();
+        renderer.labels(&docs, paper)
+    })
+    .await?;
+    rendered_document(rendered, file_name).map(Some)
 }
 
 /// A download link handed out by `createDocumentLink`.
@@ -312,27 +469,44 @@ pub async fn create_link(
     request: DocumentRequest,
 ) -> AppResult<CreatedLink> {
     let request = request.validated()?;
-    let orders = orders(state, p.account_id, &request.order_ids)
-        .await?
-        .ok_or_else(|| {
-            UserError::new("orderIds", Code::NotFound, "No such order in your account.")
-        })?;
-    let numbers = match request.kind {
-        DocumentKind::Invoice => {
-            invoices::assign(state, p.account_id, &orders, state.documents.numbering()).await?
-        }
-        DocumentKind::Label => HashMap::new(),
+    let (file_name, invoices) = if request.shipment_ids.is_empty() {
+        let orders = orders(state, p.account_id, &request.order_ids)
+            .await?
+            .ok_or_else(|| {
+                UserError::new("orderIds", Code::NotFound, "No such order in your account.")
+            })?;
+        let numbers = match request.kind {
+            DocumentKind::Invoice => {
+                invoices::assign(state, p.account_id, &orders, state.documents.numbering()).await?
+            }
+            DocumentKind::Label => HashMap::new(),
+        };
+        (
+            file_name(request.kind, &orders, &numbers),
+            orders
+                .iter()
+                .filter_map(|o| numbers.get(&o.id).cloned())
+                .collect(),
+        )
+    } else {
+        let shipments = shipments(state, p.account_id, &request.shipment_ids)
+            .await?
+            .ok_or_else(|| {
+                UserError::new(
+                    "shipmentIds",
+                    Code::NotFound,
+                    "No such shipment in your account.",
+                )
+            })?;
+        (shipment_file_name(&shipments), Vec::new())
     };
     let expires_at = Utc::now() + links::LINK_TTL;
     let token = links::sign(&state.links, p.account_id, &request, expires_at)?;
     Ok(CreatedLink {
         url: format!("/documents/links/{token}"),
-        file_name: file_name(request.kind, &orders, &numbers),
+        file_name,
         expires_at,
-        invoices: orders
-            .iter()
-            .filter_map(|o| numbers.get(&o.id).cloned())
-            .collect(),
+        invoices,
         request,
     })
 }

@@ -12,6 +12,7 @@ use sea_orm::{
 };
 
 use super::rows::{item_predates, items_created_at, line_row, micros, order_row, padded, Links};
+use super::shipped::{self, ShippedHere};
 use super::{app_err, db_err};
 use crate::channels::{ChannelOrder, ChannelOrderLine};
 use crate::domain::{OrderStatus, StockReason};
@@ -141,19 +142,22 @@ fn plan_lines(
     ch: &ChannelOrder,
     links: &Links,
     old: &[line::Model],
+    here: &HashMap<i64, ShippedHere>,
 ) -> LinePlan {
     let mut plan = LinePlan::default();
     let by_external: HashMap<i64, &line::Model> = old.iter().map(|l| (l.external_id, l)).collect();
     let lines = unique_lines(ch);
     for l in &lines {
         let stored = by_external.get(&l.external_id);
-        let wanted = line_row(
+        let mut wanted = line_row(
             row.account_id,
             row.id,
             stored.map_or(0, |s| s.id),
             l,
             links.resolve(l),
         );
+        wanted.quantity_shipped =
+            shipped::quantity_shipped(l.quantity_shipped, l.quantity, here.get(&wanted.id));
         match stored {
             None => plan.insert.push(wanted),
             Some(s) if **s != wanted => plan.update.push(wanted),
@@ -167,6 +171,17 @@ fn plan_lines(
         .map(|o| o.id)
         .collect();
     plan
+}
+
+/// The stored lines as the plan leaves them (new lines have shipped nothing here).
+fn lines_after(stored: &[line::Model], plan: &LinePlan) -> Vec<line::Model> {
+    stored
+        .iter()
+        .filter(|l| !plan.delete.contains(&l.id))
+        .map(|l| plan.update.iter().find(|u| u.id == l.id).unwrap_or(l))
+        .chain(plan.insert.iter())
+        .cloned()
+        .collect()
 }
 
 fn insertable_line(l: line::Model) -> line::ActiveModel {
@@ -205,6 +220,8 @@ async fn apply_batch<C: ConnectionTrait>(
             old_lines.entry(l.order_id).or_default().push(l);
         }
     }
+    let existing_ids: Vec<i64> = existing.values().map(|o| o.id).collect();
+    let here = shipped::load(db, &existing_ids).await?;
     let channel_orders: Vec<&ChannelOrder> = batch.iter().map(|(o, _)| *o).collect();
     let links = Links::load(db, integration, &channel_orders).await?;
 
@@ -226,12 +243,15 @@ async fn apply_batch<C: ConnectionTrait>(
             created.push((row, ch));
             continue;
         };
-        let plan = plan_lines(
-            &row,
-            ch,
-            &links,
-            old_lines.get(&old.id).map_or(&[], Vec::as_slice),
-        );
+        let stored_lines = old_lines.get(&old.id).map_or(&[][..], Vec::as_slice);
+        let plan = plan_lines(&row, ch, &links, stored_lines, &here);
+        if !here.is_empty() {
+            let after = lines_after(stored_lines, &plan);
+            row.status = shipped::status(row.status, &after, &here);
+            if row.status == OrderStatus::Shipped && row.shipped_at.is_none() {
+                row.shipped_at = Some(now);
+            }
+        }
         if row == *old && plan.is_empty() {
             report.unchanged += 1;
             continue;

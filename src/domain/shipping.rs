@@ -1,0 +1,142 @@
+//! Shipping rules that need no I/O: shipment methods and push states, tracking-number limits,
+//! the tracking reference of self-printed labels, and what an order's lines say its status is.
+
+use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::OrderStatus;
+
+/// Longest tracking number BigCommerce accepts on a shipment.
+pub const MAX_STORE_TRACKING_LEN: usize = 50;
+
+/// Prefix of the tracking references orderdeck generates for self-printed labels.
+pub const REFERENCE_PREFIX: &str = "OD";
+
+/// How a shipment travels.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    EnumIter,
+    DeriveActiveEnum,
+    async_graphql::Enum,
+    Serialize,
+    Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+pub enum ShipmentMethod {
+    /// Shipped with a carrier outside orderdeck; carrier and tracking number typed in.
+    #[sea_orm(string_value = "MANUAL")]
+    Manual,
+    /// Shipped with a label printed from orderdeck; a tracking reference is generated when
+    /// none is given.
+    #[sea_orm(string_value = "LABEL")]
+    Label,
+}
+
+/// Where a shipment stands with its store.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    EnumIter,
+    DeriveActiveEnum,
+    async_graphql::Enum,
+    Serialize,
+    Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+pub enum ShipmentPushState {
+    /// Not on the store yet: waiting for its first attempt or, after a failure that may pass
+    /// (store down, rate limited), for the next one (`pushRetryAt`).
+    #[sea_orm(string_value = "PENDING")]
+    Pending,
+    /// The store has it (`storeShipmentId`).
+    #[sea_orm(string_value = "PUSHED")]
+    Pushed,
+    /// The store refused it (see `pushError`); not retried until `retryShipmentPush`.
+    #[sea_orm(string_value = "FAILED")]
+    Failed,
+}
+
+/// The tracking reference of a self-printed label: `OD`, the shipment id in 10 digits, and a
+/// check digit (Luhn over those digits), e.g. `OD00000001230` for shipment 123.
+pub fn label_reference(shipment_id: i64) -> String {
+    let digits = format!("{:010}", shipment_id.max(0));
+    format!("{REFERENCE_PREFIX}{digits}{}", luhn_digit(&digits))
+}
+
+/// The Luhn check digit of a string of ASCII digits.
+fn luhn_digit(digits: &str) -> u32 {
+    let sum: u32 = digits
+        .chars()
+        .rev()
+        .filter_map(|c| c.to_digit(10))
+        .enumerate()
+        .map(|(i, d)| {
+            if i % 2 == 0 {
+                let d2 = d * 2;
+                if d2 > 9 {
+                    d2 - 9
+                } else {
+                    d2
+                }
+            } else {
+                d
+            }
+        })
+        .sum();
+    (10 - sum % 10) % 10
+}
+
+/// The status an order's lines give it once something shipped here: `SHIPPED` when every
+/// line has shipped in full, `PARTIALLY_SHIPPED` when something has. `current` stands when
+/// nothing shipped or the order is no longer live (canceled, refunded).
+pub fn shipped_status(current: OrderStatus, lines: &[(i64, i64)]) -> OrderStatus {
+    if !current.is_live() {
+        return current;
+    }
+    let shipped: i64 = lines.iter().map(|(_, s)| (*s).max(0)).sum();
+    if shipped == 0 {
+        return current;
+    }
+    if lines.iter().all(|(q, s)| s >= q) {
+        OrderStatus::Shipped
+    } else {
+        OrderStatus::PartiallyShipped
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn label_references_carry_a_luhn_check_digit() {
+        assert_eq!(label_reference(123), "OD00000001230");
+        // 7992739871 is the textbook Luhn example: its check digit is 3.
+        assert_eq!(label_reference(7_992_739_871), "OD79927398713");
+        assert_eq!(label_reference(1).len(), 13);
+    }
+
+    #[test]
+    fn an_order_is_shipped_only_when_every_line_is() {
+        let new = OrderStatus::New;
+        assert_eq!(shipped_status(new, &[(2, 0), (1, 0)]), new);
+        assert_eq!(
+            shipped_status(new, &[(2, 1), (1, 0)]),
+            OrderStatus::PartiallyShipped
+        );
+        assert_eq!(shipped_status(new, &[(2, 2), (1, 1)]), OrderStatus::Shipped);
+        assert_eq!(
+            shipped_status(OrderStatus::Canceled, &[(1, 1)]),
+            OrderStatus::Canceled
+        );
+    }
+}

@@ -1,0 +1,529 @@
+//! Shipping orders here (product.md §6): `shipOrders` checks each request against its order,
+//! records the shipments and what they carry, moves the order to `PARTIALLY_SHIPPED` or
+//! `SHIPPED`, and hands the shipments to the push (`sync::shipments`), which sends each to the
+//! store exactly once. Queries for the GraphQL types live here too.
+
+pub mod plan;
+
+use std::collections::HashMap;
+use std::str::FromStr;
+use std::time::Duration;
+
+use chrono::Utc;
+use rust_decimal::Decimal;
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel,
+    QueryFilter, QueryOrder, Set, SqlErr, TransactionTrait,
+};
+use serde::{Deserialize, Serialize};
+
+use self::plan::{Parcel, ShipmentRequest};
+use super::documents::build::{destination, recipient_contact, shipping_address};
+use super::Principal;
+use crate::channels::bigcommerce::carriers;
+use crate::documents::rules::{ioss_for, needs_customs};
+use crate::domain::shipping::{label_reference, shipped_status};
+use crate::domain::{IntegrationStatus, OrderStatus, ShipmentMethod, ShipmentPushState};
+use crate::entities::{integration, order, order_line, shipment, shipment_line};
+use crate::error::{AppError, AppResult, UserError, UserErrorCode as Code};
+use crate::state::AppState;
+
+/// Most shipments one `shipOrders` call takes.
+pub const MAX_SHIPMENTS_PER_CALL: usize = 100;
+/// How long `shipOrders` waits for its pushes before answering (they go on after).
+const INLINE_PUSH_WAIT: Duration = Duration::from_secs(5);
+
+/// The customs declaration of a parcel leaving the sender's country.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomsDeclaration {
+    /// What the parcel holds.
+    pub items: Vec<CustomsLine>,
+    /// Sum of the items' values.
+    pub total_value: Decimal,
+    /// ISO 4217 code of the values.
+    pub currency: String,
+    /// Sender's country (ISO 3166-1 alpha-2).
+    pub origin_country: String,
+    /// Destination country (ISO 3166-1 alpha-2).
+    pub destination_country: String,
+    /// The store's IOSS number, for goods entering the EU.
+    pub ioss_number: Option<String>,
+}
+
+/// One item of a customs declaration.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomsLine {
+    /// The line's name.
+    pub description: String,
+    /// The line's SKU.
+    pub sku: Option<String>,
+    /// Quantity in the parcel.
+    pub quantity: i64,
+    /// Unit price times quantity.
+    pub value: Decimal,
+}
+
+impl CustomsDeclaration {
+    /// The declaration stored on a shipment.
+    pub fn of(s: &shipment::Model) -> Option<Self> {
+        s.customs
+            .clone()
+            .and_then(|j| serde_json::from_value(j).ok())
+    }
+}
+
+/// What `shipOrders` answers for one request.
+#[derive(Debug)]
+pub struct ShipOutcome {
+    /// The order the request named (when it named one of the caller's).
+    pub order_id: Option<i64>,
+    /// The order after shipping.
+    pub order: Option<order::Model>,
+    /// The shipments made (one per shipping address).
+    pub shipments: Vec<shipment::Model>,
+    /// Why nothing was shipped.
+    pub errors: Vec<UserError>,
+}
+
+/// Ships each request in turn, each in its own transaction: one refused request leaves the
+/// others shipped. The new shipments are pushed at once; the answer waits a few seconds for
+/// those pushes and shows where each stands.
+pub async fn ship_orders(
+    state: &AppState,
+    p: &Principal,
+    requests: Vec<ShipmentRequest>,
+) -> AppResult<Vec<ShipOutcome>> {
+    if requests.is_empty() {
+        return Err(
+            UserError::new("shipments", Code::Required, "Give at least one shipment.").into(),
+        );
+    }
+    if requests.len() > MAX_SHIPMENTS_PER_CALL {
+        return Err(UserError::new(
+            "shipments",
+            Code::Invalid,
+            format!("At most {MAX_SHIPMENTS_PER_CALL} shipments per call."),
+        )
+        .into());
+    }
+    let token = crate::sync::shipments::claim_token("ship-now");
+    let mut outcomes = Vec::with_capacity(requests.len());
+    let mut fresh = false;
+    for r in &requests {
+        match ship_one(state, p, r, &token).await {
+            Ok((order, shipments, new)) => {
+                fresh |= new;
+                outcomes.push(ShipOutcome {
+                    order_id: Some(order.id),
+                    order: Some(order),
+                    shipments,
+                    errors: Vec::new(),
+                });
+            }
+            Err(AppError::User(errors)) => outcomes.push(ShipOutcome {
+                order_id: r.order_id,
+                order: None,
+                shipments: Vec::new(),
+                errors,
+            }),
+            Err(other) => return Err(other),
+        }
+    }
+    if fresh {
+        let push = tokio::spawn(crate::sync::shipments::push_claimed(
+            state.clone(),
+            token.clone(),
+        ));
+        match tokio::time::timeout(INLINE_PUSH_WAIT, push).await {
+            Ok(Ok(Err(e))) => tracing::error!(error = ?e, "pushing new shipments failed"),
+            Ok(Err(e)) => tracing::error!(error = %e, "the shipment push task failed"),
+            Ok(Ok(Ok(_))) | Err(_) => {}
+        }
+        for o in &mut outcomes {
+            if o.shipments.is_empty() {
+                continue;
+            }
+            let ids: Vec<i64> = o.shipments.iter().map(|s| s.id).collect();
+            o.shipments = shipment::Entity::find()
+                .filter(shipment::Column::AccountId.eq(p.account_id))
+                .filter(shipment::Column::Id.is_in(ids))
+                .order_by_asc(shipment::Column::Id)
+                .all(&state.db)
+                .await?;
+        }
+    }
+    Ok(outcomes)
+}
+
+/// Shipments already made with this idempotency key (for the same order), if any.
+async fn replay<C: ConnectionTrait>(
+    db: &C,
+    p: &Principal,
+    r: &ShipmentRequest,
+) -> AppResult<Option<(order::Model, Vec<shipment::Model>)>> {
+    let Some(key) = &r.idempotency_key else {
+        return Ok(None);
+    };
+    let prior = shipment::Entity::find()
+        .filter(shipment::Column::AccountId.eq(p.account_id))
+        .filter(shipment::Column::IdempotencyKey.eq(key.as_str()))
+        .order_by_asc(shipment::Column::Id)
+        .all(db)
+        .await?;
+    let Some(first) = prior.first() else {
+        return Ok(None);
+    };
+    if Some(first.order_id) != r.order_id {
+        return Err(UserError::new(
+            "idempotencyKey",
+            Code::IdempotencyKeyReused,
+            "This idempotency key was used for another order's shipment.",
+        )
+        .into());
+    }
+    let order = order::Entity::find_by_id(first.order_id)
+        .filter(order::Column::AccountId.eq(p.account_id))
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("a shipment's order is gone")))?;
+    Ok(Some((order, prior)))
+}
+
+fn not_found() -> UserError {
+    UserError::new("orderId", Code::NotFound, "No such order in your account.")
+}
+
+fn dec(text: &str) -> Decimal {
+    Decimal::from_str(text).unwrap_or(Decimal::ZERO)
+}
+
+/// Ships one request: `(order after, its new shipments, whether they are new)`.
+async fn ship_one(
+    state: &AppState,
+    p: &Principal,
+    request: &ShipmentRequest,
+    token: &str,
+) -> AppResult<(order::Model, Vec<shipment::Model>, bool)> {
+    let r = request.checked().map_err(AppError::User)?;
+    if let Some((order, prior)) = replay(&state.db, p, &r).await? {
+        return Ok((order, prior, false));
+    }
+    let order_id = r.order_id.ok_or_else(not_found)?;
+    let txn = crate::db::begin_write(&state.db).await?;
+    // Write first: two shipments of one order take turns and the second sees the first.
+    let locked = order::Entity::update_many()
+        .col_expr(
+            order::Column::UpdatedAt,
+            Expr::col(order::Column::UpdatedAt).into(),
+        )
+        .filter(order::Column::Id.eq(order_id))
+        .filter(order::Column::AccountId.eq(p.account_id))
+        .exec(&txn)
+        .await?;
+    if locked.rows_affected == 0 {
+        return Err(not_found().into());
+    }
+    let o = order::Entity::find_by_id(order_id)
+        .filter(order::Column::AccountId.eq(p.account_id))
+        .one(&txn)
+        .await?
+        .ok_or_else(not_found)?;
+    if let Some(e) = plan::refuse_status(o.status) {
+        return Err(e.into());
+    }
+    let store = integration::Entity::find_by_id(o.integration_id)
+        .filter(integration::Column::AccountId.eq(p.account_id))
+        .one(&txn)
+        .await?
+        .ok_or_else(not_found)?;
+    if store.status == IntegrationStatus::Disconnected {
+        return Err(UserError::new(
+            "orderId",
+            Code::IntegrationDisconnected,
+            "The order's store is disconnected: reconnect it to ship its orders.",
+        )
+        .into());
+    }
+    let lines = order_line::Entity::find()
+        .filter(order_line::Column::AccountId.eq(p.account_id))
+        .filter(order_line::Column::OrderId.eq(o.id))
+        .order_by_asc(order_line::Column::Id)
+        .all(&txn)
+        .await?;
+    let parcels = plan::parcels(r.lines.as_deref(), &lines).map_err(AppError::User)?;
+    let mut made = Vec::new();
+    for (address_id, parcel) in &parcels {
+        match insert_shipment(&txn, p, &r, &o, &store, *address_id, parcel, token).await {
+            Ok(s) => made.push(s),
+            Err(e) if r.idempotency_key.is_some() && is_unique_violation(&e) => {
+                // The same idempotency key committed meanwhile: answer with its shipments.
+                txn.rollback().await?;
+                return replay(&state.db, p, &r)
+                    .await?
+                    .map(|(order, prior)| (order, prior, false))
+                    .ok_or(e);
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    // What has shipped of each line now, and the status that makes.
+    let shipped: HashMap<i64, i64> = parcels
+        .iter()
+        .flat_map(|(_, parcel)| parcel.iter().map(|(l, q)| (l.id, *q)))
+        .collect();
+    let quantities: Vec<(i64, i64)> = lines
+        .iter()
+        .map(|l| {
+            (
+                l.quantity,
+                l.quantity_shipped + shipped.get(&l.id).copied().unwrap_or(0),
+            )
+        })
+        .collect();
+    let now = Utc::now();
+    let status = shipped_status(o.status, &quantities);
+    let mut am = o.clone().into_active_model();
+    am.status = Set(status);
+    if status == OrderStatus::Shipped && o.shipped_at.is_none() {
+        am.shipped_at = Set(Some(now));
+    }
+    am.updated_at = Set(now);
+    let order = am.update(&txn).await?;
+    txn.commit().await?;
+    Ok((order, made, true))
+}
+
+/// Inserts one parcel's shipment and lines, and adds its quantities to the order lines.
+#[allow(clippy::too_many_arguments)]
+async fn insert_shipment<C: ConnectionTrait>(
+    db: &C,
+    p: &Principal,
+    r: &ShipmentRequest,
+    o: &order::Model,
+    store: &integration::Model,
+    address_id: i64,
+    parcel: &Parcel,
+    token: &str,
+) -> AppResult<shipment::Model> {
+    let now = Utc::now();
+    let to = shipping_address(o, address_id).unwrap_or_else(|| destination(o));
+    let (phone, email) = recipient_contact(o, &to, store);
+    let codes = carriers::codes(r.carrier.as_deref().unwrap_or(""));
+    let weight = r.weight.or_else(|| {
+        let weights: Vec<Decimal> = parcel
+            .iter()
+            .filter_map(|(l, q)| l.weight.as_deref().map(|w| dec(w) * Decimal::from(*q)))
+            .collect();
+        (!weights.is_empty()).then(|| weights.iter().sum())
+    });
+    let from = store
+        .return_address
+        .as_ref()
+        .map(|a| a.country_code.trim().to_ascii_uppercase())
+        .filter(|c| !c.is_empty());
+    let dest = to.country_code.trim().to_ascii_uppercase();
+    let customs = needs_customs(from.as_deref(), &dest).then(|| {
+        let items: Vec<CustomsLine> = parcel
+            .iter()
+            .map(|(l, q)| CustomsLine {
+                description: l.name.clone(),
+                sku: l.sku.clone(),
+                quantity: *q,
+                value: dec(&l.unit_price) * Decimal::from(*q),
+            })
+            .collect();
+        CustomsDeclaration {
+            total_value: items.iter().map(|i| i.value).sum(),
+            items,
+            currency: o.currency.clone(),
+            origin_country: from.clone().unwrap_or_default(),
+            destination_country: dest.clone(),
+            ioss_number: ioss_for(store.ioss_number.as_deref(), from.as_deref(), &dest),
+        }
+    });
+    let customs = customs
+        .map(serde_json::to_value)
+        .transpose()
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("encoding a customs declaration: {e}")))?;
+    let row = shipment::ActiveModel {
+        account_id: Set(p.account_id),
+        integration_id: Set(o.integration_id),
+        order_id: Set(o.id),
+        method: Set(r.method),
+        carrier: Set(r.carrier.clone()),
+        service: Set(r.service.clone()),
+        tracking_number: Set(r.tracking_number.clone().unwrap_or_default()),
+        shipping_provider: Set(codes.shipping_provider.to_string()),
+        tracking_carrier: Set(codes.tracking_carrier.to_string()),
+        order_address_id: Set(address_id),
+        weight: Set(weight.map(|w| w.normalize().to_string())),
+        contact_phone: Set(phone),
+        contact_email: Set(email),
+        customs: Set(customs),
+        idempotency_key: Set(r.idempotency_key.clone()),
+        push_state: Set(ShipmentPushState::Pending),
+        push_attempts: Set(0),
+        push_error: Set(None),
+        push_due_at: Set(Some(now)),
+        push_claimed_by: Set(Some(token.to_string())),
+        push_claimed_until: Set(Some(crate::sync::shipments::lease_end(now))),
+        pushed_at: Set(None),
+        external_id: Set(None),
+        tracking_link: Set(None),
+        created_by_user_id: Set(Some(p.user_id)),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    let row = if r.method == ShipmentMethod::Label && r.tracking_number.is_none() {
+        let mut am = row.clone().into_active_model();
+        am.tracking_number = Set(label_reference(row.id));
+        am.update(db).await?
+    } else {
+        row
+    };
+    shipment_line::Entity::insert_many(parcel.iter().map(|(l, q)| shipment_line::ActiveModel {
+        account_id: Set(p.account_id),
+        shipment_id: Set(row.id),
+        order_line_id: Set(l.id),
+        order_product_id: Set(l.external_id),
+        sku: Set(l.sku.clone()),
+        name: Set(l.name.clone()),
+        quantity: Set(*q),
+        ..Default::default()
+    }))
+    .exec_without_returning(db)
+    .await?;
+    for (l, q) in parcel {
+        order_line::Entity::update_many()
+            .col_expr(
+                order_line::Column::QuantityShipped,
+                Expr::col(order_line::Column::QuantityShipped).add(*q),
+            )
+            .filter(order_line::Column::Id.eq(l.id))
+            .exec(db)
+            .await?;
+    }
+    Ok(row)
+}
+
+/// The caller's shipments of these orders, oldest first, by order id.
+pub async fn by_order(
+    state: &AppState,
+    account_id: i64,
+    order_ids: &[i64],
+) -> AppResult<HashMap<i64, Vec<shipment::Model>>> {
+    let mut map: HashMap<i64, Vec<shipment::Model>> = HashMap::new();
+    for s in shipment::Entity::find()
+        .filter(shipment::Column::AccountId.eq(account_id))
+        .filter(shipment::Column::OrderId.is_in(order_ids.iter().copied()))
+        .order_by_asc(shipment::Column::Id)
+        .all(&state.db)
+        .await?
+    {
+        map.entry(s.order_id).or_default().push(s);
+    }
+    Ok(map)
+}
+
+/// The lines of the caller's shipments, by shipment id.
+pub async fn lines_by_shipment(
+    state: &AppState,
+    account_id: i64,
+    shipment_ids: &[i64],
+) -> AppResult<HashMap<i64, Vec<shipment_line::Model>>> {
+    let mut map: HashMap<i64, Vec<shipment_line::Model>> = HashMap::new();
+    for l in shipment_line::Entity::find()
+        .filter(shipment_line::Column::AccountId.eq(account_id))
+        .filter(shipment_line::Column::ShipmentId.is_in(shipment_ids.iter().copied()))
+        .order_by_asc(shipment_line::Column::Id)
+        .all(&state.db)
+        .await?
+    {
+        map.entry(l.shipment_id).or_default().push(l);
+    }
+    Ok(map)
+}
+
+/// One of the caller's shipments.
+pub async fn find(
+    state: &AppState,
+    account_id: i64,
+    id: i64,
+) -> AppResult<Option<shipment::Model>> {
+    Ok(shipment::Entity::find_by_id(id)
+        .filter(shipment::Column::AccountId.eq(account_id))
+        .one(&state.db)
+        .await?)
+}
+
+/// Sends a shipment the store refused (`FAILED`) again: it goes back to `PENDING` and is pushed
+/// now (after checking the store does not have it already). `PUSHED` and `PENDING` shipments
+/// are answered with `SHIPMENT_NOT_RETRYABLE`.
+pub async fn retry_push(
+    state: &AppState,
+    p: &Principal,
+    id: Option<i64>,
+) -> AppResult<shipment::Model> {
+    let missing = || {
+        UserError::new(
+            "shipmentId",
+            Code::NotFound,
+            "No such shipment in your account.",
+        )
+    };
+    let id = id.ok_or_else(missing)?;
+    let now = Utc::now();
+    let token = crate::sync::shipments::claim_token("retry-now");
+    let txn = state.db.begin().await?;
+    let reopened = shipment::Entity::update_many()
+        .col_expr(
+            shipment::Column::PushState,
+            Expr::value(ShipmentPushState::Pending),
+        )
+        .col_expr(shipment::Column::PushDueAt, Expr::value(now))
+        .col_expr(shipment::Column::PushClaimedBy, Expr::value(token.clone()))
+        .col_expr(
+            shipment::Column::PushClaimedUntil,
+            Expr::value(crate::sync::shipments::lease_end(now)),
+        )
+        .col_expr(shipment::Column::UpdatedAt, Expr::value(now))
+        .filter(shipment::Column::Id.eq(id))
+        .filter(shipment::Column::AccountId.eq(p.account_id))
+        .filter(shipment::Column::PushState.eq(ShipmentPushState::Failed))
+        .exec(&txn)
+        .await?;
+    if reopened.rows_affected == 0 {
+        let exists = shipment::Entity::find_by_id(id)
+            .filter(shipment::Column::AccountId.eq(p.account_id))
+            .one(&txn)
+            .await?;
+        return Err(match exists {
+            None => missing(),
+            Some(s) => UserError::new(
+                "shipmentId",
+                Code::ShipmentNotRetryable,
+                match s.push_state {
+                    ShipmentPushState::Pushed => "The store has this shipment already.",
+                    _ => "This shipment is waiting for its push already.",
+                },
+            ),
+        }
+        .into());
+    }
+    txn.commit().await?;
+    let push = tokio::spawn(crate::sync::shipments::push_claimed(state.clone(), token));
+    let _ = tokio::time::timeout(INLINE_PUSH_WAIT, push).await;
+    find(state, p.account_id, id)
+        .await?
+        .ok_or_else(|| missing().into())
+}
+
+fn is_unique_violation(e: &AppError) -> bool {
+    matches!(e, AppError::Internal(inner) if inner
+        .downcast_ref::<DbErr>()
+        .is_some_and(|d| matches!(d.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))))
+}
