@@ -82,6 +82,27 @@ pub struct Settings {
     /// Directory of the document templates (`invoice.toml`, `label.toml`, fonts). `None`:
     /// `./templates` when it exists, otherwise the copies built into the binary.
     pub templates_dir: Option<PathBuf>,
+    /// The base URL at which stores and browsers reach this server (e.g.
+    /// `https://orderdeck.example.com`). With it, connecting a store registers order webhooks;
+    /// the app-store install flow needs it too. `None`: polling only.
+    pub public_url: Option<String>,
+    /// The BigCommerce app's client id (Developer Portal); with the secret, it turns the
+    /// app-store install flow on.
+    pub bigcommerce_app_client_id: Option<String>,
+    /// The BigCommerce app's client secret: exchanges install codes and verifies the signed
+    /// callbacks.
+    pub bigcommerce_app_client_secret: Option<Secret<String>>,
+    /// Where install codes are exchanged for tokens (`{url}/oauth2/token`); the sandbox in tests.
+    pub bigcommerce_login_url: String,
+}
+
+/// The app's credentials, when the install flow is configured.
+#[derive(Clone, Copy, Debug)]
+pub struct AppCredentials<'a> {
+    /// The app's client id (the `aud` of its signed callbacks).
+    pub client_id: &'a str,
+    /// The app's client secret.
+    pub client_secret: &'a Secret<String>,
 }
 
 impl Default for Settings {
@@ -105,6 +126,10 @@ impl Default for Settings {
             log_format: LogFormat::Text,
             shutdown_timeout: Duration::from_secs(30),
             templates_dir: None,
+            public_url: None,
+            bigcommerce_app_client_id: None,
+            bigcommerce_app_client_secret: None,
+            bigcommerce_login_url: "https://login.bigcommerce.com".into(),
         }
     }
 }
@@ -133,6 +158,13 @@ impl fmt::Debug for Settings {
             .field("log_format", &self.log_format)
             .field("shutdown_timeout", &self.shutdown_timeout)
             .field("templates_dir", &self.templates_dir)
+            .field("public_url", &self.public_url)
+            .field("bigcommerce_app_client_id", &self.bigcommerce_app_client_id)
+            .field(
+                "bigcommerce_app_client_secret",
+                &self.bigcommerce_app_client_secret.as_ref().map(|_| "***"),
+            )
+            .field("bigcommerce_login_url", &self.bigcommerce_login_url)
             .finish()
     }
 }
@@ -160,6 +192,10 @@ struct FileSettings {
     log_format: Option<LogFormat>,
     shutdown_timeout_secs: Option<u64>,
     templates_dir: Option<PathBuf>,
+    public_url: Option<String>,
+    bigcommerce_app_client_id: Option<String>,
+    bigcommerce_app_client_secret: Option<String>,
+    bigcommerce_login_url: Option<String>,
 }
 
 /// Why the settings could not be loaded; each message names the setting.
@@ -263,6 +299,18 @@ impl Settings {
         if let Some(v) = f.templates_dir {
             self.templates_dir = Some(v);
         }
+        if let Some(v) = f.public_url {
+            self.public_url = Some(v);
+        }
+        if let Some(v) = f.bigcommerce_app_client_id {
+            self.bigcommerce_app_client_id = Some(v);
+        }
+        if let Some(v) = f.bigcommerce_app_client_secret {
+            self.bigcommerce_app_client_secret = Some(Secret::new(v));
+        }
+        if let Some(v) = f.bigcommerce_login_url {
+            self.bigcommerce_login_url = v;
+        }
     }
 
     fn apply_env(&mut self, env: &impl Fn(&str) -> Option<String>, errors: &mut Vec<String>) {
@@ -284,6 +332,18 @@ impl Settings {
         }
         if let Some(v) = get("ORDERDECK_BIGCOMMERCE_API_URL") {
             self.bigcommerce_api_url = v;
+        }
+        if let Some(v) = get("ORDERDECK_PUBLIC_URL") {
+            self.public_url = Some(v);
+        }
+        if let Some(v) = get("ORDERDECK_BIGCOMMERCE_APP_CLIENT_ID") {
+            self.bigcommerce_app_client_id = Some(v);
+        }
+        if let Some(v) = get("ORDERDECK_BIGCOMMERCE_APP_CLIENT_SECRET") {
+            self.bigcommerce_app_client_secret = Some(Secret::new(v));
+        }
+        if let Some(v) = get("ORDERDECK_BIGCOMMERCE_LOGIN_URL") {
+            self.bigcommerce_login_url = v;
         }
         if let Some(v) = get("ORDERDECK_SYNC_ENABLED") {
             match parse_bool(&v) {
@@ -381,6 +441,40 @@ impl Settings {
                 self.bigcommerce_api_url
             ));
         }
+        let login = self.bigcommerce_login_url.trim_end_matches('/');
+        if !(login.starts_with("http://") || login.starts_with("https://")) || login.len() < 10 {
+            errors.push(format!(
+                "ORDERDECK_BIGCOMMERCE_LOGIN_URL must be an http(s) URL, not {:?}",
+                self.bigcommerce_login_url
+            ));
+        }
+        if let Some(url) = &self.public_url {
+            let u = url.trim_end_matches('/');
+            if !(u.starts_with("http://") || u.starts_with("https://"))
+                || u.len() < 10
+                || u.contains(['?', '#', ' '])
+            {
+                errors.push(format!(
+                    "ORDERDECK_PUBLIC_URL must be an http(s) base URL without query (e.g. https://orderdeck.example.com), not {url:?}"
+                ));
+            }
+        }
+        let blank = |v: &Option<String>| v.as_deref().is_none_or(|v| v.trim().is_empty());
+        let id_set = !blank(&self.bigcommerce_app_client_id);
+        let secret_set = self
+            .bigcommerce_app_client_secret
+            .as_ref()
+            .is_some_and(|s| !s.expose().trim().is_empty());
+        if id_set != secret_set {
+            errors.push(
+                "ORDERDECK_BIGCOMMERCE_APP_CLIENT_ID and ORDERDECK_BIGCOMMERCE_APP_CLIENT_SECRET must be set together".into(),
+            );
+        }
+        if id_set && self.public_url.is_none() {
+            errors.push(
+                "the BigCommerce app needs ORDERDECK_PUBLIC_URL: its callbacks (auth, load, uninstall, remove_user) live under {ORDERDECK_PUBLIC_URL}/bigcommerce/".into(),
+            );
+        }
         if self.bigcommerce_timeout.is_zero() {
             errors.push("ORDERDECK_BIGCOMMERCE_TIMEOUT_MS must be above 0".into());
         }
@@ -439,6 +533,41 @@ impl Settings {
     /// BigCommerce base URL without a trailing slash.
     pub fn bigcommerce_base(&self) -> &str {
         self.bigcommerce_api_url.trim_end_matches('/')
+    }
+
+    /// The public base URL without a trailing slash, when configured.
+    pub fn public_base(&self) -> Option<&str> {
+        self.public_url
+            .as_deref()
+            .map(|u| u.trim().trim_end_matches('/'))
+            .filter(|u| !u.is_empty())
+    }
+
+    /// The BigCommerce app's credentials, when the install flow is configured.
+    pub fn bigcommerce_app(&self) -> Option<AppCredentials<'_>> {
+        let client_id = self
+            .bigcommerce_app_client_id
+            .as_deref()
+            .map(str::trim)
+            .filter(|c| !c.is_empty())?;
+        let client_secret = self
+            .bigcommerce_app_client_secret
+            .as_ref()
+            .filter(|s| !s.expose().trim().is_empty())?;
+        Some(AppCredentials {
+            client_id,
+            client_secret,
+        })
+    }
+
+    /// The app's auth callback URL (the `redirect_uri` registered in the Developer Portal).
+    pub fn bigcommerce_auth_callback(&self) -> Option<String> {
+        self.public_base().map(|b| format!("{b}/bigcommerce/auth"))
+    }
+
+    /// The login service base without a trailing slash.
+    pub fn bigcommerce_login_base(&self) -> &str {
+        self.bigcommerce_login_url.trim_end_matches('/')
     }
 }
 
@@ -621,6 +750,34 @@ mod tests {
     }
 
     #[test]
+    fn the_app_needs_its_id_its_secret_and_a_public_url() {
+        let dir = no_file();
+        let path = dir.path().join("empty.toml");
+        std::fs::write(&path, "").unwrap();
+        let load = |pairs: &[(&str, &str)]| Settings::load(Some(&path), env_of(pairs));
+        let err = load(&[("ORDERDECK_BIGCOMMERCE_APP_CLIENT_ID", "abc")])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("must be set together"), "{err}");
+        assert!(err.contains("needs ORDERDECK_PUBLIC_URL"), "{err}");
+        let err = load(&[("ORDERDECK_PUBLIC_URL", "ftp://x?y")])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("ORDERDECK_PUBLIC_URL must be"), "{err}");
+        let s = load(&[
+            ("ORDERDECK_BIGCOMMERCE_APP_CLIENT_ID", "abc"),
+            ("ORDERDECK_BIGCOMMERCE_APP_CLIENT_SECRET", "shh"),
+            ("ORDERDECK_PUBLIC_URL", "https://od.example.com/"),
+        ])
+        .unwrap();
+        assert_eq!(s.bigcommerce_app().map(|a| a.client_id), Some("abc"));
+        assert_eq!(
+            s.bigcommerce_auth_callback().as_deref(),
+            Some("https://od.example.com/bigcommerce/auth")
+        );
+    }
+
+    #[test]
     fn the_example_configuration_file_loads() {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("orderdeck.example.toml");
         let s = Settings::load(Some(&path), env_of(&[])).unwrap();
@@ -637,7 +794,12 @@ mod tests {
             )),
             ..Settings::default()
         };
+        let s = Settings {
+            bigcommerce_app_client_secret: Some(Secret::new("app-secret-xyz".into())),
+            ..s
+        };
         let printed = format!("{s:?}");
+        assert!(!printed.contains("app-secret-xyz"), "{printed}");
         assert!(!printed.contains("hunter2"), "{printed}");
         assert!(!printed.contains("AAAAAAAA"), "{printed}");
         assert!(

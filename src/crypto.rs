@@ -217,6 +217,18 @@ pub fn generate_token() -> String {
     format!("{TOKEN_PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes))
 }
 
+/// A new random secret (256 bits, base64url), e.g. a webhook's shared header.
+pub fn generate_secret() -> String {
+    let mut bytes = [0u8; 32];
+    OsRng.fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Whether `a` equals `b`, in time that depends only on their lengths.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
 /// The stored form of a bearer token: SHA-256, base64url. Tokens have 256 bits of entropy,
 /// so a fast hash is the right tool (a password hash would only slow every request).
 pub fn hash_token(token: &str) -> String {

@@ -41,8 +41,8 @@ pub async fn run(mut settings: Settings, sandbox_bind: &str) -> anyhow::Result<(
     let store = sandbox.first_store();
 
     let mut input = sandbox_connect_input(&store, HistoricalImport::Last30Days);
-    input.ioss_number = Some("IM2760000001".into());
-    input.return_address = Some(PostalAddress {
+    input.options.ioss_number = Some("IM2760000001".into());
+    input.options.return_address = Some(PostalAddress {
         name: None,
         company: Some("Demo Company".into()),
         street1: "1 Sandbox Way".into(),
@@ -52,8 +52,8 @@ pub async fn run(mut settings: Settings, sandbox_bind: &str) -> anyhow::Result<(
         postal_code: Some("78751".into()),
         country_code: "US".into(),
     });
-    input.phone = Some("+1 555 0100".into());
-    input.email = Some("shipping@demo.example".into());
+    input.options.phone = Some("+1 555 0100".into());
+    input.options.email = Some("shipping@demo.example".into());
     let (principal, token, connected) =
         account_with_store(&state, "Demo Company", DEMO_EMAIL, DEMO_PASSWORD, input).await?;
     let integration_id = match connected {
@@ -119,17 +119,19 @@ pub fn sandbox_connect_input(
         store_hash: store.hash.clone(),
         client_id: store.client_id.clone(),
         access_token: store.access_token.clone(),
-        alias: None,
-        order_management: true,
-        inventory_management: true,
-        historical_import: historical,
-        historical_import_since: None,
-        ioss_number: None,
-        return_address: None,
-        phone: None,
-        phone_mode: ContactMode::Prefill,
-        email: None,
-        email_mode: ContactMode::Prefill,
+        options: integrations::StoreOptions {
+            alias: None,
+            order_management: true,
+            inventory_management: true,
+            historical_import: historical,
+            historical_import_since: None,
+            ioss_number: None,
+            return_address: None,
+            phone: None,
+            phone_mode: ContactMode::Prefill,
+            email: None,
+            email_mode: ContactMode::Prefill,
+        },
     }
 }
 

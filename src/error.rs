@@ -107,6 +107,8 @@ pub enum UserErrorCode {
     TrackingNumberTooLong,
     /// The shipment is not in a state this action applies to.
     ShipmentNotRetryable,
+    /// No pending app installation has this claim code (unknown, already claimed, or expired).
+    InstallationNotFound,
 }
 
 /// An expected failure of a mutation, tied to the input field that caused it.

@@ -15,6 +15,7 @@ mod m20261127_000008_create_sync_jobs_and_runs;
 mod m20261128_000009_create_push_queue;
 mod m20261128_000010_create_invoices;
 mod m20261128_000011_create_shipments;
+mod m20261128_000012_create_app_installations_and_webhooks;
 
 /// Applies every migration in order.
 pub struct Migrator;
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000009_create_push_queue::Migration),
             Box::new(m20261128_000010_create_invoices::Migration),
             Box::new(m20261128_000011_create_shipments::Migration),
+            Box::new(m20261128_000012_create_app_installations_and_webhooks::Migration),
         ]
     }
 }

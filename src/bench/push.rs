@@ -83,7 +83,7 @@ pub async fn push(
     let mut principal = None;
     for store in &stores {
         let mut input = crate::demo::sandbox_connect_input(store, HistoricalImport::Last90Days);
-        input.alias = Some(store.hash.clone());
+        input.options.alias = Some(store.hash.clone());
         let (p, _, connected) =
             crate::demo::account_with_store(&state, "Bench", &email, "bench-password-1", input)
                 .await?;

@@ -56,6 +56,59 @@ pub enum IntegrationStatus {
     Disconnected,
 }
 
+/// How a store was connected.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    EnumIter,
+    DeriveActiveEnum,
+    async_graphql::Enum,
+    Serialize,
+    Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+pub enum ConnectedVia {
+    /// `connectBigCommerce` with the credentials of a store-level API account.
+    #[sea_orm(string_value = "MANUAL")]
+    Manual,
+    /// The BigCommerce app-store install flow, claimed with `claimBigCommerceInstallation`.
+    #[sea_orm(string_value = "APP")]
+    App,
+}
+
+/// Whether a store's order webhooks are registered.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    EnumIter,
+    DeriveActiveEnum,
+    async_graphql::Enum,
+    Serialize,
+    Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+pub enum WebhookState {
+    /// No webhooks: no public URL is configured, or the store is disconnected. Orders arrive
+    /// by polling only.
+    #[sea_orm(string_value = "OFF")]
+    Off,
+    /// Registered on the store: new orders and status changes are imported within seconds.
+    #[sea_orm(string_value = "ACTIVE")]
+    Active,
+    /// Registering failed (see `error`); retried at every scheduled order import. Polling
+    /// still imports the orders.
+    #[sea_orm(string_value = "FAILED")]
+    Failed,
+}
+
 /// How the store's phone number or email is applied to shipments and labels.
 #[derive(
     Clone,

@@ -7,7 +7,9 @@ pub mod shipping;
 pub mod status;
 
 pub use address::PostalAddress;
-pub use enums::{ChannelKind, ContactMode, HistoricalImport, IntegrationStatus};
+pub use enums::{
+    ChannelKind, ConnectedVia, ContactMode, HistoricalImport, IntegrationStatus, WebhookState,
+};
 pub use shipping::{ShipmentMethod, ShipmentPushState};
 pub use status::{
     OrderStatus, PricePushState, PushKind, StockReason, StockTracking, SyncKind, SyncOutcome,

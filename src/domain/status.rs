@@ -218,6 +218,9 @@ pub enum SyncTrigger {
     /// `syncNow`.
     #[sea_orm(string_value = "MANUAL")]
     Manual,
+    /// A webhook delivery from the store: one order imported right away.
+    #[sea_orm(string_value = "WEBHOOK")]
+    Webhook,
 }
 
 #[cfg(test)]

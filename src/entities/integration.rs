@@ -2,7 +2,10 @@
 
 use sea_orm::entity::prelude::*;
 
-use crate::domain::{ChannelKind, ContactMode, HistoricalImport, IntegrationStatus, PostalAddress};
+use crate::domain::{
+    ChannelKind, ConnectedVia, ContactMode, HistoricalImport, IntegrationStatus, PostalAddress,
+    WebhookState,
+};
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "integrations")]
@@ -36,6 +39,15 @@ pub struct Model {
     pub disconnected_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    pub connected_via: ConnectedVia,
+    pub webhook_state: WebhookState,
+    /// SHA-256 (hex) of the secret header the store's webhooks carry; never the secret.
+    pub webhook_secret_hash: Option<String>,
+    /// The URL the webhooks were registered with.
+    pub webhook_destination: Option<String>,
+    pub webhook_error: Option<String>,
+    pub webhooks_registered_at: Option<DateTimeUtc>,
+    pub last_webhook_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,6 +1,7 @@
 //! sea-orm entities: database rows. Never exposed as GraphQL types directly.
 
 pub mod account;
+pub mod app_installation;
 pub mod integration;
 pub mod integration_logo;
 pub mod inventory_item;
@@ -16,3 +17,4 @@ pub mod stock_movement;
 pub mod sync_job;
 pub mod sync_run;
 pub mod user;
+pub mod webhook_delivery;

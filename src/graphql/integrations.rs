@@ -1,5 +1,6 @@
 //! Connected stores: `integrations`, `integration`, `connectBigCommerce`, `updateIntegration`,
-//! `disconnectIntegration`, `uploadIntegrationLogo`, `removeIntegrationLogo`.
+//! `disconnectIntegration`, `uploadIntegrationLogo`, `removeIntegrationLogo`,
+//! `claimBigCommerceInstallation`.
 
 use std::io::Read;
 
@@ -9,7 +10,10 @@ use chrono::{DateTime, NaiveDate, Utc};
 use super::context::{principal, state};
 use super::ids;
 use super::loaders::LogoLoader;
-use crate::domain::{ChannelKind, ContactMode, HistoricalImport, IntegrationStatus, PostalAddress};
+use crate::domain::{
+    ChannelKind, ConnectedVia, ContactMode, HistoricalImport, IntegrationStatus, PostalAddress,
+    WebhookState,
+};
 use crate::entities::integration;
 use crate::error::{into_payload, AppError, UserError};
 use crate::services::integrations::{self as service, Change};
@@ -234,6 +238,14 @@ impl Integration {
     async fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at
     }
+    /// How the store was connected: manual API credentials or the app-store install.
+    async fn connected_via(&self) -> ConnectedVia {
+        self.0.connected_via
+    }
+    /// The store's order webhooks (near-real-time imports).
+    async fn webhooks(&self) -> Webhooks<'_> {
+        Webhooks(&self.0)
+    }
     /// The store's recurring imports (orders, products): next run, last success, last
     /// failure and its error. Their runs are listed by `syncRuns`.
     async fn sync_jobs(
@@ -241,6 +253,35 @@ impl Integration {
         ctx: &Context<'_>,
     ) -> async_graphql::Result<Vec<super::sync::SyncJob>> {
         super::sync::jobs_of_integration(ctx, &self.0).await
+    }
+}
+
+/// The order webhooks of a store: with a public URL configured, new orders and status
+/// changes are imported within seconds of happening; polling stays the safety net.
+pub struct Webhooks<'a>(&'a integration::Model);
+
+#[Object]
+impl Webhooks<'_> {
+    /// `ACTIVE` when registered on the store, `FAILED` when the store refused (see `error`),
+    /// `OFF` without a public URL or while disconnected.
+    async fn state(&self) -> WebhookState {
+        self.0.webhook_state
+    }
+    /// Why registering failed; null otherwise.
+    async fn error(&self) -> Option<&str> {
+        self.0.webhook_error.as_deref()
+    }
+    /// Where the store delivers (`{ORDERDECK_PUBLIC_URL}/webhooks/bigcommerce/{id}`).
+    async fn destination(&self) -> Option<&str> {
+        self.0.webhook_destination.as_deref()
+    }
+    /// When the hooks were last registered.
+    async fn registered_at(&self) -> Option<DateTime<Utc>> {
+        self.0.webhooks_registered_at
+    }
+    /// When the last delivery was processed.
+    async fn last_delivery_at(&self) -> Option<DateTime<Utc>> {
+        self.0.last_webhook_at
     }
 }
 
@@ -260,6 +301,15 @@ pub struct ConnectBigCommerceInput {
     pub client_id: String,
     /// The API account's access token; stored encrypted, never shown again.
     pub access_token: String,
+    /// The store's options.
+    #[graphql(flatten)]
+    pub options: StoreOptionsInput,
+}
+
+/// The options a store is connected with (fields of `connectBigCommerce` and
+/// `claimBigCommerceInstallation`).
+#[derive(InputObject)]
+pub struct StoreOptionsInput {
     /// Name of the integration, unique in the account; defaults to the store's name.
     pub alias: Option<String>,
     /// Import the store's orders. Must be true to connect.
@@ -287,6 +337,35 @@ pub struct ConnectBigCommerceInput {
     /// How `email` is applied.
     #[graphql(default_with = "ContactMode::Prefill")]
     pub email_mode: ContactMode,
+}
+
+impl From<StoreOptionsInput> for service::StoreOptions {
+    fn from(o: StoreOptionsInput) -> Self {
+        service::StoreOptions {
+            alias: o.alias,
+            order_management: o.order_management,
+            inventory_management: o.inventory_management,
+            historical_import: o.historical_import,
+            historical_import_since: o.historical_import_since,
+            ioss_number: o.ioss_number,
+            return_address: o.return_address.map(PostalAddress::from),
+            phone: o.phone,
+            phone_mode: o.phone_mode,
+            email: o.email,
+            email_mode: o.email_mode,
+        }
+    }
+}
+
+/// Input of `claimBigCommerceInstallation`.
+#[derive(InputObject)]
+pub struct ClaimBigCommerceInstallationInput {
+    /// The claim code shown after installing the app from the BigCommerce control panel
+    /// (case, spaces and dashes do not matter).
+    pub code: String,
+    /// The store's options.
+    #[graphql(flatten)]
+    pub options: StoreOptionsInput,
 }
 
 /// Input of `updateIntegration`: omitted fields keep their value; `null` clears a clearable one.
@@ -449,19 +528,24 @@ impl IntegrationMutation {
             store_hash: input.store_hash,
             client_id: input.client_id,
             access_token: input.access_token,
-            alias: input.alias,
-            order_management: input.order_management,
-            inventory_management: input.inventory_management,
-            historical_import: input.historical_import,
-            historical_import_since: input.historical_import_since,
-            ioss_number: input.ioss_number,
-            return_address: input.return_address.map(PostalAddress::from),
-            phone: input.phone,
-            phone_mode: input.phone_mode,
-            email: input.email,
-            email_mode: input.email_mode,
+            options: input.options.into(),
         };
         IntegrationPayload::from_result(service::connect(state(ctx)?, &p, input).await)
+    }
+
+    /// Connects the store that installed the orderdeck app from the BigCommerce control panel
+    /// to the caller's account, with the claim code its install page showed (once, within 24
+    /// hours). A store of the account with the same hash is reconnected, keeping its history.
+    async fn claim_big_commerce_installation(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "What to do.")] input: ClaimBigCommerceInstallationInput,
+    ) -> async_graphql::Result<IntegrationPayload> {
+        let p = principal(ctx)?;
+        let options: service::StoreOptions = input.options.into();
+        IntegrationPayload::from_result(
+            crate::services::app_install::claim(state(ctx)?, &p, &input.code, &options).await,
+        )
     }
 
     /// Edits any option of a connected store; every change is validated before any is saved.

@@ -1,6 +1,8 @@
-//! HTTP routes only: GraphQL and GraphiQL, health, logo and document downloads.
+//! HTTP routes only: GraphQL and GraphiQL, health, logo and document downloads, and
+//! BigCommerce's calls (app callbacks, webhook deliveries).
 
 mod auth;
+mod bigcommerce;
 mod documents;
 mod graphql;
 mod health;
@@ -29,7 +31,24 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::get().to(documents::invoices),
         )
         .route("/documents/labels.pdf", web::get().to(documents::labels))
-        .route("/documents/links/{token}", web::get().to(documents::link));
+        .route("/documents/links/{token}", web::get().to(documents::link))
+        .route("/bigcommerce/auth", web::get().to(bigcommerce::auth))
+        .route("/bigcommerce/load", web::get().to(bigcommerce::load))
+        .route(
+            "/bigcommerce/uninstall",
+            web::get().to(bigcommerce::uninstall),
+        )
+        .route(
+            "/bigcommerce/remove_user",
+            web::get().to(bigcommerce::remove_user),
+        )
+        .service(
+            web::resource("/webhooks/bigcommerce/{id}")
+                .app_data(web::PayloadConfig::new(
+                    crate::services::webhooks::MAX_BODY_BYTES,
+                ))
+                .route(web::post().to(bigcommerce::webhook)),
+        );
 }
 
 /// Builds the HTTP server on `listener`. It stops gracefully on SIGINT/SIGTERM: no new

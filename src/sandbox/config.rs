@@ -60,6 +60,8 @@ pub struct SandboxConfig {
     /// Seconds between webhook delivery retries (compressed from BigCommerce's minutes).
     #[serde(with = "millis")]
     pub hook_retry_base: Duration,
+    /// Deliver every webhook event twice (BigCommerce promises at-least-once delivery).
+    pub duplicate_hook_deliveries: bool,
 }
 
 impl Default for SandboxConfig {
@@ -79,6 +81,7 @@ impl Default for SandboxConfig {
             legacy_shippingaddresses_path: true,
             allow_insecure_hooks: true,
             hook_retry_base: Duration::from_millis(200),
+            duplicate_hook_deliveries: false,
         }
     }
 }

@@ -514,14 +514,21 @@ fn take_jobs(state: &mut SandboxState) -> Vec<Job> {
         payload.insert("created_at".into(), json!(event.created_at));
         payload.insert("producer".into(), json!(format!("stores/{}", store.hash)));
         let body = Value::Object(payload).to_string();
+        let copies = if state.config.duplicate_hook_deliveries {
+            2
+        } else {
+            1
+        };
         for hook in hooks {
-            jobs.push(Job {
-                store: store.hash.clone(),
-                hook_id: hook.id,
-                destination: hook.destination.clone(),
-                headers: hook.headers.clone(),
-                body: body.clone(),
-            });
+            for _ in 0..copies {
+                jobs.push(Job {
+                    store: store.hash.clone(),
+                    hook_id: hook.id,
+                    destination: hook.destination.clone(),
+                    headers: hook.headers.clone(),
+                    body: body.clone(),
+                });
+            }
         }
     }
     jobs

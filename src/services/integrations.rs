@@ -11,7 +11,8 @@ use super::{is_unique_violation, Principal};
 use crate::channels::bigcommerce::{Credentials, StoreInfo};
 use crate::channels::ChannelError;
 use crate::domain::{
-    rules, ChannelKind, ContactMode, HistoricalImport, IntegrationStatus, PostalAddress,
+    rules, ChannelKind, ConnectedVia, ContactMode, HistoricalImport, IntegrationStatus,
+    PostalAddress, WebhookState,
 };
 use crate::entities::integration::{self, token_binding};
 use crate::error::{ensure_valid, AppError, AppResult, UserError, UserErrorCode as Code};
@@ -29,12 +30,10 @@ pub enum Change<T> {
     Set(T),
 }
 
-/// The options of `connectBigCommerce`.
+/// The options a store is connected with (by `connectBigCommerce` or by claiming an app
+/// installation).
 #[derive(Clone, Debug)]
-pub struct ConnectInput {
-    pub store_hash: String,
-    pub client_id: String,
-    pub access_token: String,
+pub struct StoreOptions {
     pub alias: Option<String>,
     pub order_management: bool,
     pub inventory_management: bool,
@@ -46,6 +45,15 @@ pub struct ConnectInput {
     pub phone_mode: ContactMode,
     pub email: Option<String>,
     pub email_mode: ContactMode,
+}
+
+/// The input of `connectBigCommerce`: manual credentials and the options.
+#[derive(Clone, Debug)]
+pub struct ConnectInput {
+    pub store_hash: String,
+    pub client_id: String,
+    pub access_token: String,
+    pub options: StoreOptions,
 }
 
 /// The edits of `updateIntegration`; absent fields keep their value.
@@ -67,7 +75,7 @@ pub struct UpdateInput {
 }
 
 /// Options validated together by connect and update.
-struct Contact {
+pub struct Contact {
     ioss_number: Option<String>,
     return_address: Option<PostalAddress>,
     phone: Option<String>,
@@ -300,38 +308,107 @@ pub async fn connect(
             "Enter the store's access token.",
         ));
     }
-    let alias = check_text(&mut errors, "alias", input.alias.as_deref(), false);
-    if !input.order_management {
+    let options = check_options(&mut errors, &input.options);
+    ensure_valid(errors)?;
+    let connection = Connection {
+        store_hash,
+        client_id: client_id.unwrap_or_default(),
+        token: token.unwrap_or_default(),
+        via: ConnectedVia::Manual,
+    };
+    let prepared = prepare(state, p.account_id, connection, options).await?;
+    let saved = prepared.save(&state.db).await?;
+    after_connect(state, saved).await
+}
+
+/// Options that passed validation.
+pub struct CheckedOptions {
+    alias: Option<String>,
+    inventory_management: bool,
+    historical_import: HistoricalImport,
+    since: Option<NaiveDate>,
+    contact: Contact,
+    phone_mode: ContactMode,
+    email_mode: ContactMode,
+}
+
+/// Validates the options of a new connection, adding what is wrong to `errors`.
+pub fn check_options(errors: &mut Vec<UserError>, o: &StoreOptions) -> CheckedOptions {
+    let alias = check_text(errors, "alias", o.alias.as_deref(), false);
+    if !o.order_management {
         errors.push(UserError::new(
             "orderManagement",
             Code::OrderManagementRequired,
             "Order management must be on to connect a store: it is what imports its orders.",
         ));
     }
-    let since = check_since(
-        &mut errors,
-        input.historical_import,
-        input.historical_import_since,
-    );
+    let since = check_since(errors, o.historical_import, o.historical_import_since);
     let contact = check_contact(
-        &mut errors,
-        input.ioss_number.as_deref(),
-        input.return_address.as_ref(),
-        input.phone.as_deref(),
-        input.email.as_deref(),
+        errors,
+        o.ioss_number.as_deref(),
+        o.return_address.as_ref(),
+        o.phone.as_deref(),
+        o.email.as_deref(),
     );
-    ensure_valid(errors)?;
-    let (client_id, token) = (client_id.unwrap_or_default(), token.unwrap_or_default());
+    CheckedOptions {
+        alias,
+        inventory_management: o.inventory_management,
+        historical_import: o.historical_import,
+        since,
+        contact,
+        phone_mode: o.phone_mode,
+        email_mode: o.email_mode,
+    }
+}
 
+/// Credentials of a connection being made.
+pub struct Connection {
+    pub store_hash: String,
+    pub client_id: String,
+    pub token: String,
+    pub via: ConnectedVia,
+}
+
+/// A connection checked against the store and ready to save.
+pub struct Prepared {
+    row: integration::ActiveModel,
+    is_update: bool,
+    alias: String,
+}
+
+impl Prepared {
+    /// Saves the integration (in `db`, which may be a transaction).
+    pub async fn save<C: sea_orm::ConnectionTrait>(self, db: &C) -> AppResult<integration::Model> {
+        let saved = if self.is_update {
+            self.row.update(db).await
+        } else {
+            self.row.insert(db).await
+        };
+        saved.map_err(|e| unique_conflict(&e, &self.alias).unwrap_or_else(|| e.into()))
+    }
+}
+
+/// Checks a connection of `account_id` (no store of the account connected twice, a free
+/// alias, credentials the store accepts) and builds the row; nothing is written. A store that
+/// was disconnected is reconnected with its history. An app installation (`via: App`) may
+/// also take over a store connected with manual credentials: the merchant installed the app
+/// on it.
+pub async fn prepare(
+    state: &AppState,
+    account_id: i64,
+    c: Connection,
+    o: CheckedOptions,
+) -> AppResult<Prepared> {
     let existing = integration::Entity::find()
-        .filter(integration::Column::AccountId.eq(p.account_id))
+        .filter(integration::Column::AccountId.eq(account_id))
         .filter(integration::Column::Channel.eq(ChannelKind::BigCommerce))
-        .filter(integration::Column::StoreHash.eq(&store_hash))
+        .filter(integration::Column::StoreHash.eq(&c.store_hash))
         .one(&state.db)
         .await?;
-    if existing
-        .as_ref()
-        .is_some_and(|e| e.status != IntegrationStatus::Disconnected)
+    if c.via == ConnectedVia::Manual
+        && existing
+            .as_ref()
+            .is_some_and(|e| e.status != IntegrationStatus::Disconnected)
     {
         return Err(UserError::new(
             "storeHash",
@@ -341,8 +418,15 @@ pub async fn connect(
         .into());
     }
     let existing_id = existing.as_ref().map(|e| e.id);
+    // Claiming keeps the alias of the store being reconnected unless a new one is given.
+    let alias = o.alias.clone().or_else(|| {
+        existing
+            .as_ref()
+            .filter(|_| c.via == ConnectedVia::App)
+            .map(|e| e.alias.clone())
+    });
     if let Some(a) = &alias {
-        if alias_owner(state, p.account_id, a)
+        if alias_owner(state, account_id, a)
             .await?
             .is_some_and(|id| Some(id) != existing_id)
         {
@@ -350,17 +434,17 @@ pub async fn connect(
         }
     }
 
-    let info = check_store(state, &store_hash, &token).await?;
+    let info = check_store(state, &c.store_hash, &c.token).await?;
     let alias = match alias {
         Some(a) => a,
         None => {
             let name: String = info.name.trim().chars().take(rules::MAX_TEXT).collect();
             let name = if name.is_empty() {
-                store_hash.clone()
+                c.store_hash.clone()
             } else {
                 name
             };
-            if alias_owner(state, p.account_id, &name)
+            if alias_owner(state, account_id, &name)
                 .await?
                 .is_some_and(|id| Some(id) != existing_id)
             {
@@ -373,49 +457,68 @@ pub async fn connect(
     let now = Utc::now();
     let ciphertext = state
         .cipher
-        .encrypt(&token, &token_binding(p.account_id, &store_hash))?;
+        .encrypt(&c.token, &token_binding(account_id, &c.store_hash))?;
+    let reconnecting = existing
+        .as_ref()
+        .is_some_and(|e| e.status == IntegrationStatus::Disconnected);
     let mut row = match existing {
         Some(e) => e.into_active_model(),
         None => integration::ActiveModel {
-            account_id: Set(p.account_id),
+            account_id: Set(account_id),
             channel: Set(ChannelKind::BigCommerce),
-            store_hash: Set(store_hash.clone()),
+            store_hash: Set(c.store_hash.clone()),
             created_at: Set(now),
+            connected_at: Set(now),
+            webhook_state: Set(WebhookState::Off),
             ..Default::default()
         },
     };
     row.status = Set(IntegrationStatus::Active);
-    row.client_id = Set(client_id);
+    row.connected_via = Set(c.via);
+    row.client_id = Set(c.client_id);
     row.access_token_ciphertext = Set(Some(ciphertext));
-    row.access_token_last4 = Set(Some(last4(&token)));
+    row.access_token_last4 = Set(Some(last4(&c.token)));
     row.alias = Set(alias.clone());
     row.store_name = Set(info.name);
     row.store_currency = Set(info.currency);
     row.order_management = Set(true);
-    row.inventory_management = Set(input.inventory_management);
-    row.historical_import = Set(input.historical_import);
-    row.historical_import_since = Set(since);
-    row.import_orders_since = Set(input
+    row.inventory_management = Set(o.inventory_management);
+    row.historical_import = Set(o.historical_import);
+    row.historical_import_since = Set(o.since);
+    // A store taken over (already active) keeps the moment it was connected: its stock
+    // rules depend on it.
+    let connected_at = match (&row.connected_at, reconnecting || existing_id.is_none()) {
+        (sea_orm::ActiveValue::Unchanged(t), false) => *t,
+        _ => now,
+    };
+    row.connected_at = Set(connected_at);
+    row.import_orders_since = Set(o
         .historical_import
-        .reach_back(now, since)
-        .unwrap_or(now));
-    row.ioss_number = Set(contact.ioss_number);
-    row.return_address = Set(contact.return_address);
-    row.phone = Set(contact.phone);
-    row.phone_mode = Set(input.phone_mode);
-    row.email = Set(contact.email);
-    row.email_mode = Set(input.email_mode);
-    row.connected_at = Set(now);
+        .reach_back(connected_at, o.since)
+        .unwrap_or(connected_at));
+    row.ioss_number = Set(o.contact.ioss_number);
+    row.return_address = Set(o.contact.return_address);
+    row.phone = Set(o.contact.phone);
+    row.phone_mode = Set(o.phone_mode);
+    row.email = Set(o.contact.email);
+    row.email_mode = Set(o.email_mode);
     row.disconnected_at = Set(None);
     row.updated_at = Set(now);
-    let saved = match existing_id {
-        Some(_) => row.update(&state.db).await,
-        None => row.insert(&state.db).await,
-    };
-    let saved = saved.map_err(|e| unique_conflict(&e, &alias).unwrap_or_else(|| e.into()))?;
-    tracing::info!(integration_id = saved.id, account_id = p.account_id, store = %saved.store_hash, "store connected");
+    Ok(Prepared {
+        row,
+        is_update: existing_id.is_some(),
+        alias,
+    })
+}
+
+/// What follows a saved connection: its sync jobs (due now) and its order webhooks.
+pub async fn after_connect(
+    state: &AppState,
+    saved: integration::Model,
+) -> AppResult<integration::Model> {
+    tracing::info!(integration_id = saved.id, account_id = saved.account_id, store = %saved.store_hash, via = ?saved.connected_via, "store connected");
     schedule_import_now(state, &saved).await;
-    Ok(saved)
+    Ok(crate::services::webhooks::register(state, saved).await)
 }
 
 fn check_contact(
@@ -596,6 +699,11 @@ pub async fn update(
     if !current.inventory_management && saved.inventory_management {
         push_every_listing(state, &saved).await;
     }
+    // A new token may belong to another API account, which does not see the hooks of the
+    // old one: register them again.
+    if token.is_some() {
+        return Ok(crate::services::webhooks::register(state, saved).await);
+    }
     Ok(saved)
 }
 
@@ -658,14 +766,30 @@ pub async fn disconnect(
     if current.status == IntegrationStatus::Disconnected {
         return Ok(current);
     }
+    // The hooks are removed while the token still works (best effort: a store that cannot
+    // be reached keeps them until they fail, and deliveries to a disconnected store are
+    // refused).
+    crate::services::webhooks::unregister(state, &current).await;
+    mark_disconnected(&state.db, current).await
+}
+
+/// Saves a store as disconnected: no token, no webhooks, history kept.
+pub async fn mark_disconnected<C: sea_orm::ConnectionTrait>(
+    db: &C,
+    current: integration::Model,
+) -> AppResult<integration::Model> {
     let now = Utc::now();
     let mut row = current.into_active_model();
     row.status = Set(IntegrationStatus::Disconnected);
     row.access_token_ciphertext = Set(None);
     row.access_token_last4 = Set(None);
     row.disconnected_at = Set(Some(now));
+    row.webhook_state = Set(WebhookState::Off);
+    row.webhook_secret_hash = Set(None);
+    row.webhook_destination = Set(None);
+    row.webhook_error = Set(None);
     row.updated_at = Set(now);
-    let saved = row.update(&state.db).await?;
+    let saved = row.update(db).await?;
     tracing::info!(integration_id = saved.id, "store disconnected");
     Ok(saved)
 }

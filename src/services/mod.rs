@@ -2,6 +2,7 @@
 //! SQL; callers pass the principal so every query is scoped to its account.
 
 pub mod accounts;
+pub mod app_install;
 pub mod catalog;
 pub mod documents;
 pub mod integrations;
@@ -17,6 +18,7 @@ pub mod search;
 pub mod sessions;
 pub mod shipments;
 pub mod stock;
+pub mod webhooks;
 
 pub use sessions::Principal;
 

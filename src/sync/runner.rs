@@ -74,22 +74,7 @@ pub async fn run_job(
 
     let started_at = Utc::now();
     close_abandoned_runs(state, job).await?;
-    let record = run::ActiveModel {
-        account_id: Set(job.account_id),
-        integration_id: Set(job.integration_id),
-        kind: Set(job.kind),
-        trigger: Set(trigger),
-        outcome: Set(SyncOutcome::Running),
-        started_at: Set(started_at),
-        created: Set(0),
-        updated: Set(0),
-        unchanged: Set(0),
-        api_calls: Set(0),
-        ..Default::default()
-    }
-    .insert(db)
-    .await
-    .map_err(db_context("recording the start of a sync run"))?;
+    let record = start_run(db, &integration, job.kind, trigger, started_at).await?;
     tracing::info!(run_id = record.id, integration_id = job.integration_id, kind = ?job.kind, trigger = ?trigger, "sync run started");
 
     // The importers' own log lines carry the run they belong to.
@@ -98,26 +83,9 @@ pub async fn run_job(
         .instrument(span)
         .await;
 
-    let finished_at = Utc::now();
-    let error = result.as_ref().err().map(|f| error_text(f, record.id));
-    let report = result.as_ref().copied().unwrap_or_default();
-    let mut done = record.into_active_model();
-    done.outcome = Set(if error.is_none() {
-        SyncOutcome::Succeeded
-    } else {
-        SyncOutcome::Failed
-    });
-    done.finished_at = Set(Some(finished_at));
-    done.created = Set(count(report.created));
-    done.updated = Set(count(report.updated));
-    done.unchanged = Set(count(report.unchanged));
-    done.api_calls = Set(count(api_calls));
-    done.error = Set(error.clone());
-    let done = done
-        .update(db)
-        .await
-        .map_err(db_context("recording the end of a sync run"))?;
-
+    let done = finish_run(db, record, &result, api_calls).await?;
+    let finished_at = done.finished_at.unwrap_or_else(Utc::now);
+    let error = done.error.clone();
     match &error {
         None => tracing::info!(
             run_id = done.id,
@@ -161,6 +129,58 @@ pub async fn run_job(
     Ok(Some(done))
 }
 
+/// Records the start of a run.
+async fn start_run(
+    db: &sea_orm::DatabaseConnection,
+    integration: &integration::Model,
+    kind: SyncKind,
+    trigger: SyncTrigger,
+    started_at: chrono::DateTime<Utc>,
+) -> AppResult<run::Model> {
+    run::ActiveModel {
+        account_id: Set(integration.account_id),
+        integration_id: Set(integration.id),
+        kind: Set(kind),
+        trigger: Set(trigger),
+        outcome: Set(SyncOutcome::Running),
+        started_at: Set(started_at),
+        created: Set(0),
+        updated: Set(0),
+        unchanged: Set(0),
+        api_calls: Set(0),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+    .map_err(db_context("recording the start of a sync run"))
+}
+
+/// Records the end of a run: outcome, counts, API calls and error text.
+async fn finish_run(
+    db: &sea_orm::DatabaseConnection,
+    record: run::Model,
+    result: &Result<ImportReport, Failure>,
+    api_calls: u64,
+) -> AppResult<run::Model> {
+    let error = result.as_ref().err().map(|f| error_text(f, record.id));
+    let report = result.as_ref().copied().unwrap_or_default();
+    let mut done = record.into_active_model();
+    done.outcome = Set(if error.is_none() {
+        SyncOutcome::Succeeded
+    } else {
+        SyncOutcome::Failed
+    });
+    done.finished_at = Set(Some(Utc::now()));
+    done.created = Set(count(report.created));
+    done.updated = Set(count(report.updated));
+    done.unchanged = Set(count(report.unchanged));
+    done.api_calls = Set(count(api_calls));
+    done.error = Set(error);
+    done.update(db)
+        .await
+        .map_err(db_context("recording the end of a sync run"))
+}
+
 /// Whether a job of `kind` runs for the integration: only while it is `ACTIVE`, and orders
 /// only with order management on.
 fn runs_for(integration: &integration::Model, kind: SyncKind) -> bool {
@@ -182,7 +202,12 @@ async fn import(
     };
     let work = async {
         match job.kind {
-            SyncKind::Orders => orders::import_orders(state, integration, &channel).await,
+            SyncKind::Orders => {
+                // With webhooks on, each order run also checks that the store's hooks are
+                // still there and active (one call), and registers them again if not.
+                crate::services::webhooks::ensure(state, integration).await;
+                orders::import_orders(state, integration, &channel).await
+            }
             SyncKind::Products => products::import_products(state, integration, &channel).await,
         }
     };
@@ -282,6 +307,8 @@ async fn close_abandoned_runs(state: &AppState, job: &job::Model) -> AppResult<(
         .filter(run::Column::IntegrationId.eq(job.integration_id))
         .filter(run::Column::Kind.eq(job.kind))
         .filter(run::Column::Outcome.eq(SyncOutcome::Running))
+        // Webhook imports run beside the job, without its lease.
+        .filter(run::Column::Trigger.ne(SyncTrigger::Webhook))
         .exec(&state.db)
         .await
         .map_err(db_context("closing abandoned sync runs"))?
@@ -294,6 +321,82 @@ async fn close_abandoned_runs(state: &AppState, job: &job::Model) -> AppResult<(
         );
     }
     Ok(())
+}
+
+/// A webhook run still `RUNNING` after this long was abandoned by a stopped process.
+const WEBHOOK_RUN_ABANDONED_AFTER: chrono::Duration = chrono::Duration::minutes(10);
+
+/// Imports one order right away (a webhook delivery), recorded as an `ORDERS` run triggered
+/// by `WEBHOOK`. It runs beside the scheduled import without its lease: both write through
+/// the same idempotent upserts. `None` when the store is not `ACTIVE` or its order
+/// management is off.
+pub async fn import_one_order(
+    state: &AppState,
+    integration: &integration::Model,
+    external_id: i64,
+) -> AppResult<Option<run::Model>> {
+    let db = &state.db;
+    let fresh = integration::Entity::find_by_id(integration.id)
+        .one(db)
+        .await
+        .map_err(db_context("loading the integration of a webhook import"))?;
+    let Some(integration) = fresh.filter(|i| runs_for(i, SyncKind::Orders)) else {
+        return Ok(None);
+    };
+    let started_at = Utc::now();
+    run::Entity::update_many()
+        .col_expr(run::Column::Outcome, Expr::value(SyncOutcome::Failed))
+        .col_expr(run::Column::FinishedAt, Expr::value(Some(started_at)))
+        .col_expr(
+            run::Column::Error,
+            Expr::value("abandoned: the process running it stopped before it ended"),
+        )
+        .filter(run::Column::IntegrationId.eq(integration.id))
+        .filter(run::Column::Trigger.eq(SyncTrigger::Webhook))
+        .filter(run::Column::Outcome.eq(SyncOutcome::Running))
+        .filter(run::Column::StartedAt.lt(started_at - WEBHOOK_RUN_ABANDONED_AFTER))
+        .exec(db)
+        .await
+        .map_err(db_context("closing abandoned webhook runs"))?;
+    let record = start_run(
+        db,
+        &integration,
+        SyncKind::Orders,
+        SyncTrigger::Webhook,
+        started_at,
+    )
+    .await?;
+    let (result, api_calls) = match channel_for(state, &integration) {
+        Ok(channel) => {
+            let r = orders::import_order(state, &integration, &channel, external_id).await;
+            (r, channel.api_calls())
+        }
+        Err(e) => (Err(e), 0),
+    };
+    let unauthorized = matches!(result, Err(SyncError::Channel(ChannelError::Unauthorized)));
+    let done = finish_run(db, record, &result.map_err(Failure::Sync), api_calls).await?;
+    let error = done.error.clone();
+    match &error {
+        None => tracing::info!(
+            run_id = done.id,
+            integration_id = integration.id,
+            order = external_id,
+            created = done.created,
+            updated = done.updated,
+            "order imported on a webhook"
+        ),
+        Some(text) => tracing::warn!(
+            run_id = done.id,
+            integration_id = integration.id,
+            order = external_id,
+            error = %text,
+            "webhook import failed; the next scheduled import picks the order up"
+        ),
+    }
+    if unauthorized {
+        needs_credentials(state, &integration).await?;
+    }
+    Ok(Some(done))
 }
 
 /// `syncNow`: runs the integration's import of `kind` (both when `None`: products, then

@@ -308,7 +308,7 @@ pub fn store_input(store: &StoreCredentials, extra: Value) -> Value {
 }
 
 /// Every scalar field of `Integration`, for selections in tests.
-pub const INTEGRATION_FIELDS: &str = "id channel status storeHash clientId accessTokenLast4 alias storeName storeCurrency orderManagement inventoryManagement historicalImport historicalImportSince importOrdersSince iossNumber returnAddress { name company street1 street2 city state postalCode countryCode } phone phoneMode email emailMode logo { contentType width height byteSize sha256 url } connectedAt disconnectedAt";
+pub const INTEGRATION_FIELDS: &str = "id channel status storeHash clientId accessTokenLast4 alias storeName storeCurrency orderManagement inventoryManagement historicalImport historicalImportSince importOrdersSince iossNumber returnAddress { name company street1 street2 city state postalCode countryCode } phone phoneMode email emailMode logo { contentType width height byteSize sha256 url } connectedAt disconnectedAt connectedVia webhooks { state error destination registeredAt lastDeliveryAt }";
 
 /// The codes of a payload's userErrors.
 pub fn codes(payload: &Value) -> Vec<String> {
@@ -438,6 +438,101 @@ impl TestApp {
             json!({ "i": { "integrationId": gid, "kind": kind } }),
         )
         .await["syncNow"]
+            .clone()
+    }
+}
+
+/// A port that was free a moment ago (for a server whose public URL must be known before it
+/// starts).
+pub fn free_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
+}
+
+/// The client id of the BigCommerce app the public test server is configured as.
+pub const APP_CLIENT_ID: &str = "orderdeck-test-app";
+/// Its client secret.
+pub const APP_CLIENT_SECRET: &str = "orderdeck-test-app-secret-0123456789";
+
+/// Spawns the app at a public URL (so connecting a store registers order webhooks), the
+/// BigCommerce app configured against the sandbox's login service and registered there, and
+/// a sandbox with products to sell, adjusted by `sandbox_tweak`.
+pub async fn spawn_public_app(sandbox_tweak: impl FnOnce(&mut SandboxConfig)) -> TestApp {
+    let port = free_port();
+    let app = spawn_app_with_sandbox(
+        |c| {
+            c.products = 5;
+            sandbox_tweak(c);
+        },
+        |s| {
+            s.bind = format!("127.0.0.1:{port}");
+            s.public_url = Some(format!("http://127.0.0.1:{port}"));
+            s.bigcommerce_app_client_id = Some(APP_CLIENT_ID.into());
+            s.bigcommerce_app_client_secret = Some(Secret::new(APP_CLIENT_SECRET.into()));
+            s.bigcommerce_login_url = s.bigcommerce_api_url.clone();
+        },
+    )
+    .await;
+    let res = app
+        .http
+        .post(format!("{}/_sandbox/apps", app.sandbox.url))
+        .json(&json!({
+            "client_id": APP_CLIENT_ID,
+            "client_secret": APP_CLIENT_SECRET,
+            "redirect_uri": format!("{}/bigcommerce/auth", app.address),
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
+    app
+}
+
+impl TestApp {
+    /// A sandbox control call under `/_sandbox/{path}`: its status and JSON answer.
+    pub async fn sandbox_control(&self, path: &str, body: Value) -> (u16, Value) {
+        let res = self
+            .http
+            .post(format!("{}/_sandbox/{path}", self.sandbox.url))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = res.status().as_u16();
+        (status, res.json().await.unwrap_or(Value::Null))
+    }
+
+    /// The merchant installs the test app on the first sandbox store and the browser opens
+    /// the auth callback: the claim code the page shows.
+    pub async fn install_app(&self) -> String {
+        let (status, install) = self
+            .sandbox_control(
+                &format!("apps/{APP_CLIENT_ID}/install"),
+                json!({ "store_hash": self.store.hash }),
+            )
+            .await;
+        assert_eq!(status, 201, "{install}");
+        let url = install["auth_callback_url"].as_str().unwrap();
+        let res = self.http.get(url).send().await.unwrap();
+        let status = res.status();
+        let html = res.text().await.unwrap();
+        assert_eq!(status, 200, "{html}");
+        let start = html
+            .find("id=\"claim-code\">")
+            .expect("a claim code on the page")
+            + "id=\"claim-code\">".len();
+        let end = start + html[start..].find('<').unwrap();
+        html[start..end].to_string()
+    }
+
+    /// Claims an installation for the account of `token`: the payload.
+    pub async fn claim(&self, token: &str, input: Value) -> Value {
+        self.gql(
+            Some(token),
+            &format!("mutation($i: ClaimBigCommerceInstallationInput!) {{ claimBigCommerceInstallation(input: $i) {{ integration {{ {INTEGRATION_FIELDS} }} userErrors {{ field code message }} }} }}"),
+            json!({ "i": input }),
+        )
+        .await["data"]["claimBigCommerceInstallation"]
             .clone()
     }
 }

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod accounts;
+mod app_install;
 mod bc_client;
 mod cancel_delete;
 mod documents;
@@ -21,3 +22,4 @@ mod shipments;
 mod stock_mutations;
 mod sync_engine;
 mod tenancy;
+mod webhooks;

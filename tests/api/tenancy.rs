@@ -567,3 +567,61 @@ async fn another_account_can_neither_ship_this_accounts_orders_nor_see_or_retry_
     );
     assert_eq!(a.app.rows("shipments").await, 1);
 }
+
+#[tokio::test]
+async fn another_account_can_neither_claim_nor_see_an_app_store_nor_deliver_to_it_with_its_own_secret(
+) {
+    use crate::helpers::spawn_public_app;
+    let app = spawn_public_app(|_| {}).await;
+    let code = app.install_app().await;
+
+    // Nobody claims without a token.
+    let anonymous = app
+        .gql(
+            None,
+            "mutation($i: ClaimBigCommerceInstallationInput!) { claimBigCommerceInstallation(input: $i) { integration { id } } }",
+            json!({ "i": { "code": code } }),
+        )
+        .await;
+    assert_eq!(error_code(&anonymous), "UNAUTHENTICATED", "{anonymous}");
+
+    let token_a = app.signed_in("a@example.com").await;
+    let claimed = app.claim(&token_a, json!({ "code": code })).await;
+    assert_eq!(claimed["userErrors"], json!([]), "{claimed}");
+    let id_a = claimed["integration"]["id"].as_str().unwrap().to_string();
+    let before = snapshot(&app, &token_a, &id_a).await;
+
+    // B cannot claim it again, nor see it.
+    let token_b = app.signed_in("b@example.com").await;
+    let stolen = app.claim(&token_b, json!({ "code": code })).await;
+    assert_eq!(codes(&stolen), ["INSTALLATION_NOT_FOUND"], "{stolen}");
+    assert!(snapshot(&app, &token_b, &id_a).await.is_null());
+
+    // B connects the same store with its own API account: its hooks carry its own secret,
+    // which A's webhook route refuses.
+    let connected_b = app.connect(&token_b, json!({ "alias": "B" })).await;
+    assert_eq!(connected_b["integration"]["webhooks"]["state"], "ACTIVE");
+    let hooks_b = app
+        .store_api(&app.store, reqwest::Method::GET, "v3/hooks", None)
+        .await;
+    let secret_b = hooks_b["data"][0]["headers"]["X-Orderdeck-Webhook-Secret"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let row_a = id_a.rsplit('/').next().unwrap();
+    let res = app
+        .http
+        .post(format!("{}/webhooks/bigcommerce/{row_a}", app.address))
+        .header("X-Orderdeck-Webhook-Secret", &secret_b)
+        .json(&json!({
+            "scope": "store/order/created", "store_id": "1",
+            "data": { "type": "order", "id": 1 }, "hash": "h", "created_at": 1,
+            "producer": format!("stores/{}", app.store.hash),
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401);
+    assert_eq!(app.rows("webhook_deliveries").await, 0);
+    assert_eq!(snapshot(&app, &token_a, &id_a).await, before);
+}

@@ -75,6 +75,11 @@ impl Write {
         Ok(Self::Idempotent(reqwest::Method::PUT, to_json(body)?))
     }
 
+    /// A `DELETE` (no body); retried like reads, since deleting twice deletes once.
+    pub(super) fn delete() -> Self {
+        Self::Idempotent(reqwest::Method::DELETE, Vec::new())
+    }
+
     /// A `POST` of `body` as JSON, sent at most once (only a 429 is retried).
     pub(super) fn post_once<B: serde::Serialize>(body: &B) -> Result<Self, ChannelError> {
         Ok(Self::Once(reqwest::Method::POST, to_json(body)?))
@@ -90,7 +95,9 @@ impl Write {
     fn body(&self) -> Option<&[u8]> {
         match self {
             Self::Get => None,
-            Self::Idempotent(_, b) | Self::Once(_, b) => Some(b),
+            Self::Idempotent(_, b) | Self::Once(_, b) => {
+                Some(b.as_slice()).filter(|b| !b.is_empty())
+            }
         }
     }
 
@@ -205,6 +212,11 @@ impl BigCommerceClient {
     /// The retry policy in use.
     pub fn retry_policy(&self) -> RetryPolicy {
         self.retry
+    }
+
+    /// The HTTP client (for calls outside a store's API, such as the login service).
+    pub(super) fn http(&self) -> &reqwest::Client {
+        &self.http
     }
 
     /// `GET {base}/stores/{hash}/{path}?{query}` through the store's gate, retried as the
@@ -493,7 +505,7 @@ fn millis(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
-fn map_transport_error(e: &reqwest::Error) -> ChannelError {
+pub(super) fn map_transport_error(e: &reqwest::Error) -> ChannelError {
     if e.is_timeout() {
         ChannelError::Timeout
     } else {

@@ -1,12 +1,15 @@
 //! The BigCommerce REST API client (v2 and v3 under `{base}/stores/{hash}/`).
 
+pub mod app;
 pub mod carriers;
 mod client;
+mod hooks;
 mod map;
 mod store;
 mod throttle;
 mod wire;
 
 pub use client::{BigCommerceClient, Credentials, StoreInfo};
+pub use hooks::{Hook, NewHook};
 pub use store::BigCommerceStore;
 pub use throttle::RetryPolicy;

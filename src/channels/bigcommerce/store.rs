@@ -67,7 +67,7 @@ impl BigCommerceStore {
         }
     }
 
-    async fn get<T: DeserializeOwned>(
+    pub(super) async fn get<T: DeserializeOwned>(
         &self,
         path: &str,
         query: &[(&str, String)],
@@ -77,7 +77,7 @@ impl BigCommerceStore {
             .await
     }
 
-    async fn write<T: DeserializeOwned>(
+    pub(super) async fn write<T: DeserializeOwned>(
         &self,
         path: &str,
         write: Write,

@@ -1,0 +1,291 @@
+//! Order webhooks against the sandbox: registered on connect, an order placed on the store
+//! arrives within seconds, duplicates and unsigned deliveries import nothing, disconnecting
+//! removes the hooks, and a hook the store turned off is put back by the next order import.
+
+use std::time::{Duration, Instant};
+
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use crate::helpers::{spawn_public_app, TestApp};
+
+const SECRET_HEADER: &str = "X-Orderdeck-Webhook-Secret";
+
+/// The hooks the connected store holds for orderdeck's API account.
+async fn store_hooks(app: &TestApp) -> Vec<Value> {
+    let hooks = app
+        .store_api(&app.store, Method::GET, "v3/hooks", None)
+        .await;
+    hooks["data"].as_array().cloned().unwrap_or_default()
+}
+
+/// A shopper places an order on the sandbox store; its id there.
+async fn place_order(app: &TestApp) -> i64 {
+    app.sandbox_action(&app.store.hash, Method::POST, "orders", json!({}))
+        .await["id"]
+        .as_i64()
+        .unwrap()
+}
+
+/// The order with external id `external` as orderdeck shows it, once it is there (waiting
+/// up to `within`); null when it never came.
+async fn wait_for_order(
+    app: &TestApp,
+    token: &str,
+    external: i64,
+    status: Option<&str>,
+    within: Duration,
+) -> (Value, Duration) {
+    let started = Instant::now();
+    let want = external.to_string();
+    loop {
+        let found = app
+            .data(
+                Some(token),
+                "{ orders(first: 50) { nodes { id externalId status } } }",
+                json!({}),
+            )
+            .await["orders"]["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["externalId"].as_str() == Some(want.as_str()))
+            .filter(|o| status.is_none_or(|s| o["status"] == s))
+            .cloned();
+        if let Some(o) = found {
+            return (o, started.elapsed());
+        }
+        if started.elapsed() > within {
+            return (Value::Null, started.elapsed());
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+async fn webhook_runs(app: &TestApp, token: &str, id: &str) -> Vec<Value> {
+    app.data(
+        Some(token),
+        "query($id: ID!) { syncRuns(integrationId: $id, first: 50) { nodes { kind trigger outcome created updated error } } }",
+        json!({ "id": id }),
+    )
+    .await["syncRuns"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["trigger"] == "WEBHOOK")
+        .cloned()
+        .collect()
+}
+
+/// POSTs a delivery to orderdeck's webhook route.
+async fn deliver(app: &TestApp, path_id: &str, secret: Option<&str>, body: &Value) -> u16 {
+    let mut req = app
+        .http
+        .post(format!("{}/webhooks/bigcommerce/{path_id}", app.address))
+        .json(body);
+    if let Some(s) = secret {
+        req = req.header(SECRET_HEADER, s);
+    }
+    req.send().await.unwrap().status().as_u16()
+}
+
+fn row_id(gid: &str) -> String {
+    gid.rsplit('/').next().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn connecting_registers_order_hooks_and_a_placed_order_arrives_within_two_seconds() {
+    let app = spawn_public_app(|_| {}).await;
+    let token = app.signed_in("hooks@example.com").await;
+    let connected = app.connect(&token, json!({})).await;
+    assert_eq!(connected["userErrors"], json!([]), "{connected}");
+    let i = &connected["integration"];
+    let id = i["id"].as_str().unwrap().to_string();
+    assert_eq!(i["webhooks"]["state"], "ACTIVE", "{connected}");
+    let destination = format!("{}/webhooks/bigcommerce/{}", app.address, row_id(&id));
+    assert_eq!(i["webhooks"]["destination"], destination.as_str());
+
+    let hooks = store_hooks(&app).await;
+    let mut scopes: Vec<&str> = hooks.iter().map(|h| h["scope"].as_str().unwrap()).collect();
+    scopes.sort();
+    assert_eq!(scopes, ["store/order/created", "store/order/statusUpdated"]);
+    for h in &hooks {
+        assert_eq!(h["destination"], destination.as_str());
+        assert_eq!(h["is_active"], true);
+        let secret = h["headers"][SECRET_HEADER].as_str().unwrap();
+        assert!(secret.len() >= 40, "{h}");
+        assert!(
+            !connected.to_string().contains(secret),
+            "the secret never reaches the API"
+        );
+    }
+
+    // No import is scheduled (the scheduler is off in tests): only the webhook brings it.
+    let external = place_order(&app).await;
+    let (order, took) = wait_for_order(&app, &token, external, None, Duration::from_secs(5)).await;
+    assert!(!order.is_null(), "order {external} never arrived");
+    assert!(took < Duration::from_secs(2), "took {took:?}");
+    let runs = webhook_runs(&app, &token, &id).await;
+    assert_eq!(runs.len(), 1, "{runs:?}");
+    assert_eq!(runs[0]["outcome"], "SUCCEEDED");
+    assert_eq!(runs[0]["created"], 1);
+
+    // A status change on the store follows within seconds too.
+    app.sandbox_action(
+        &app.store.hash,
+        Method::PUT,
+        &format!("orders/{external}/status"),
+        json!({ "status_id": 5 }),
+    )
+    .await;
+    let (canceled, took) = wait_for_order(
+        &app,
+        &token,
+        external,
+        Some("CANCELED"),
+        Duration::from_secs(5),
+    )
+    .await;
+    assert!(!canceled.is_null(), "the status change never arrived");
+    assert!(took < Duration::from_secs(2), "took {took:?}");
+    let integration = app
+        .data(
+            Some(&token),
+            "query($id: ID!) { integration(id: $id) { webhooks { state lastDeliveryAt } } }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert!(
+        !integration["integration"]["webhooks"]["lastDeliveryAt"].is_null(),
+        "{integration}"
+    );
+}
+
+#[tokio::test]
+async fn a_duplicate_delivery_imports_nothing_twice() {
+    let app = spawn_public_app(|c| c.duplicate_hook_deliveries = true).await;
+    let token = app.signed_in("dup@example.com").await;
+    let connected = app.connect(&token, json!({})).await;
+    let id = connected["integration"]["id"].as_str().unwrap().to_string();
+
+    let external = place_order(&app).await;
+    let (order, _) = wait_for_order(&app, &token, external, None, Duration::from_secs(5)).await;
+    assert!(!order.is_null());
+    // Both copies have arrived by now (they are sent together).
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(app.rows("webhook_deliveries").await, 1);
+    assert_eq!(webhook_runs(&app, &token, &id).await.len(), 1);
+    assert_eq!(app.rows("orders").await, 1);
+
+    // A copy replayed by hand later is recognised too.
+    let hooks = store_hooks(&app).await;
+    let secret = hooks[0]["headers"][SECRET_HEADER].as_str().unwrap();
+    let data = json!({ "type": "order", "id": external });
+    let body = json!({
+        "scope": "store/order/created",
+        "store_id": "1",
+        "data": data,
+        "hash": orderdeck::sandbox::v3_hooks::sha1_hex(data.to_string().as_bytes()),
+        "created_at": 1,
+        "producer": format!("stores/{}", app.store.hash),
+    });
+    assert_eq!(deliver(&app, &row_id(&id), Some(secret), &body).await, 200);
+    assert_eq!(deliver(&app, &row_id(&id), Some(secret), &body).await, 200);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(app.rows("webhook_deliveries").await, 2);
+    assert_eq!(webhook_runs(&app, &token, &id).await.len(), 2);
+    assert_eq!(app.rows("orders").await, 1);
+}
+
+#[tokio::test]
+async fn a_delivery_without_the_right_secret_or_for_another_store_is_refused() {
+    let app = spawn_public_app(|_| {}).await;
+    let token = app.signed_in("sec@example.com").await;
+    let connected = app.connect(&token, json!({})).await;
+    let id = row_id(connected["integration"]["id"].as_str().unwrap());
+    let secret = store_hooks(&app).await[0]["headers"][SECRET_HEADER]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let data = json!({ "type": "order", "id": 1 });
+    let body = json!({
+        "scope": "store/order/created", "store_id": "1", "data": data,
+        "hash": "abc", "created_at": 5, "producer": format!("stores/{}", app.store.hash),
+    });
+
+    assert_eq!(deliver(&app, &id, None, &body).await, 401);
+    assert_eq!(deliver(&app, &id, Some("wrong"), &body).await, 401);
+    assert_eq!(
+        deliver(&app, &id, Some(&secret[..secret.len() - 1]), &body).await,
+        401
+    );
+    assert_eq!(deliver(&app, "999999", Some(&secret), &body).await, 401);
+    assert_eq!(
+        deliver(&app, "not-a-number", Some(&secret), &body).await,
+        401
+    );
+    let mut foreign = body.clone();
+    foreign["producer"] = json!("stores/someoneelse");
+    assert_eq!(deliver(&app, &id, Some(&secret), &foreign).await, 400);
+    let garbage = app
+        .http
+        .post(format!("{}/webhooks/bigcommerce/{id}", app.address))
+        .header(SECRET_HEADER, &secret)
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(garbage.status(), 400);
+    let huge = app
+        .http
+        .post(format!("{}/webhooks/bigcommerce/{id}", app.address))
+        .header(SECRET_HEADER, &secret)
+        .body(vec![b' '; 64 * 1024])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(huge.status(), 413);
+    assert_eq!(app.rows("webhook_deliveries").await, 0);
+    assert_eq!(app.rows("sync_runs").await, 0);
+}
+
+#[tokio::test]
+async fn disconnecting_removes_the_hooks_and_a_hook_turned_off_is_put_back_by_the_next_import() {
+    let app = spawn_public_app(|_| {}).await;
+    let token = app.signed_in("off@example.com").await;
+    let connected = app.connect(&token, json!({})).await;
+    let id = connected["integration"]["id"].as_str().unwrap().to_string();
+
+    // The store turns a hook off (as after two days of failed deliveries).
+    let hook = store_hooks(&app).await[0].clone();
+    app.store_api(
+        &app.store,
+        Method::PUT,
+        &format!("v3/hooks/{}", hook["id"]),
+        Some(json!({ "is_active": false })),
+    )
+    .await;
+    let runs = app.sync_now(&token, &id, Some("ORDERS")).await;
+    assert_eq!(runs["runs"][0]["outcome"], "SUCCEEDED", "{runs}");
+    let hooks = store_hooks(&app).await;
+    assert_eq!(hooks.len(), 2, "{hooks:?}");
+    assert!(hooks.iter().all(|h| h["is_active"] == true), "{hooks:?}");
+    // ...with a new secret that orderdeck accepts: an order still arrives.
+    let external = place_order(&app).await;
+    let (order, _) = wait_for_order(&app, &token, external, None, Duration::from_secs(5)).await;
+    assert!(!order.is_null());
+
+    let disconnected = app
+        .data(
+            Some(&token),
+            "mutation($i: DisconnectIntegrationInput!) { disconnectIntegration(input: $i) { integration { status webhooks { state destination } } } }",
+            json!({ "i": { "id": id } }),
+        )
+        .await;
+    assert_eq!(
+        disconnected["disconnectIntegration"]["integration"]["webhooks"],
+        json!({ "state": "OFF", "destination": null }),
+        "{disconnected}"
+    );
+    assert_eq!(store_hooks(&app).await, Vec::<Value>::new());
+}
