@@ -2,6 +2,7 @@
 
 pub mod pdf;
 pub mod push;
+pub mod webhook;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};

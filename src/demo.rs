@@ -32,6 +32,17 @@ pub async fn run(mut settings: Settings, sandbox_bind: &str) -> anyhow::Result<(
     )?;
     tokio::spawn(sandbox_server);
     settings.bigcommerce_api_url = sandbox.url.clone();
+    // The sandbox reaches this server directly: order webhooks work in the demo too.
+    if settings.public_url.is_none() {
+        if let Ok(mut addr) = settings.bind_addr() {
+            if addr.port() != 0 {
+                if addr.ip().is_unspecified() {
+                    addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+                }
+                settings.public_url = Some(format!("http://{addr}"));
+            }
+        }
+    }
     if settings.database_url.is_none() {
         // Keep demo data apart from a real `serve` database.
         settings.data_dir = settings.data_dir.join("demo");

@@ -67,6 +67,13 @@ enum BenchCommand {
         #[arg(long, default_value_t = 300)]
         samples: usize,
     },
+    /// Place orders on a sandbox store one at a time with webhooks on and print how long
+    /// each takes to be in orderdeck (median, p90, p99).
+    Webhook {
+        /// Orders placed and timed.
+        #[arg(long, default_value_t = 200)]
+        samples: usize,
+    },
     /// Render invoices and labels and print time and size per document.
     Pdf {
         /// Renders timed per kind.
@@ -207,6 +214,13 @@ async fn main() -> anyhow::Result<()> {
                 std::env::var("DATABASE_URL").ok(),
                 *skus,
                 *changes,
+                *samples,
+            )
+            .await;
+        }
+        Command::Bench(BenchCommand::Webhook { samples }) => {
+            return orderdeck::bench::webhook::webhook(
+                std::env::var("DATABASE_URL").ok(),
                 *samples,
             )
             .await;

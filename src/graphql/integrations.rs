@@ -260,6 +260,8 @@ impl Integration {
 /// changes are imported within seconds of happening; polling stays the safety net.
 pub struct Webhooks<'a>(&'a integration::Model);
 
+/// The order webhooks of a store: with a public URL configured, new orders and status
+/// changes are imported within seconds of happening; polling stays the safety net.
 #[Object]
 impl Webhooks<'_> {
     /// `ACTIVE` when registered on the store, `FAILED` when the store refused (see `error`),

@@ -42,14 +42,14 @@ async fn wait_for_order(
         let found = app
             .data(
                 Some(token),
-                "{ orders(first: 50) { nodes { id externalId status } } }",
+                "{ orders(first: 50) { nodes { id number status } } }",
                 json!({}),
             )
             .await["orders"]["nodes"]
             .as_array()
             .unwrap()
             .iter()
-            .find(|o| o["externalId"].as_str() == Some(want.as_str()))
+            .find(|o| o["number"].as_str() == Some(want.as_str()))
             .filter(|o| status.is_none_or(|s| o["status"] == s))
             .cloned();
         if let Some(o) = found {
