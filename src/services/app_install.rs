@@ -164,10 +164,18 @@ pub async fn auth_callback(
     let now = Utc::now();
     let expires_at = now + CLAIM_TTL;
     let txn = state.db.begin().await?;
+    // A reinstall replaces the store's unclaimed installation; expired ones go too.
     install::Entity::delete_many()
-        .filter(install::Column::StoreHash.eq(&hash))
-        .filter(install::Column::ClientId.eq(app.client_id))
         .filter(install::Column::ClaimedAt.is_null())
+        .filter(
+            sea_orm::Condition::any()
+                .add(
+                    sea_orm::Condition::all()
+                        .add(install::Column::StoreHash.eq(&hash))
+                        .add(install::Column::ClientId.eq(app.client_id)),
+                )
+                .add(install::Column::ExpiresAt.lt(now)),
+        )
         .exec(&txn)
         .await?;
     install::ActiveModel {
