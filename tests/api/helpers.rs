@@ -458,6 +458,14 @@ pub const APP_CLIENT_SECRET: &str = "orderdeck-test-app-secret-0123456789";
 /// BigCommerce app configured against the sandbox's login service and registered there, and
 /// a sandbox with products to sell, adjusted by `sandbox_tweak`.
 pub async fn spawn_public_app(sandbox_tweak: impl FnOnce(&mut SandboxConfig)) -> TestApp {
+    spawn_public_app_with(sandbox_tweak, |_| {}).await
+}
+
+/// Like [`spawn_public_app`], with the settings adjusted by `tweak` too.
+pub async fn spawn_public_app_with(
+    sandbox_tweak: impl FnOnce(&mut SandboxConfig),
+    tweak: impl FnOnce(&mut Settings),
+) -> TestApp {
     let port = free_port();
     let app = spawn_app_with_sandbox(
         |c| {
@@ -465,6 +473,7 @@ pub async fn spawn_public_app(sandbox_tweak: impl FnOnce(&mut SandboxConfig)) ->
             sandbox_tweak(c);
         },
         |s| {
+            tweak(s);
             s.bind = format!("127.0.0.1:{port}");
             s.public_url = Some(format!("http://127.0.0.1:{port}"));
             s.bigcommerce_app_client_id = Some(APP_CLIENT_ID.into());

@@ -34,7 +34,7 @@ async fn manual_push_app(stores: usize) -> TestApp {
 }
 
 /// Connects `store` with `alias`; inventory management on or off. Its global id.
-async fn connect(
+pub(crate) async fn connect(
     app: &TestApp,
     token: &str,
     store: &StoreCredentials,
@@ -54,7 +54,7 @@ async fn connect(
 }
 
 /// The merchant creates a product on a sandbox store; its v3 JSON.
-async fn create_product(app: &TestApp, store: &StoreCredentials, body: Value) -> Value {
+pub(crate) async fn create_product(app: &TestApp, store: &StoreCredentials, body: Value) -> Value {
     let res = app
         .http
         .post(format!(
@@ -75,7 +75,7 @@ async fn create_product(app: &TestApp, store: &StoreCredentials, body: Value) ->
 }
 
 /// Runs `syncNow` of `kind` and asserts it succeeded.
-async fn sync(app: &TestApp, token: &str, integration: &str, kind: &str) {
+pub(crate) async fn sync(app: &TestApp, token: &str, integration: &str, kind: &str) {
     let res = app
         .data(
             Some(token),
@@ -91,7 +91,7 @@ async fn sync(app: &TestApp, token: &str, integration: &str, kind: &str) {
 }
 
 /// The stock the sandbox store holds for a product (or one of its variants).
-fn channel_stock(
+pub(crate) fn channel_stock(
     app: &TestApp,
     store: &StoreCredentials,
     product_id: i64,

@@ -7,7 +7,8 @@ use std::time::{Duration, Instant};
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::helpers::{spawn_public_app, TestApp};
+use crate::helpers::{spawn_public_app, spawn_public_app_with, TestApp};
+use crate::push::{channel_stock, connect, create_product, sync};
 
 const SECRET_HEADER: &str = "X-Orderdeck-Webhook-Secret";
 
@@ -288,4 +289,65 @@ async fn disconnecting_removes_the_hooks_and_a_hook_turned_off_is_put_back_by_th
         "{disconnected}"
     );
     assert_eq!(store_hooks(&app).await, Vec::<Value>::new());
+}
+
+#[tokio::test]
+async fn an_order_placed_on_one_store_lowers_the_other_stores_stock_within_seconds() {
+    let app = spawn_public_app_with(
+        |c| {
+            c.stores = 2;
+            c.products = 0;
+        },
+        |s| {
+            s.push_enabled = true;
+            s.push_poll = Duration::from_millis(50);
+        },
+    )
+    .await;
+    let stores = app.sandbox.stores();
+    let token = app.signed_in("two@example.com").await;
+    let mut product_ids = Vec::new();
+    for store in &stores {
+        let p = create_product(
+            &app,
+            store,
+            json!({ "name": "Mug", "sku": "MUG", "price": 12, "inventory_level": 10 }),
+        )
+        .await;
+        product_ids.push(p["id"].as_i64().unwrap());
+    }
+    let a = connect(&app, &token, &stores[0], "A", true).await;
+    let b = connect(&app, &token, &stores[1], "B", true).await;
+    sync(&app, &token, &a, "PRODUCTS").await;
+    sync(&app, &token, &b, "PRODUCTS").await;
+
+    let started = Instant::now();
+    app.sandbox_action(
+        &stores[0].hash,
+        Method::POST,
+        "orders",
+        json!({ "lines": [{ "sku": "MUG", "quantity": 2 }] }),
+    )
+    .await;
+    while channel_stock(&app, &stores[1], product_ids[1], None) != 8 {
+        assert!(
+            started.elapsed() < Duration::from_secs(3),
+            "store B still holds {}",
+            channel_stock(&app, &stores[1], product_ids[1], None)
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    let stock = app
+        .data(
+            Some(&token),
+            "{ product(sku: \"MUG\") { stock } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(stock["product"]["stock"], 8, "{stock}");
 }
