@@ -13,7 +13,7 @@ use std::net::TcpListener;
 use actix_web::dev::{Server, Service};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::{web, App, HttpMessage, HttpServer};
-use tracing_actix_web::{RequestId, TracingLogger};
+use tracing_actix_web::{DefaultRootSpanBuilder, RequestId, RootSpanBuilder, TracingLogger};
 
 use crate::graphql::AppSchema;
 use crate::state::AppState;
@@ -51,6 +51,26 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         );
 }
 
+/// The request span of `tracing-actix-web` with `http.target` holding the path only: query
+/// strings carry install codes and signed payloads (BigCommerce callbacks) that must never
+/// reach the logs.
+pub struct PathOnlySpan;
+
+impl RootSpanBuilder for PathOnlySpan {
+    fn on_request_start(request: &actix_web::dev::ServiceRequest) -> tracing::Span {
+        let span = DefaultRootSpanBuilder::on_request_start(request);
+        span.record("http.target", request.path());
+        span
+    }
+
+    fn on_request_end<B: actix_web::body::MessageBody>(
+        span: tracing::Span,
+        outcome: &Result<actix_web::dev::ServiceResponse<B>, actix_web::Error>,
+    ) {
+        DefaultRootSpanBuilder::on_request_end(span, outcome);
+    }
+}
+
 /// Builds the HTTP server on `listener`. It stops gracefully on SIGINT/SIGTERM: no new
 /// connections, in-flight requests finish within the shutdown timeout.
 pub fn server(
@@ -80,7 +100,7 @@ pub fn server(
                     Ok(res)
                 }
             })
-            .wrap(TracingLogger::default())
+            .wrap(TracingLogger::<PathOnlySpan>::new())
     })
     .shutdown_timeout(shutdown)
     .listen(listener)?

@@ -377,14 +377,25 @@ pub async fn uninstall(state: &AppState, jwt: Option<&str>) -> Result<usize, Cal
         .bigcommerce_app()
         .map(|a| a.client_id.to_string())
         .unwrap_or_default();
-    let stores = app_integrations(state, &payload.store_hash, &client_id).await?;
+    let mut gone = Vec::new();
+    for i in app_integrations(state, &payload.store_hash, &client_id).await? {
+        if i.status == IntegrationStatus::Disconnected {
+            continue;
+        }
+        // The payload does not say which callback it was made for: a load payload replayed
+        // here must not disconnect a store that still has the app. Uninstalling deletes the
+        // app's API account, so its token no longer works.
+        if token_still_works(state, &i).await {
+            tracing::warn!(integration_id = i.id, store = %i.store_hash, "uninstall callback ignored: the store still accepts the app's token (a replayed payload?)");
+            continue;
+        }
+        gone.push(i);
+    }
     let txn = crate::db::begin_write(&state.db).await?;
     let mut disconnected = 0;
-    for i in stores {
-        if i.status != IntegrationStatus::Disconnected {
-            integrations::mark_disconnected(&txn, i).await?;
-            disconnected += 1;
-        }
+    for i in gone {
+        integrations::mark_disconnected(&txn, i).await?;
+        disconnected += 1;
     }
     install::Entity::delete_many()
         .filter(install::Column::StoreHash.eq(&payload.store_hash))
@@ -395,6 +406,15 @@ pub async fn uninstall(state: &AppState, jwt: Option<&str>) -> Result<usize, Cal
     txn.commit().await?;
     tracing::info!(store = %payload.store_hash, disconnected, "app uninstalled by the store");
     Ok(disconnected)
+}
+
+/// Whether the store still answers the integration's token (`GET /v2/store`). A store that
+/// cannot be asked (timeout, outage) counts as not: the signed payload is genuine.
+async fn token_still_works(state: &AppState, i: &integration::Model) -> bool {
+    let Ok(store) = crate::sync::channel_for(state, i) else {
+        return false;
+    };
+    store.store_info().await.is_ok()
 }
 
 /// `GET /bigcommerce/remove_user`: a control-panel user lost access to the app. orderdeck

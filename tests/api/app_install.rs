@@ -133,6 +133,22 @@ async fn forged_expired_and_wrong_audience_payloads_are_refused_by_every_callbac
 }
 
 #[tokio::test]
+async fn a_load_payload_replayed_to_uninstall_leaves_a_store_that_still_has_the_app_connected() {
+    let app = spawn_public_app(|_| {}).await;
+    let code = app.install_app().await;
+    let token = app.signed_in("owner@example.com").await;
+    let claimed = app.claim(&token, json!({ "code": code })).await;
+    let id = claimed["integration"]["id"].as_str().unwrap().to_string();
+
+    let load = callback_url(&app, "load", json!({})).await;
+    let replayed = load.replacen("/bigcommerce/load", "/bigcommerce/uninstall", 1);
+    let (status, body) = open(&app, &replayed).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("\"storesDisconnected\":0"), "{body}");
+    assert_eq!(integration(&app, &token, &id).await["status"], "ACTIVE");
+}
+
+#[tokio::test]
 async fn a_claim_with_an_unknown_code_or_bad_options_changes_nothing_and_keeps_the_code() {
     let app = spawn_public_app(|_| {}).await;
     let code = app.install_app().await;

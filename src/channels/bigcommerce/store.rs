@@ -60,6 +60,12 @@ impl BigCommerceStore {
         &self.hash
     }
 
+    /// `GET /v2/store` with this handle's token (also: does the token still work?).
+    pub async fn store_info(&self) -> Result<super::StoreInfo, ChannelError> {
+        self.calls.fetch_add(1, Ordering::Relaxed);
+        self.client.store_info(self.creds()).await
+    }
+
     fn creds(&self) -> Credentials<'_> {
         Credentials {
             store_hash: &self.hash,
