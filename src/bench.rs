@@ -2,6 +2,8 @@
 
 pub mod pdf;
 pub mod push;
+pub mod read;
+pub mod seed;
 pub mod webhook;
 
 use std::io::{BufRead, BufReader};

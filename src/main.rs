@@ -67,6 +67,32 @@ enum BenchCommand {
         #[arg(long, default_value_t = 300)]
         samples: usize,
     },
+    /// Fill an empty database (DATABASE_URL, or ./data/bench-read/orderdeck.db) with one
+    /// merchant of years of history, for `bench read`.
+    Seed {
+        /// Orders (1–5 lines each, 3 on average).
+        #[arg(long, default_value_t = 1_000_000)]
+        orders: usize,
+        /// Products, each listed on one or two stores.
+        #[arg(long, default_value_t = 50_000)]
+        products: usize,
+        /// Stores.
+        #[arg(long, default_value_t = 10)]
+        stores: usize,
+    },
+    /// Read latencies through GraphQL on the database `bench seed` filled, then requests per
+    /// second under concurrent clients, with and without an order import running.
+    Read {
+        /// Requests per case.
+        #[arg(long, default_value_t = 200)]
+        samples: usize,
+        /// Concurrent clients.
+        #[arg(long, default_value_t = 32)]
+        clients: usize,
+        /// Seconds of each load run.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+    },
     /// Place orders on a sandbox store one at a time with webhooks on and print how long
     /// each takes to be in orderdeck (median, p90, p99).
     Webhook {
@@ -215,6 +241,34 @@ async fn main() -> anyhow::Result<()> {
                 *skus,
                 *changes,
                 *samples,
+            )
+            .await;
+        }
+        Command::Bench(BenchCommand::Seed {
+            orders,
+            products,
+            stores,
+        }) => {
+            return orderdeck::bench::seed::seed(
+                std::env::var("DATABASE_URL").ok(),
+                orderdeck::bench::seed::SeedSize {
+                    orders: *orders,
+                    products: (*products).max(1),
+                    stores: (*stores).max(1),
+                },
+            )
+            .await;
+        }
+        Command::Bench(BenchCommand::Read {
+            samples,
+            clients,
+            seconds,
+        }) => {
+            return orderdeck::bench::read::read(
+                std::env::var("DATABASE_URL").ok(),
+                (*samples).max(1),
+                (*clients).max(1),
+                *seconds,
             )
             .await;
         }
