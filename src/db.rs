@@ -92,3 +92,28 @@ pub async fn begin_write(
     }
     Ok(txn)
 }
+
+/// Whether a statement failed only because of other transactions running at the same time: a
+/// PostgreSQL deadlock (`40P01`, one of the transactions is aborted) or serialization failure
+/// (`40001`), or SQLite's busy/locked. Running the whole transaction again is then correct.
+pub fn is_transient(e: &sea_orm::DbErr) -> bool {
+    use sea_orm::{sqlx, DbErr, RuntimeErr};
+    match e {
+        DbErr::Exec(RuntimeErr::SqlxError(sqlx::Error::Database(d)))
+        | DbErr::Query(RuntimeErr::SqlxError(sqlx::Error::Database(d))) => matches!(
+            d.code().as_deref(),
+            Some("40P01" | "40001" | "5" | "6" | "517" | "262")
+        ),
+        _ => false,
+    }
+}
+
+/// Whether an application error is, at its root, a [`is_transient`] database error.
+pub fn is_transient_app(e: &crate::error::AppError) -> bool {
+    match e {
+        crate::error::AppError::Internal(inner) => inner
+            .chain()
+            .any(|c| c.downcast_ref::<sea_orm::DbErr>().is_some_and(is_transient)),
+        _ => false,
+    }
+}

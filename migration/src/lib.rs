@@ -16,6 +16,8 @@ mod m20261128_000009_create_push_queue;
 mod m20261128_000010_create_invoices;
 mod m20261128_000011_create_shipments;
 mod m20261128_000012_create_app_installations_and_webhooks;
+mod m20261128_000013_order_read_indexes;
+mod m20261204_000014_order_counts_and_search;
 
 /// Applies every migration in order.
 pub struct Migrator;
@@ -36,6 +38,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000010_create_invoices::Migration),
             Box::new(m20261128_000011_create_shipments::Migration),
             Box::new(m20261128_000012_create_app_installations_and_webhooks::Migration),
+            Box::new(m20261128_000013_order_read_indexes::Migration),
+            Box::new(m20261204_000014_order_counts_and_search::Migration),
         ]
     }
 }

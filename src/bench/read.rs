@@ -10,7 +10,7 @@ use sea_orm::ConnectionTrait;
 use serde_json::{json, Value};
 
 use super::machine;
-use super::seed::{email_of, sku_of, SEED_EMAIL, SEED_PASSWORD};
+use super::seed::{email_of, name_of, sku_of, SEED_EMAIL, SEED_PASSWORD};
 use crate::config::{Secret, Settings};
 use crate::domain::{HistoricalImport, SyncKind};
 use crate::sandbox::{Sandbox, SandboxConfig};
@@ -259,6 +259,21 @@ pub async fn read(
         samples,
         |n| json!({ "f": { "search": email_of(n * 7919) } }),
     )
+    .await?;
+    latencies(
+        &client,
+        "search by SKU",
+        SEARCH,
+        samples,
+        |n| json!({ "f": { "search": sku_of(n * 131 % 50_000) } }),
+    )
+    .await?;
+    latencies(&client, "search by part of a name", SEARCH, samples, |n| {
+        // "Customer 12345" of "Customer 123456": a handful of customers.
+        let mut name = name_of(n * 7919);
+        name.pop();
+        json!({ "f": { "search": name } })
+    })
     .await?;
     latencies(
         &client,

@@ -445,6 +445,7 @@ impl OrderQuery {
             sort,
             u64::try_from(first).unwrap_or(1),
             cursor,
+            ctx.look_ahead().field("totalCount").exists(),
         )
         .await
         .map_err(|e| e.into_graphql())?;

@@ -3,9 +3,11 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, Func, Query};
+use rust_decimal::prelude::ToPrimitive;
+use sea_orm::sea_query::{Alias, Expr, Func, Query, SelectStatement, UnionType};
 use sea_orm::{
-    ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    ActiveEnum, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 
 use super::search::{like, like_as_typed};
@@ -63,15 +65,113 @@ pub struct OrderPage {
     pub total_count: u64,
 }
 
-fn with_sku(sku: &str) -> sea_orm::sea_query::SelectStatement {
+/// Orders of the account with a line of this SKU (index on lines by account and SKU).
+fn with_sku(account_id: i64, sku: &str) -> SelectStatement {
     Query::select()
         .column(line::Column::OrderId)
         .from(line::Entity)
+        .and_where(Expr::col(line::Column::AccountId).eq(account_id))
         .and_where(Expr::col(line::Column::Sku).eq(sku))
         .to_owned()
 }
 
-/// The caller's orders matching `filter`, `first` at a time after `after`.
+/// Shortest text the SQLite trigram index can look up; shorter text is matched by scanning.
+const MIN_INDEXED_TEXT: usize = 3;
+
+/// Ids of the account's orders matching `search`, as one `UNION` of indexed lookups: the
+/// order number (exact, `#` optional), a line's SKU (exact), and part of the customer's email
+/// or name (case-insensitive) — PostgreSQL: trigram GIN indexes on the lower-cased columns;
+/// SQLite: the FTS5 trigram table `orders_search` (text of three characters or more).
+fn search_ids(backend: DbBackend, account_id: i64, search: &str) -> SelectStatement {
+    let number = search.trim_start_matches('#');
+    let mut by_number = Query::select()
+        .column(order::Column::Id)
+        .from(order::Entity)
+        .and_where(Expr::col(order::Column::AccountId).eq(account_id))
+        .and_where(Expr::col(order::Column::Number).eq(number))
+        .to_owned();
+    let lower_like =
+        |column: order::Column| Expr::expr(Func::lower(Expr::col(column))).like(like(search));
+    let by_text = if backend == DbBackend::Sqlite && search.chars().count() >= MIN_INDEXED_TEXT {
+        Query::select()
+            .expr(Expr::cust("rowid"))
+            .from(Alias::new("orders_search"))
+            .and_where(Expr::cust_with_values(
+                "orders_search MATCH ?",
+                [format!(
+                    "{{customer_email customer_name}} : \"{}\"",
+                    search.replace('"', "\"\"")
+                )],
+            ))
+            .to_owned()
+    } else {
+        let mut text = Condition::any()
+            .add(lower_like(order::Column::CustomerEmail))
+            .add(lower_like(order::Column::CustomerName));
+        if backend == DbBackend::Sqlite {
+            // SQLite lower-cases ASCII only: also match non-ASCII names as typed.
+            text = text.add(Expr::col(order::Column::CustomerName).like(like_as_typed(search)));
+        }
+        Query::select()
+            .column(order::Column::Id)
+            .from(order::Entity)
+            .and_where(Expr::col(order::Column::AccountId).eq(account_id))
+            .cond_where(text)
+            .to_owned()
+    };
+    by_number
+        .union(UnionType::Distinct, with_sku(account_id, search))
+        .union(UnionType::Distinct, by_text)
+        .to_owned()
+}
+
+/// Whether `filter` only narrows by status and store, so that its count can be read from
+/// `order_counts` (kept by triggers) instead of counting orders.
+fn counted_ahead(filter: &OrderFilter) -> bool {
+    filter.placed_from.is_none()
+        && filter.placed_to.is_none()
+        && blank(filter.search.as_deref()).is_none()
+        && blank(filter.sku.as_deref()).is_none()
+}
+
+fn blank(value: Option<&str>) -> Option<&str> {
+    value.map(str::trim).filter(|s| !s.is_empty())
+}
+
+/// How many of the account's orders have these statuses (all when empty), in one store or
+/// all: a sum over `order_counts`.
+async fn count_ahead(state: &AppState, account_id: i64, filter: &OrderFilter) -> AppResult<u64> {
+    let mut query = Query::select()
+        .expr(Expr::cust("COALESCE(SUM(n), 0)"))
+        .from(Alias::new("order_counts"))
+        .and_where(Expr::col(Alias::new("account_id")).eq(account_id))
+        .to_owned();
+    if let Some(i) = filter.integration_id {
+        query.and_where(Expr::col(Alias::new("integration_id")).eq(i));
+    }
+    if !filter.statuses.is_empty() {
+        let statuses: Vec<String> = filter.statuses.iter().map(ActiveEnum::to_value).collect();
+        query.and_where(Expr::col(Alias::new("status")).is_in(statuses));
+    }
+    let backend = state.db.get_database_backend();
+    let row = state
+        .db
+        .query_one(backend.build(&query))
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("the order count query answered nothing"))?;
+    // PostgreSQL sums BIGINT into NUMERIC.
+    let n = match backend {
+        DbBackend::Postgres => row
+            .try_get_by_index::<rust_decimal::Decimal>(0)?
+            .to_u64()
+            .unwrap_or(0),
+        _ => u64::try_from(row.try_get_by_index::<i64>(0)?).unwrap_or(0),
+    };
+    Ok(n)
+}
+
+/// The caller's orders matching `filter`, `first` at a time after `after`. `count` asks for
+/// the total (left at 0 otherwise: the client did not select it).
 pub async fn list(
     state: &AppState,
     p: &Principal,
@@ -79,7 +179,9 @@ pub async fn list(
     sort: OrderSort,
     first: u64,
     after: Option<OrderCursor>,
+    count: bool,
 ) -> AppResult<OrderPage> {
+    let backend = state.db.get_database_backend();
     let mut query = order::Entity::find().filter(order::Column::AccountId.eq(p.account_id));
     if !filter.statuses.is_empty() {
         query = query.filter(order::Column::Status.is_in(filter.statuses.clone()));
@@ -93,38 +195,18 @@ pub async fn list(
     if let Some(to) = filter.placed_to {
         query = query.filter(order::Column::PlacedAt.lt(to));
     }
-    if let Some(sku) = filter
-        .sku
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-    {
-        query = query.filter(order::Column::Id.in_subquery(with_sku(sku)));
+    if let Some(sku) = blank(filter.sku.as_deref()) {
+        query = query.filter(order::Column::Id.in_subquery(with_sku(p.account_id, sku)));
     }
-    if let Some(search) = filter
-        .search
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-    {
-        let number = search.trim_start_matches('#');
-        query = query.filter(
-            Condition::any()
-                .add(order::Column::Number.eq(number))
-                .add(
-                    Expr::expr(Func::lower(Expr::col(order::Column::CustomerEmail)))
-                        .like(like(search)),
-                )
-                .add(
-                    Expr::expr(Func::lower(Expr::col(order::Column::CustomerName)))
-                        .like(like(search)),
-                )
-                // SQLite lower-cases ASCII only: also match non-ASCII names as typed.
-                .add(Expr::col(order::Column::CustomerName).like(like_as_typed(search)))
-                .add(order::Column::Id.in_subquery(with_sku(search))),
-        );
+    if let Some(search) = blank(filter.search.as_deref()) {
+        query =
+            query.filter(order::Column::Id.in_subquery(search_ids(backend, p.account_id, search)));
     }
-    let total_count = query.clone().count(&state.db).await?;
+    let total_count = match (count, counted_ahead(filter)) {
+        (false, _) => 0,
+        (true, true) => count_ahead(state, p.account_id, filter).await?,
+        (true, false) => query.clone().count(&state.db).await?,
+    };
     if let Some(c) = after {
         query = query.filter(match sort {
             OrderSort::NewestFirst => Condition::any()

@@ -50,7 +50,8 @@ pub async fn enqueue_listings<C: ConnectionTrait>(
     Ok(queued)
 }
 
-/// `$1` account, `$2` now, then the condition's values.
+/// `$1` account, `$2` now, then the condition's values. Rows are written (and locked) in
+/// listing order, the order the push worker records its outcomes in.
 async fn enqueue<C: ConnectionTrait>(
     db: &C,
     kind: PushKind,
@@ -76,6 +77,7 @@ async fn enqueue<C: ConnectionTrait>(
          SELECT l.account_id, l.integration_id, l.id, '{kind}', 1, 0, {p2}, {p2}, {p2} \
          FROM listings l JOIN integrations i ON i.id = l.integration_id \
          WHERE l.account_id = {p1} AND i.status <> 'DISCONNECTED' {stock_only} AND {condition} \
+         ORDER BY l.id \
          ON CONFLICT (listing_id, kind) DO UPDATE SET \
            generation = push_queue.generation + 1, updated_at = excluded.updated_at"
     );

@@ -46,6 +46,15 @@ pub enum SyncError {
     App(#[from] AppError),
 }
 
+/// Whether the error is a database conflict with a concurrent transaction (see
+/// [`crate::db::is_transient`]): the transaction can simply run again.
+pub(crate) fn is_transient(e: &SyncError) -> bool {
+    match e {
+        SyncError::App(a) => crate::db::is_transient_app(a),
+        SyncError::Channel(_) => false,
+    }
+}
+
 impl From<sea_orm::DbErr> for SyncError {
     fn from(e: sea_orm::DbErr) -> Self {
         SyncError::App(e.into())

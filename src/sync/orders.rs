@@ -88,6 +88,12 @@ async fn commit_page(
             Err(e) if attempt == 1 && is_unique_conflict(&e) => {
                 tracing::info!(integration_id = integration.id, error = %e, "order page raced another import; retrying");
             }
+            // A deadlock with another replica's transaction (orders of two stores taking the
+            // same items' stock in another order; PostgreSQL aborts one of the two).
+            Err(e) if attempt < 5 && super::is_transient(&e) => {
+                tracing::info!(integration_id = integration.id, attempt, error = %e, "order page met a concurrent transaction; trying again");
+                tokio::time::sleep(StdDuration::from_millis(50 * attempt)).await;
+            }
             other => return other,
         }
     }

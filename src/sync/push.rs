@@ -18,8 +18,8 @@ use futures_util::future::join_all;
 use rust_decimal::Decimal;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QuerySelect, Statement,
-    Value,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, QueryFilter,
+    QuerySelect, Statement, Value,
 };
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -167,21 +167,33 @@ async fn push_store(state: &AppState, owner: &str, integration_id: i64) -> AppRe
     };
     let max = channel.max_stock_levels_per_call();
     loop {
-        let rows = claim(state, owner, &integration, PushKind::Stock, max as u64).await?;
+        let (token, rows) = claim(state, owner, &integration, PushKind::Stock, max as u64).await?;
         if rows.is_empty() {
             break;
         }
-        report.add(push_stock(state, &integration, &channel, rows).await?);
+        match push_stock(state, &integration, &channel, rows).await {
+            Ok(r) => report.add(r),
+            Err(e) => {
+                release_claims(state, &token).await;
+                return Err(e);
+            }
+        }
         if report.failed > 0 && report.stock_pushed == 0 {
             break;
         }
     }
     loop {
-        let rows = claim(state, owner, &integration, PushKind::Price, PRICE_BATCH).await?;
+        let (token, rows) = claim(state, owner, &integration, PushKind::Price, PRICE_BATCH).await?;
         if rows.is_empty() {
             break;
         }
-        report.add(push_prices(state, &integration, &channel, rows).await?);
+        match push_prices(state, &integration, &channel, rows).await {
+            Ok(r) => report.add(r),
+            Err(e) => {
+                release_claims(state, &token).await;
+                return Err(e);
+            }
+        }
     }
     report.shipments = super::shipments::push_due(state, owner, &integration, &channel).await?;
     Ok(report)
@@ -235,7 +247,10 @@ pub async fn push_price_now(state: &AppState, listing_id: i64, token: &str) -> A
     })?;
     let rows = load_claimed(&state.db, token).await?;
     if !rows.is_empty() {
-        push_prices(state, &integration, &channel, rows).await?;
+        if let Err(e) = push_prices(state, &integration, &channel, rows).await {
+            release_claims(state, token).await;
+            return Err(e);
+        }
     }
     Ok(())
 }
@@ -248,14 +263,14 @@ struct Claimed {
 }
 
 /// Claims up to `limit` due rows of one store and kind for [`CLAIM_LEASE`], and loads their
-/// listings and item figures.
+/// listings and item figures. Returns the claim's token with the rows.
 async fn claim(
     state: &AppState,
     owner: &str,
     integration: &integration::Model,
     kind: PushKind,
     limit: u64,
-) -> AppResult<Vec<Claimed>> {
+) -> AppResult<(String, Vec<Claimed>)> {
     let db = &state.db;
     let backend = db.get_database_backend();
     let now = Utc::now();
@@ -276,11 +291,18 @@ async fn claim(
         i64::try_from(limit).unwrap_or(i64::MAX).into(),
     ];
     let free = format!("(claimed_until IS NULL OR claimed_until < {})", p(4));
+    // On PostgreSQL the rows are locked in id order and rows another transaction holds are
+    // skipped (an import queuing them, a replica's pass recording its outcome): the claim never
+    // waits, so it cannot take part in a deadlock. SQLite has one writer at a time.
+    let skip_locked = match backend {
+        DbBackend::Postgres => " FOR UPDATE SKIP LOCKED",
+        _ => "",
+    };
     let sql = format!(
         "UPDATE push_queue SET claimed_by = {p1}, claimed_until = {p2} \
          WHERE id IN (SELECT id FROM push_queue \
                       WHERE integration_id = {p3} AND kind = '{kind_text}' AND due_at <= {p4} \
-                        AND {free} ORDER BY id LIMIT {p5}) \
+                        AND {free} ORDER BY id LIMIT {p5}{skip_locked}) \
            AND {free}",
         p1 = p(1),
         p2 = p(2),
@@ -290,7 +312,25 @@ async fn claim(
     );
     db.execute(Statement::from_sql_and_values(backend, sql, values))
         .await?;
-    load_claimed(db, &token).await
+    Ok((token.clone(), load_claimed(db, &token).await?))
+}
+
+/// Gives back every row still claimed with `token` (a pass that failed half-way): they go out
+/// at the next pass instead of waiting for the lease to run out. Sending a figure twice is
+/// harmless (levels are absolute).
+async fn release_claims(state: &AppState, token: &str) {
+    let released = queue::Entity::update_many()
+        .col_expr(queue::Column::ClaimedBy, Expr::value(None::<String>))
+        .col_expr(
+            queue::Column::ClaimedUntil,
+            Expr::value(None::<DateTime<Utc>>),
+        )
+        .filter(queue::Column::ClaimedBy.eq(token))
+        .exec(&state.db)
+        .await;
+    if let Err(e) = released {
+        tracing::warn!(error = %e, "could not release push claims; they are taken over when their lease ends");
+    }
 }
 
 /// The rows claimed with `token`, with their listings and item figures.
@@ -396,22 +436,8 @@ async fn push_stock(
             (None, Some(q)) => sendable.push((c, q)),
         }
     }
-    let now = Utc::now();
-    let txn = crate::db::begin_write(&state.db).await?;
-    for c in &done {
-        finish(&txn, &c.row).await?;
-    }
-    for (c, why) in &flagged {
-        listing::Entity::update_many()
-            .col_expr(listing::Column::PushError, Expr::value(why.to_string()))
-            .col_expr(listing::Column::PushFailedAt, Expr::value(now))
-            .filter(listing::Column::Id.eq(c.listing.id))
-            .exec(&txn)
-            .await?;
-        finish(&txn, &c.row).await?;
-        report.failed += 1;
-    }
-    txn.commit().await?;
+    report.failed += flagged.len() as u64;
+    retrying(|| settle_unsendable(&state.db, &done, &flagged)).await?;
 
     let before = channel.api_calls();
     let outcomes = send_levels(channel, &sendable).await;
@@ -422,39 +448,9 @@ async fn push_stock(
     {
         super::runner::needs_credentials(state, integration).await?;
     }
-    let now = Utc::now();
-    let txn = crate::db::begin_write(&state.db).await?;
-    for ((c, quantity), outcome) in sendable.iter().zip(outcomes) {
-        match outcome {
-            Ok(()) => {
-                listing::Entity::update_many()
-                    .col_expr(listing::Column::PushedStock, Expr::value(*quantity))
-                    .col_expr(listing::Column::PushedAt, Expr::value(now))
-                    .col_expr(listing::Column::PushError, Expr::value(None::<String>))
-                    .col_expr(
-                        listing::Column::PushFailedAt,
-                        Expr::value(None::<DateTime<Utc>>),
-                    )
-                    .filter(listing::Column::Id.eq(c.listing.id))
-                    .exec(&txn)
-                    .await?;
-                finish(&txn, &c.row).await?;
-                report.stock_pushed += 1;
-            }
-            Err(e) => {
-                let message = error_text(&e);
-                listing::Entity::update_many()
-                    .col_expr(listing::Column::PushError, Expr::value(message.clone()))
-                    .col_expr(listing::Column::PushFailedAt, Expr::value(now))
-                    .filter(listing::Column::Id.eq(c.listing.id))
-                    .exec(&txn)
-                    .await?;
-                retry_later(&txn, &c.row, &message, now).await?;
-                report.failed += 1;
-            }
-        }
-    }
-    txn.commit().await?;
+    let (pushed, failed) = retrying(|| record_outcomes(&state.db, &sendable, &outcomes)).await?;
+    report.stock_pushed += pushed;
+    report.failed += failed;
     if report.failed > 0 {
         tracing::warn!(
             integration_id = integration.id,
@@ -464,6 +460,115 @@ async fn push_stock(
         );
     }
     Ok(report)
+}
+
+/// Runs a write transaction again (up to 5 times, after a short pause) when it failed only
+/// because of a concurrent one: on PostgreSQL a deadlock aborts one of the two, and the
+/// worker's pass must not fail for it.
+async fn retrying<T, F, Fut>(mut run: F) -> AppResult<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = AppResult<T>>,
+{
+    let mut attempt = 0u64;
+    loop {
+        attempt += 1;
+        match run().await {
+            Err(e) if attempt < 5 && crate::db::is_transient_app(&e) => {
+                tracing::info!(attempt, error = %e, "push bookkeeping met a concurrent transaction; trying again");
+                tokio::time::sleep(Duration::from_millis(20 * attempt)).await;
+            }
+            other => return other,
+        }
+    }
+}
+
+/// Rows with nothing to push (item deleted here) are done; unpushable ones are flagged on the
+/// listing and done. Listings are locked before queue rows, each in id order, like everywhere
+/// else that writes both (see [`record_outcomes`]).
+async fn settle_unsendable(
+    db: &DatabaseConnection,
+    done: &[&Claimed],
+    flagged: &[(&Claimed, &'static str)],
+) -> AppResult<()> {
+    if done.is_empty() && flagged.is_empty() {
+        return Ok(());
+    }
+    let now = Utc::now();
+    let txn = crate::db::begin_write(db).await?;
+    let mut flagged: Vec<&(&Claimed, &'static str)> = flagged.iter().collect();
+    flagged.sort_by_key(|(c, _)| c.listing.id);
+    for (c, why) in &flagged {
+        listing::Entity::update_many()
+            .col_expr(listing::Column::PushError, Expr::value(why.to_string()))
+            .col_expr(listing::Column::PushFailedAt, Expr::value(now))
+            .filter(listing::Column::Id.eq(c.listing.id))
+            .exec(&txn)
+            .await?;
+    }
+    let mut rows: Vec<&queue::Model> = done
+        .iter()
+        .map(|c| &c.row)
+        .chain(flagged.iter().map(|(c, _)| &c.row))
+        .collect();
+    rows.sort_by_key(|r| r.listing_id);
+    for row in rows {
+        finish(&txn, row).await?;
+    }
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Records what the store answered, in one transaction: the pushed figure or the error on
+/// each listing, then each queue row done or kept with a backoff. Listings first and queue
+/// rows second, each in listing order — the order in which an import or a stock change locks
+/// them (listing, item, then the queue rows it enqueues in listing order) — so that two of
+/// them wait for each other instead of deadlocking. Returns (pushed, failed).
+async fn record_outcomes(
+    db: &DatabaseConnection,
+    sendable: &[(&Claimed, i64)],
+    outcomes: &[Result<(), ChannelError>],
+) -> AppResult<(u64, u64)> {
+    let now = Utc::now();
+    let mut results: Vec<(&Claimed, i64, &Result<(), ChannelError>)> = sendable
+        .iter()
+        .zip(outcomes)
+        .map(|((c, q), o)| (*c, *q, o))
+        .collect();
+    results.sort_by_key(|(c, _, _)| c.listing.id);
+    let (mut pushed, mut failed) = (0, 0);
+    let txn = crate::db::begin_write(db).await?;
+    for (c, quantity, outcome) in &results {
+        let update = listing::Entity::update_many().filter(listing::Column::Id.eq(c.listing.id));
+        let update = match outcome {
+            Ok(()) => update
+                .col_expr(listing::Column::PushedStock, Expr::value(*quantity))
+                .col_expr(listing::Column::PushedAt, Expr::value(now))
+                .col_expr(listing::Column::PushError, Expr::value(None::<String>))
+                .col_expr(
+                    listing::Column::PushFailedAt,
+                    Expr::value(None::<DateTime<Utc>>),
+                ),
+            Err(e) => update
+                .col_expr(listing::Column::PushError, Expr::value(error_text(e)))
+                .col_expr(listing::Column::PushFailedAt, Expr::value(now)),
+        };
+        update.exec(&txn).await?;
+    }
+    for (c, _, outcome) in &results {
+        match outcome {
+            Ok(()) => {
+                finish(&txn, &c.row).await?;
+                pushed += 1;
+            }
+            Err(e) => {
+                retry_later(&txn, &c.row, &error_text(e), now).await?;
+                failed += 1;
+            }
+        }
+    }
+    txn.commit().await?;
+    Ok((pushed, failed))
 }
 
 /// Sends the levels in one call; a rejected batch is split in halves until the rejected

@@ -17,6 +17,7 @@ mod integrations;
 mod logos;
 mod orders_query;
 mod push;
+mod replicas;
 mod schema;
 mod shipments;
 mod stock_mutations;

@@ -8,7 +8,7 @@ use chrono::{Duration, Utc};
 use orderdeck::domain::{OrderStatus, StockReason, StockTracking};
 use orderdeck::entities::{integration, inventory_item, listing, order, order_line};
 use orderdeck::services::stock::{self, Movement};
-use sea_orm::{ActiveModelTrait, Database, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, Database, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde_json::{json, Value};
 
 use crate::helpers::{error_code, spawn_app, TestApp};
@@ -279,21 +279,43 @@ async fn orders_are_filtered_searched_sorted_and_paged() {
     )
     .await;
     assert_eq!(numbers(&by_email), vec!["1012"]);
-    // Case-insensitive matching is ASCII-only on SQLite; non-ASCII names match as written.
-    let by_name = orders(
+    // Case-insensitive for every alphabet, on SQLite too (its trigram index folds case).
+    for search in ["łucja", "Łucja Ż", "ŁUCJA ŻÓŁĆ", "cja żó"] {
+        let by_name = orders(
+            &app,
+            &token,
+            json!({ "first": 5, "filter": { "search": search } }),
+        )
+        .await;
+        assert_eq!(numbers(&by_name), vec!["1007"], "{search}");
+        assert_eq!(by_name["totalCount"], 1, "{search}");
+    }
+    // Text shorter than the index's three characters is matched by scanning.
+    let short = orders(
         &app,
         &token,
-        json!({ "first": 5, "filter": { "search": "łucja" } }),
+        json!({ "first": 5, "filter": { "search": "Łu" } }),
     )
     .await;
-    assert!(numbers(&by_name).is_empty() || numbers(&by_name) == vec!["1007"]);
-    let by_name = orders(
+    assert_eq!(numbers(&short), vec!["1007"]);
+    let by_email_part = orders(
         &app,
         &token,
-        json!({ "first": 5, "filter": { "search": "Łucja Ż" } }),
+        json!({ "first": 100, "filter": { "search": "r2" } }),
     )
     .await;
-    assert_eq!(numbers(&by_name), vec!["1007"]);
+    // customer2, customer20 … customer29.
+    assert_eq!(by_email_part["totalCount"], 11);
+    // Wildcards and quotes are text, not patterns.
+    for search in ["customer_1", "%example", "\"customer"] {
+        let nothing = orders(
+            &app,
+            &token,
+            json!({ "first": 5, "filter": { "search": search } }),
+        )
+        .await;
+        assert_eq!(nothing["totalCount"], 0, "{search}");
+    }
     let by_sku = orders(
         &app,
         &token,
@@ -330,6 +352,83 @@ async fn orders_are_filtered_searched_sorted_and_paged() {
         one["lines"][0]["listing"]["integration"]["alias"],
         one["integration"]["alias"]
     );
+}
+
+/// Every way of asking for a total over a filter that only narrows by status and store (read
+/// from the running counts) and the same filter with an all-time date range (orders counted).
+async fn totals_both_ways(app: &TestApp, token: &str, integration: &str) -> Vec<(Value, Value)> {
+    let mut pairs = Vec::new();
+    for status in [json!(null), json!(["SHIPPED"]), json!(["NEW", "CANCELED"])] {
+        for store in [json!(null), json!(integration)] {
+            let filter = json!({ "status": status, "integrationId": store });
+            let mut dated = filter.clone();
+            dated["placedFrom"] = json!("2000-01-01T00:00:00Z");
+            let ahead = orders(app, token, json!({ "first": 1, "filter": filter })).await;
+            let counted = orders(app, token, json!({ "first": 1, "filter": dated })).await;
+            pairs.push((ahead["totalCount"].clone(), counted["totalCount"].clone()));
+        }
+    }
+    pairs
+}
+
+#[tokio::test]
+async fn total_counts_stay_exact_when_orders_change_status_move_or_are_deleted() {
+    let app = spawn_app().await;
+    let (token, integration) = app.connected("counts@example.com").await;
+    seed(&app, &integration, 12).await;
+    let gid = format!("gid://orderdeck/Integration/{}", integration.id);
+    let before = totals_both_ways(&app, &token, &gid).await;
+    assert_eq!(before[0], (json!(12), json!(12)));
+    assert_eq!(before[2], (json!(4), json!(4)));
+    assert_eq!(before[4], (json!(8), json!(8)));
+
+    let db = &app.state.db;
+    let all = order::Entity::find()
+        .filter(order::Column::AccountId.eq(integration.account_id))
+        .order_by_asc(order::Column::Id)
+        .all(db)
+        .await
+        .unwrap();
+    // A status change, a change to the same status, an unrelated change, and deletes.
+    let mut shipped: order::ActiveModel = all[0].clone().into();
+    shipped.status = Set(OrderStatus::Shipped);
+    shipped.update(db).await.unwrap();
+    let mut same: order::ActiveModel = all[1].clone().into();
+    same.status = Set(all[1].status);
+    same.customer_name = Set("Renamed".into());
+    same.update(db).await.unwrap();
+    order::Entity::delete_by_id(all[2].id)
+        .exec(db)
+        .await
+        .unwrap();
+    order::Entity::delete_by_id(all[4].id)
+        .exec(db)
+        .await
+        .unwrap();
+
+    let after = totals_both_ways(&app, &token, &gid).await;
+    for (ahead, counted) in &after {
+        assert_eq!(ahead, counted, "{after:?}");
+    }
+    // SHIPPED: 4 + 1 moved in − 1 deleted; NEW 4 − 1 moved out, CANCELED 4 − 1 deleted.
+    assert_eq!(after[0].0, json!(10));
+    assert_eq!(after[2].0, json!(4));
+    assert_eq!(after[4].0, json!(6));
+    // The renamed order is found under its new name only.
+    let renamed = orders(
+        &app,
+        &token,
+        json!({ "first": 5, "filter": { "search": "renamed" } }),
+    )
+    .await;
+    assert_eq!(renamed["totalCount"], 1);
+    let deleted = orders(
+        &app,
+        &token,
+        json!({ "first": 5, "filter": { "search": "customer2@" } }),
+    )
+    .await;
+    assert_eq!(deleted["totalCount"], 0);
 }
 
 const PRODUCTS: &str = "query($filter: ProductFilterInput) { products(first: 50, filter: $filter) { totalCount nodes { id sku name stock lowStockThreshold listings { sku price tracking } } } }";
