@@ -64,6 +64,13 @@ impl MasterKey {
         Ok(Self(bytes))
     }
 
+    /// A fingerprint of the key (a derived value, not the key): equal for equal keys, useless
+    /// for finding the key. Stored in the database so that every process can check it holds
+    /// the key the stored tokens were encrypted with.
+    pub fn fingerprint(&self) -> String {
+        URL_SAFE_NO_PAD.encode(self.derive("key-fingerprint"))
+    }
+
     fn derive(&self, purpose: &str) -> [u8; 32] {
         let mut h = Sha256::new();
         h.update(b"orderdeck/");

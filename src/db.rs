@@ -78,6 +78,50 @@ pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Records the secret key's fingerprint on first start and checks it on every later one: a
+/// process (a replica, or a restart with a lost key file) holding another key than the one the
+/// stored store tokens were encrypted with refuses to start, saying so.
+pub async fn check_secret_key(
+    db: &DatabaseConnection,
+    key: &crate::crypto::MasterKey,
+) -> anyhow::Result<()> {
+    let backend = db.get_database_backend();
+    let fingerprint = key.fingerprint();
+    let (insert, select) = match backend {
+        DbBackend::Postgres => (
+            "INSERT INTO instance_facts (name, value) VALUES ('secret_key_fingerprint', $1) \
+             ON CONFLICT (name) DO NOTHING",
+            "SELECT value FROM instance_facts WHERE name = 'secret_key_fingerprint'",
+        ),
+        _ => (
+            "INSERT INTO instance_facts (name, value) VALUES ('secret_key_fingerprint', ?1) \
+             ON CONFLICT (name) DO NOTHING",
+            "SELECT value FROM instance_facts WHERE name = 'secret_key_fingerprint'",
+        ),
+    };
+    db.execute(sea_orm::Statement::from_sql_and_values(
+        backend,
+        insert,
+        [fingerprint.clone().into()],
+    ))
+    .await
+    .context("recording the secret key's fingerprint")?;
+    let stored: String = db
+        .query_one(sea_orm::Statement::from_string(backend, select))
+        .await
+        .context("reading the secret key's fingerprint")?
+        .context("no secret key fingerprint")?
+        .try_get_by_index(0)
+        .context("reading the secret key's fingerprint")?;
+    anyhow::ensure!(
+        stored == fingerprint,
+        "this database's store tokens were encrypted with another secret key than this \
+         process holds (ORDERDECK_SECRET_KEY, or secret.key in the data directory when it is \
+         not set): give every replica the same ORDERDECK_SECRET_KEY, or restore the key"
+    );
+    Ok(())
+}
+
 /// Starts a transaction that will write. On SQLite it takes the write lock at once (a no-op
 /// `UPDATE`): a deferred transaction that reads before it writes fails with `SQLITE_BUSY` when
 /// another writer commits in between, while one that starts with a write waits its turn (the

@@ -32,6 +32,7 @@ impl Application {
         let db = db::connect(&settings).await?;
         db::migrate(&db).await?;
         let master = MasterKey::load_or_generate(&settings)?;
+        db::check_secret_key(&db, &master).await?;
         let bigcommerce =
             BigCommerceClient::new(settings.bigcommerce_base(), settings.bigcommerce_timeout)?;
         let addr = settings.bind_addr().context("resolving ORDERDECK_BIND")?;

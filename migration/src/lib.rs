@@ -18,6 +18,7 @@ mod m20261128_000011_create_shipments;
 mod m20261128_000012_create_app_installations_and_webhooks;
 mod m20261128_000013_order_read_indexes;
 mod m20261204_000014_order_counts_and_search;
+mod m20261204_000015_create_instance_facts;
 
 /// Applies every migration in order.
 pub struct Migrator;
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000012_create_app_installations_and_webhooks::Migration),
             Box::new(m20261128_000013_order_read_indexes::Migration),
             Box::new(m20261204_000014_order_counts_and_search::Migration),
+            Box::new(m20261204_000015_create_instance_facts::Migration),
         ]
     }
 }

@@ -12,7 +12,7 @@ use super::ids;
 use super::integrations::Integration;
 use super::loaders::{
     feed, load, selects, IntegrationLoader, ItemListingsLoader, ItemLoader, ListingLoader,
-    OrderLinesLoader, OrderShipmentsLoader,
+    OrderLinesLoader, OrderShipmentsLoader, ShipmentLinesLoader,
 };
 use super::money::{dec, money, Money};
 use crate::channels::{ChannelShippingAddress, OrderAddress};
@@ -387,6 +387,28 @@ async fn prefetch(
         }
         feed::<ListingLoader>(ctx, listings).await?;
         feed::<OrderLinesLoader>(ctx, lines).await?;
+    }
+    if selects(ctx, &["shipments"]) {
+        let ids: Vec<i64> = orders.iter().map(|o| o.id).collect();
+        let mut shipments = crate::services::shipments::by_order(st, account_id, &ids)
+            .await
+            .map_err(err)?;
+        for id in &ids {
+            shipments.entry(*id).or_default();
+        }
+        let any = shipments.values().any(|v| !v.is_empty());
+        if any && selects(ctx, &["shipments", "lines"]) {
+            let shipment_ids: Vec<i64> = shipments.values().flatten().map(|s| s.id).collect();
+            let mut lines =
+                crate::services::shipments::lines_by_shipment(st, account_id, &shipment_ids)
+                    .await
+                    .map_err(err)?;
+            for id in &shipment_ids {
+                lines.entry(*id).or_default();
+            }
+            feed::<ShipmentLinesLoader>(ctx, lines).await?;
+        }
+        feed::<OrderShipmentsLoader>(ctx, shipments).await?;
     }
     if selects(ctx, &["integration"]) || selects(ctx, &["lines", "listing", "integration"]) {
         let ids: Vec<i64> = integration_ids.into_iter().collect();

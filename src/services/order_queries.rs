@@ -98,10 +98,7 @@ fn search_ids(backend: DbBackend, account_id: i64, search: &str) -> SelectStatem
             .from(Alias::new("orders_search"))
             .and_where(Expr::cust_with_values(
                 "orders_search MATCH ?",
-                [format!(
-                    "{{customer_email customer_name}} : \"{}\"",
-                    search.replace('"', "\"\"")
-                )],
+                [trigram_query(search)],
             ))
             .to_owned()
     } else {
@@ -123,6 +120,48 @@ fn search_ids(backend: DbBackend, account_id: i64, search: &str) -> SelectStatem
         .union(UnionType::Distinct, with_sku(account_id, search))
         .union(UnionType::Distinct, by_text)
         .to_owned()
+}
+
+/// How many of the search text's trigrams lead the FTS5 query.
+const LEADING_TRIGRAMS: usize = 3;
+
+/// An FTS5 query for rows holding `search` (three characters or more) in either column: the
+/// text as one phrase (a substring match under the trigram tokenizer), led by a few of its own
+/// trigrams. FTS5 walks an `AND` from its first term and seeks the others, so a rare leading
+/// trigram makes the query cheap, while a phrase alone walks the position lists of every
+/// trigram, and in real data some (`com`, `gma`, `@gm`) are in almost every row. Rarity is
+/// guessed: digits are rarer than non-ASCII letters, which are rarer than ASCII letters, which
+/// are rarer than punctuation and spaces. The phrase keeps the answer exact.
+fn trigram_query(search: &str) -> String {
+    let quoted = |text: &str| format!("\"{}\"", text.replace('"', "\"\""));
+    let chars: Vec<char> = search.chars().collect();
+    let rarity = |c: &char| match c {
+        c if c.is_numeric() => 3,
+        c if c.is_alphanumeric() && !c.is_ascii() => 2,
+        c if c.is_alphanumeric() => 1,
+        _ => 0,
+    };
+    let mut trigrams: Vec<(usize, String, u32)> = Vec::new();
+    for (at, window) in chars.windows(3).enumerate() {
+        let text: String = window.iter().collect();
+        let lower = text.to_lowercase();
+        if trigrams.iter().any(|(_, t, _)| t.to_lowercase() == lower) {
+            continue;
+        }
+        trigrams.push((at, text, window.iter().map(rarity).sum()));
+    }
+    if trigrams.len() <= 1 {
+        return quoted(search);
+    }
+    // Rarest first; among equals, the earlier one.
+    trigrams.sort_by(|a, b| b.2.cmp(&a.2).then(a.0.cmp(&b.0)));
+    let mut terms: Vec<String> = trigrams
+        .iter()
+        .take(LEADING_TRIGRAMS)
+        .map(|(_, t, _)| quoted(t))
+        .collect();
+    terms.push(quoted(search));
+    terms.join(" AND ")
 }
 
 /// Whether `filter` only narrows by status and store, so that its count can be read from
@@ -268,4 +307,32 @@ pub async fn lines_by_order(
         map.entry(r.order_id).or_default().push(r);
     }
     Ok(map)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::trigram_query;
+
+    #[test]
+    fn a_short_text_is_one_phrase() {
+        assert_eq!(trigram_query("abc"), "\"abc\"");
+    }
+
+    #[test]
+    fn the_rarest_trigrams_lead_and_the_whole_text_follows() {
+        assert_eq!(
+            trigram_query("customer12@x"),
+            "\"r12\" AND \"12@\" AND \"er1\" AND \"customer12@x\""
+        );
+        assert_eq!(
+            trigram_query("Łucja"),
+            "\"Łuc\" AND \"ucj\" AND \"cja\" AND \"Łucja\""
+        );
+    }
+
+    #[test]
+    fn quotes_are_text() {
+        assert_eq!(trigram_query("a\"b"), "\"a\"\"b\"");
+        assert!(trigram_query("say \"hi\" now").ends_with(" AND \"say \"\"hi\"\" now\""));
+    }
 }

@@ -45,3 +45,34 @@ async fn graphiql_is_served() {
     assert_eq!(res.status(), 200);
     assert!(res.text().await.unwrap().contains("GraphiQL"));
 }
+
+#[tokio::test]
+async fn a_process_with_another_secret_key_than_the_databases_refuses_to_start() {
+    let app = spawn_app().await;
+    let mut settings = (*app.state.settings).clone();
+    settings.bind = "127.0.0.1:0".into();
+    // The same key starts (a second replica).
+    let twin = orderdeck::startup::Application::build(settings.clone()).await;
+    assert!(twin.is_ok(), "{:?}", twin.err());
+    // Another key, or none (a key file generated in an empty data directory), does not.
+    let dir = tempfile::tempdir().unwrap();
+    for key in [Some(secrecy_key([7u8; 32])), None] {
+        let mut other = settings.clone();
+        other.secret_key = key;
+        other.data_dir = dir.path().to_path_buf();
+        let refused = orderdeck::startup::Application::build(other)
+            .await
+            .err()
+            .expect("started with another key");
+        let message = format!("{refused:#}");
+        assert!(
+            message.contains("another secret key") && message.contains("ORDERDECK_SECRET_KEY"),
+            "{message}"
+        );
+    }
+}
+
+fn secrecy_key(bytes: [u8; 32]) -> orderdeck::config::Secret<String> {
+    use base64::Engine;
+    orderdeck::config::Secret::new(base64::engine::general_purpose::STANDARD.encode(bytes))
+}
