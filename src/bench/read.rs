@@ -296,7 +296,9 @@ pub async fn read(
 
     // The same load while a store's orders are imported.
     let store = sandbox.first_store();
-    let input = crate::demo::sandbox_connect_input(&store, HistoricalImport::Last90Days);
+    let mut input = crate::demo::sandbox_connect_input(&store, HistoricalImport::Last90Days);
+    // A store of its own on every run (the seeded database is reused).
+    input.options.alias = Some(format!("Bench import {}", store.hash));
     let (principal, _, connected) =
         crate::demo::account_with_store(&state, "Bench Read", SEED_EMAIL, SEED_PASSWORD, input)
             .await?;
