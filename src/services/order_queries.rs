@@ -4,10 +4,10 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use rust_decimal::prelude::ToPrimitive;
-use sea_orm::sea_query::{Alias, Expr, Func, Query, SelectStatement, UnionType};
+use sea_orm::sea_query::{Alias, Expr, Func, LikeExpr, Query, SelectStatement, UnionType};
 use sea_orm::{
-    ActiveEnum, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect,
+    ActiveEnum, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, IdenStatic,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 
 use super::search::{like, like_as_typed};
@@ -110,8 +110,30 @@ async fn search_ids(state: &AppState, account_id: i64, search: &str) -> AppResul
             ))
             .to_owned(),
         None => {
+            let drivers = match backend {
+                DbBackend::Postgres => rare_trigrams(search, true),
+                _ => Vec::new(),
+            };
             let lower_like = |column: order::Column| {
-                Expr::expr(Func::lower(Expr::col(column))).like(like(search))
+                if drivers.is_empty() {
+                    return Condition::all()
+                        .add(Expr::expr(Func::lower(Expr::col(column))).like(like(search)));
+                }
+                // PostgreSQL: the GIN index is asked for a few rare trigrams only (asking for
+                // the whole text reads the long posting lists of its common trigrams too); the
+                // whole text is then checked on those rows, by a test the index cannot take
+                // (`$1`: sea-query numbers a PostgreSQL custom expression's own values).
+                let mut all = Condition::all();
+                for d in &drivers {
+                    all = all.add(
+                        Expr::expr(Func::lower(Expr::col(column)))
+                            .like(LikeExpr::new(format!("%{}%", d.to_lowercase()))),
+                    );
+                }
+                all.add(Expr::cust_with_values(
+                    format!("strpos(lower({}), $1) > 0", column.as_str()),
+                    [search.to_lowercase()],
+                ))
             };
             let mut text = Condition::any()
                 .add(lower_like(order::Column::CustomerEmail))
@@ -181,12 +203,11 @@ async fn text_matches_sqlite(
     ))
 }
 
-/// An FTS5 query for the rows that hold up to [`LEADING_TRIGRAMS`] of the text's rarest
-/// trigrams (all of them in any order: a superset of the rows holding the text). Rarity is
-/// guessed: digits are rarer than non-ASCII letters, which are rarer than ASCII letters, which
-/// are rarer than punctuation and spaces; among equals the earlier trigram goes first.
-fn trigram_query(search: &str) -> String {
-    let quoted = |text: &str| format!("\"{}\"", text.replace('"', "\"\""));
+/// Up to [`LEADING_TRIGRAMS`] of the text's rarest trigrams (in its own case), rarest first.
+/// Rarity is guessed: digits are rarer than non-ASCII letters, which are rarer than ASCII
+/// letters, which are rarer than punctuation and spaces; among equals the earlier trigram goes
+/// first. `alphanumeric` keeps only trigrams of letters and digits (pg_trgm indexes words).
+fn rare_trigrams(search: &str, alphanumeric: bool) -> Vec<String> {
     let chars: Vec<char> = search.chars().collect();
     let rarity = |c: &char| match c {
         c if c.is_numeric() => 3,
@@ -196,6 +217,9 @@ fn trigram_query(search: &str) -> String {
     };
     let mut trigrams: Vec<(usize, String, u32)> = Vec::new();
     for (at, window) in chars.windows(3).enumerate() {
+        if alphanumeric && !window.iter().all(|c| c.is_alphanumeric()) {
+            continue;
+        }
         let text: String = window.iter().collect();
         let lower = text.to_lowercase();
         if trigrams.iter().any(|(_, t, _)| t.to_lowercase() == lower) {
@@ -205,9 +229,18 @@ fn trigram_query(search: &str) -> String {
     }
     trigrams.sort_by(|a, b| b.2.cmp(&a.2).then(a.0.cmp(&b.0)));
     trigrams
-        .iter()
+        .into_iter()
         .take(LEADING_TRIGRAMS)
-        .map(|(_, t, _)| quoted(t))
+        .map(|(_, t, _)| t)
+        .collect()
+}
+
+/// An FTS5 query for the rows that hold each of the text's [`rare_trigrams`] (in any order: a
+/// superset of the rows holding the text).
+fn trigram_query(search: &str) -> String {
+    rare_trigrams(search, false)
+        .iter()
+        .map(|t| format!("\"{}\"", t.replace('"', "\"\"")))
         .collect::<Vec<_>>()
         .join(" AND ")
 }
@@ -358,7 +391,7 @@ pub async fn lines_by_order(
 
 #[cfg(test)]
 mod tests {
-    use super::trigram_query;
+    use super::{rare_trigrams, trigram_query};
 
     #[test]
     fn a_short_text_is_its_one_trigram() {
@@ -374,6 +407,12 @@ mod tests {
         assert_eq!(trigram_query("Łucja"), "\"Łuc\" AND \"ucj\" AND \"cja\"");
         // Repeats (in any case) are asked for once.
         assert_eq!(trigram_query("abcABC"), "\"abc\" AND \"bcA\" AND \"cAB\"");
+    }
+
+    #[test]
+    fn postgresql_is_asked_for_trigrams_of_letters_and_digits_only() {
+        assert_eq!(rare_trigrams("ab@cd.ef", true), Vec::<String>::new());
+        assert_eq!(rare_trigrams("jo@example.com", true), ["exa", "xam", "amp"]);
     }
 
     #[test]
