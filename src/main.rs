@@ -100,6 +100,12 @@ enum BenchCommand {
         #[arg(long, default_value_t = 200)]
         samples: usize,
     },
+    /// Start the server on an empty database, leave it idle and print its memory.
+    Idle {
+        /// Seconds to stay idle before measuring.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+    },
     /// Render invoices and labels and print time and size per document.
     Pdf {
         /// Renders timed per kind.
@@ -278,6 +284,10 @@ async fn main() -> anyhow::Result<()> {
                 *samples,
             )
             .await;
+        }
+        Command::Bench(BenchCommand::Idle { seconds }) => {
+            return orderdeck::bench::idle::idle(std::env::var("DATABASE_URL").ok(), *seconds)
+                .await;
         }
         Command::Bench(BenchCommand::Pdf { samples, batch }) => {
             return orderdeck::bench::pdf::pdf(*samples, *batch);

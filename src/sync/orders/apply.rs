@@ -388,6 +388,9 @@ async fn take_stock<C: ConnectionTrait>(
     let lines = line::Entity::find()
         .filter(line::Column::OrderId.is_in(placed.keys().copied()))
         .filter(line::Column::InventoryItemId.is_not_null())
+        // Items are locked in SKU order, like the product import does: two imports (of two
+        // stores, on two replicas) wait for each other instead of deadlocking.
+        .order_by_asc(line::Column::Sku)
         .order_by_asc(line::Column::Id)
         .all(db)
         .await

@@ -1,0 +1,61 @@
+//! `orderdeck bench idle`: the memory of a started server that has nothing to do.
+
+use std::time::Duration;
+
+use anyhow::Context;
+
+use super::{machine, peak_rss_mib};
+use crate::config::{Secret, Settings};
+use crate::startup::Application;
+
+/// Resident memory of this process now (Linux `VmRSS`), in MiB.
+fn rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}
+
+/// Starts the server as `serve` would (scheduler and push worker on, migrations applied) on a
+/// fresh SQLite database in a temp directory (or `DATABASE_URL`), asks it `/readyz` and a
+/// GraphQL query, waits `seconds`, and prints its resident memory, now and at its peak.
+pub async fn idle(database_url: Option<String>, seconds: u64) -> anyhow::Result<()> {
+    let dir = std::env::temp_dir().join(format!("orderdeck-bench-idle-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).context("creating the bench directory")?;
+    let backend = if database_url.is_some() {
+        "PostgreSQL"
+    } else {
+        "SQLite"
+    };
+    let settings = Settings {
+        bind: "127.0.0.1:0".into(),
+        data_dir: dir.clone(),
+        database_url: database_url.map(Secret::new),
+        ..Settings::default()
+    };
+    let app = Application::build(settings).await?;
+    let port = app.port();
+    let server = tokio::spawn(app.run_until_stopped());
+    let http = reqwest::Client::new();
+    let ready = http
+        .get(format!("http://127.0.0.1:{port}/readyz"))
+        .send()
+        .await?
+        .status();
+    anyhow::ensure!(ready.is_success(), "the server is not ready: {ready}");
+    http.post(format!("http://127.0.0.1:{port}/graphql"))
+        .json(&serde_json::json!({ "query": "{ __typename }" }))
+        .send()
+        .await?
+        .error_for_status()?;
+    tokio::time::sleep(Duration::from_secs(seconds)).await;
+    let now = rss_mib().context("no /proc/self/status")?;
+    let peak = peak_rss_mib().context("no /proc/self/status")?;
+    println!("orderdeck bench idle  ({backend}; machine: {})", machine());
+    println!(
+        "  started, ready, one request, then {seconds} s idle (scheduler and push worker on): RSS {now:.1} MiB, peak {peak:.1} MiB"
+    );
+    server.abort();
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
