@@ -161,3 +161,118 @@ pub fn is_transient_app(e: &crate::error::AppError) -> bool {
         _ => false,
     }
 }
+
+/// Runs a write transaction again (up to 5 times, after a short pause) when it failed only
+/// because of a concurrent one ([`is_transient_app`]): on PostgreSQL a deadlock aborts one of
+/// the two, and neither a worker's pass nor a user's request should fail for it. `run` must
+/// start its own transaction (the aborted one is gone).
+pub async fn retrying<T, F, Fut>(mut run: F) -> crate::error::AppResult<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = crate::error::AppResult<T>>,
+{
+    let mut attempt = 0u64;
+    loop {
+        attempt += 1;
+        match run().await {
+            Err(e) if attempt < 5 && is_transient_app(&e) => {
+                tracing::info!(attempt, error = %e, "a transaction met a concurrent one; trying again");
+                tokio::time::sleep(Duration::from_millis(20 * attempt)).await;
+            }
+            other => return other,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::borrow::Cow;
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    use sea_orm::sqlx::error::{DatabaseError, ErrorKind};
+    use sea_orm::{sqlx, DbErr, RuntimeErr};
+
+    use super::{is_transient, retrying};
+    use crate::error::AppError;
+
+    /// A database error with this SQLSTATE.
+    #[derive(Debug)]
+    struct Coded(&'static str);
+
+    impl std::fmt::Display for Coded {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            write!(f, "database error {}", self.0)
+        }
+    }
+
+    impl std::error::Error for Coded {}
+
+    impl DatabaseError for Coded {
+        fn message(&self) -> &str {
+            "database error"
+        }
+        fn code(&self) -> Option<Cow<'_, str>> {
+            Some(Cow::Borrowed(self.0))
+        }
+        fn as_error(&self) -> &(dyn std::error::Error + Send + Sync + 'static) {
+            self
+        }
+        fn as_error_mut(&mut self) -> &mut (dyn std::error::Error + Send + Sync + 'static) {
+            self
+        }
+        fn into_error(self: Box<Self>) -> Box<dyn std::error::Error + Send + Sync + 'static> {
+            self
+        }
+        fn kind(&self) -> ErrorKind {
+            ErrorKind::Other
+        }
+    }
+
+    fn db_error(code: &'static str) -> DbErr {
+        DbErr::Exec(RuntimeErr::SqlxError(sqlx::Error::Database(Box::new(
+            Coded(code),
+        ))))
+    }
+
+    #[test]
+    fn deadlocks_and_serialization_failures_are_transient_and_constraint_violations_are_not() {
+        assert!(is_transient(&db_error("40P01")));
+        assert!(is_transient(&db_error("40001")));
+        assert!(!is_transient(&db_error("23505")));
+        assert!(!is_transient(&DbErr::Custom("40P01".into())));
+    }
+
+    #[tokio::test]
+    async fn a_transaction_aborted_as_a_deadlock_runs_again_until_it_commits() {
+        let runs = AtomicU32::new(0);
+        let result = retrying(|| async {
+            match runs.fetch_add(1, Ordering::SeqCst) {
+                0 | 1 => Err(AppError::from(db_error("40P01"))),
+                n => Ok(n),
+            }
+        })
+        .await;
+        assert_eq!(result.ok(), Some(2));
+        assert_eq!(runs.load(Ordering::SeqCst), 3);
+    }
+
+    #[tokio::test]
+    async fn other_errors_are_not_run_again_and_deadlocks_only_five_times() {
+        let runs = AtomicU32::new(0);
+        let unique = retrying(|| async {
+            runs.fetch_add(1, Ordering::SeqCst);
+            Err::<(), _>(AppError::from(db_error("23505")))
+        })
+        .await;
+        assert!(unique.is_err());
+        assert_eq!(runs.load(Ordering::SeqCst), 1);
+        let runs = AtomicU32::new(0);
+        let deadlocked = retrying(|| async {
+            runs.fetch_add(1, Ordering::SeqCst);
+            Err::<(), _>(AppError::from(db_error("40P01")))
+        })
+        .await;
+        assert!(deadlocked.is_err());
+        assert_eq!(runs.load(Ordering::SeqCst), 5);
+    }
+}

@@ -170,17 +170,25 @@ async fn resolve(state: &AppState, p: &Principal, key: &ProductKey) -> AppResult
 /// Sets or adjusts a product's stock for a user. All or nothing: the movement, the new
 /// figure and the queued pushes commit together. A retry with the same idempotency key and
 /// the same change returns the first call's movement; with another change,
-/// `IDEMPOTENCY_KEY_REUSED`.
+/// `IDEMPOTENCY_KEY_REUSED`. Run again from the start if PostgreSQL aborts it as a deadlock.
 pub async fn change_stock(
     state: &AppState,
     p: &Principal,
     c: StockChange,
 ) -> AppResult<StockChangeOutcome> {
     ensure_valid(validate(&c))?;
+    crate::db::retrying(|| change_stock_once(state, p, &c)).await
+}
+
+async fn change_stock_once(
+    state: &AppState,
+    p: &Principal,
+    c: &StockChange,
+) -> AppResult<StockChangeOutcome> {
     let item_id = resolve(state, p, &c.product).await?;
     let key = c.idempotency_key.as_deref().map(|k| format!("user:{k}"));
     let txn = state.db.begin().await?;
-    match apply(&txn, p, item_id, &c, key.clone()).await {
+    match apply(&txn, p, item_id, c, key.clone()).await {
         Ok(Applied::Changed(outcome)) => {
             txn.commit().await?;
             if outcome.movement.delta != 0 {
@@ -196,11 +204,11 @@ pub async fn change_stock(
         // one item does not cover it): judge this one against what it recorded.
         Ok(Applied::KeyTaken) => {
             txn.rollback().await?;
-            replay(state, p, item_id, &c, key).await
+            replay(state, p, item_id, c, key).await
         }
         Err(e) if is_unique_conflict(&e) => {
             drop(txn);
-            replay(state, p, item_id, &c, key).await
+            replay(state, p, item_id, c, key).await
         }
         Err(e) => Err(e),
     }

@@ -20,8 +20,17 @@ use crate::state::AppState;
 /// Cancels one of the caller's orders here. `NEW` and `UNPAID`: `CANCELED`, and what its
 /// import took off stock comes back; `PARTIALLY_SHIPPED`: `CANCELED`, and what had not
 /// shipped comes back; `SHIPPED`: `CANCELED`, no stock moves; `CANCELED`: nothing changes;
-/// `REFUNDED`: `ORDER_NOT_CANCELABLE`. Returns the order as it stands.
+/// `REFUNDED`: `ORDER_NOT_CANCELABLE`. Returns the order as it stands. Run again from the
+/// start if PostgreSQL aborts it as a deadlock (with an import taking the same items' stock).
 pub async fn cancel(
+    state: &AppState,
+    p: &Principal,
+    order_id: Option<i64>,
+) -> AppResult<order::Model> {
+    crate::db::retrying(|| cancel_once(state, p, order_id)).await
+}
+
+async fn cancel_once(
     state: &AppState,
     p: &Principal,
     order_id: Option<i64>,

@@ -437,7 +437,7 @@ async fn push_stock(
         }
     }
     report.failed += flagged.len() as u64;
-    retrying(|| settle_unsendable(&state.db, &done, &flagged)).await?;
+    crate::db::retrying(|| settle_unsendable(&state.db, &done, &flagged)).await?;
 
     let before = channel.api_calls();
     let outcomes = send_levels(channel, &sendable).await;
@@ -448,7 +448,8 @@ async fn push_stock(
     {
         super::runner::needs_credentials(state, integration).await?;
     }
-    let (pushed, failed) = retrying(|| record_outcomes(&state.db, &sendable, &outcomes)).await?;
+    let (pushed, failed) =
+        crate::db::retrying(|| record_outcomes(&state.db, &sendable, &outcomes)).await?;
     report.stock_pushed += pushed;
     report.failed += failed;
     if report.failed > 0 {
@@ -460,27 +461,6 @@ async fn push_stock(
         );
     }
     Ok(report)
-}
-
-/// Runs a write transaction again (up to 5 times, after a short pause) when it failed only
-/// because of a concurrent one: on PostgreSQL a deadlock aborts one of the two, and the
-/// worker's pass must not fail for it.
-async fn retrying<T, F, Fut>(mut run: F) -> AppResult<T>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = AppResult<T>>,
-{
-    let mut attempt = 0u64;
-    loop {
-        attempt += 1;
-        match run().await {
-            Err(e) if attempt < 5 && crate::db::is_transient_app(&e) => {
-                tracing::info!(attempt, error = %e, "push bookkeeping met a concurrent transaction; trying again");
-                tokio::time::sleep(Duration::from_millis(20 * attempt)).await;
-            }
-            other => return other,
-        }
-    }
 }
 
 /// Rows with nothing to push (item deleted here) are done; unpushable ones are flagged on the
