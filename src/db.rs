@@ -87,18 +87,15 @@ pub async fn check_secret_key(
 ) -> anyhow::Result<()> {
     let backend = db.get_database_backend();
     let fingerprint = key.fingerprint();
-    let (insert, select) = match backend {
-        DbBackend::Postgres => (
-            "INSERT INTO instance_facts (name, value) VALUES ('secret_key_fingerprint', $1) \
-             ON CONFLICT (name) DO NOTHING",
-            "SELECT value FROM instance_facts WHERE name = 'secret_key_fingerprint'",
-        ),
-        _ => (
-            "INSERT INTO instance_facts (name, value) VALUES ('secret_key_fingerprint', ?1) \
-             ON CONFLICT (name) DO NOTHING",
-            "SELECT value FROM instance_facts WHERE name = 'secret_key_fingerprint'",
-        ),
+    let param = match backend {
+        DbBackend::Postgres => "$1",
+        _ => "?1",
     };
+    let insert = format!(
+        "INSERT INTO instance_facts (name, value) VALUES ('secret_key_fingerprint', {param}) \
+         ON CONFLICT (name) DO NOTHING"
+    );
+    let select = "SELECT value FROM instance_facts WHERE name = 'secret_key_fingerprint'";
     db.execute(sea_orm::Statement::from_sql_and_values(
         backend,
         insert,
@@ -152,30 +149,38 @@ pub fn is_transient(e: &sea_orm::DbErr) -> bool {
     }
 }
 
-/// Whether an application error is, at its root, a [`is_transient`] database error.
-pub fn is_transient_app(e: &crate::error::AppError) -> bool {
-    match e {
-        crate::error::AppError::Internal(inner) => inner
-            .chain()
-            .any(|c| c.downcast_ref::<sea_orm::DbErr>().is_some_and(is_transient)),
-        _ => false,
+/// An error that can tell whether it is, at its root, an [`is_transient`] database error.
+pub trait Transient: std::fmt::Display {
+    /// Whether running the failed transaction again is the answer.
+    fn is_transient(&self) -> bool;
+}
+
+impl Transient for crate::error::AppError {
+    fn is_transient(&self) -> bool {
+        match self {
+            crate::error::AppError::Internal(inner) => inner
+                .chain()
+                .any(|c| c.downcast_ref::<sea_orm::DbErr>().is_some_and(is_transient)),
+            _ => false,
+        }
     }
 }
 
 /// Runs a write transaction again (up to 5 times, after a short pause) when it failed only
-/// because of a concurrent one ([`is_transient_app`]): on PostgreSQL a deadlock aborts one of
-/// the two, and neither a worker's pass nor a user's request should fail for it. `run` must
-/// start its own transaction (the aborted one is gone).
-pub async fn retrying<T, F, Fut>(mut run: F) -> crate::error::AppResult<T>
+/// because of a concurrent one ([`Transient`]): on PostgreSQL a deadlock aborts one of the
+/// two, and neither a worker's pass nor a user's request should fail for it. `run` must start
+/// its own transaction (the aborted one is gone).
+pub async fn retrying<T, E, F, Fut>(mut run: F) -> Result<T, E>
 where
+    E: Transient,
     F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = crate::error::AppResult<T>>,
+    Fut: std::future::Future<Output = Result<T, E>>,
 {
     let mut attempt = 0u64;
     loop {
         attempt += 1;
         match run().await {
-            Err(e) if attempt < 5 && is_transient_app(&e) => {
+            Err(e) if attempt < 5 && e.is_transient() => {
                 tracing::info!(attempt, error = %e, "a transaction met a concurrent one; trying again");
                 tokio::time::sleep(Duration::from_millis(20 * attempt)).await;
             }

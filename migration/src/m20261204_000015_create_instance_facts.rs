@@ -4,6 +4,8 @@
 
 use sea_orm_migration::prelude::*;
 
+use crate::columns::text;
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
@@ -21,13 +23,8 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(InstanceFacts::Table)
-                    .col(
-                        ColumnDef::new(InstanceFacts::Name)
-                            .text()
-                            .not_null()
-                            .primary_key(),
-                    )
-                    .col(ColumnDef::new(InstanceFacts::Value).text().not_null())
+                    .col(text(InstanceFacts::Name).primary_key())
+                    .col(text(InstanceFacts::Value))
                     .to_owned(),
             )
             .await

@@ -8,7 +8,9 @@ use rust_decimal::Decimal;
 use super::context::{principal, state};
 use super::ids;
 use super::integrations::Integration;
-use super::loaders::{feed, load, selects, IntegrationLoader, ItemListingsLoader, ItemLoader};
+use super::loaders::{
+    feed, feed_lists, load, selects, IntegrationLoader, ItemListingsLoader, ItemLoader,
+};
 use super::money::dec;
 use crate::domain::{PricePushState, StockReason, StockTracking};
 use crate::entities::{inventory_item, listing, stock_movement};
@@ -380,12 +382,9 @@ impl CatalogQuery {
         if selects(ctx, &["listings"]) {
             let st = state(ctx)?;
             let ids: Vec<i64> = page.items.iter().map(|i| i.id).collect();
-            let mut by_item = service::listings_by_item(st, p.account_id, &ids)
+            let by_item = service::listings_by_item(st, p.account_id, &ids)
                 .await
                 .map_err(|e| e.into_graphql())?;
-            for id in &ids {
-                by_item.entry(*id).or_default();
-            }
             if selects(ctx, &["listings", "integration"]) {
                 let integration_ids: Vec<i64> = by_item
                     .values()
@@ -397,7 +396,7 @@ impl CatalogQuery {
                     .map_err(|e| e.into_graphql())?;
                 feed::<IntegrationLoader>(ctx, found).await?;
             }
-            feed::<ItemListingsLoader>(ctx, by_item).await?;
+            feed_lists::<ItemListingsLoader, _>(ctx, &ids, by_item).await?;
         }
         Ok(ProductConnection::build(
             page,

@@ -229,6 +229,23 @@ where
     Ok(())
 }
 
+/// [`feed`] for loaders of lists: every key of `keys` gets its list, empty when `values` holds
+/// none for it, so that no resolver queries again for a key already known to have nothing.
+pub async fn feed_lists<L, T>(
+    ctx: &async_graphql::Context<'_>,
+    keys: &[i64],
+    mut values: HashMap<i64, Vec<T>>,
+) -> async_graphql::Result<()>
+where
+    L: Loader<i64, Value = Vec<T>, Error = Arc<anyhow::Error>>,
+    T: Send + Sync + Clone + 'static,
+{
+    for key in keys {
+        values.entry(*key).or_default();
+    }
+    feed::<L>(ctx, values).await
+}
+
 /// Whether the selection of a connection's items (`nodes { … }` or `edges { node { … } }`)
 /// contains the field path `path`.
 pub fn selects(ctx: &async_graphql::Context<'_>, path: &[&str]) -> bool {

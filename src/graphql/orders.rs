@@ -11,8 +11,8 @@ use super::context::{principal, state};
 use super::ids;
 use super::integrations::Integration;
 use super::loaders::{
-    feed, load, selects, IntegrationLoader, ItemListingsLoader, ItemLoader, ListingLoader,
-    OrderLinesLoader, OrderShipmentsLoader, ShipmentLinesLoader,
+    feed, feed_lists, load, selects, IntegrationLoader, ItemListingsLoader, ItemLoader,
+    ListingLoader, OrderLinesLoader, OrderShipmentsLoader, ShipmentLinesLoader,
 };
 use super::money::{dec, money, Money};
 use crate::channels::{ChannelShippingAddress, OrderAddress};
@@ -349,12 +349,9 @@ async fn prefetch(
     let mut listings = HashMap::new();
     if selects(ctx, &["lines"]) {
         let ids: Vec<i64> = orders.iter().map(|o| o.id).collect();
-        let mut lines = crate::services::order_queries::lines_by_order(st, account_id, &ids)
+        let lines = crate::services::order_queries::lines_by_order(st, account_id, &ids)
             .await
             .map_err(err)?;
-        for id in &ids {
-            lines.entry(*id).or_default();
-        }
         let all: Vec<&order_line::Model> = lines.values().flatten().collect();
         let listing_ids: Vec<i64> = all.iter().filter_map(|l| l.listing_id).collect();
         let mut item_ids: BTreeSet<i64> = all.iter().filter_map(|l| l.inventory_item_id).collect();
@@ -375,40 +372,30 @@ async fn prefetch(
             let wants_listings = selects(ctx, &["lines", "product", "listings"])
                 || selects(ctx, &["lines", "listing", "product", "listings"]);
             if wants_listings {
-                let mut by_item = crate::services::catalog::listings_by_item(st, account_id, &ids)
+                let by_item = crate::services::catalog::listings_by_item(st, account_id, &ids)
                     .await
                     .map_err(err)?;
-                for id in &ids {
-                    by_item.entry(*id).or_default();
-                }
-                feed::<ItemListingsLoader>(ctx, by_item).await?;
+                feed_lists::<ItemListingsLoader, _>(ctx, &ids, by_item).await?;
             }
             feed::<ItemLoader>(ctx, items).await?;
         }
         feed::<ListingLoader>(ctx, listings).await?;
-        feed::<OrderLinesLoader>(ctx, lines).await?;
+        feed_lists::<OrderLinesLoader, _>(ctx, &ids, lines).await?;
     }
     if selects(ctx, &["shipments"]) {
         let ids: Vec<i64> = orders.iter().map(|o| o.id).collect();
-        let mut shipments = crate::services::shipments::by_order(st, account_id, &ids)
+        let shipments = crate::services::shipments::by_order(st, account_id, &ids)
             .await
             .map_err(err)?;
-        for id in &ids {
-            shipments.entry(*id).or_default();
-        }
-        let any = shipments.values().any(|v| !v.is_empty());
-        if any && selects(ctx, &["shipments", "lines"]) {
+        if !shipments.is_empty() && selects(ctx, &["shipments", "lines"]) {
             let shipment_ids: Vec<i64> = shipments.values().flatten().map(|s| s.id).collect();
-            let mut lines =
+            let lines =
                 crate::services::shipments::lines_by_shipment(st, account_id, &shipment_ids)
                     .await
                     .map_err(err)?;
-            for id in &shipment_ids {
-                lines.entry(*id).or_default();
-            }
-            feed::<ShipmentLinesLoader>(ctx, lines).await?;
+            feed_lists::<ShipmentLinesLoader, _>(ctx, &shipment_ids, lines).await?;
         }
-        feed::<OrderShipmentsLoader>(ctx, shipments).await?;
+        feed_lists::<OrderShipmentsLoader, _>(ctx, &ids, shipments).await?;
     }
     if selects(ctx, &["integration"]) || selects(ctx, &["lines", "listing", "integration"]) {
         let ids: Vec<i64> = integration_ids.into_iter().collect();

@@ -3,7 +3,6 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use rust_decimal::prelude::ToPrimitive;
 use sea_orm::sea_query::{Alias, Expr, Func, LikeExpr, Query, SelectStatement, UnionType};
 use sea_orm::{
     ActiveEnum, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, IdenStatic,
@@ -75,12 +74,19 @@ fn with_sku(account_id: i64, sku: &str) -> SelectStatement {
         .to_owned()
 }
 
+/// `orders.account_id = ?` that SQLite cannot answer from an index (`+`): for queries whose
+/// other conditions name few orders by id. Without statistics SQLite's planner would rather
+/// walk an account index of every order (a covering index looks cheap), testing each one.
+fn account_off_index(account_id: i64) -> sea_orm::sea_query::SimpleExpr {
+    Expr::cust_with_values("+\"orders\".\"account_id\" = ?", [account_id])
+}
+
 /// Shortest text the SQLite trigram index can look up; shorter text is matched by scanning.
 const MIN_INDEXED_TEXT: usize = 3;
 /// Most candidates the SQLite trigram index may propose for one search before the search
 /// falls back to scanning (text made only of the most common trigrams, like `com`).
-const MAX_CANDIDATES: u64 = 50_000;
-/// How many of the search text's trigrams the SQLite index is asked for.
+const MAX_CANDIDATES: i64 = 50_000;
+/// How many of the search text's trigrams the trigram index is asked for.
 const LEADING_TRIGRAMS: usize = 3;
 
 /// Ids of the account's orders matching `search`, as one `UNION` of indexed lookups: the
@@ -175,22 +181,18 @@ async fn text_matches_sqlite(
         .column(order::Column::Id)
         .column(order::Column::CustomerEmail)
         .column(order::Column::CustomerName)
-        // `+`: by id, not by walking the account's index (see `list`).
-        .filter(Expr::cust_with_values(
-            "+\"orders\".\"account_id\" = ?",
-            [account_id],
-        ))
+        .filter(account_off_index(account_id))
         .filter(Expr::cust_with_values(
             "id IN (SELECT rowid FROM orders_search WHERE orders_search MATCH ? LIMIT ?)",
             [
                 sea_orm::Value::from(trigram_query(search)),
-                sea_orm::Value::from(i64::try_from(MAX_CANDIDATES).unwrap_or(i64::MAX) + 1),
+                sea_orm::Value::from(MAX_CANDIDATES + 1),
             ],
         ))
         .into_tuple::<(i64, Option<String>, String)>()
         .all(&state.db)
         .await?;
-    if rows.len() as u64 > MAX_CANDIDATES {
+    if rows.len() as i64 > MAX_CANDIDATES {
         return Ok(None);
     }
     let wanted = search.to_lowercase();
@@ -266,7 +268,8 @@ fn blank(value: Option<&str>) -> Option<&str> {
 /// all: a sum over `order_counts`.
 async fn count_ahead(state: &AppState, account_id: i64, filter: &OrderFilter) -> AppResult<u64> {
     let mut query = Query::select()
-        .expr(Expr::cust("COALESCE(SUM(n), 0)"))
+        // PostgreSQL sums BIGINT into NUMERIC: back to BIGINT, as on SQLite.
+        .expr(Expr::cust("CAST(COALESCE(SUM(n), 0) AS BIGINT)"))
         .from(Alias::new("order_counts"))
         .and_where(Expr::col(Alias::new("account_id")).eq(account_id))
         .to_owned();
@@ -283,15 +286,7 @@ async fn count_ahead(state: &AppState, account_id: i64, filter: &OrderFilter) ->
         .query_one(backend.build(&query))
         .await?
         .ok_or_else(|| anyhow::anyhow!("the order count query answered nothing"))?;
-    // PostgreSQL sums BIGINT into NUMERIC.
-    let n = match backend {
-        DbBackend::Postgres => row
-            .try_get_by_index::<rust_decimal::Decimal>(0)?
-            .to_u64()
-            .unwrap_or(0),
-        _ => u64::try_from(row.try_get_by_index::<i64>(0)?).unwrap_or(0),
-    };
-    Ok(n)
+    Ok(u64::try_from(row.try_get_by_index::<i64>(0)?).unwrap_or(0))
 }
 
 /// The caller's orders matching `filter`, `first` at a time after `after`. `count` asks for
@@ -308,13 +303,8 @@ pub async fn list(
     let narrowed_by_id =
         blank(filter.search.as_deref()).is_some() || blank(filter.sku.as_deref()).is_some();
     let mut query = if narrowed_by_id && state.db.get_database_backend() == DbBackend::Sqlite {
-        // A search or SKU names few orders: look them up by id. Without statistics SQLite's
-        // planner would rather walk an account index of every order (a covering index looks
-        // cheap), testing each against the ids; `+` keeps the account test off the indexes.
-        order::Entity::find().filter(Expr::cust_with_values(
-            "+\"orders\".\"account_id\" = ?",
-            [p.account_id],
-        ))
+        // A search or SKU names few orders: look them up by id.
+        order::Entity::find().filter(account_off_index(p.account_id))
     } else {
         order::Entity::find().filter(order::Column::AccountId.eq(p.account_id))
     };

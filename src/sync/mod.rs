@@ -46,12 +46,13 @@ pub enum SyncError {
     App(#[from] AppError),
 }
 
-/// Whether the error is a database conflict with a concurrent transaction (see
-/// [`crate::db::is_transient`]): the transaction can simply run again.
-pub(crate) fn is_transient(e: &SyncError) -> bool {
-    match e {
-        SyncError::App(a) => crate::db::is_transient_app(a),
-        SyncError::Channel(_) => false,
+/// A database conflict with a concurrent transaction: the transaction can simply run again.
+impl crate::db::Transient for SyncError {
+    fn is_transient(&self) -> bool {
+        match self {
+            SyncError::App(a) => crate::db::Transient::is_transient(a),
+            SyncError::Channel(_) => false,
+        }
     }
 }
 

@@ -57,46 +57,47 @@ fn is_unique_conflict(e: &SyncError) -> bool {
 
 /// Applies one page in its own transaction, saving `cursor` with it (a crash keeps both or
 /// neither). A page that lost an insert race (a webhook importing the same order) is tried
-/// once more: the other writer's rows are visible by then.
+/// once more: the other writer's rows are visible by then. A page aborted as a deadlock with
+/// another replica's transaction (orders of two stores taking the same items' stock) is run
+/// again from the start.
 async fn commit_page(
     state: &AppState,
     integration: &integration::Model,
     orders: &[ChannelOrder],
     cursor: Option<DateTime<Utc>>,
 ) -> Result<ImportReport, SyncError> {
-    let mut attempt = 0;
-    loop {
-        attempt += 1;
-        let result = async {
-            let txn = crate::db::begin_write(&state.db)
-                .await
-                .map_err(db_err("starting an order import transaction"))?;
-            let report = apply_orders(&txn, integration, orders).await?;
-            if let Some(c) = cursor {
-                let text = c.to_rfc3339_opts(SecondsFormat::Micros, true);
-                jobs::save_cursor(&txn, integration.id, SyncKind::Orders, &text).await?;
-            }
-            txn.commit()
-                .await
-                .map_err(db_err("committing an order import page"))?;
-            // Stock taken or given back queued pushes to the stores.
-            state.pushes_queued();
-            Ok::<_, SyncError>(report)
-        }
-        .await;
-        match result {
-            Err(e) if attempt == 1 && is_unique_conflict(&e) => {
+    crate::db::retrying(|| async {
+        match commit_page_once(state, integration, orders, cursor).await {
+            Err(e) if is_unique_conflict(&e) => {
                 tracing::info!(integration_id = integration.id, error = %e, "order page raced another import; retrying");
+                commit_page_once(state, integration, orders, cursor).await
             }
-            // A deadlock with another replica's transaction (orders of two stores taking the
-            // same items' stock in another order; PostgreSQL aborts one of the two).
-            Err(e) if attempt < 5 && super::is_transient(&e) => {
-                tracing::info!(integration_id = integration.id, attempt, error = %e, "order page met a concurrent transaction; trying again");
-                tokio::time::sleep(StdDuration::from_millis(50 * attempt)).await;
-            }
-            other => return other,
+            other => other,
         }
+    })
+    .await
+}
+
+async fn commit_page_once(
+    state: &AppState,
+    integration: &integration::Model,
+    orders: &[ChannelOrder],
+    cursor: Option<DateTime<Utc>>,
+) -> Result<ImportReport, SyncError> {
+    let txn = crate::db::begin_write(&state.db)
+        .await
+        .map_err(db_err("starting an order import transaction"))?;
+    let report = apply_orders(&txn, integration, orders).await?;
+    if let Some(c) = cursor {
+        let text = c.to_rfc3339_opts(SecondsFormat::Micros, true);
+        jobs::save_cursor(&txn, integration.id, SyncKind::Orders, &text).await?;
     }
+    txn.commit()
+        .await
+        .map_err(db_err("committing an order import page"))?;
+    // Stock taken or given back queued pushes to the stores.
+    state.pushes_queued();
+    Ok(report)
 }
 
 /// The saved cursor, if any and readable.

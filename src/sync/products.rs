@@ -62,29 +62,16 @@ pub async fn import_products(
         // Ascending SKU order: concurrent imports of other stores lock shared items in the
         // same order, so they wait for each other instead of deadlocking.
         drafts.sort_by(|a, b| a.sku.cmp(&b.sku));
-        let mut attempt = 0u64;
-        loop {
-            attempt += 1;
-            let result = async {
-                let txn = begin_page(&state.db).await?;
-                let page = import_page(&txn, integration, drafts.clone()).await?;
-                txn.commit().await.ctx("committing a product page")?;
-                Ok::<_, SyncError>(page)
-            }
-            .await;
-            match result {
-                // A deadlock with another replica's transaction (PostgreSQL aborts one of the
-                // two): the page is applied again from the start.
-                Err(e) if attempt < 5 && super::is_transient(&e) => {
-                    tracing::info!(integration_id = integration.id, attempt, error = %e, "product page met a concurrent transaction; trying again");
-                    tokio::time::sleep(std::time::Duration::from_millis(50 * attempt)).await;
-                }
-                other => {
-                    report.add(other?);
-                    break;
-                }
-            }
-        }
+        // A deadlock with another replica's transaction (PostgreSQL aborts one of the two):
+        // the page is applied again from the start.
+        let page = crate::db::retrying(|| async {
+            let txn = begin_page(&state.db).await?;
+            let page = import_page(&txn, integration, drafts.clone()).await?;
+            txn.commit().await.ctx("committing a product page")?;
+            Ok::<_, SyncError>(page)
+        })
+        .await?;
+        report.add(page);
         state.pushes_queued();
     }
     report.updated += mark_missing(&state.db, integration, &seen).await?;

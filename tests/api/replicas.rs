@@ -240,74 +240,60 @@ impl Cluster {
         body["data"].clone()
     }
 
-    /// Every order of an integration (`id number status shipments`), through replica `via`.
-    async fn orders_of(&self, via: usize, integration: &str) -> Vec<Value> {
+    /// Every node of the connection `field`, page after page (`query` takes `$after`), through
+    /// replica `via`.
+    async fn all_nodes(
+        &self,
+        via: usize,
+        query: &str,
+        mut variables: Value,
+        field: &str,
+    ) -> Vec<Value> {
         let mut all = Vec::new();
-        let mut after: Option<String> = None;
         loop {
-            let page = self
-                .data(
-                    via,
-                    "query($f: OrderFilterInput, $after: String) { orders(first: 100, after: $after, filter: $f) { totalCount pageInfo { hasNextPage endCursor } nodes { id number status shipments { pushState pushAttempts storeShipmentId trackingNumber } } } }",
-                    json!({ "f": { "integrationId": integration }, "after": after }),
-                )
-                .await["orders"]
-                .clone();
+            let page = self.data(via, query, variables.clone()).await[field].clone();
             all.extend(page["nodes"].as_array().unwrap().iter().cloned());
             if page["pageInfo"]["hasNextPage"] != true {
                 return all;
             }
-            after = page["pageInfo"]["endCursor"].as_str().map(str::to_string);
+            variables["after"] = page["pageInfo"]["endCursor"].clone();
         }
+    }
+
+    /// Every order of an integration (`id number status shipments`), through replica `via`.
+    async fn orders_of(&self, via: usize, integration: &str) -> Vec<Value> {
+        self.all_nodes(
+            via,
+            "query($f: OrderFilterInput, $after: String) { orders(first: 100, after: $after, filter: $f) { totalCount pageInfo { hasNextPage endCursor } nodes { id number status shipments { pushState pushAttempts storeShipmentId trackingNumber } } } }",
+            json!({ "f": { "integrationId": integration } }),
+            "orders",
+        )
+        .await
     }
 
     /// Every product of the account with its listings, through replica `via`.
     async fn products(&self, via: usize) -> Vec<Value> {
-        let mut all = Vec::new();
-        let mut after: Option<String> = None;
-        loop {
-            let page = self
-                .data(
-                    via,
-                    "query($after: String) { products(first: 100, after: $after) { pageInfo { hasNextPage endCursor } nodes { id sku stock listings { integration { alias } externalProductId externalVariantId tracking stockPushState pushedStock channelStock pushError } } } }",
-                    json!({ "after": after }),
-                )
-                .await["products"]
-                .clone();
-            all.extend(page["nodes"].as_array().unwrap().iter().cloned());
-            if page["pageInfo"]["hasNextPage"] != true {
-                return all;
-            }
-            after = page["pageInfo"]["endCursor"].as_str().map(str::to_string);
-        }
+        self.all_nodes(
+            via,
+            "query($after: String) { products(first: 100, after: $after) { pageInfo { hasNextPage endCursor } nodes { id sku stock listings { integration { alias } externalProductId externalVariantId tracking stockPushState pushedStock channelStock pushError } } } }",
+            json!({}),
+            "products",
+        )
+        .await
     }
 
     /// Every run of an integration, oldest first, through `syncRuns` on replica `via`.
     async fn runs_of(&self, via: usize, integration: &str) -> Vec<Value> {
-        let mut all = Vec::new();
-        let mut after: Option<String> = None;
-        loop {
-            let page = self
-                .data(
-                    via,
-                    "query($id: ID!, $after: String) { syncRuns(integrationId: $id, first: 100, after: $after) { pageInfo { hasNextPage endCursor } edges { node { id kind trigger outcome startedAt finishedAt created error } } } }",
-                    json!({ "id": integration, "after": after }),
-                )
-                .await["syncRuns"]
-                .clone();
-            all.extend(
-                page["edges"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|e| e["node"].clone()),
-            );
-            if page["pageInfo"]["hasNextPage"] != true {
-                all.reverse();
-                return all;
-            }
-            after = page["pageInfo"]["endCursor"].as_str().map(str::to_string);
-        }
+        let mut all = self
+            .all_nodes(
+                via,
+                "query($id: ID!, $after: String) { syncRuns(integrationId: $id, first: 100, after: $after) { pageInfo { hasNextPage endCursor } nodes { id kind trigger outcome startedAt finishedAt created error } } }",
+                json!({ "id": integration }),
+                "syncRuns",
+            )
+            .await;
+        all.reverse();
+        all
     }
 
     /// The whole ledger of the product with this SKU (newest first).
@@ -324,23 +310,14 @@ impl Cluster {
             .as_str()
             .unwrap_or_else(|| panic!("no {sku}"))
             .to_string();
-        let mut all = Vec::new();
-        let mut after: Option<String> = None;
-        loop {
-            let page = self
-                .data(
-                    via,
-                    "query($id: ID!, $after: String) { stockMovements(productId: $id, first: 100, after: $after) { pageInfo { hasNextPage endCursor } nodes { id delta quantityAfter reason orderId integrationId note } } }",
-                    json!({ "id": id, "after": after }),
-                )
-                .await["stockMovements"]
-                .clone();
-            all.extend(page["nodes"].as_array().unwrap().iter().cloned());
-            if page["pageInfo"]["hasNextPage"] != true {
-                break;
-            }
-            after = page["pageInfo"]["endCursor"].as_str().map(str::to_string);
-        }
+        let all = self
+            .all_nodes(
+                via,
+                "query($id: ID!, $after: String) { stockMovements(productId: $id, first: 100, after: $after) { pageInfo { hasNextPage endCursor } nodes { id delta quantityAfter reason orderId integrationId note } } }",
+                json!({ "id": id }),
+                "stockMovements",
+            )
+            .await;
         // Read after the ledger: nothing moves any more when this is called.
         let stock = self
             .data(

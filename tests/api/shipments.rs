@@ -195,6 +195,24 @@ async fn shipping_a_whole_order_ships_it_here_and_on_the_store() {
     assert_eq!(o["status"], "SHIPPED", "{o}");
     assert!(o["shippedAt"].is_string());
     assert_eq!(o["shipments"].as_array().unwrap().len(), 1);
+    // The order list shows the same shipments with their lines (fetched once for the page).
+    let list = s
+        .app
+        .data(
+            Some(&s.token),
+            &format!(
+                "{{ orders(first: 10) {{ nodes {{ id shipments {{ {SHIPMENT_FIELDS} }} }} }} }}"
+            ),
+            json!({}),
+        )
+        .await;
+    let node = list["orders"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["id"] == *id)
+        .unwrap();
+    assert_eq!(node["shipments"], o["shipments"]);
 }
 
 #[tokio::test]
