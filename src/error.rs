@@ -23,6 +23,8 @@ pub enum UserErrorCode {
     PasswordTooShort,
     /// The password is longer than the maximum length.
     PasswordTooLong,
+    /// The password is too easy to guess (a common password, or one repeated character).
+    PasswordTooCommon,
     /// An account already uses this email address.
     EmailTaken,
     /// The email and password do not match an account (deliberately vague).

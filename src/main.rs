@@ -30,6 +30,12 @@ enum Command {
     Serve,
     /// Apply database migrations and exit.
     Migrate,
+    /// Give a user a new random password, revoke all of the user's sessions, and print the
+    /// password once (for a user locked out; they change it with `changePassword`).
+    ResetPassword {
+        /// The user's login email.
+        email: String,
+    },
     /// Print the GraphQL schema (SDL).
     Schema,
     /// Run the BigCommerce sandbox alone (for tests, benchmarks, frontend work).
@@ -302,6 +308,21 @@ async fn main() -> anyhow::Result<()> {
             let db = orderdeck::db::connect(&settings).await?;
             orderdeck::db::migrate(&db).await?;
             tracing::info!("migrations applied");
+        }
+        Command::ResetPassword { email } => {
+            let db = orderdeck::db::connect(&settings).await?;
+            let Some(reset) = orderdeck::services::accounts::reset_password(&db, &email).await?
+            else {
+                // One plain line for the operator, whatever RUST_BACKTRACE says.
+                eprintln!("error: no user has the email {email}");
+                std::process::exit(1);
+            };
+            println!("One-time password: {}", reset.password.expose());
+            println!(
+                "Give it to the user: they log in with it, then set their own password with the \
+                 `changePassword` mutation. {} session(s) were revoked.",
+                reset.revoked_sessions
+            );
         }
         Command::Serve => {
             let app = Application::build(settings).await?;

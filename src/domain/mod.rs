@@ -1,7 +1,9 @@
-//! Pure types and rules of the domain: statuses, options, addresses and input rules. No I/O.
+//! Pure types and rules of the domain: statuses, options, addresses, password and input rules.
+//! No I/O.
 
 pub mod address;
 pub mod enums;
+pub mod password;
 pub mod rules;
 pub mod shipping;
 pub mod status;

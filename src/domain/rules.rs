@@ -2,10 +2,6 @@
 
 /// Longest accepted free-text value (aliases, names, address lines).
 pub const MAX_TEXT: usize = 200;
-/// Shortest accepted password.
-pub const MIN_PASSWORD: usize = 10;
-/// Longest accepted password (bounds the hashing cost).
-pub const MAX_PASSWORD: usize = 128;
 
 /// Trims and returns `None` for blank input.
 pub fn non_blank(value: &str) -> Option<String> {

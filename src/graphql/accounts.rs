@@ -1,4 +1,4 @@
-//! Accounts, users and sessions: `me`, `register`, `login`, `logout`.
+//! Accounts, users and sessions: `me`, `register`, `login`, `logout`, `changePassword`.
 
 use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
 use chrono::{DateTime, Utc};
@@ -63,7 +63,9 @@ pub struct RegisterInput {
     pub account_name: String,
     /// Email of the first user; used to log in.
     pub email: String,
-    /// Password: at least 10 characters.
+    /// Password: 12 to 128 characters, and not easy to guess (`PASSWORD_TOO_COMMON`: a
+    /// common password, a keyboard row or sequence, one repeated character, or the email or
+    /// company name). A few unrelated words make a good one.
     pub password: String,
 }
 
@@ -113,6 +115,27 @@ pub struct LogoutPayload {
     /// How many tokens were revoked.
     pub revoked_sessions: u64,
     /// Always empty; present for uniformity.
+    pub user_errors: Vec<UserError>,
+}
+
+/// Input of `changePassword`.
+#[derive(InputObject)]
+pub struct ChangePasswordInput {
+    /// The password the user logs in with now.
+    pub current_password: String,
+    /// The new password; the same rules as `register`'s (12 to 128 characters, not easy to
+    /// guess).
+    pub new_password: String,
+}
+
+/// Result of `changePassword`.
+#[derive(SimpleObject)]
+pub struct ChangePasswordPayload {
+    /// How many of the user's other sessions (tokens) were revoked; 0 when `userErrors` is
+    /// not empty.
+    pub revoked_sessions: u64,
+    /// `INVALID_CREDENTIALS` on `currentPassword` when it is wrong; `PASSWORD_TOO_SHORT`,
+    /// `PASSWORD_TOO_LONG` or `PASSWORD_TOO_COMMON` on `newPassword`. Nothing changes then.
     pub user_errors: Vec<UserError>,
 }
 
@@ -204,6 +227,30 @@ impl AccountMutation {
         Ok(LogoutPayload {
             revoked_sessions: revoked,
             user_errors: Vec::new(),
+        })
+    }
+
+    /// Replaces the logged-in user's password, once the current one is confirmed, and revokes
+    /// every other token of the user; the token used for this request stays valid.
+    async fn change_password(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The current and the new password.")] input: ChangePasswordInput,
+    ) -> async_graphql::Result<ChangePasswordPayload> {
+        let p = principal(ctx)?;
+        let result = accounts::change_password(
+            state(ctx)?,
+            &p,
+            accounts::ChangePasswordInput {
+                current_password: input.current_password,
+                new_password: input.new_password,
+            },
+        )
+        .await;
+        let (revoked, user_errors) = into_payload(result)?;
+        Ok(ChangePasswordPayload {
+            revoked_sessions: revoked.unwrap_or(0),
+            user_errors,
         })
     }
 }

@@ -2,7 +2,9 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
+};
 
 use super::blocking;
 use crate::crypto::{generate_token, hash_token, verify_password};
@@ -81,15 +83,42 @@ pub async fn login(state: &AppState, email: &str, password: &str) -> AppResult<L
 /// Revokes the caller's token, or every token of the caller when `everywhere`. Returns how
 /// many sessions were revoked.
 pub async fn logout(state: &AppState, principal: &Principal, everywhere: bool) -> AppResult<u64> {
-    let mut update = session::Entity::update_many()
+    let scope = if everywhere {
+        Revoke::All
+    } else {
+        Revoke::Only(principal.session_id)
+    };
+    Ok(revoke(&state.db, principal.user_id, scope).await?)
+}
+
+/// Which of a user's sessions [`revoke`] ends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Revoke {
+    /// Every one.
+    All,
+    /// This one only.
+    Only(i64),
+    /// Every one but this (the caller's, after a password change).
+    AllBut(i64),
+}
+
+/// Revokes the user's live sessions in `scope`, inside the caller's transaction when `conn`
+/// is one. Returns how many were revoked.
+pub async fn revoke(
+    conn: &impl ConnectionTrait,
+    user_id: i64,
+    scope: Revoke,
+) -> Result<u64, DbErr> {
+    let update = session::Entity::update_many()
         .col_expr(session::Column::RevokedAt, Expr::value(Utc::now()))
-        .filter(session::Column::UserId.eq(principal.user_id))
+        .filter(session::Column::UserId.eq(user_id))
         .filter(session::Column::RevokedAt.is_null());
-    if !everywhere {
-        update = update.filter(session::Column::Id.eq(principal.session_id));
-    }
-    let result = update.exec(&state.db).await?;
-    Ok(result.rows_affected)
+    let update = match scope {
+        Revoke::All => update,
+        Revoke::Only(id) => update.filter(session::Column::Id.eq(id)),
+        Revoke::AllBut(id) => update.filter(session::Column::Id.ne(id)),
+    };
+    Ok(update.exec(conn).await?.rows_affected)
 }
 
 /// Resolves a bearer token to its principal; `None` for unknown, revoked or expired tokens.

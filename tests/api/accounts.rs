@@ -1,8 +1,8 @@
 use std::time::Duration;
 
-use serde_json::json;
+use serde_json::{json, Value};
 
-use crate::helpers::{codes, error_code, spawn_app, spawn_app_with, PASSWORD};
+use crate::helpers::{codes, error_code, spawn_app, spawn_app_with, TestApp, PASSWORD};
 
 const ME: &str = "{ me { id email account { id name } } }";
 
@@ -186,4 +186,207 @@ async fn requests_without_a_valid_token_are_unauthenticated() {
         .await
         .unwrap();
     assert_eq!(error_code(&basic), "UNAUTHENTICATED");
+}
+
+const REGISTER: &str = "mutation($i: RegisterInput!) { register(input: $i) { user { id } userErrors { field code message } } }";
+const CHANGE_PASSWORD: &str = "mutation($i: ChangePasswordInput!) { changePassword(input: $i) { revokedSessions userErrors { field code message } } }";
+const NEW_PASSWORD: &str = "violet kettle on the moon";
+
+/// Spawns the app with `email` registered and logged in twice: the app, the token that will
+/// call, and the other one.
+async fn user_with_two_sessions(email: &str) -> (TestApp, String, String) {
+    let app = spawn_app().await;
+    let caller = app.signed_in(email).await;
+    let other = app.login(email, PASSWORD).await["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    (app, caller, other)
+}
+
+impl TestApp {
+    /// Calls `changePassword` with `token` (or none): the whole response.
+    async fn change_password(&self, token: Option<&str>, current: &str, new: &str) -> Value {
+        self.gql(
+            token,
+            CHANGE_PASSWORD,
+            json!({ "i": { "currentPassword": current, "newPassword": new } }),
+        )
+        .await
+    }
+
+    /// Asserts that `email` logs in with `valid` and not with `stale`.
+    async fn assert_password(&self, email: &str, valid: &str, stale: &str) {
+        let login = self.login(email, valid).await;
+        assert!(login["token"].is_string(), "{login}");
+        let refused = self.login(email, stale).await;
+        assert_eq!(codes(&refused), vec!["INVALID_CREDENTIALS"], "{refused}");
+    }
+
+    /// Whether `token` is accepted.
+    async fn token_works(&self, token: &str) -> bool {
+        self.gql(Some(token), ME, json!({})).await["errors"].is_null()
+    }
+}
+
+#[tokio::test]
+async fn short_common_and_blank_passwords_are_refused_at_registration() {
+    let app = spawn_app().await;
+    let email = "weak@example.com";
+    let cases = [
+        ("eleven char".to_string(), "PASSWORD_TOO_SHORT"),
+        (" ".repeat(10), "PASSWORD_TOO_SHORT"),
+        ("password12".to_string(), "PASSWORD_TOO_SHORT"),
+        (" ".repeat(12), "PASSWORD_TOO_COMMON"),
+        ("\t\t\t\t  \n   \t  ".to_string(), "PASSWORD_TOO_COMMON"),
+        ("z".repeat(12), "PASSWORD_TOO_COMMON"),
+        ("password1234".to_string(), "PASSWORD_TOO_COMMON"),
+        ("123456789012".to_string(), "PASSWORD_TOO_COMMON"),
+        ("qwertyuiopas".to_string(), "PASSWORD_TOO_COMMON"),
+        ("Weak@Example.com".to_string(), "PASSWORD_TOO_COMMON"),
+    ];
+    for (password, code) in cases {
+        let input = json!({ "accountName": "Weak Ltd", "email": email, "password": password });
+        let payload = &app.data(None, REGISTER, json!({ "i": input })).await["register"];
+        assert_eq!(
+            codes(payload),
+            vec![code.to_string()],
+            "{password:?}: {payload}"
+        );
+        assert_eq!(payload["userErrors"][0]["field"], json!(["password"]));
+    }
+    assert_eq!(app.rows("users").await, 0);
+}
+
+#[tokio::test]
+async fn changing_the_password_revokes_every_other_session_and_keeps_the_callers() {
+    let email = "change@example.com";
+    let (app, caller, other) = user_with_two_sessions(email).await;
+
+    let res = app
+        .change_password(Some(&caller), PASSWORD, NEW_PASSWORD)
+        .await;
+
+    let payload = &res["data"]["changePassword"];
+    assert_eq!(payload["userErrors"], json!([]), "{res}");
+    assert_eq!(payload["revokedSessions"], 1);
+    assert!(app.token_works(&caller).await);
+    assert!(!app.token_works(&other).await);
+    app.assert_password(email, NEW_PASSWORD, PASSWORD).await;
+}
+
+#[tokio::test]
+async fn a_wrong_current_password_changes_nothing() {
+    let email = "wrong@example.com";
+    let (app, caller, other) = user_with_two_sessions(email).await;
+
+    let res = app
+        .change_password(Some(&caller), "not my password at all", NEW_PASSWORD)
+        .await;
+
+    let payload = &res["data"]["changePassword"];
+    assert_eq!(codes(payload), vec!["INVALID_CREDENTIALS"], "{res}");
+    assert_eq!(
+        payload["userErrors"][0]["field"],
+        json!(["currentPassword"])
+    );
+    assert_eq!(payload["revokedSessions"], 0);
+    assert!(app.token_works(&other).await);
+    app.assert_password(email, PASSWORD, NEW_PASSWORD).await;
+}
+
+#[tokio::test]
+async fn a_weak_new_password_is_refused_and_changes_nothing() {
+    let email = "weaknew@example.com";
+    let (app, caller, other) = user_with_two_sessions(email).await;
+    for (new, code) in [
+        ("short pass", "PASSWORD_TOO_SHORT"),
+        ("password1234", "PASSWORD_TOO_COMMON"),
+        ("            ", "PASSWORD_TOO_COMMON"),
+        (email, "PASSWORD_TOO_COMMON"),
+    ] {
+        let res = app.change_password(Some(&caller), PASSWORD, new).await;
+
+        let payload = &res["data"]["changePassword"];
+        assert_eq!(codes(payload), vec![code.to_string()], "{new:?}: {res}");
+        assert_eq!(payload["userErrors"][0]["field"], json!(["newPassword"]));
+    }
+    assert!(app.token_works(&other).await);
+    app.assert_password(email, PASSWORD, "short pass").await;
+}
+
+#[tokio::test]
+async fn changing_the_password_needs_a_logged_in_user() {
+    let app = spawn_app().await;
+    app.register("Acme", "anon@example.com").await;
+
+    let res = app.change_password(None, PASSWORD, NEW_PASSWORD).await;
+
+    assert_eq!(error_code(&res), "UNAUTHENTICATED", "{res}");
+    assert!(app.login("anon@example.com", PASSWORD).await["token"].is_string());
+}
+
+/// Runs `orderdeck reset-password EMAIL` against the app's database: exit success, stdout,
+/// stderr.
+async fn reset_password_command(app: &TestApp, email: &str) -> (bool, String, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let key = app
+        .state
+        .settings
+        .secret_key
+        .as_ref()
+        .map(|k| k.expose().clone())
+        .unwrap();
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_orderdeck"));
+    command
+        .args(["reset-password", email])
+        .env_clear()
+        .env("DATABASE_URL", app.db_url())
+        .env("ORDERDECK_SECRET_KEY", key)
+        .env("ORDERDECK_DATA_DIR", dir.path().join("data"))
+        .current_dir(dir.path());
+    let out = tokio::task::spawn_blocking(move || command.output())
+        .await
+        .unwrap()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+#[tokio::test]
+async fn the_reset_password_command_prints_a_new_password_and_revokes_every_session() {
+    let email = "locked-out@example.com";
+    let (app, first, second) = user_with_two_sessions(email).await;
+
+    let (ok, stdout, stderr) = reset_password_command(&app, "Locked-Out@example.com").await;
+
+    assert!(ok, "stdout: {stdout}\nstderr: {stderr}");
+    let printed: Vec<&str> = stdout
+        .lines()
+        .filter_map(|l| l.strip_prefix("One-time password: "))
+        .collect();
+    assert_eq!(printed.len(), 1, "{stdout}");
+    let password = printed[0];
+    assert!(password.chars().count() >= 20, "{password}");
+    assert_eq!(stdout.matches(password).count(), 1, "{stdout}");
+    assert!(stdout.contains("changePassword"), "{stdout}");
+    assert!(!app.token_works(&first).await && !app.token_works(&second).await);
+    app.assert_password(email, password, PASSWORD).await;
+}
+
+#[tokio::test]
+async fn the_reset_password_command_fails_plainly_for_an_unknown_email() {
+    let app = spawn_app().await;
+    let token = app.signed_in("known@example.com").await;
+
+    let (ok, stdout, stderr) = reset_password_command(&app, "nobody@example.com").await;
+
+    assert!(!ok, "stdout: {stdout}\nstderr: {stderr}");
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("nobody@example.com"), "{stderr}");
+    assert!(!stdout.contains("One-time password"), "{stdout}");
+    assert!(app.token_works(&token).await);
 }
