@@ -83,9 +83,33 @@ impl MasterKey {
 
 fn write_private_file(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)
+        create_private_dir(dir)
             .with_context(|| format!("creating the data directory {}", dir.display()))?;
     }
+    let mut file = create_private_file(path)
+        .with_context(|| format!("creating the secret key file {}", path.display()))?;
+    file.write_all(contents)
+        .with_context(|| format!("writing the secret key file {}", path.display()))?;
+    Ok(())
+}
+
+/// Creates `dir` and its missing parents, each readable by its owner only (0700): the data
+/// directory holds the secret key and the SQLite database. Directories that already exist keep
+/// their mode: orderdeck did not create them, and whoever did chose it.
+pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder.create(dir)
+}
+
+/// Creates a new file readable and writable by its owner only (0600); fails with
+/// `AlreadyExists` rather than touch an existing file.
+pub fn create_private_file(path: &Path) -> std::io::Result<std::fs::File> {
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
@@ -93,12 +117,7 @@ fn write_private_file(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
-    let mut file = options
-        .open(path)
-        .with_context(|| format!("creating the secret key file {}", path.display()))?;
-    file.write_all(contents)
-        .with_context(|| format!("writing the secret key file {}", path.display()))?;
-    Ok(())
+    options.open(path)
 }
 
 /// Encrypts store access tokens at rest with AES-256-GCM. The ciphertext is bound to its
@@ -343,6 +362,8 @@ mod tests {
                 .permissions()
                 .mode();
             assert_eq!(mode & 0o777, 0o600);
+            let dir = std::fs::metadata(&settings.data_dir).unwrap().permissions();
+            assert_eq!(dir.mode() & 0o777, 0o700);
         }
     }
 }

@@ -1,5 +1,6 @@
 //! Database connection and migrations, on SQLite and PostgreSQL alike.
 
+use std::str::FromStr;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -19,7 +20,7 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> 
     let mut url = settings.effective_database_url();
     let sqlite = url.starts_with("sqlite:");
     if settings.database_url.is_none() {
-        std::fs::create_dir_all(&settings.data_dir).with_context(|| {
+        crate::crypto::create_private_dir(&settings.data_dir).with_context(|| {
             format!(
                 "creating the data directory {}",
                 settings.data_dir.display()
@@ -30,6 +31,9 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> 
     if sqlite && !memory && !url.contains("mode=") {
         url.push(if url.contains('?') { '&' } else { '?' });
         url.push_str("mode=rwc");
+    }
+    if sqlite && !memory && url.contains("mode=rwc") {
+        create_sqlite_file(&url)?;
     }
     let mut options = ConnectOptions::new(url.clone());
     options
@@ -52,6 +56,23 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> 
             .context("enabling SQLite WAL mode")?;
     }
     Ok(db)
+}
+
+/// Creates the SQLite database file, empty (SQLite takes an empty file for an empty database)
+/// and private to its owner (0600), when it does not exist yet: SQLite would create it 0644.
+/// SQLite gives the -wal, -shm and -journal files it creates next to it the main file's mode
+/// (`findCreateFileMode` and `unixOpenSharedMemory` in its unix VFS), so they are 0600 too. An
+/// existing file keeps its mode: orderdeck did not create it.
+fn create_sqlite_file(url: &str) -> anyhow::Result<()> {
+    let options = sea_orm::sqlx::sqlite::SqliteConnectOptions::from_str(url)
+        .with_context(|| format!("reading the SQLite database URL {}", redact_url(url)))?;
+    let path = options.get_filename();
+    match crate::crypto::create_private_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => {
+            Err(e).with_context(|| format!("creating the database file {}", path.display()))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Applies pending migrations. On PostgreSQL an advisory lock makes replicas that start

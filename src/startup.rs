@@ -49,6 +49,7 @@ impl Application {
             push_signal: Arc::new(tokio::sync::Notify::new()),
             documents: Arc::new(documents),
             links: LinkSigner::new(&master),
+            logo_slots: crate::services::logos::slots(),
         };
         let schema = graphql::schema_builder().data(state.clone()).finish();
         let server =

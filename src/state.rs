@@ -27,6 +27,8 @@ pub struct AppState {
     pub documents: Arc<Renderer>,
     /// Signs and checks document download links.
     pub links: LinkSigner,
+    /// Slots for logos being decoded: uploads beyond them wait (`services::logos`).
+    pub logo_slots: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {

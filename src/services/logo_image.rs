@@ -1,5 +1,10 @@
-//! Checking and re-encoding uploaded logos. Sizes are checked before decoding and decoding
-//! runs under tight `image::Limits`, so a decompression bomb is refused in microseconds.
+//! Checking and re-encoding uploaded logos. Sizes are checked before decoding; metadata
+//! (colour profiles, text, EXIF) is dropped before the decoder sees the file (see
+//! `logo_image/strip.rs`); the only decoder pass runs under tight `image::Limits`. So a
+//! decompression bomb, in the pixels or in the metadata, is refused or ignored in
+//! microseconds, and the stored logo never carries a profile.
+
+mod strip;
 
 use std::io::Cursor;
 
@@ -42,8 +47,9 @@ pub struct ProcessedLogo {
     pub height: u32,
 }
 
+/// The format by the file's first bytes (the declared name and type do not matter).
 fn sniff(bytes: &[u8]) -> Option<ImageFormat> {
-    if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+    if bytes.starts_with(strip::PNG_SIGNATURE) {
         Some(ImageFormat::Png)
     } else if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
         Some(ImageFormat::Jpeg)
@@ -52,31 +58,45 @@ fn sniff(bytes: &[u8]) -> Option<ImageFormat> {
     }
 }
 
+/// The limits of every decoder pass: the header pass inside `ImageReader::decode` included,
+/// which on its own would run under the crate's defaults (512 MiB).
+fn limits() -> Limits {
+    let mut limits = Limits::default();
+    limits.max_image_width = Some(MAX_DIMENSION);
+    limits.max_image_height = Some(MAX_DIMENSION);
+    limits.max_alloc = Some(MAX_ALLOC);
+    limits
+}
+
 /// Checks and re-encodes an uploaded logo. CPU-bound: call off the async executor.
 pub fn process(bytes: &[u8]) -> Result<ProcessedLogo, LogoError> {
     if bytes.len() > MAX_BYTES {
         return Err(LogoError::TooLarge(bytes.len()));
     }
     let format = sniff(bytes).ok_or(LogoError::Unsupported)?;
-    let (w, h) = ImageReader::with_format(Cursor::new(bytes), format)
-        .into_dimensions()
-        .map_err(|e| LogoError::Corrupt(e.to_string()))?;
+    // The size comes from our own reading of the header, not from a decoder.
+    let stripped = match format {
+        ImageFormat::Png => strip::png(bytes)?,
+        _ => strip::jpeg(bytes)?,
+    };
+    let (w, h) = (stripped.width, stripped.height);
     if w > MAX_DIMENSION || h > MAX_DIMENSION {
         return Err(LogoError::Dimensions(w, h));
     }
     if w == 0 || h == 0 {
         return Err(LogoError::Corrupt("the image has no pixels".into()));
     }
-    let mut limits = Limits::default();
-    limits.max_image_width = Some(MAX_DIMENSION);
-    limits.max_image_height = Some(MAX_DIMENSION);
-    limits.max_alloc = Some(MAX_ALLOC);
-    let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
-    reader.limits(limits);
+    let mut reader = ImageReader::with_format(Cursor::new(stripped.bytes), format);
+    reader.limits(limits());
     let decoded = reader.decode().map_err(|e| match e {
         image::ImageError::Limits(_) => LogoError::Dimensions(w, h),
         other => LogoError::Corrupt(other.to_string()),
     })?;
+    if (decoded.width(), decoded.height()) != (w, h) {
+        return Err(LogoError::Corrupt(
+            "the image's size differs from its header's".into(),
+        ));
+    }
     let resized = if w > STORED_MAX_DIMENSION || h > STORED_MAX_DIMENSION {
         decoded.resize(
             STORED_MAX_DIMENSION,
@@ -91,6 +111,7 @@ pub fn process(bytes: &[u8]) -> Result<ProcessedLogo, LogoError> {
     } else {
         image::DynamicImage::ImageRgb8(resized.to_rgb8())
     };
+    // Written without an ICC profile or any other metadata.
     let mut png = Vec::new();
     normalized
         .write_to(&mut Cursor::new(&mut png), ImageFormat::Png)
@@ -141,6 +162,140 @@ mod tests {
             }
         }
         !crc
+    }
+
+    /// A zlib stream of `n` zeros, made in 1 MiB steps (1 GiB of zeros deflates to ~1 MB).
+    fn zlib_zeros(n: usize) -> Vec<u8> {
+        use std::io::Write;
+        let mut encoder = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+        let step = vec![0u8; 1 << 20];
+        for _ in 0..n / step.len() {
+            encoder.write_all(&step).unwrap();
+        }
+        encoder.finish().unwrap()
+    }
+
+    /// One zlib stream inflating to 1 GiB, made once for all the tests that use it.
+    fn gib_of_zeros() -> &'static [u8] {
+        static ZEROS: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+        ZEROS.get_or_init(|| zlib_zeros(1 << 30))
+    }
+
+    /// A PNG chunk: length, type, data, CRC.
+    pub(super) fn chunk(kind: &[u8; 4], data: &[u8]) -> Vec<u8> {
+        let mut out = u32::try_from(data.len()).unwrap().to_be_bytes().to_vec();
+        out.extend_from_slice(kind);
+        out.extend_from_slice(data);
+        let crc = crc32(&out[4..]);
+        out.extend_from_slice(&crc.to_be_bytes());
+        out
+    }
+
+    /// A valid 10×10 PNG with `kind` (a chunk whose data is `head` then 1 GiB of zeros,
+    /// deflated) right after IHDR, where the decoder reads it before the pixels.
+    fn metadata_bomb(kind: &[u8; 4], head: &[u8]) -> Vec<u8> {
+        let png = png_of(10, 10);
+        let data = [head, gib_of_zeros()].concat();
+        [&png[..33], &chunk(kind, &data), &png[33..]].concat()
+    }
+
+    /// `process` must answer within this, on the slowest machine the tests run on.
+    const QUICK: Duration = Duration::from_millis(500);
+
+    fn assert_stored_without_metadata(bomb: &[u8]) {
+        assert!(
+            bomb.len() > 1_000_000 && bomb.len() < MAX_BYTES,
+            "{}",
+            bomb.len()
+        );
+        let started = Instant::now();
+        let out = process(bomb).unwrap();
+        assert!(started.elapsed() < QUICK, "{:?}", started.elapsed());
+        assert_eq!((out.width, out.height), (10, 10));
+        assert!(out.png.len() < 1_000, "{}", out.png.len());
+        for kind in [b"iCCP", b"zTXt", b"iTXt", b"tEXt"] {
+            assert!(!out.png.windows(4).any(|w| w == kind), "{kind:?} kept");
+        }
+    }
+
+    #[test]
+    fn a_png_whose_colour_profile_inflates_to_a_gibibyte_is_stored_without_it_quickly() {
+        assert_stored_without_metadata(&metadata_bomb(b"iCCP", b"sRGB\0\0"));
+    }
+
+    #[test]
+    fn a_png_whose_compressed_text_inflates_to_a_gibibyte_is_stored_without_it_quickly() {
+        assert_stored_without_metadata(&metadata_bomb(b"zTXt", b"Comment\0\0"));
+        assert_stored_without_metadata(&metadata_bomb(b"iTXt", b"XML:com.adobe.xmp\0\x01\0\0\0"));
+    }
+
+    #[test]
+    fn a_png_whose_chunk_claims_more_bytes_than_the_file_has_is_refused() {
+        let mut lying = metadata_bomb(b"iCCP", b"sRGB\0\0");
+        lying[33..37].copy_from_slice(&0x7FFF_0000u32.to_be_bytes());
+
+        assert!(matches!(process(&lying), Err(LogoError::Corrupt(_))));
+    }
+
+    #[test]
+    fn a_png_whose_pixel_data_inflates_to_a_gibibyte_is_decoded_no_further_than_its_rows() {
+        // A 10×10 RGBA PNG's rows (a filter byte and 40 bytes each) may all be zeros: the
+        // first 410 of the gibibyte are the pixels, the rest trails them in the same stream.
+        let png = png_of(10, 10);
+        let bomb = [
+            &png[..33],
+            &chunk(b"IDAT", gib_of_zeros()),
+            &chunk(b"IEND", b""),
+        ]
+        .concat();
+
+        let started = Instant::now();
+        let out = process(&bomb).unwrap();
+
+        assert!(started.elapsed() < QUICK, "{:?}", started.elapsed());
+        assert_eq!((out.width, out.height), (10, 10));
+    }
+
+    /// A valid 10×10 JPEG with `segments` APP2 ICC segments of 64 KiB each after SOI.
+    fn jpeg_with_icc(segments: u8) -> Vec<u8> {
+        let img = image::RgbImage::from_pixel(10, 10, image::Rgb([1, 2, 3]));
+        let mut jpeg = Vec::new();
+        image::DynamicImage::ImageRgb8(img)
+            .write_to(&mut Cursor::new(&mut jpeg), ImageFormat::Jpeg)
+            .unwrap();
+        let mut app2 = Vec::new();
+        for seq in 1..=segments {
+            app2.extend_from_slice(&[0xFF, 0xE2, 0xFF, 0xFF]);
+            app2.extend_from_slice(b"ICC_PROFILE\0");
+            app2.extend_from_slice(&[seq, segments]);
+            app2.resize(app2.len() + 0xFFFF - 16, 0x5A);
+        }
+        [&jpeg[..2], &app2, &jpeg[2..]].concat()
+    }
+
+    #[test]
+    fn a_jpeg_with_a_two_megabyte_colour_profile_is_stored_without_it_quickly() {
+        let bomb = jpeg_with_icc(31);
+        assert!(
+            bomb.len() > 2_000_000 && bomb.len() < MAX_BYTES,
+            "{}",
+            bomb.len()
+        );
+
+        let started = Instant::now();
+        let out = process(&bomb).unwrap();
+
+        assert!(started.elapsed() < QUICK, "{:?}", started.elapsed());
+        assert_eq!((out.width, out.height), (10, 10));
+        assert!(!out.png.windows(4).any(|w| w == b"iCCP"));
+    }
+
+    #[test]
+    fn a_jpeg_whose_segment_claims_more_bytes_than_the_file_has_is_refused() {
+        let mut bomb = jpeg_with_icc(1);
+        bomb.truncate(1_000);
+
+        assert!(matches!(process(&bomb), Err(LogoError::Corrupt(_))));
     }
 
     #[test]

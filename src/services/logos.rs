@@ -1,6 +1,8 @@
 //! Store logos: upload (checked and re-encoded), removal, metadata and bytes.
 
 use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::OnConflict;
@@ -12,6 +14,20 @@ use super::{blocking, integrations, Principal};
 use crate::entities::{integration, integration_logo as logo};
 use crate::error::{AppResult, UserError, UserErrorCode as Code};
 use crate::state::AppState;
+
+/// Logos decoded at once per process. Decoding and scaling a logo at the limits (4096×4096
+/// pixels) takes up to about 175 MB for a moment (a 16-bit RGBA PNG; about 95 MB for a JPEG);
+/// more uploads at once wait their turn rather than add to the peak (`tests/api/logos/memory.rs`).
+pub const CONCURRENT_LOGOS: usize = 2;
+
+/// How long an upload waits for its turn before failing (a turn at the limits takes about
+/// 0.3 s in a release build).
+const TURN_WAIT: Duration = Duration::from_secs(60);
+
+/// The slots of [`AppState::logo_slots`].
+pub fn slots() -> Arc<tokio::sync::Semaphore> {
+    Arc::new(tokio::sync::Semaphore::new(CONCURRENT_LOGOS))
+}
 
 /// A logo without its bytes.
 #[derive(Clone, Debug, FromQueryResult)]
@@ -65,9 +81,18 @@ pub async fn upload(
     if bytes.len() > logo_image::MAX_BYTES {
         return Err(upload_error(LogoError::TooLarge(bytes.len())).into());
     }
-    let processed = blocking(move || logo_image::process(&bytes))
-        .await?
-        .map_err(upload_error)?;
+    let turn = tokio::time::timeout(TURN_WAIT, state.logo_slots.clone().acquire_owned())
+        .await
+        .map_err(|_| anyhow::anyhow!("no turn to decode the logo within {TURN_WAIT:?}"))?
+        .map_err(|e| anyhow::anyhow!("the logo slots are closed: {e}"))?;
+    // The turn moves into the task: a client that goes away while its logo decodes does not
+    // free the slot before the decoding ends.
+    let processed = blocking(move || {
+        let _turn = turn;
+        logo_image::process(&bytes)
+    })
+    .await?
+    .map_err(upload_error)?;
     let sha = Sha256::digest(&processed.png)
         .iter()
         .map(|b| format!("{b:02x}"))

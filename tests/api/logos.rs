@@ -10,7 +10,27 @@ use sha2::{Digest, Sha256};
 
 use crate::helpers::{codes, spawn_app, TestApp};
 
+mod memory;
+
 pub const PNG_SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";
+
+/// A server the upload helpers post to: the app in this process, or the binary in a child
+/// process (`logos/memory.rs`).
+pub trait Server {
+    /// The HTTP client.
+    fn http(&self) -> &reqwest::Client;
+    /// `http://host:port`.
+    fn address(&self) -> &str;
+}
+
+impl Server for TestApp {
+    fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+    fn address(&self) -> &str {
+        &self.address
+    }
+}
 
 const LOGO_FIELDS: &str = "logo { contentType width height byteSize sha256 url }";
 
@@ -30,7 +50,7 @@ fn remove_mutation() -> String {
 /// Posts a GraphQL multipart request (jaydenseric's spec): `operations`, `map` and `file` as
 /// part "0", mapped to `variables.input.file` (which `variables` must hold as null).
 pub async fn send_form(
-    app: &TestApp,
+    app: &impl Server,
     token: Option<&str>,
     query: &str,
     variables: Value,
@@ -43,8 +63,8 @@ pub async fn send_form(
         .text("map", map.to_string())
         .part("0", file);
     let mut req = app
-        .http
-        .post(format!("{}/graphql", app.address))
+        .http()
+        .post(format!("{}/graphql", app.address()))
         .multipart(form);
     if let Some(t) = token {
         req = req.bearer_auth(t);
@@ -54,7 +74,7 @@ pub async fn send_form(
 
 /// Like [`send_form`], with the file given as bytes (the request declares its length).
 pub async fn send_multipart(
-    app: &TestApp,
+    app: &impl Server,
     token: Option<&str>,
     query: &str,
     variables: Value,
@@ -71,7 +91,7 @@ pub async fn send_multipart(
 
 /// Uploads `bytes` as the logo of `integration_id`.
 pub async fn upload_logo(
-    app: &TestApp,
+    app: &impl Server,
     token: Option<&str>,
     integration_id: &str,
     bytes: Vec<u8>,
@@ -92,7 +112,7 @@ pub async fn upload_logo(
 
 /// Uploads and returns the `uploadIntegrationLogo` payload, failing on any HTTP or top-level error.
 pub async fn upload_payload(
-    app: &TestApp,
+    app: &impl Server,
     token: &str,
     integration_id: &str,
     bytes: Vec<u8>,
@@ -196,8 +216,8 @@ async fn app_with_integration() -> (TestApp, String, String) {
     (app, token, id)
 }
 
-async fn download(app: &TestApp, token: Option<&str>, url: &str) -> reqwest::Response {
-    let mut req = app.http.get(format!("{}{url}", app.address));
+async fn download(app: &impl Server, token: Option<&str>, url: &str) -> reqwest::Response {
+    let mut req = app.http().get(format!("{}{url}", app.address()));
     if let Some(t) = token {
         req = req.bearer_auth(t);
     }

@@ -7,6 +7,7 @@ mod app_install;
 mod bc_client;
 mod cancel_delete;
 mod documents;
+mod files;
 mod health;
 mod helpers;
 mod import_faults;
