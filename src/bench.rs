@@ -1,5 +1,6 @@
 //! `orderdeck bench …`: measured figures, printed with the machine and the command.
 
+pub mod fairness;
 pub mod idle;
 pub mod pdf;
 pub mod push;

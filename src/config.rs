@@ -75,6 +75,13 @@ pub struct Settings {
     pub push_poll: Duration,
     /// Lifetime of a login token.
     pub session_ttl: Duration,
+    /// Time budget of one GraphQL request (waiting for its turn included); past it the client
+    /// gets a `TIMEOUT` error and the work stops.
+    pub request_timeout: Duration,
+    /// GraphQL requests one account (or, before login, one client address) runs at once in
+    /// this process; more wait their turn, so no account can take the database pool from the
+    /// others.
+    pub account_concurrency: u32,
     /// Log format.
     pub log_format: LogFormat,
     /// How long shutdown waits for in-flight requests.
@@ -123,6 +130,8 @@ impl Default for Settings {
             push_enabled: true,
             push_poll: Duration::from_millis(500),
             session_ttl: Duration::from_secs(30 * 24 * 3600),
+            request_timeout: Duration::from_secs(30),
+            account_concurrency: 2,
             log_format: LogFormat::Text,
             shutdown_timeout: Duration::from_secs(30),
             templates_dir: None,
@@ -155,6 +164,8 @@ impl fmt::Debug for Settings {
             .field("push_enabled", &self.push_enabled)
             .field("push_poll", &self.push_poll)
             .field("session_ttl", &self.session_ttl)
+            .field("request_timeout", &self.request_timeout)
+            .field("account_concurrency", &self.account_concurrency)
             .field("log_format", &self.log_format)
             .field("shutdown_timeout", &self.shutdown_timeout)
             .field("templates_dir", &self.templates_dir)
@@ -189,6 +200,8 @@ struct FileSettings {
     push_enabled: Option<bool>,
     push_poll_ms: Option<u64>,
     session_ttl_secs: Option<u64>,
+    request_timeout_secs: Option<u64>,
+    account_concurrency: Option<u32>,
     log_format: Option<LogFormat>,
     shutdown_timeout_secs: Option<u64>,
     templates_dir: Option<PathBuf>,
@@ -290,6 +303,12 @@ impl Settings {
         if let Some(v) = f.session_ttl_secs {
             self.session_ttl = Duration::from_secs(v);
         }
+        if let Some(v) = f.request_timeout_secs {
+            self.request_timeout = Duration::from_secs(v);
+        }
+        if let Some(v) = f.account_concurrency {
+            self.account_concurrency = v;
+        }
         if let Some(v) = f.log_format {
             self.log_format = v;
         }
@@ -387,6 +406,12 @@ impl Settings {
         number("ORDERDECK_SESSION_TTL_SECS", &mut |n| {
             self.session_ttl = Duration::from_secs(n)
         });
+        number("ORDERDECK_REQUEST_TIMEOUT_SECS", &mut |n| {
+            self.request_timeout = Duration::from_secs(n)
+        });
+        number("ORDERDECK_ACCOUNT_CONCURRENCY", &mut |n| {
+            self.account_concurrency = u32::try_from(n).unwrap_or(u32::MAX)
+        });
         number("ORDERDECK_SHUTDOWN_TIMEOUT_SECS", &mut |n| {
             self.shutdown_timeout = Duration::from_secs(n)
         });
@@ -428,6 +453,12 @@ impl Settings {
         }
         if self.db_max_connections == 0 {
             errors.push("ORDERDECK_DB_MAX_CONNECTIONS must be at least 1".into());
+        }
+        if self.request_timeout.is_zero() {
+            errors.push("ORDERDECK_REQUEST_TIMEOUT_SECS must be at least 1".into());
+        }
+        if self.account_concurrency == 0 {
+            errors.push("ORDERDECK_ACCOUNT_CONCURRENCY must be at least 1".into());
         }
         if let Some(key) = &self.secret_key {
             if let Err(e) = decode_secret_key(key.expose()) {

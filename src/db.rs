@@ -35,6 +35,15 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> 
     if sqlite && !memory && url.contains("mode=rwc") {
         create_sqlite_file(&url)?;
     }
+    if !sqlite && !url.contains("statement_timeout") {
+        // No statement outlives the request that asked for it: a request stopped at its time
+        // budget leaves nothing running on the server (migrations lift it for themselves).
+        url.push(if url.contains('?') { '&' } else { '?' });
+        url.push_str(&format!(
+            "options[statement_timeout]={}",
+            settings.request_timeout.as_millis()
+        ));
+    }
     let mut options = ConnectOptions::new(url.clone());
     options
         .max_connections(if memory {
@@ -84,6 +93,9 @@ pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
                 .begin()
                 .await
                 .context("starting the migration transaction")?;
+            txn.execute_unprepared("SET LOCAL statement_timeout = 0")
+                .await
+                .context("lifting the statement timeout for migrations")?;
             txn.execute_unprepared(&format!(
                 "SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})"
             ))

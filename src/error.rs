@@ -17,6 +17,9 @@ pub enum UserErrorCode {
     TooLong,
     /// A value is not one of the accepted forms (the message says which).
     Invalid,
+    /// The text holds control characters (NUL, escape, …); only line breaks and tabs are
+    /// accepted, and only in multi-line fields.
+    ControlCharacters,
     /// The email address is not valid.
     InvalidEmail,
     /// The password is shorter than the minimum length.

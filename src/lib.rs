@@ -20,6 +20,8 @@ pub mod domain;
 pub mod entities;
 /// The application error and its mapping to GraphQL.
 pub mod error;
+/// Turns per account, so one account cannot take the server from the others.
+pub mod fairness;
 /// The GraphQL schema.
 pub mod graphql;
 /// HTTP routes.

@@ -106,6 +106,22 @@ enum BenchCommand {
         #[arg(long, default_value_t = 200)]
         samples: usize,
     },
+    /// One account loops its heaviest allowed request from several clients; print how long
+    /// another account's `me` takes meanwhile.
+    Fairness {
+        /// Orders imported into the looping account first.
+        #[arg(long, default_value_t = 20_000)]
+        orders: usize,
+        /// Clients looping at once.
+        #[arg(long, default_value_t = 4)]
+        clients: usize,
+        /// Seconds of the load run.
+        #[arg(long, default_value_t = 20)]
+        seconds: u64,
+        /// ORDERDECK_ACCOUNT_CONCURRENCY for this run (default: the server's default).
+        #[arg(long)]
+        account_concurrency: Option<u32>,
+    },
     /// Start the server on an empty database, leave it idle and print its memory.
     Idle {
         /// Seconds to stay idle before measuring.
@@ -288,6 +304,23 @@ async fn main() -> anyhow::Result<()> {
             return orderdeck::bench::webhook::webhook(
                 std::env::var("DATABASE_URL").ok(),
                 *samples,
+            )
+            .await;
+        }
+        Command::Bench(BenchCommand::Fairness {
+            orders,
+            clients,
+            seconds,
+            account_concurrency,
+        }) => {
+            return orderdeck::bench::fairness::fairness(
+                std::env::var("DATABASE_URL").ok(),
+                orderdeck::bench::fairness::FairnessOptions {
+                    orders: *orders,
+                    clients: (*clients).max(1),
+                    seconds: (*seconds).max(1),
+                    account_concurrency: *account_concurrency,
+                },
             )
             .await;
         }

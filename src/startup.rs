@@ -51,7 +51,13 @@ impl Application {
             links: LinkSigner::new(&master),
             logo_slots: crate::services::logos::slots(),
         };
-        let schema = graphql::schema_builder().data(state.clone()).finish();
+        let gate = crate::fairness::Gate::new(
+            usize::try_from(state.settings.account_concurrency).unwrap_or(usize::MAX),
+        );
+        let schema = graphql::schema_builder()
+            .data(state.clone())
+            .data(gate)
+            .finish();
         let server =
             http::server(listener, state.clone(), schema).context("starting the HTTP server")?;
         let scheduler = if state.settings.sync_enabled {

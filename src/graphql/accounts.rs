@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 
 use super::context::{principal, state};
 use super::ids;
+use super::text;
 use crate::entities::{account, user};
 use crate::error::{into_payload, UserError};
 use crate::services::{accounts, sessions};
@@ -167,13 +168,17 @@ impl AccountMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The new account and user.")] input: RegisterInput,
     ) -> async_graphql::Result<RegisterPayload> {
-        let result = accounts::register(
-            state(ctx)?,
-            accounts::RegisterInput {
-                account_name: input.account_name,
-                email: input.email,
-                password: input.password,
-            },
+        let checked = text::plain(&input);
+        let result = text::then(
+            checked,
+            accounts::register(
+                state(ctx)?,
+                accounts::RegisterInput {
+                    account_name: input.account_name,
+                    email: input.email,
+                    password: input.password,
+                },
+            ),
         )
         .await;
         let (created, user_errors) = into_payload(result)?;
@@ -190,7 +195,11 @@ impl AccountMutation {
         #[graphql(desc = "The credentials.")] input: LoginInput,
     ) -> async_graphql::Result<LoginPayload> {
         let st = state(ctx)?;
-        let result = sessions::login(st, &input.email, &input.password).await;
+        let result = text::then(
+            text::plain(&input),
+            sessions::login(st, &input.email, &input.password),
+        )
+        .await;
         let (outcome, user_errors) = into_payload(result)?;
         let Some(outcome) = outcome else {
             return Ok(LoginPayload {
@@ -238,13 +247,17 @@ impl AccountMutation {
         #[graphql(desc = "The current and the new password.")] input: ChangePasswordInput,
     ) -> async_graphql::Result<ChangePasswordPayload> {
         let p = principal(ctx)?;
-        let result = accounts::change_password(
-            state(ctx)?,
-            &p,
-            accounts::ChangePasswordInput {
-                current_password: input.current_password,
-                new_password: input.new_password,
-            },
+        let checked = text::plain(&input);
+        let result = text::then(
+            checked,
+            accounts::change_password(
+                state(ctx)?,
+                &p,
+                accounts::ChangePasswordInput {
+                    current_password: input.current_password,
+                    new_password: input.new_password,
+                },
+            ),
         )
         .await;
         let (revoked, user_errors) = into_payload(result)?;

@@ -5,7 +5,7 @@ use async_graphql::{Context, InputObject, Object, ID};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
-use super::context::{principal, state};
+use super::context::{principal_with_turn, state};
 use super::ids;
 use super::integrations::Integration;
 use super::loaders::{
@@ -319,7 +319,7 @@ async fn movements_page(
     first: i32,
     after: Option<String>,
 ) -> async_graphql::Result<StockMovementConnection> {
-    let p = principal(ctx)?;
+    let (p, _turn) = principal_with_turn(ctx).await?;
     let after = after.as_deref().map(ids::decode_cursor).transpose()?;
     let page = service::movements(
         state(ctx)?,
@@ -347,7 +347,9 @@ pub struct CatalogQuery;
 #[Object]
 impl CatalogQuery {
     /// The account's products (one per SKU), by id.
-    #[graphql(complexity = "first.max(1) as usize * child_complexity + 1")]
+    #[graphql(
+        complexity = "first.max(1) as usize * child_complexity + super::QUERY_COST + super::search_cost(filter.as_ref().and_then(|f| f.search.as_deref()))"
+    )]
     async fn products(
         &self,
         ctx: &Context<'_>,
@@ -360,7 +362,7 @@ impl CatalogQuery {
         #[graphql(desc = "Cursor after which the page starts.")] after: Option<String>,
         #[graphql(desc = "Filters.")] filter: Option<ProductFilterInput>,
     ) -> async_graphql::Result<ProductConnection> {
-        let p = principal(ctx)?;
+        let (p, _turn) = principal_with_turn(ctx).await?;
         let after = after.as_deref().map(ids::decode_cursor).transpose()?;
         let filter = filter.unwrap_or_default();
         let filter = ProductFilter {
@@ -413,7 +415,7 @@ impl CatalogQuery {
         #[graphql(desc = "Global id of the product.")] id: Option<ID>,
         #[graphql(desc = "SKU of the product.")] sku: Option<String>,
     ) -> async_graphql::Result<Option<Product>> {
-        let p = principal(ctx)?;
+        let (p, _turn) = principal_with_turn(ctx).await?;
         let row_id = match &id {
             Some(gid) => match ids::decode("Product", gid) {
                 Some(n) => Some(n),
@@ -428,7 +430,7 @@ impl CatalogQuery {
     }
 
     /// The stock ledger of one product, newest first.
-    #[graphql(complexity = "first.max(1) as usize * child_complexity + 1")]
+    #[graphql(complexity = "first.max(1) as usize * child_complexity + super::QUERY_COST")]
     async fn stock_movements(
         &self,
         ctx: &Context<'_>,

@@ -27,6 +27,7 @@ macro_rules! connection {
             /// Where this page sits in the list.
             pub page_info: $crate::graphql::connection::PageInfo,
             /// How many items match, over all pages.
+            #[graphql(complexity = "crate::graphql::COUNT_COST")]
             pub total_count: u64,
         }
 

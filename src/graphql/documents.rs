@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 
 use super::context::{principal, state};
 use super::ids;
+use super::text;
 use crate::documents::{DocumentKind, PaperSize};
 use crate::error::{into_payload, UserError, UserErrorCode};
 use crate::services::documents::{self as service, CreatedLink, DocumentRequest, Shipping};
@@ -144,6 +145,7 @@ impl DocumentMutation {
         #[graphql(desc = "What to download.")] input: CreateDocumentLinkInput,
     ) -> async_graphql::Result<CreateDocumentLinkPayload> {
         let p = principal(ctx)?;
+        let checked = text::plain(&input);
         let order_ids = decoded("Order", input.order_ids);
         let shipment_ids = decoded("Shipment", input.shipment_ids);
         let shipping: Option<Vec<(i64, Shipping)>> = input
@@ -163,26 +165,30 @@ impl DocumentMutation {
                 })
             })
             .collect();
-        let result = match (order_ids, shipment_ids, shipping) {
-            (None, _, _) => Err(not_found("orderIds").into()),
-            (_, None, _) => Err(UserError::new(
-                "shipmentIds",
-                UserErrorCode::NotFound,
-                "No such shipment in your account.",
-            )
-            .into()),
-            (_, _, None) => Err(not_found("shipping.orderId").into()),
-            (Some(order_ids), Some(shipment_ids), Some(shipping)) => {
-                let request = DocumentRequest {
-                    kind: input.kind,
-                    order_ids,
-                    shipment_ids,
-                    paper: input.paper_size,
-                    shipping,
-                };
-                service::create_link(state(ctx)?, &p, request).await
+        let st = state(ctx)?;
+        let result = text::then(checked, async move {
+            match (order_ids, shipment_ids, shipping) {
+                (None, _, _) => Err(not_found("orderIds").into()),
+                (_, None, _) => Err(UserError::new(
+                    "shipmentIds",
+                    UserErrorCode::NotFound,
+                    "No such shipment in your account.",
+                )
+                .into()),
+                (_, _, None) => Err(not_found("shipping.orderId").into()),
+                (Some(order_ids), Some(shipment_ids), Some(shipping)) => {
+                    let request = DocumentRequest {
+                        kind: input.kind,
+                        order_ids,
+                        shipment_ids,
+                        paper: input.paper_size,
+                        shipping,
+                    };
+                    service::create_link(st, &p, request).await
+                }
             }
-        };
+        })
+        .await;
         let (link, user_errors) = into_payload(result)?;
         Ok(CreateDocumentLinkPayload {
             link: link.map(DocumentLink::from),

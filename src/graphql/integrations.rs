@@ -7,9 +7,10 @@ use std::io::Read;
 use async_graphql::{Context, InputObject, MaybeUndefined, Object, SimpleObject, Upload, ID};
 use chrono::{DateTime, NaiveDate, Utc};
 
-use super::context::{principal, state};
+use super::context::{principal, principal_with_turn, state};
 use super::ids;
 use super::loaders::LogoLoader;
+use super::text;
 use crate::domain::{
     ChannelKind, ConnectedVia, ContactMode, HistoricalImport, IntegrationStatus, PostalAddress,
     WebhookState,
@@ -461,7 +462,7 @@ pub struct IntegrationQuery;
 #[Object]
 impl IntegrationQuery {
     /// The account's connected stores, oldest first.
-    #[graphql(complexity = "first.max(1) as usize * child_complexity + 1")]
+    #[graphql(complexity = "first.max(1) as usize * child_complexity + super::QUERY_COST")]
     async fn integrations(
         &self,
         ctx: &Context<'_>,
@@ -474,7 +475,7 @@ impl IntegrationQuery {
         #[graphql(desc = "Cursor after which the page starts.")] after: Option<String>,
         #[graphql(desc = "Only integrations in this status.")] status: Option<IntegrationStatus>,
     ) -> async_graphql::Result<IntegrationConnection> {
-        let p = principal(ctx)?;
+        let (p, _turn) = principal_with_turn(ctx).await?;
         let after = after.as_deref().map(ids::decode_cursor).transpose()?;
         let page = service::list(
             state(ctx)?,
@@ -501,7 +502,7 @@ impl IntegrationQuery {
         ctx: &Context<'_>,
         #[graphql(desc = "Global id of the integration.")] id: ID,
     ) -> async_graphql::Result<Option<Integration>> {
-        let p = principal(ctx)?;
+        let (p, _turn) = principal_with_turn(ctx).await?;
         let Some(row_id) = ids::decode("Integration", &id) else {
             return Ok(None);
         };
@@ -526,13 +527,16 @@ impl IntegrationMutation {
         #[graphql(desc = "What to do.")] input: ConnectBigCommerceInput,
     ) -> async_graphql::Result<IntegrationPayload> {
         let p = principal(ctx)?;
+        let checked = text::plain(&input);
         let input = service::ConnectInput {
             store_hash: input.store_hash,
             client_id: input.client_id,
             access_token: input.access_token,
             options: input.options.into(),
         };
-        IntegrationPayload::from_result(service::connect(state(ctx)?, &p, input).await)
+        IntegrationPayload::from_result(
+            text::then(checked, service::connect(state(ctx)?, &p, input)).await,
+        )
     }
 
     /// Connects the store that installed the orderdeck app from the BigCommerce control panel
@@ -544,9 +548,14 @@ impl IntegrationMutation {
         #[graphql(desc = "What to do.")] input: ClaimBigCommerceInstallationInput,
     ) -> async_graphql::Result<IntegrationPayload> {
         let p = principal(ctx)?;
+        let checked = text::plain(&input);
         let options: service::StoreOptions = input.options.into();
         IntegrationPayload::from_result(
-            crate::services::app_install::claim(state(ctx)?, &p, &input.code, &options).await,
+            text::then(
+                checked,
+                crate::services::app_install::claim(state(ctx)?, &p, &input.code, &options),
+            )
+            .await,
         )
     }
 
@@ -557,6 +566,7 @@ impl IntegrationMutation {
         #[graphql(desc = "What to do.")] input: UpdateIntegrationInput,
     ) -> async_graphql::Result<IntegrationPayload> {
         let p = principal(ctx)?;
+        let checked = text::plain(&input);
         let id = ids::decode("Integration", &input.id);
         let update = service::UpdateInput {
             alias: input.alias,
@@ -573,7 +583,9 @@ impl IntegrationMutation {
             email: change(input.email, |v| v),
             email_mode: input.email_mode,
         };
-        IntegrationPayload::from_result(service::update(state(ctx)?, &p, id, update).await)
+        IntegrationPayload::from_result(
+            text::then(checked, service::update(state(ctx)?, &p, id, update)).await,
+        )
     }
 
     /// Stops all sync and pushes for a store and erases its access token; imported history

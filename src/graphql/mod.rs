@@ -7,6 +7,7 @@ mod context;
 mod documents;
 mod ids;
 mod integrations;
+pub mod limits;
 mod loaders;
 mod money;
 mod order_actions;
@@ -15,6 +16,7 @@ mod pricing;
 mod shipments;
 mod stock;
 mod sync;
+mod text;
 
 use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
 
@@ -49,9 +51,29 @@ pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
 /// Deepest selection accepted (GraphiQL's introspection query needs 13–15).
 pub const MAX_DEPTH: usize = 16;
-/// Highest complexity accepted; list fields count `first` times their selection. A page of
-/// 100 orders with every field, lines, listings and shipments stays below it.
+/// Highest complexity accepted; list fields count `first` times their selection, plus what
+/// their database work costs ([`QUERY_COST`], [`COUNT_COST`], [`search_cost`]). A page of 100
+/// orders with every field, lines, listings and shipments stays below it; so do
+/// [`limits::MAX_ROOT_FIELDS`] searches with their counts.
 pub const MAX_COMPLEXITY: usize = 25_000;
+/// Complexity of a list field's own query (on top of `first` × its selection).
+pub const QUERY_COST: usize = 10;
+/// Complexity of a `totalCount` (a count over every matching row).
+pub const COUNT_COST: usize = 10;
+/// Complexity added by a text search, by the length of the text: the trigram indexes answer
+/// texts of 3 characters or more; shorter ones are compared with every row of the account.
+pub const SHORT_SEARCH_COST: usize = 500;
+/// Complexity added by a search of 3 characters or more.
+pub const SEARCH_COST: usize = 50;
+
+/// What a `search` filter adds to a list's complexity.
+pub fn search_cost(search: Option<&str>) -> usize {
+    match search.map(|s| s.trim().chars().count()) {
+        None | Some(0) => 0,
+        Some(1..=2) => SHORT_SEARCH_COST,
+        Some(_) => SEARCH_COST,
+    }
+}
 
 /// The schema with its limits, without runtime data (enough to print the SDL).
 pub fn schema_builder() -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
@@ -62,6 +84,7 @@ pub fn schema_builder() -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscript
     )
     .limit_depth(MAX_DEPTH)
     .limit_complexity(MAX_COMPLEXITY)
+    .limit_directives(limits::MAX_DIRECTIVES)
 }
 
 /// The SDL that `schema.graphql` holds.

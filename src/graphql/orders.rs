@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
 use super::catalog::{Listing, Product};
-use super::context::{principal, state};
+use super::context::{principal_with_turn, state};
 use super::ids;
 use super::integrations::Integration;
 use super::loaders::{
@@ -414,7 +414,9 @@ pub struct OrderQuery;
 #[Object]
 impl OrderQuery {
     /// The account's orders, newest first by default.
-    #[graphql(complexity = "first.max(1) as usize * child_complexity + 1")]
+    #[graphql(
+        complexity = "first.max(1) as usize * child_complexity + super::QUERY_COST + super::search_cost(filter.as_ref().and_then(|f| f.search.as_deref()))"
+    )]
     async fn orders(
         &self,
         ctx: &Context<'_>,
@@ -428,7 +430,7 @@ impl OrderQuery {
         #[graphql(desc = "Filters.")] filter: Option<OrderFilterInput>,
         #[graphql(desc = "Order of the list (default NEWEST_FIRST).")] sort: Option<OrderSortInput>,
     ) -> async_graphql::Result<OrderConnection> {
-        let p = principal(ctx)?;
+        let (p, _turn) = principal_with_turn(ctx).await?;
         let cursor = after.as_deref().map(decode_order_cursor).transpose()?;
         let filter = filter.unwrap_or_default();
         let integration_id = filter
@@ -477,7 +479,7 @@ impl OrderQuery {
         ctx: &Context<'_>,
         #[graphql(desc = "Global id of the order.")] id: ID,
     ) -> async_graphql::Result<Option<Order>> {
-        let p = principal(ctx)?;
+        let (p, _turn) = principal_with_turn(ctx).await?;
         let Some(row_id) = ids::decode("Order", &id) else {
             return Ok(None);
         };

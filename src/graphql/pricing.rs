@@ -6,6 +6,7 @@ use rust_decimal::Decimal;
 use super::catalog::Listing;
 use super::context::{principal, state};
 use super::ids;
+use super::text;
 use crate::error::{into_payload, UserError};
 use crate::services::pricing::{self, PriceChange};
 
@@ -50,6 +51,7 @@ impl PricingMutation {
         #[graphql(desc = "The listing and its new price.")] input: UpdatePriceInput,
     ) -> async_graphql::Result<UpdatePricePayload> {
         let p = principal(ctx)?;
+        let checked = text::plain(&input);
         let change = PriceChange {
             listing_id: ids::decode("Listing", &input.listing_id),
             price: input.price,
@@ -59,8 +61,9 @@ impl PricingMutation {
                 MaybeUndefined::Value(v) => Some(Some(v)),
             },
         };
-        let (listing, user_errors) =
-            into_payload(pricing::update_price(state(ctx)?, &p, change).await)?;
+        let (listing, user_errors) = into_payload(
+            text::then(checked, pricing::update_price(state(ctx)?, &p, change)).await,
+        )?;
         Ok(UpdatePricePayload {
             listing: listing.map(Listing),
             user_errors,

@@ -9,6 +9,7 @@ use super::ids;
 use super::loaders::{load, ShipmentLinesLoader};
 use super::money::{dec, Money};
 use super::orders::Order;
+use super::text;
 use crate::domain::{ShipmentMethod, ShipmentPushState};
 use crate::entities::{shipment, shipment_line};
 use crate::error::{into_payload, UserError};
@@ -322,10 +323,12 @@ impl ShipmentMutation {
         #[graphql(desc = "The shipments to make.")] input: ShipOrdersInput,
     ) -> async_graphql::Result<ShipOrdersPayload> {
         let p = principal(ctx)?;
+        let checked = text::plain(&input);
         let given: Vec<ID> = input.shipments.iter().map(|s| s.order_id.clone()).collect();
         let requests = input.shipments.into_iter().map(request).collect();
-        let (outcomes, user_errors) =
-            into_payload(service::ship_orders(state(ctx)?, &p, requests).await)?;
+        let (outcomes, user_errors) = into_payload(
+            text::then(checked, service::ship_orders(state(ctx)?, &p, requests)).await,
+        )?;
         let results = outcomes
             .unwrap_or_default()
             .into_iter()

@@ -6,6 +6,7 @@ use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
 use super::catalog::{Product, StockMovement};
 use super::context::{principal, state};
 use super::ids;
+use super::text;
 use crate::error::{into_payload, UserError};
 use crate::services::inventory::{self, Change, ProductKey, StockChange, StockChangeOutcome};
 
@@ -126,6 +127,7 @@ impl StockMutation {
         #[graphql(desc = "The product and its new figure.")] input: SetStockInput,
     ) -> async_graphql::Result<SetStockPayload> {
         let p = principal(ctx)?;
+        let checked = text::plain(&input);
         let change = StockChange {
             product: product_key(input.product_id, input.sku),
             change: Change::Set(input.quantity),
@@ -134,8 +136,9 @@ impl StockMutation {
             expected_quantity: input.expected_quantity,
             allow_negative: input.allow_negative,
         };
-        let (outcome, user_errors) =
-            into_payload(inventory::change_stock(state(ctx)?, &p, change).await)?;
+        let (outcome, user_errors) = into_payload(
+            text::then(checked, inventory::change_stock(state(ctx)?, &p, change)).await,
+        )?;
         let (product, movement) = split(outcome);
         Ok(SetStockPayload {
             product,
@@ -155,6 +158,7 @@ impl StockMutation {
         #[graphql(desc = "The product and the change.")] input: AdjustStockInput,
     ) -> async_graphql::Result<AdjustStockPayload> {
         let p = principal(ctx)?;
+        let checked = text::plain(&input);
         let change = StockChange {
             product: product_key(input.product_id, input.sku),
             change: Change::Adjust(input.delta),
@@ -163,8 +167,9 @@ impl StockMutation {
             expected_quantity: input.expected_quantity,
             allow_negative: input.allow_negative,
         };
-        let (outcome, user_errors) =
-            into_payload(inventory::change_stock(state(ctx)?, &p, change).await)?;
+        let (outcome, user_errors) = into_payload(
+            text::then(checked, inventory::change_stock(state(ctx)?, &p, change)).await,
+        )?;
         let (product, movement) = split(outcome);
         Ok(AdjustStockPayload {
             product,
@@ -182,9 +187,11 @@ impl StockMutation {
         #[graphql(desc = "The product.")] input: DeleteProductInput,
     ) -> async_graphql::Result<DeleteProductPayload> {
         let p = principal(ctx)?;
+        let checked = text::plain(&input);
         let key = product_key(input.product_id, input.sku);
-        let (id, user_errors) =
-            into_payload(inventory::delete_product(state(ctx)?, &p, key).await)?;
+        let (id, user_errors) = into_payload(
+            text::then(checked, inventory::delete_product(state(ctx)?, &p, key)).await,
+        )?;
         Ok(DeleteProductPayload {
             deleted_product_id: id.map(|id| ids::encode("Product", id)),
             user_errors,

@@ -3,7 +3,7 @@
 use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 
-use super::context::{principal, state};
+use super::context::{principal, principal_with_turn, state};
 use super::ids;
 use crate::domain::{SyncKind, SyncOutcome, SyncTrigger};
 use crate::entities::{integration, sync_job, sync_run};
@@ -147,7 +147,7 @@ pub struct SyncQuery;
 #[Object]
 impl SyncQuery {
     /// A store's import runs, newest first; empty for an integration that is not the account's.
-    #[graphql(complexity = "first.max(1) as usize * child_complexity + 1")]
+    #[graphql(complexity = "first.max(1) as usize * child_complexity + super::QUERY_COST")]
     async fn sync_runs(
         &self,
         ctx: &Context<'_>,
@@ -163,7 +163,7 @@ impl SyncQuery {
         >,
         #[graphql(desc = "Only runs of this kind.")] kind: Option<SyncKind>,
     ) -> async_graphql::Result<SyncRunConnection> {
-        let p = principal(ctx)?;
+        let (p, _turn) = principal_with_turn(ctx).await?;
         let after = after.as_deref().map(ids::decode_cursor).transpose()?;
         let page = runner::list_runs(
             state(ctx)?,

@@ -1,6 +1,10 @@
 //! `POST /graphql` (JSON or multipart uploads), `GET /graphql` (queries only) and GraphiQL.
 //!
-//! The body is read here with a size limit (async-graphql's own extractor has none).
+//! The body is read here with a size limit (async-graphql's own extractor has none). Every
+//! document then passes the checks of `graphql::limits` before it is parsed (nesting) and
+//! before it runs (size, root fields, mutations allowed once, control characters); it runs
+//! within the request's time budget (its root fields taking turns with the account's other
+//! requests, see `fairness`), and its errors are capped in number and length.
 
 use actix_web::http::header::CONTENT_TYPE;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -10,6 +14,7 @@ use futures_util::StreamExt;
 use serde_json::json;
 
 use super::auth;
+use crate::graphql::limits::{self, Refusal};
 use crate::graphql::{AppSchema, RequestData};
 use crate::state::AppState;
 
@@ -119,6 +124,9 @@ pub async fn get(
             )
         }
     };
+    if let Err(refusal) = limits::check_nesting(&request.query) {
+        return refused(&refusal);
+    }
     if let Ok(doc) = request.parsed_query() {
         if doc
             .operations
@@ -135,12 +143,32 @@ pub async fn get(
     execute(&req, request, &state, &schema).await
 }
 
+fn refused(refusal: &Refusal) -> HttpResponse {
+    error_response(
+        actix_web::http::StatusCode::BAD_REQUEST,
+        refusal.code(),
+        &refusal.message(),
+    )
+}
+
 async fn execute(
     req: &HttpRequest,
-    request: async_graphql::Request,
+    mut request: async_graphql::Request,
     state: &AppState,
     schema: &AppSchema,
 ) -> HttpResponse {
+    let started = tokio::time::Instant::now();
+    let budget = state.settings.request_timeout;
+    if let Err(refusal) = limits::check_nesting(&request.query) {
+        return refused(&refusal);
+    }
+    // A document that does not parse goes on: `execute` answers the parser's error.
+    let variables = request.variables.clone();
+    if let Ok(doc) = request.parsed_query() {
+        if let Err(refusal) = limits::check_document(doc, &variables) {
+            return refused(&refusal);
+        }
+    }
     let principal = match auth::principal(req, state).await {
         Ok(p) => p,
         Err(e) => {
@@ -153,10 +181,57 @@ async fn execute(
         }
     };
     let account_id = principal.map(|p| p.account_id).unwrap_or(0);
+    let deadline = started + budget;
     let request =
         crate::graphql::attach_loaders(request.data(RequestData { principal }), state, account_id);
-    let response = schema.execute(request).await;
-    HttpResponse::Ok().json(response)
+    match tokio::time::timeout_at(deadline, schema.execute(request)).await {
+        Ok(mut response) => {
+            cap_errors(&mut response.errors);
+            HttpResponse::Ok().json(response)
+        }
+        Err(_) => {
+            tracing::warn!(
+                budget_secs = budget.as_secs(),
+                "a GraphQL request ran out of time"
+            );
+            error_response(
+                actix_web::http::StatusCode::SERVICE_UNAVAILABLE,
+                "TIMEOUT",
+                &format!(
+                    "The request did not finish within its time budget ({} s) and was \
+                     stopped; mutations that had finished are kept. Ask for less at once.",
+                    budget.as_secs()
+                ),
+            )
+        }
+    }
+}
+
+/// At most [`limits::MAX_ERRORS`] errors of at most [`limits::MAX_ERROR_CHARS`] characters:
+/// a hostile document must not turn into megabytes of answer.
+fn cap_errors(errors: &mut Vec<async_graphql::ServerError>) {
+    let total = errors.len();
+    if total > limits::MAX_ERRORS {
+        errors.truncate(limits::MAX_ERRORS - 1);
+        errors.push(async_graphql::ServerError::new(
+            format!(
+                "{} more errors are not shown.",
+                total - (limits::MAX_ERRORS - 1)
+            ),
+            None,
+        ));
+    }
+    for e in errors.iter_mut() {
+        if e.message.chars().count() > limits::MAX_ERROR_CHARS {
+            e.message = e
+                .message
+                .chars()
+                .take(limits::MAX_ERROR_CHARS)
+                .chain("…".chars())
+                .collect();
+        }
+        e.locations.truncate(5);
+    }
 }
 
 /// The GraphiQL playground.

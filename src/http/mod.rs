@@ -51,16 +51,33 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         );
 }
 
-/// The request span of `tracing-actix-web` with `http.target` holding the path only: query
-/// strings carry install codes and signed payloads (BigCommerce callbacks) that must never
-/// reach the logs.
+/// The request span of `tracing-actix-web`, with `http.target` holding the path only and
+/// secrets in the path masked ([`loggable_path`]): query strings carry install codes, signed
+/// payloads (BigCommerce callbacks) and whatever a client puts there, and none of it may
+/// reach the logs. Built here rather than amended, because a text log prints a recorded field
+/// next to the original instead of replacing it.
 pub struct PathOnlySpan;
 
 impl RootSpanBuilder for PathOnlySpan {
     fn on_request_start(request: &actix_web::dev::ServiceRequest) -> tracing::Span {
-        let span = DefaultRootSpanBuilder::on_request_start(request);
-        span.record("http.target", request.path());
-        span
+        let route = request.match_pattern();
+        let request_id = request
+            .extensions()
+            .get::<RequestId>()
+            .map(|id| id.to_string())
+            .unwrap_or_default();
+        tracing::info_span!(
+            "HTTP request",
+            http.method = %request.method(),
+            http.route = %route.as_deref().unwrap_or("default"),
+            http.target = %loggable_path(request.path()),
+            http.client_ip = %request.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default(),
+            http.status_code = tracing::field::Empty,
+            otel.status_code = tracing::field::Empty,
+            request_id = %request_id,
+            exception.message = tracing::field::Empty,
+            exception.details = tracing::field::Empty,
+        )
     }
 
     fn on_request_end<B: actix_web::body::MessageBody>(
@@ -68,6 +85,49 @@ impl RootSpanBuilder for PathOnlySpan {
         outcome: &Result<actix_web::dev::ServiceResponse<B>, actix_web::Error>,
     ) {
         DefaultRootSpanBuilder::on_request_end(span, outcome);
+    }
+}
+
+/// The path as logged: a signed document link is a bearer credential for its lifetime, so
+/// its token is replaced by `***`.
+pub fn loggable_path(path: &str) -> std::borrow::Cow<'_, str> {
+    const LINKS: &str = "/documents/links/";
+    match path.strip_prefix(LINKS) {
+        Some(rest) if !rest.is_empty() => format!("{LINKS}***").into(),
+        _ => path.into(),
+    }
+}
+
+/// Paths BigCommerce shows inside its control panel (in an iframe).
+const FRAMED_PATHS: [&str; 2] = ["/bigcommerce/auth", "/bigcommerce/load"];
+/// Who may frame [`FRAMED_PATHS`]: the BigCommerce control panel.
+const CONTROL_PANEL_FRAMING: &str =
+    "frame-ancestors https://*.bigcommerce.com https://*.mybigcommerce.com";
+
+/// Security headers on every answer: no content sniffing, no referrer (a document link in a
+/// page's URL must not leak to another site), and no framing except the app pages the
+/// BigCommerce control panel frames.
+fn secure_headers(path: &str, headers: &mut actix_web::http::header::HeaderMap) {
+    use actix_web::http::header;
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    if FRAMED_PATHS.contains(&path) {
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CONTROL_PANEL_FRAMING),
+        );
+    } else {
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("frame-ancestors 'none'"),
+        );
+        headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     }
 }
 
@@ -88,9 +148,11 @@ pub fn server(
             .configure(routes)
             .wrap_fn(|req, srv| {
                 let id = req.extensions().get::<RequestId>().copied();
+                let path = req.path().to_string();
                 let call = srv.call(req);
                 async move {
                     let mut res = call.await?;
+                    secure_headers(&path, res.headers_mut());
                     if let Some(value) =
                         id.and_then(|id| HeaderValue::from_str(&id.to_string()).ok())
                     {
