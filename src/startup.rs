@@ -49,6 +49,7 @@ impl Application {
             push_signal: Arc::new(tokio::sync::Notify::new()),
             documents: Arc::new(documents),
             links: LinkSigner::new(&master),
+            webhook_imports: Default::default(),
             logo_slots: crate::services::logos::slots(),
         };
         let gate = crate::fairness::Gate::new(

@@ -27,6 +27,8 @@ pub struct AppState {
     pub documents: Arc<Renderer>,
     /// Signs and checks document download links.
     pub links: LinkSigner,
+    /// The orders webhook deliveries announced, merged per store (`sync::webhook_imports`).
+    pub webhook_imports: crate::sync::webhook_imports::WebhookImports,
     /// Slots for logos being decoded: uploads beyond them wait (`services::logos`).
     pub logo_slots: Arc<tokio::sync::Semaphore>,
 }

@@ -9,7 +9,8 @@ use anyhow::Context;
 
 use crate::documents::{load_templates, sample, Logo, Rendered};
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
+/// The `p` quantile (0 to 1) of `sorted` (zero when empty); the other benches use it too.
+pub(crate) fn percentile(sorted: &[Duration], p: f64) -> Duration {
     if sorted.is_empty() {
         return Duration::ZERO;
     }

@@ -33,6 +33,17 @@ pub trait SalesChannel: Send + Sync {
     /// One order with all its lines; `None` when the channel does not have it.
     async fn order(&self, external_id: i64) -> Result<Option<ChannelOrder>, ChannelError>;
 
+    /// The orders among `ids` (sorted, distinct) the channel has, with all their lines. By
+    /// default one [`SalesChannel::order`] call each; BigCommerce reads each of the
+    /// [`id_spans`] in one list call.
+    async fn orders_by_id(&self, ids: &[i64]) -> Result<Vec<ChannelOrder>, ChannelError> {
+        let mut found = Vec::with_capacity(ids.len());
+        for id in ids {
+            found.extend(self.order(*id).await?);
+        }
+        Ok(found)
+    }
+
     /// Page `page` (1-based) of all catalog products with variants and images, by id; an
     /// empty page means the end.
     async fn products(&self, page: u32) -> Result<Vec<ChannelProduct>, ChannelError>;
@@ -70,6 +81,20 @@ pub trait SalesChannel: Send + Sync {
     }
     /// API calls made through this handle so far (retries included).
     fn api_calls(&self) -> u64;
+}
+
+/// Sorted, distinct ids cut into runs that each fit in one list page by id range: no run
+/// spans more than [`PAGE_SIZE`] ids, so the channel holds at most a page of orders in it.
+pub fn id_spans(sorted: &[i64]) -> Vec<&[i64]> {
+    let mut spans = Vec::new();
+    let mut rest = sorted;
+    while let Some(&first) = rest.first() {
+        let len = rest.partition_point(|id| id - first < i64::from(PAGE_SIZE));
+        let (span, tail) = rest.split_at(len);
+        spans.push(span);
+        rest = tail;
+    }
+    spans
 }
 
 /// The answer of a channel without shipments (the default of the shipment methods, so that

@@ -197,8 +197,8 @@ pub async fn remove_user(
     )
 }
 
-/// `POST /webhooks/bigcommerce/{id}`: a delivery. Answers at once; the order is imported on
-/// its own task.
+/// `POST /webhooks/bigcommerce/{id}`: a delivery. Answers at once; its order is imported by
+/// `sync::webhook_imports`, merged with the other deliveries of the store.
 pub async fn webhook(
     req: HttpRequest,
     path: web::Path<String>,
@@ -214,19 +214,7 @@ pub async fn webhook(
         .and_then(|v| v.to_str().ok());
     match webhooks::receive(&state, id, secret, &body).await {
         Ok(Receipt::Duplicate) => HttpResponse::Ok().json(json!({ "status": "duplicate" })),
-        Ok(Receipt::Accepted {
-            delivery_id,
-            integration,
-            import,
-        }) => {
-            if let Some(order) = import {
-                let state = state.get_ref().clone();
-                tokio::spawn(async move {
-                    webhooks::process(&state, delivery_id, &integration, order).await;
-                });
-            }
-            HttpResponse::Ok().json(json!({ "status": "accepted" }))
-        }
+        Ok(Receipt::Accepted { .. }) => HttpResponse::Ok().json(json!({ "status": "accepted" })),
         Err(Refusal::Unauthorized) => {
             HttpResponse::Unauthorized().json(json!({ "error": "missing or wrong secret" }))
         }

@@ -6,8 +6,14 @@
 //! anything is imported, so a repeated delivery finds its record and imports nothing. The
 //! payload `hash` alone is not enough: it is the SHA-1 of the event's data (`{type, id}` for
 //! `store/order/created`), which is the same for two real status changes of one order.
+//!
+//! A delivery sent more than [`MAX_FUTURE_SKEW`] ahead of this server's clock, or longer ago
+//! than [`MAX_DELIVERY_AGE`], is refused: its record could not stop a replay (records are
+//! kept [`KEEP_DELIVERIES`] after they arrive). The orders of accepted deliveries are merged
+//! per store and imported by `sync::webhook_imports`, at most one read of the store per
+//! window, however many deliveries arrive.
 
-use chrono::{Duration, Utc};
+use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use serde::Deserialize;
@@ -18,6 +24,7 @@ use crate::domain::{IntegrationStatus, WebhookState};
 use crate::entities::{integration, webhook_delivery as delivery};
 use crate::services::is_unique_violation;
 use crate::state::AppState;
+use crate::sync::webhook_imports::{self, Queued};
 
 /// The custom header every delivery must carry, with the store's secret.
 pub const SECRET_HEADER: &str = "X-Orderdeck-Webhook-Secret";
@@ -27,6 +34,12 @@ pub const ORDER_SCOPES: [&str; 2] = ["store/order/created", "store/order/statusU
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
 /// How long delivery records are kept (the store retries for about 48 hours).
 const KEEP_DELIVERIES: Duration = Duration::days(7);
+/// How far ahead of this server's clock a delivery's `created_at` may be (clock skew).
+pub const MAX_FUTURE_SKEW: Duration = Duration::minutes(5);
+/// The oldest `created_at` accepted: the store's retries stop after about 48 hours. With
+/// [`MAX_FUTURE_SKEW`] it stays below [`KEEP_DELIVERIES`], so a replay of any accepted
+/// delivery still finds its record.
+pub const MAX_DELIVERY_AGE: Duration = Duration::days(3);
 /// Longest error text kept on an integration.
 const MAX_ERROR_CHARS: usize = 500;
 
@@ -256,19 +269,36 @@ pub enum Refusal {
 pub enum Receipt {
     /// Seen before: nothing to do.
     Duplicate,
-    /// Recorded; `import` names the order to import now, if the event is about one.
+    /// Recorded; its order, if the event is about one, is queued for import (the HTTP route
+    /// answers without waiting for it).
     Accepted {
         /// The delivery's record.
         delivery_id: i64,
-        /// The integration it came for.
-        integration: Box<integration::Model>,
-        /// The store's order id to import.
-        import: Option<i64>,
+        /// What became of its order.
+        import: Option<Queued>,
     },
 }
 
-/// Checks and records a delivery for integration `id`; what to import is left to the caller
-/// (the HTTP route answers first).
+/// Refuses a `created_at` (unix seconds) outside [`MAX_DELIVERY_AGE`] ..
+/// [`MAX_FUTURE_SKEW`] around `now`.
+fn check_sent_at(created_at: i64, now: DateTime<Utc>) -> Result<(), Refusal> {
+    let now_secs = now.timestamp();
+    if created_at > now_secs + MAX_FUTURE_SKEW.num_seconds() {
+        return Err(Refusal::BadPayload(format!(
+            "the payload's created_at is more than {} minutes ahead of this server's clock",
+            MAX_FUTURE_SKEW.num_minutes()
+        )));
+    }
+    if created_at < now_secs - MAX_DELIVERY_AGE.num_seconds() {
+        return Err(Refusal::BadPayload(format!(
+            "the payload's created_at is more than {} days old",
+            MAX_DELIVERY_AGE.num_days()
+        )));
+    }
+    Ok(())
+}
+
+/// Checks and records a delivery for integration `id`, and queues its order for import.
 pub async fn receive(
     state: &AppState,
     id: i64,
@@ -319,6 +349,17 @@ pub async fn receive(
         .flatten()
         .filter(|id| *id > 0);
     let import = order_id.filter(|_| payload.scope.starts_with("store/order/"));
+    let now = Utc::now();
+    if let Err(refusal) = check_sent_at(payload.created_at, now) {
+        tracing::warn!(
+            integration_id = id,
+            scope = %payload.scope,
+            created_at = payload.created_at,
+            now = now.timestamp(),
+            "webhook delivery refused: created_at out of the accepted window"
+        );
+        return Err(refusal);
+    }
     let record = delivery::ActiveModel {
         account_id: Set(i.account_id),
         integration_id: Set(i.id),
@@ -326,7 +367,7 @@ pub async fn receive(
         hash: Set(hash.to_string()),
         sent_at: Set(payload.created_at),
         order_external_id: Set(order_id),
-        received_at: Set(Utc::now()),
+        received_at: Set(now),
         ..Default::default()
     }
     .insert(&state.db)
@@ -336,10 +377,21 @@ pub async fn receive(
             if row.id % 100 == 0 {
                 purge_old(state).await;
             }
+            let queued = import.map(|order| webhook_imports::queue(state, i.id, order));
+            match queued {
+                Some(Queued::Full) => tracing::warn!(
+                    integration_id = id,
+                    delivery_id = row.id,
+                    "webhook import queue full; the delivery's order is left to polling"
+                ),
+                Some(q) => {
+                    tracing::debug!(integration_id = id, delivery_id = row.id, queued = ?q, "webhook delivery accepted")
+                }
+                None => {}
+            }
             Ok(Receipt::Accepted {
                 delivery_id: row.id,
-                integration: Box::new(i),
-                import,
+                import: queued,
             })
         }
         Err(e) if is_unique_violation(&e) => {
@@ -372,27 +424,63 @@ async fn purge_old(state: &AppState) {
     }
 }
 
-/// Imports the delivery's order now and records the outcome on the delivery.
-pub async fn process(state: &AppState, delivery_id: i64, i: &integration::Model, order: i64) {
-    let outcome = crate::sync::runner::import_one_order(state, i, order).await;
-    let error = match &outcome {
-        Ok(Some(run)) => run.error.clone(),
+/// Records a webhook import of `orders` started at `started_at` on the deliveries it served
+/// (those of these orders that arrived before it started), and the time on the integration.
+pub async fn imported(
+    state: &AppState,
+    integration_id: i64,
+    orders: &[i64],
+    started_at: DateTime<Utc>,
+    outcome: crate::error::AppResult<Option<crate::entities::sync_run::Model>>,
+) {
+    let error = match outcome {
+        Ok(Some(run)) => run.error,
         Ok(None) => None,
-        Err(e) => Some(format!("{e:?}").chars().take(MAX_ERROR_CHARS).collect()),
+        Err(e) => {
+            tracing::error!(integration_id, error = ?e, "a webhook import failed; the next scheduled import picks its orders up");
+            Some(format!("{e:?}").chars().take(MAX_ERROR_CHARS).collect())
+        }
     };
     let now = Utc::now();
     let saved = delivery::Entity::update_many()
         .col_expr(delivery::Column::ProcessedAt, Expr::value(now))
         .col_expr(delivery::Column::Error, Expr::value(error))
-        .filter(delivery::Column::Id.eq(delivery_id))
+        .filter(delivery::Column::IntegrationId.eq(integration_id))
+        .filter(delivery::Column::OrderExternalId.is_in(orders.iter().copied()))
+        .filter(delivery::Column::ProcessedAt.is_null())
+        .filter(delivery::Column::ReceivedAt.lte(started_at))
         .exec(&state.db)
         .await;
     let touched = integration::Entity::update_many()
         .col_expr(integration::Column::LastWebhookAt, Expr::value(now))
-        .filter(integration::Column::Id.eq(i.id))
+        .filter(integration::Column::Id.eq(integration_id))
         .exec(&state.db)
         .await;
     if let Err(e) = saved.map(|_| ()).and(touched.map(|_| ())) {
-        tracing::warn!(delivery_id, error = %e, "recording a webhook delivery's import failed");
+        tracing::warn!(integration_id, error = %e, "recording a webhook import on its deliveries failed");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_replay_of_any_accepted_delivery_still_finds_its_record() {
+        assert!(MAX_DELIVERY_AGE + MAX_FUTURE_SKEW < KEEP_DELIVERIES);
+    }
+
+    #[test]
+    fn created_at_is_accepted_from_three_days_ago_to_five_minutes_ahead() {
+        let now = Utc::now();
+        let at = |d: Duration| (now + d).timestamp();
+        assert_eq!(check_sent_at(at(Duration::zero()), now), Ok(()));
+        assert_eq!(check_sent_at(at(Duration::minutes(4)), now), Ok(()));
+        assert_eq!(check_sent_at(at(-Duration::hours(48)), now), Ok(()));
+        assert!(check_sent_at(at(Duration::minutes(6)), now).is_err());
+        assert!(check_sent_at(at(Duration::days(365)), now).is_err());
+        assert!(check_sent_at(at(-Duration::days(4)), now).is_err());
+        assert!(check_sent_at(i64::MAX, now).is_err());
+        assert!(check_sent_at(i64::MIN, now).is_err());
     }
 }

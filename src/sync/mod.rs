@@ -8,6 +8,7 @@ pub mod push;
 pub mod runner;
 pub mod scheduler;
 pub mod shipments;
+pub mod webhook_imports;
 
 use crate::channels::bigcommerce::BigCommerceStore;
 use crate::channels::{ChannelError, SalesChannel};

@@ -263,18 +263,30 @@ pub async fn import_orders(
     Ok(report)
 }
 
-/// Imports one order now (webhooks, tests).
+/// Imports one order now (tests; webhooks import several through [`import_orders_by_id`]).
 pub async fn import_order(
     state: &AppState,
     integration: &integration::Model,
     channel: &dyn SalesChannel,
     external_id: i64,
 ) -> Result<ImportReport, SyncError> {
-    if !imports_orders(integration) {
+    import_orders_by_id(state, integration, channel, &[external_id]).await
+}
+
+/// Imports the orders `ids` (sorted, distinct) now, in one transaction: those the channel no
+/// longer has are skipped. The reads are [`SalesChannel::orders_by_id`]'s.
+pub async fn import_orders_by_id(
+    state: &AppState,
+    integration: &integration::Model,
+    channel: &dyn SalesChannel,
+    ids: &[i64],
+) -> Result<ImportReport, SyncError> {
+    if !imports_orders(integration) || ids.is_empty() {
         return Ok(ImportReport::default());
     }
-    let Some(order) = channel.order(external_id).await? else {
+    let orders = channel.orders_by_id(ids).await?;
+    if orders.is_empty() {
         return Ok(ImportReport::default());
-    };
-    commit_page(state, integration, std::slice::from_ref(&order), None).await
+    }
+    commit_page(state, integration, &orders, None).await
 }

@@ -326,17 +326,17 @@ async fn close_abandoned_runs(state: &AppState, job: &job::Model) -> AppResult<(
 /// A webhook run still `RUNNING` after this long was abandoned by a stopped process.
 const WEBHOOK_RUN_ABANDONED_AFTER: chrono::Duration = chrono::Duration::minutes(10);
 
-/// Imports one order right away (a webhook delivery), recorded as an `ORDERS` run triggered
-/// by `WEBHOOK`. It runs beside the scheduled import without its lease: both write through
-/// the same idempotent upserts. `None` when the store is not `ACTIVE` or its order
-/// management is off.
-pub async fn import_one_order(
+/// Imports the orders `external_ids` (sorted, distinct: webhook deliveries merged by
+/// `sync::webhook_imports`) right away, recorded as one `ORDERS` run triggered by `WEBHOOK`.
+/// It runs beside the scheduled import without its lease: both write through the same
+/// idempotent upserts. `None` when the store is not `ACTIVE` or its order management is off.
+pub async fn import_orders_now(
     state: &AppState,
-    integration: &integration::Model,
-    external_id: i64,
+    integration_id: i64,
+    external_ids: &[i64],
 ) -> AppResult<Option<run::Model>> {
     let db = &state.db;
-    let fresh = integration::Entity::find_by_id(integration.id)
+    let fresh = integration::Entity::find_by_id(integration_id)
         .one(db)
         .await
         .map_err(db_context("loading the integration of a webhook import"))?;
@@ -368,7 +368,7 @@ pub async fn import_one_order(
     .await?;
     let (result, api_calls) = match channel_for(state, &integration) {
         Ok(channel) => {
-            let r = orders::import_order(state, &integration, &channel, external_id).await;
+            let r = orders::import_orders_by_id(state, &integration, &channel, external_ids).await;
             (r, channel.api_calls())
         }
         Err(e) => (Err(e), 0),
@@ -380,17 +380,18 @@ pub async fn import_one_order(
         None => tracing::info!(
             run_id = done.id,
             integration_id = integration.id,
-            order = external_id,
+            orders = external_ids.len(),
             created = done.created,
             updated = done.updated,
-            "order imported on a webhook"
+            api_calls = done.api_calls,
+            "orders imported on webhooks"
         ),
         Some(text) => tracing::warn!(
             run_id = done.id,
             integration_id = integration.id,
-            order = external_id,
+            orders = external_ids.len(),
             error = %text,
-            "webhook import failed; the next scheduled import picks the order up"
+            "webhook import failed; the next scheduled import picks the orders up"
         ),
     }
     if unauthorized {

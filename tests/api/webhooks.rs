@@ -1,6 +1,7 @@
 //! Order webhooks against the sandbox: registered on connect, an order placed on the store
 //! arrives within seconds, duplicates and unsigned deliveries import nothing, disconnecting
-//! removes the hooks, and a hook the store turned off is put back by the next order import.
+//! removes the hooks, a hook the store turned off is put back by the next order import, and
+//! deliveries (replayed, many at once, or sent at an odd time) cannot spend the store's quota.
 
 use std::time::{Duration, Instant};
 
@@ -18,6 +19,17 @@ async fn store_hooks(app: &TestApp) -> Vec<Value> {
         .store_api(&app.store, Method::GET, "v3/hooks", None)
         .await;
     hooks["data"].as_array().cloned().unwrap_or_default()
+}
+
+/// The store turns `hook` off.
+async fn turn_off(app: &TestApp, hook: &Value) {
+    app.store_api(
+        &app.store,
+        Method::PUT,
+        &format!("v3/hooks/{}", hook["id"]),
+        Some(json!({ "is_active": false })),
+    )
+    .await;
 }
 
 /// A shopper places an order on the sandbox store; its id there.
@@ -93,6 +105,74 @@ async fn deliver(app: &TestApp, path_id: &str, secret: Option<&str>, body: &Valu
 fn row_id(gid: &str) -> String {
     gid.rsplit('/').next().unwrap().to_string()
 }
+
+/// The secret the store's hooks carry.
+async fn hook_secret(app: &TestApp) -> String {
+    store_hooks(app).await[0]["headers"][SECRET_HEADER]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+/// A `store/order/statusUpdated` delivery for `order`, sent at `created_at` (unix seconds).
+fn order_delivery(app: &TestApp, order: i64, created_at: i64) -> Value {
+    let data = json!({ "type": "order", "id": order });
+    json!({
+        "scope": "store/order/statusUpdated",
+        "store_id": "1",
+        "data": data,
+        "hash": orderdeck::sandbox::v3_hooks::sha1_hex(data.to_string().as_bytes()),
+        "created_at": created_at,
+        "producer": format!("stores/{}", app.store.hash),
+    })
+}
+
+/// A public app with its store connected by `email`'s account; the integration's row id and
+/// the hooks' secret.
+async fn connected_hooks(email: &str) -> (TestApp, String, String) {
+    let app = spawn_public_app(|_| {}).await;
+    let token = app.signed_in(email).await;
+    let connected = app.connect(&token, json!({})).await;
+    let id = row_id(connected["integration"]["id"].as_str().unwrap());
+    let secret = hook_secret(&app).await;
+    (app, id, secret)
+}
+
+/// Sends `bodies` to integration `id`'s route all at once; asserts each is answered 200.
+async fn deliver_together(app: &TestApp, id: &str, secret: &str, bodies: Vec<Value>) {
+    let sent = bodies
+        .iter()
+        .map(|body| deliver(app, id, Some(secret), body));
+    let answers = futures_util::future::join_all(sent).await;
+    assert!(answers.iter().all(|s| *s == 200), "{answers:?}");
+}
+
+/// Order reads the store received: single orders, lists and order lines.
+fn order_calls(app: &TestApp) -> u64 {
+    [
+        "GET /v2/orders",
+        "GET /v2/orders/{id}",
+        "GET /v2/orders/{id}/products",
+    ]
+    .iter()
+    .map(|endpoint| app.sandbox.count(&app.store.hash, endpoint))
+    .sum()
+}
+
+/// Waits until orderdeck holds `count` orders (up to five seconds) and the merge window
+/// has passed, asserts it holds exactly them; the order reads the store received.
+async fn settled(app: &TestApp, count: i64) -> u64 {
+    let started = Instant::now();
+    while app.rows("orders").await < count && started.elapsed() < Duration::from_secs(5) {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(SETTLE).await;
+    assert_eq!(app.rows("orders").await, count);
+    order_calls(app)
+}
+
+/// The merge window of webhook imports, and a margin for the import itself.
+const SETTLE: Duration = Duration::from_millis(2_500);
 
 #[tokio::test]
 async fn connecting_registers_order_hooks_and_a_placed_order_arrives_within_two_seconds() {
@@ -178,7 +258,8 @@ async fn a_duplicate_delivery_imports_nothing_twice() {
     assert_eq!(webhook_runs(&app, &token, &id).await.len(), 1);
     assert_eq!(app.rows("orders").await, 1);
 
-    // A copy replayed by hand later is recognised too.
+    // A copy replayed by hand later is recognised too (sent an hour ago: another event than
+    // the store's).
     let hooks = store_hooks(&app).await;
     let secret = hooks[0]["headers"][SECRET_HEADER].as_str().unwrap();
     let data = json!({ "type": "order", "id": external });
@@ -187,12 +268,13 @@ async fn a_duplicate_delivery_imports_nothing_twice() {
         "store_id": "1",
         "data": data,
         "hash": orderdeck::sandbox::v3_hooks::sha1_hex(data.to_string().as_bytes()),
-        "created_at": 1,
+        "created_at": chrono::Utc::now().timestamp() - 3600,
         "producer": format!("stores/{}", app.store.hash),
     });
     assert_eq!(deliver(&app, &row_id(&id), Some(secret), &body).await, 200);
     assert_eq!(deliver(&app, &row_id(&id), Some(secret), &body).await, 200);
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Its import may wait for the merge window of the first one.
+    tokio::time::sleep(SETTLE).await;
     assert_eq!(app.rows("webhook_deliveries").await, 2);
     assert_eq!(webhook_runs(&app, &token, &id).await.len(), 2);
     assert_eq!(app.rows("orders").await, 1);
@@ -258,14 +340,7 @@ async fn disconnecting_removes_the_hooks_and_a_hook_turned_off_is_put_back_by_th
     let id = connected["integration"]["id"].as_str().unwrap().to_string();
 
     // The store turns a hook off (as after two days of failed deliveries).
-    let hook = store_hooks(&app).await[0].clone();
-    app.store_api(
-        &app.store,
-        Method::PUT,
-        &format!("v3/hooks/{}", hook["id"]),
-        Some(json!({ "is_active": false })),
-    )
-    .await;
+    turn_off(&app, &store_hooks(&app).await[0]).await;
     let runs = app.sync_now(&token, &id, Some("ORDERS")).await;
     assert_eq!(runs["runs"][0]["outcome"], "SUCCEEDED", "{runs}");
     let hooks = store_hooks(&app).await;
@@ -350,4 +425,72 @@ async fn an_order_placed_on_one_store_lowers_the_other_stores_stock_within_secon
         )
         .await;
     assert_eq!(stock["product"]["stock"], 8, "{stock}");
+}
+
+#[tokio::test]
+async fn two_hundred_replays_of_one_delivery_import_the_order_once_with_a_handful_of_store_calls() {
+    let (app, id, secret) = connected_hooks("replays@example.com").await;
+    let external = place_order(&app).await;
+
+    // The store's own delivery, and 200 copies each sent at another second (so none is a
+    // duplicate of another), all at once.
+    let now = chrono::Utc::now().timestamp();
+    let replays = (0..200)
+        .map(|n| order_delivery(&app, external, now - n))
+        .collect();
+    deliver_together(&app, &id, &secret, replays).await;
+    let calls = settled(&app, 1).await;
+
+    assert_eq!(app.rows("webhook_deliveries").await, 201);
+    assert!(calls <= 5, "the store received {calls} order calls");
+}
+
+#[tokio::test]
+async fn deliveries_for_twenty_orders_arriving_together_import_them_all_in_a_few_store_calls() {
+    let (app, id, secret) = connected_hooks("twenty@example.com").await;
+    // The store's own deliveries are off: the test sends them, all together.
+    for hook in store_hooks(&app).await {
+        turn_off(&app, &hook).await;
+    }
+    let mut orders = Vec::new();
+    for _ in 0..20 {
+        orders.push(place_order(&app).await);
+    }
+
+    let now = chrono::Utc::now().timestamp();
+    let deliveries = orders
+        .iter()
+        .map(|order| order_delivery(&app, *order, now))
+        .collect();
+    deliver_together(&app, &id, &secret, deliveries).await;
+    let calls = settled(&app, 20).await;
+
+    // The first delivery's order at once, the others merged into the next window's one list
+    // call (one more if a slow machine spread the deliveries over two windows).
+    assert!(calls <= 3, "the store received {calls} order calls");
+}
+
+#[tokio::test]
+async fn a_delivery_sent_far_in_the_future_or_too_long_ago_is_refused_without_a_store_call() {
+    let (app, id, secret) = connected_hooks("skew@example.com").await;
+    let now = chrono::Utc::now().timestamp();
+
+    for created_at in [
+        now + 10 * 60,
+        now + 365 * 86_400,
+        i64::MAX,
+        now - 8 * 86_400,
+        1,
+    ] {
+        let body = order_delivery(&app, 1, created_at);
+        assert_eq!(
+            deliver(&app, &id, Some(&secret), &body).await,
+            400,
+            "created_at {created_at}"
+        );
+    }
+    assert_eq!(settled(&app, 0).await, 0);
+
+    assert_eq!(app.rows("webhook_deliveries").await, 0);
+    assert_eq!(app.rows("sync_runs").await, 0);
 }
