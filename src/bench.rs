@@ -33,6 +33,15 @@ fn peak_rss_of(pid: &str) -> Option<f64> {
     let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kib / 1024.0)
 }
+/// "PostgreSQL" or "SQLite", for the first line of a bench's figures.
+pub fn backend_name(db: &sea_orm::DatabaseConnection) -> &'static str {
+    if db.get_database_backend() == sea_orm::DbBackend::Postgres {
+        "PostgreSQL"
+    } else {
+        "SQLite"
+    }
+}
+
 /// A one-line description of this machine.
 pub fn machine() -> String {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
@@ -254,11 +263,7 @@ pub async fn import(
     let pages = |n: usize| n.div_ceil(250) as i64 + 1;
     let order_floor = pages(orders) + capped as i64;
     let product_floor = pages(products) + 1;
-    let backend = if state.db.get_database_backend() == sea_orm::DbBackend::Postgres {
-        "PostgreSQL"
-    } else {
-        "SQLite"
-    };
+    let backend = backend_name(&state.db);
     println!(
         "orderdeck bench import  ({backend}; machine: {})",
         machine()

@@ -9,9 +9,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use sea_orm::ConnectionTrait;
 use serde_json::{json, Value};
 
+use super::pdf::percentile;
 use super::{machine, sandbox_store, SandboxProcess};
 use crate::config::{Secret, Settings};
 use crate::domain::{HistoricalImport, SyncKind};
@@ -90,15 +90,9 @@ impl Client {
 
 fn percentiles(mut samples: Vec<Duration>) -> (Duration, Duration, Duration) {
     samples.sort();
-    let at = |p: f64| {
-        samples
-            .get(((samples.len() as f64 - 1.0) * p).round() as usize)
-            .copied()
-            .unwrap_or_default()
-    };
     (
-        at(0.5),
-        at(0.99),
+        percentile(&samples, 0.5),
+        percentile(&samples, 0.99),
         samples.last().copied().unwrap_or_default(),
     )
 }
@@ -191,11 +185,7 @@ pub async fn fairness(database_url: Option<String>, o: FairnessOptions) -> anyho
         token: login(&http, &url, &victim_email).await?,
     });
 
-    let backend = if state.db.get_database_backend() == sea_orm::DbBackend::Postgres {
-        "PostgreSQL"
-    } else {
-        "SQLite"
-    };
+    let backend = super::backend_name(&state.db);
     println!(
         "orderdeck bench fairness  ({backend}; machine: {}; pool {pool}, ORDERDECK_ACCOUNT_CONCURRENCY={turns})",
         machine()

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use futures_util::stream::{self, StreamExt};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
 use super::machine;
 use crate::config::{Secret, Settings};
@@ -176,11 +176,7 @@ pub async fn push(
         }
     }
 
-    let backend = if state.db.get_database_backend() == sea_orm::DbBackend::Postgres {
-        "PostgreSQL"
-    } else {
-        "SQLite"
-    };
+    let backend = super::backend_name(&state.db);
     println!("orderdeck bench push  ({backend}; machine: {})", machine());
     println!(
         "  sandbox: 2 stores listing the same {skus} SKUs, seeded in {seed_time:.2?}; latency pushes before: {calls_before:?}"

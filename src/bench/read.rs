@@ -6,7 +6,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use sea_orm::ConnectionTrait;
 use serde_json::{json, Value};
 
 use super::machine;
@@ -202,11 +201,7 @@ pub async fn read(
                 .collect()
         })
         .unwrap_or_default();
-    let backend = if state.db.get_database_backend() == sea_orm::DbBackend::Postgres {
-        "PostgreSQL"
-    } else {
-        "SQLite"
-    };
+    let backend = super::backend_name(&state.db);
     println!("orderdeck bench read  ({backend}; machine: {})", machine());
     println!(
         "  {total} orders over {} stores; {samples} requests per case through POST /graphql",

@@ -116,11 +116,7 @@ pub async fn seed(database_url: Option<String>, size: SeedSize) -> anyhow::Resul
     let started = Instant::now();
     let rows = fill(&settings, &db, size).await?;
     let took = started.elapsed();
-    let backend = if db.get_database_backend() == sea_orm::DbBackend::Postgres {
-        "PostgreSQL"
-    } else {
-        "SQLite"
-    };
+    let backend = super::backend_name(&db);
     println!("orderdeck bench seed  ({backend}; machine: {})", machine());
     let mut counts = Vec::new();
     for table in [

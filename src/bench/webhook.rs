@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
 use super::machine;
 use crate::config::{Secret, Settings};
@@ -171,11 +171,7 @@ pub async fn webhook(database_url: Option<String>, samples: usize) -> anyhow::Re
     let burst_took = placed.elapsed();
     let burst_reads = reads() - quiet_reads - busy_reads;
 
-    let backend = if state.db.get_database_backend() == sea_orm::DbBackend::Postgres {
-        "PostgreSQL"
-    } else {
-        "SQLite"
-    };
+    let backend = super::backend_name(&state.db);
     println!(
         "orderdeck bench webhook  ({backend}; machine: {}; webhooks on, scheduler off, merge window {window:?})",
         machine()
