@@ -61,6 +61,7 @@ impl Product {
             .collect())
     }
     /// The stock ledger of this product, newest first.
+    #[graphql(complexity = "first.max(1) as usize * child_complexity + super::QUERY_COST")]
     async fn stock_movements(
         &self,
         ctx: &Context<'_>,
