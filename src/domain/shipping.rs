@@ -1,7 +1,6 @@
 //! Shipping rules that need no I/O: shipment methods and push states, tracking-number limits,
 //! the tracking reference of self-printed labels, and what an order's lines say its status is.
 
-
 use super::OrderStatus;
 
 /// Longest tracking number BigCommerce accepts on a shipment.

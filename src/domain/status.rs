@@ -1,6 +1,5 @@
 //! Order statuses, stock reasons, listing tracking modes and sync kinds.
 
-
 domain_enum! {
     /// An order's status in orderdeck (the channel's own status id and name are kept too).
     pub enum OrderStatus {

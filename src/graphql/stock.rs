@@ -113,9 +113,8 @@ async fn change_stock(
         expected_quantity: fields.expected_quantity,
         allow_negative: fields.allow_negative,
     };
-    let (outcome, user_errors) = into_payload(
-        text::then(checked, inventory::change_stock(state(ctx)?, &p, change)).await,
-    )?;
+    let (outcome, user_errors) =
+        into_payload(text::then(checked, inventory::change_stock(state(ctx)?, &p, change)).await)?;
     Ok(match outcome {
         Some(o) => (
             Some(Product(o.item)),
