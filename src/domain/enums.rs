@@ -1,136 +1,62 @@
 //! Enumerations shared by the database (stored as their string value), GraphQL and JSON.
 
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
-use sea_orm::entity::prelude::*;
-use serde::{Deserialize, Serialize};
 
-/// The sales channel an integration connects to.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Hash,
-    EnumIter,
-    DeriveActiveEnum,
-    async_graphql::Enum,
-    Serialize,
-    Deserialize,
-)]
-#[sea_orm(rs_type = "String", db_type = "Text")]
-#[graphql(name = "Channel")]
-pub enum ChannelKind {
-    /// A BigCommerce store.
-    #[sea_orm(string_value = "BIGCOMMERCE")]
-    #[graphql(name = "BIGCOMMERCE")]
-    BigCommerce,
+domain_enum! {
+    /// The sales channel an integration connects to.
+    #[graphql(name = "Channel")]
+    pub enum ChannelKind {
+        /// A BigCommerce store.
+        BigCommerce = "BIGCOMMERCE",
+    }
 }
 
-/// Whether orderdeck is talking to a connected store.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Hash,
-    EnumIter,
-    DeriveActiveEnum,
-    async_graphql::Enum,
-    Serialize,
-    Deserialize,
-)]
-#[sea_orm(rs_type = "String", db_type = "Text")]
-pub enum IntegrationStatus {
-    /// Connected: orders and products are synchronised.
-    #[sea_orm(string_value = "ACTIVE")]
-    Active,
-    /// The store rejected the stored credentials; nothing is synchronised until they are
-    /// updated with `updateIntegration`.
-    #[sea_orm(string_value = "NEEDS_CREDENTIALS")]
-    NeedsCredentials,
-    /// Disconnected by the merchant: no sync, no pushes; the imported history is kept and the
-    /// stored access token is erased.
-    #[sea_orm(string_value = "DISCONNECTED")]
-    Disconnected,
+domain_enum! {
+    /// Whether orderdeck is talking to a connected store.
+    pub enum IntegrationStatus {
+        /// Connected: orders and products are synchronised.
+        Active = "ACTIVE",
+        /// The store rejected the stored credentials; nothing is synchronised until they are
+        /// updated with `updateIntegration`.
+        NeedsCredentials = "NEEDS_CREDENTIALS",
+        /// Disconnected by the merchant: no sync, no pushes; the imported history is kept and the
+        /// stored access token is erased.
+        Disconnected = "DISCONNECTED",
+    }
 }
 
-/// How a store was connected.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Hash,
-    EnumIter,
-    DeriveActiveEnum,
-    async_graphql::Enum,
-    Serialize,
-    Deserialize,
-)]
-#[sea_orm(rs_type = "String", db_type = "Text")]
-pub enum ConnectedVia {
-    /// `connectBigCommerce` with the credentials of a store-level API account.
-    #[sea_orm(string_value = "MANUAL")]
-    Manual,
-    /// The BigCommerce app-store install flow, claimed with `claimBigCommerceInstallation`.
-    #[sea_orm(string_value = "APP")]
-    App,
+domain_enum! {
+    /// How a store was connected.
+    pub enum ConnectedVia {
+        /// `connectBigCommerce` with the credentials of a store-level API account.
+        Manual = "MANUAL",
+        /// The BigCommerce app-store install flow, claimed with `claimBigCommerceInstallation`.
+        App = "APP",
+    }
 }
 
-/// Whether a store's order webhooks are registered.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Hash,
-    EnumIter,
-    DeriveActiveEnum,
-    async_graphql::Enum,
-    Serialize,
-    Deserialize,
-)]
-#[sea_orm(rs_type = "String", db_type = "Text")]
-pub enum WebhookState {
-    /// No webhooks: no public URL is configured, or the store is disconnected. Orders arrive
-    /// by polling only.
-    #[sea_orm(string_value = "OFF")]
-    Off,
-    /// Registered on the store: new orders and status changes are imported within seconds.
-    #[sea_orm(string_value = "ACTIVE")]
-    Active,
-    /// Registering failed (see `error`); retried at every scheduled order import. Polling
-    /// still imports the orders.
-    #[sea_orm(string_value = "FAILED")]
-    Failed,
+domain_enum! {
+    /// Whether a store's order webhooks are registered.
+    pub enum WebhookState {
+        /// No webhooks: no public URL is configured, or the store is disconnected. Orders arrive
+        /// by polling only.
+        Off = "OFF",
+        /// Registered on the store: new orders and status changes are imported within seconds.
+        Active = "ACTIVE",
+        /// Registering failed (see `error`); retried at every scheduled order import. Polling
+        /// still imports the orders.
+        Failed = "FAILED",
+    }
 }
 
-/// How the store's phone number or email is applied to shipments and labels.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Hash,
-    EnumIter,
-    DeriveActiveEnum,
-    async_graphql::Enum,
-    Serialize,
-    Deserialize,
-)]
-#[sea_orm(rs_type = "String", db_type = "Text")]
-pub enum ContactMode {
-    /// Used only where the order has none of its own.
-    #[sea_orm(string_value = "PREFILL")]
-    Prefill,
-    /// Always used, replacing the order's own.
-    #[sea_orm(string_value = "OVERWRITE")]
-    Overwrite,
+domain_enum! {
+    /// How the store's phone number or email is applied to shipments and labels.
+    pub enum ContactMode {
+        /// Used only where the order has none of its own.
+        Prefill = "PREFILL",
+        /// Always used, replacing the order's own.
+        Overwrite = "OVERWRITE",
+    }
 }
 
 impl ContactMode {
@@ -146,40 +72,20 @@ impl ContactMode {
     }
 }
 
-/// How far back the first order import reaches.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Hash,
-    EnumIter,
-    DeriveActiveEnum,
-    async_graphql::Enum,
-    Serialize,
-    Deserialize,
-)]
-#[sea_orm(rs_type = "String", db_type = "Text")]
-pub enum HistoricalImport {
-    /// Orders placed since the start of the connection day (UTC).
-    #[sea_orm(string_value = "TODAY")]
-    Today,
-    /// Orders of the 7 days before connecting.
-    #[sea_orm(string_value = "LAST_7_DAYS")]
-    #[graphql(name = "LAST_7_DAYS")]
-    Last7Days,
-    /// Orders of the 30 days before connecting.
-    #[sea_orm(string_value = "LAST_30_DAYS")]
-    #[graphql(name = "LAST_30_DAYS")]
-    Last30Days,
-    /// Orders of the 90 days before connecting.
-    #[sea_orm(string_value = "LAST_90_DAYS")]
-    #[graphql(name = "LAST_90_DAYS")]
-    Last90Days,
-    /// Orders since a given date (`historicalImportSince`).
-    #[sea_orm(string_value = "SINCE_DATE")]
-    SinceDate,
+domain_enum! {
+    /// How far back the first order import reaches.
+    pub enum HistoricalImport {
+        /// Orders placed since the start of the connection day (UTC).
+        Today = "TODAY",
+        /// Orders of the 7 days before connecting.
+        Last7Days = "LAST_7_DAYS",
+        /// Orders of the 30 days before connecting.
+        Last30Days = "LAST_30_DAYS",
+        /// Orders of the 90 days before connecting.
+        Last90Days = "LAST_90_DAYS",
+        /// Orders since a given date (`historicalImportSince`).
+        SinceDate = "SINCE_DATE",
+    }
 }
 
 impl HistoricalImport {

@@ -1,6 +1,43 @@
 //! Pure types and rules of the domain: statuses, options, addresses, password and input rules.
 //! No I/O.
 
+/// Declares a domain enumeration once: each variant's one name is its stored string (a `Text`
+/// column), its GraphQL enum value and its JSON form. Doc comments become the GraphQL
+/// descriptions; attributes before `enum` (e.g. `#[graphql(name = "Channel")]`) pass through.
+macro_rules! domain_enum {
+    (
+        $(#[$meta:meta])*
+        pub enum $name:ident {
+            $( $(#[doc = $doc:literal])* $variant:ident = $value:literal, )+
+        }
+    ) => {
+        #[derive(
+            Clone,
+            Copy,
+            Debug,
+            PartialEq,
+            Eq,
+            Hash,
+            sea_orm::EnumIter,
+            sea_orm::DeriveActiveEnum,
+            async_graphql::Enum,
+            serde::Serialize,
+            serde::Deserialize,
+        )]
+        #[sea_orm(rs_type = "String", db_type = "Text")]
+        $(#[$meta])*
+        pub enum $name {
+            $(
+                $(#[doc = $doc])*
+                #[sea_orm(string_value = $value)]
+                #[graphql(name = $value)]
+                #[serde(rename = $value)]
+                $variant,
+            )+
+        }
+    };
+}
+
 pub mod address;
 pub mod enums;
 pub mod password;

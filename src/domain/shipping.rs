@@ -1,9 +1,6 @@
 //! Shipping rules that need no I/O: shipment methods and push states, tracking-number limits,
 //! the tracking reference of self-printed labels, and what an order's lines say its status is.
 
-use sea_orm::entity::prelude::*;
-use serde::{Deserialize, Serialize};
-
 use super::OrderStatus;
 
 /// Longest tracking number BigCommerce accepts on a shipment.
@@ -12,57 +9,28 @@ pub const MAX_STORE_TRACKING_LEN: usize = 50;
 /// Prefix of the tracking references orderdeck generates for self-printed labels.
 pub const REFERENCE_PREFIX: &str = "OD";
 
-/// How a shipment travels.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Hash,
-    EnumIter,
-    DeriveActiveEnum,
-    async_graphql::Enum,
-    Serialize,
-    Deserialize,
-)]
-#[sea_orm(rs_type = "String", db_type = "Text")]
-pub enum ShipmentMethod {
-    /// Shipped with a carrier outside orderdeck; carrier and tracking number typed in.
-    #[sea_orm(string_value = "MANUAL")]
-    Manual,
-    /// Shipped with a label printed from orderdeck; a tracking reference is generated when
-    /// none is given.
-    #[sea_orm(string_value = "LABEL")]
-    Label,
+domain_enum! {
+    /// How a shipment travels.
+    pub enum ShipmentMethod {
+        /// Shipped with a carrier outside orderdeck; carrier and tracking number typed in.
+        Manual = "MANUAL",
+        /// Shipped with a label printed from orderdeck; a tracking reference is generated when
+        /// none is given.
+        Label = "LABEL",
+    }
 }
 
-/// Where a shipment stands with its store.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Hash,
-    EnumIter,
-    DeriveActiveEnum,
-    async_graphql::Enum,
-    Serialize,
-    Deserialize,
-)]
-#[sea_orm(rs_type = "String", db_type = "Text")]
-pub enum ShipmentPushState {
-    /// Not on the store yet: waiting for its first attempt or, after a failure that may pass
-    /// (store down, rate limited), for the next one (`pushRetryAt`).
-    #[sea_orm(string_value = "PENDING")]
-    Pending,
-    /// The store has it (`storeShipmentId`).
-    #[sea_orm(string_value = "PUSHED")]
-    Pushed,
-    /// The store refused it (see `pushError`); not retried until `retryShipmentPush`.
-    #[sea_orm(string_value = "FAILED")]
-    Failed,
+domain_enum! {
+    /// Where a shipment stands with its store.
+    pub enum ShipmentPushState {
+        /// Not on the store yet: waiting for its first attempt or, after a failure that may pass
+        /// (store down, rate limited), for the next one (`pushRetryAt`).
+        Pending = "PENDING",
+        /// The store has it (`storeShipmentId`).
+        Pushed = "PUSHED",
+        /// The store refused it (see `pushError`); not retried until `retryShipmentPush`.
+        Failed = "FAILED",
+    }
 }
 
 /// The tracking reference of a self-printed label: `OD`, the shipment id in 10 digits, and a

@@ -1,42 +1,21 @@
 //! Order statuses, stock reasons, listing tracking modes and sync kinds.
 
-use sea_orm::entity::prelude::*;
-use serde::{Deserialize, Serialize};
-
-/// An order's status in orderdeck (the channel's own status id and name are kept too).
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Hash,
-    EnumIter,
-    DeriveActiveEnum,
-    async_graphql::Enum,
-    Serialize,
-    Deserialize,
-)]
-#[sea_orm(rs_type = "String", db_type = "Text")]
-pub enum OrderStatus {
-    /// Placed but not paid yet.
-    #[sea_orm(string_value = "UNPAID")]
-    Unpaid,
-    /// Paid (or otherwise ready) and waiting to ship.
-    #[sea_orm(string_value = "NEW")]
-    New,
-    /// Some of its items shipped.
-    #[sea_orm(string_value = "PARTIALLY_SHIPPED")]
-    PartiallyShipped,
-    /// Everything shipped.
-    #[sea_orm(string_value = "SHIPPED")]
-    Shipped,
-    /// Canceled or declined.
-    #[sea_orm(string_value = "CANCELED")]
-    Canceled,
-    /// Refunded in full.
-    #[sea_orm(string_value = "REFUNDED")]
-    Refunded,
+domain_enum! {
+    /// An order's status in orderdeck (the channel's own status id and name are kept too).
+    pub enum OrderStatus {
+        /// Placed but not paid yet.
+        Unpaid = "UNPAID",
+        /// Paid (or otherwise ready) and waiting to ship.
+        New = "NEW",
+        /// Some of its items shipped.
+        PartiallyShipped = "PARTIALLY_SHIPPED",
+        /// Everything shipped.
+        Shipped = "SHIPPED",
+        /// Canceled or declined.
+        Canceled = "CANCELED",
+        /// Refunded in full.
+        Refunded = "REFUNDED",
+    }
 }
 
 impl OrderStatus {
@@ -75,152 +54,73 @@ impl OrderStatus {
     }
 }
 
-/// Why a stock figure changed.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Hash,
-    EnumIter,
-    DeriveActiveEnum,
-    async_graphql::Enum,
-    Serialize,
-    Deserialize,
-)]
-#[sea_orm(rs_type = "String", db_type = "Text")]
-pub enum StockReason {
-    /// The starting figure, taken from the channel when the item was first imported.
-    #[sea_orm(string_value = "INITIAL_IMPORT")]
-    InitialImport,
-    /// The channel's figure, imported for a store without inventory management.
-    #[sea_orm(string_value = "CHANNEL_IMPORT")]
-    ChannelImport,
-    /// An order took its quantities.
-    #[sea_orm(string_value = "ORDER_PLACED")]
-    OrderPlaced,
-    /// A canceled or refunded order gave its quantities back.
-    #[sea_orm(string_value = "ORDER_RESTOCKED")]
-    OrderRestocked,
-    /// Set to an absolute figure by a user.
-    #[sea_orm(string_value = "MANUAL_SET")]
-    ManualSet,
-    /// Adjusted by a delta by a user.
-    #[sea_orm(string_value = "MANUAL_ADJUST")]
-    ManualAdjust,
-    /// An order canceled here gave its (unshipped) quantities back.
-    #[sea_orm(string_value = "ORDER_CANCELED")]
-    OrderCanceled,
-    /// A store showed another figure than the one pushed to it (edited on the channel). The
-    /// figure here does not change (delta 0); the store is overwritten by the next push.
-    #[sea_orm(string_value = "CHANNEL_DRIFT")]
-    ChannelDrift,
+domain_enum! {
+    /// Why a stock figure changed.
+    pub enum StockReason {
+        /// The starting figure, taken from the channel when the item was first imported.
+        InitialImport = "INITIAL_IMPORT",
+        /// The channel's figure, imported for a store without inventory management.
+        ChannelImport = "CHANNEL_IMPORT",
+        /// An order took its quantities.
+        OrderPlaced = "ORDER_PLACED",
+        /// A canceled or refunded order gave its quantities back.
+        OrderRestocked = "ORDER_RESTOCKED",
+        /// Set to an absolute figure by a user.
+        ManualSet = "MANUAL_SET",
+        /// Adjusted by a delta by a user.
+        ManualAdjust = "MANUAL_ADJUST",
+        /// An order canceled here gave its (unshipped) quantities back.
+        OrderCanceled = "ORDER_CANCELED",
+        /// A store showed another figure than the one pushed to it (edited on the channel). The
+        /// figure here does not change (delta 0); the store is overwritten by the next push.
+        ChannelDrift = "CHANNEL_DRIFT",
+    }
 }
 
-/// How a listing's stock is tracked on its channel.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Hash,
-    EnumIter,
-    DeriveActiveEnum,
-    async_graphql::Enum,
-    Serialize,
-    Deserialize,
-)]
-#[sea_orm(rs_type = "String", db_type = "Text")]
-pub enum StockTracking {
-    /// The channel does not track stock for it (pushes cannot reach it).
-    #[sea_orm(string_value = "NONE")]
-    None,
-    /// Tracked on the product (pushed by product id).
-    #[sea_orm(string_value = "PRODUCT")]
-    Product,
-    /// Tracked per variant (pushed by variant id).
-    #[sea_orm(string_value = "VARIANT")]
-    Variant,
+domain_enum! {
+    /// How a listing's stock is tracked on its channel.
+    pub enum StockTracking {
+        /// The channel does not track stock for it (pushes cannot reach it).
+        None = "NONE",
+        /// Tracked on the product (pushed by product id).
+        Product = "PRODUCT",
+        /// Tracked per variant (pushed by variant id).
+        Variant = "VARIANT",
+    }
 }
 
-/// What a sync job does.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Hash,
-    EnumIter,
-    DeriveActiveEnum,
-    async_graphql::Enum,
-    Serialize,
-    Deserialize,
-)]
-#[sea_orm(rs_type = "String", db_type = "Text")]
-pub enum SyncKind {
-    /// Import orders.
-    #[sea_orm(string_value = "ORDERS")]
-    Orders,
-    /// Import products.
-    #[sea_orm(string_value = "PRODUCTS")]
-    Products,
+domain_enum! {
+    /// What a sync job does.
+    pub enum SyncKind {
+        /// Import orders.
+        Orders = "ORDERS",
+        /// Import products.
+        Products = "PRODUCTS",
+    }
 }
 
-/// How a sync run ended.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Hash,
-    EnumIter,
-    DeriveActiveEnum,
-    async_graphql::Enum,
-    Serialize,
-    Deserialize,
-)]
-#[sea_orm(rs_type = "String", db_type = "Text")]
-pub enum SyncOutcome {
-    /// Still running (or its process died; the lease tells).
-    #[sea_orm(string_value = "RUNNING")]
-    Running,
-    /// Finished without error.
-    #[sea_orm(string_value = "SUCCEEDED")]
-    Succeeded,
-    /// Stopped by an error (see `error`).
-    #[sea_orm(string_value = "FAILED")]
-    Failed,
+domain_enum! {
+    /// How a sync run ended.
+    pub enum SyncOutcome {
+        /// Still running (or its process died; the lease tells).
+        Running = "RUNNING",
+        /// Finished without error.
+        Succeeded = "SUCCEEDED",
+        /// Stopped by an error (see `error`).
+        Failed = "FAILED",
+    }
 }
 
-/// What started a sync run.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Hash,
-    EnumIter,
-    DeriveActiveEnum,
-    async_graphql::Enum,
-    Serialize,
-    Deserialize,
-)]
-#[sea_orm(rs_type = "String", db_type = "Text")]
-pub enum SyncTrigger {
-    /// The scheduler.
-    #[sea_orm(string_value = "SCHEDULE")]
-    Schedule,
-    /// `syncNow`.
-    #[sea_orm(string_value = "MANUAL")]
-    Manual,
-    /// A webhook delivery from the store: one order imported right away.
-    #[sea_orm(string_value = "WEBHOOK")]
-    Webhook,
+domain_enum! {
+    /// What started a sync run.
+    pub enum SyncTrigger {
+        /// The scheduler.
+        Schedule = "SCHEDULE",
+        /// `syncNow`.
+        Manual = "MANUAL",
+        /// A webhook delivery from the store: one order imported right away.
+        Webhook = "WEBHOOK",
+    }
 }
 
 #[cfg(test)]
@@ -260,57 +160,27 @@ mod tests {
     }
 }
 
-/// What a queued push sends to a store.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Hash,
-    EnumIter,
-    DeriveActiveEnum,
-    async_graphql::Enum,
-    Serialize,
-    Deserialize,
-)]
-#[sea_orm(rs_type = "String", db_type = "Text")]
-pub enum PushKind {
-    /// The item's stock figure, as an absolute level.
-    #[sea_orm(string_value = "STOCK")]
-    Stock,
-    /// The listing's price and sale price.
-    #[sea_orm(string_value = "PRICE")]
-    Price,
+domain_enum! {
+    /// What a queued push sends to a store.
+    pub enum PushKind {
+        /// The item's stock figure, as an absolute level.
+        Stock = "STOCK",
+        /// The listing's price and sale price.
+        Price = "PRICE",
+    }
 }
 
-/// Where a listing's last price change stands with its store.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Hash,
-    EnumIter,
-    DeriveActiveEnum,
-    async_graphql::Enum,
-    Serialize,
-    Deserialize,
-)]
-#[sea_orm(rs_type = "String", db_type = "Text")]
-pub enum PricePushState {
-    /// The price was imported from the store and never changed here.
-    #[sea_orm(string_value = "NONE")]
-    None,
-    /// Changed here; waiting for (another) attempt to reach the store.
-    #[sea_orm(string_value = "PENDING")]
-    Pending,
-    /// The store holds the price set here.
-    #[sea_orm(string_value = "PUSHED")]
-    Pushed,
-    /// The last attempt failed (see the error); it is retried with backoff unless the store
-    /// refused the price.
-    #[sea_orm(string_value = "FAILED")]
-    Failed,
+domain_enum! {
+    /// Where a listing's last price change stands with its store.
+    pub enum PricePushState {
+        /// The price was imported from the store and never changed here.
+        None = "NONE",
+        /// Changed here; waiting for (another) attempt to reach the store.
+        Pending = "PENDING",
+        /// The store holds the price set here.
+        Pushed = "PUSHED",
+        /// The last attempt failed (see the error); it is retried with backoff unless the store
+        /// refused the price.
+        Failed = "FAILED",
+    }
 }

@@ -7,18 +7,16 @@ use super::catalog::{Product, StockMovement};
 use super::context::{principal, state};
 use super::ids;
 use super::text;
-use crate::error::{into_payload, UserError};
-use crate::services::inventory::{self, Change, ProductKey, StockChange, StockChangeOutcome};
+use crate::error::{into_payload, AppResult, UserError};
+use crate::services::inventory::{self, Change, ProductKey, StockChange};
 
-/// Sets a product's stock to an absolute figure.
+/// What `setStock` and `adjustStock` share: the product, the reason, and the guards.
 #[derive(InputObject)]
-pub struct SetStockInput {
+pub struct StockChangeFields {
     /// Global id of the product; give this or `sku`, not both.
     pub product_id: Option<ID>,
     /// SKU of the product; give this or `productId`, not both.
     pub sku: Option<String>,
-    /// The new stock figure.
-    pub quantity: i64,
     /// Why it changes (1–200 characters); kept on the stock movement as its note.
     pub reason: String,
     /// Up to 200 characters, unique per change within the account: a retry with the same key
@@ -28,32 +26,27 @@ pub struct SetStockInput {
     /// The figure the caller last read: when the stock is no longer this, nothing changes and
     /// the answer is a `CONFLICT` naming the current figure.
     pub expected_quantity: Option<i64>,
-    /// Accept a figure below zero (refused with `INSUFFICIENT_STOCK` otherwise).
+    /// Accept a stock below zero (refused with `INSUFFICIENT_STOCK` otherwise).
     #[graphql(default = false)]
     pub allow_negative: bool,
+}
+
+/// Sets a product's stock to an absolute figure.
+#[derive(InputObject)]
+pub struct SetStockInput {
+    /// The new stock figure.
+    pub quantity: i64,
+    #[graphql(flatten)]
+    pub fields: StockChangeFields,
 }
 
 /// Adds to or takes from a product's stock.
 #[derive(InputObject)]
 pub struct AdjustStockInput {
-    /// Global id of the product; give this or `sku`, not both.
-    pub product_id: Option<ID>,
-    /// SKU of the product; give this or `productId`, not both.
-    pub sku: Option<String>,
     /// How much to add (positive) or take (negative); not 0.
     pub delta: i64,
-    /// Why it changes (1–200 characters); kept on the stock movement as its note.
-    pub reason: String,
-    /// Up to 200 characters, unique per change within the account: a retry with the same key
-    /// and the same input applies once and returns the first result; the same key with
-    /// another input is refused (`IDEMPOTENCY_KEY_REUSED`).
-    pub idempotency_key: Option<String>,
-    /// The figure the caller last read: when the stock is no longer this, nothing changes and
-    /// the answer is a `CONFLICT` naming the current figure.
-    pub expected_quantity: Option<i64>,
-    /// Accept a result below zero (refused with `INSUFFICIENT_STOCK` otherwise).
-    #[graphql(default = false)]
-    pub allow_negative: bool,
+    #[graphql(flatten)]
+    pub fields: StockChangeFields,
 }
 
 /// The outcome of `setStock`.
@@ -103,11 +96,33 @@ fn product_key(product_id: Option<ID>, sku: Option<String>) -> ProductKey {
     }
 }
 
-fn split(outcome: Option<StockChangeOutcome>) -> (Option<Product>, Option<StockMovement>) {
-    match outcome {
-        Some(o) => (Some(Product(o.item)), Some(StockMovement(o.movement))),
-        None => (None, None),
-    }
+/// Runs one stock change for the caller when the text checks of its input passed: the product
+/// and its movement, or the user errors.
+async fn change_stock(
+    ctx: &Context<'_>,
+    checked: AppResult<()>,
+    fields: StockChangeFields,
+    change: Change,
+) -> async_graphql::Result<(Option<Product>, Option<StockMovement>, Vec<UserError>)> {
+    let p = principal(ctx)?;
+    let change = StockChange {
+        product: product_key(fields.product_id, fields.sku),
+        change,
+        reason: fields.reason,
+        idempotency_key: fields.idempotency_key,
+        expected_quantity: fields.expected_quantity,
+        allow_negative: fields.allow_negative,
+    };
+    let (outcome, user_errors) =
+        into_payload(text::then(checked, inventory::change_stock(state(ctx)?, &p, change)).await)?;
+    Ok(match outcome {
+        Some(o) => (
+            Some(Product(o.item)),
+            Some(StockMovement(o.movement)),
+            user_errors,
+        ),
+        None => (None, None, user_errors),
+    })
 }
 
 /// Product mutations.
@@ -126,20 +141,10 @@ impl StockMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The product and its new figure.")] input: SetStockInput,
     ) -> async_graphql::Result<SetStockPayload> {
-        let p = principal(ctx)?;
+        let change = Change::Set(input.quantity);
         let checked = text::plain(&input);
-        let change = StockChange {
-            product: product_key(input.product_id, input.sku),
-            change: Change::Set(input.quantity),
-            reason: input.reason,
-            idempotency_key: input.idempotency_key,
-            expected_quantity: input.expected_quantity,
-            allow_negative: input.allow_negative,
-        };
-        let (outcome, user_errors) = into_payload(
-            text::then(checked, inventory::change_stock(state(ctx)?, &p, change)).await,
-        )?;
-        let (product, movement) = split(outcome);
+        let (product, movement, user_errors) =
+            change_stock(ctx, checked, input.fields, change).await?;
         Ok(SetStockPayload {
             product,
             movement,
@@ -157,20 +162,10 @@ impl StockMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The product and the change.")] input: AdjustStockInput,
     ) -> async_graphql::Result<AdjustStockPayload> {
-        let p = principal(ctx)?;
+        let change = Change::Adjust(input.delta);
         let checked = text::plain(&input);
-        let change = StockChange {
-            product: product_key(input.product_id, input.sku),
-            change: Change::Adjust(input.delta),
-            reason: input.reason,
-            idempotency_key: input.idempotency_key,
-            expected_quantity: input.expected_quantity,
-            allow_negative: input.allow_negative,
-        };
-        let (outcome, user_errors) = into_payload(
-            text::then(checked, inventory::change_stock(state(ctx)?, &p, change)).await,
-        )?;
-        let (product, movement) = split(outcome);
+        let (product, movement, user_errors) =
+            change_stock(ctx, checked, input.fields, change).await?;
         Ok(AdjustStockPayload {
             product,
             movement,

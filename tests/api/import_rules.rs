@@ -1,17 +1,22 @@
-//! The import rules of product.md §4 (products, listings, stock), §5 (orders) and §8 (sync
+//! The import rules of docs/rules.md §4 (products, listings, stock), §5 (orders) and §8 (sync
 //! runs) as a merchant sees them: the BigCommerce sandbox is driven through its merchant and
 //! shopper actions (and the store's API, as another app would), imports run through
 //! `syncNow`, and every assertion reads the GraphQL API — never the database.
 
 use std::collections::BTreeMap;
+use std::future::{Future, IntoFuture};
+use std::ops::Deref;
+use std::pin::Pin;
+use std::rc::Rc;
 
 use chrono::{Duration, SubsecRound, Utc};
+use orderdeck::sandbox::model;
 use orderdeck::sandbox::server::StoreCredentials;
 use reqwest::Method;
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 
-use crate::helpers::{codes, spawn_app, spawn_app_with_sandbox, TestApp};
+use crate::helpers::{codes, spawn_app, spawn_app_with_sandbox, store_input, TestApp};
 
 // ---------------------------------------------------------------------------------------------
 // Queries
@@ -32,141 +37,192 @@ const PRODUCT_FIELDS: &str = "id sku name weight imageUrl stock lowStockThreshol
 const MOVEMENT_FIELDS: &str = "delta quantityAfter reason integrationId orderId";
 
 // ---------------------------------------------------------------------------------------------
-// Helpers: the merchant, the shopper and the API
+// The fixture: a merchant's shop
 // ---------------------------------------------------------------------------------------------
 
-/// Registers `email` and connects the sandbox's first store through `connectBigCommerce`
-/// with `extra` options; the bearer token and the integration's global id.
-async fn connect(app: &TestApp, email: &str, extra: Value) -> (String, String) {
-    let token = app.signed_in(email).await;
-    let res = app.connect(&token, extra).await;
-    assert_eq!(res["userErrors"], json!([]), "{res}");
-    let gid = res["integration"]["id"].as_str().unwrap().to_string();
-    (token, gid)
+/// A store of the BigCommerce sandbox, as its merchant and its shoppers use it (the sandbox's
+/// actions) and as another app of the merchant would (the store's API).
+struct SandboxStore {
+    app: Rc<TestApp>,
+    credentials: StoreCredentials,
 }
 
-/// Adds a store to the sandbox and connects it to the account of `token` as `alias`.
-async fn connect_another_store(
-    app: &TestApp,
-    token: &str,
-    alias: &str,
-    extra: Value,
-) -> (StoreCredentials, String) {
-    let store = app.sandbox.add_store(0, 0);
-    let mut input = json!({
-        "storeHash": store.hash,
-        "clientId": store.client_id,
-        "accessToken": store.access_token,
-        "alias": alias,
-    });
-    for (k, v) in extra.as_object().unwrap() {
-        input[k] = v.clone();
+/// A merchant's shop: the account (its bearer token) with one store connected (the
+/// integration's global id). It reads everything through the GraphQL API, and derefs to its
+/// store for what happens on the channel: `shop.place(…)`, then `shop.import("ORDERS")`.
+struct Merchant {
+    store: SandboxStore,
+    token: String,
+    gid: String,
+}
+
+impl Deref for Merchant {
+    type Target = SandboxStore;
+
+    fn deref(&self) -> &SandboxStore {
+        &self.store
     }
-    let res = app.connect(token, input).await;
-    assert_eq!(res["userErrors"], json!([]), "{res}");
-    let gid = res["integration"]["id"].as_str().unwrap().to_string();
-    (store, gid)
 }
 
-/// Runs one import through `syncNow`, requires it to succeed, and returns the run.
-async fn import(app: &TestApp, token: &str, gid: &str, kind: &str) -> Value {
-    let payload = app.sync_now(token, gid, Some(kind)).await;
-    assert_eq!(payload["userErrors"], json!([]), "{payload}");
-    let run = payload["runs"][0].clone();
-    assert_eq!(run["outcome"], "SUCCEEDED", "{payload}");
-    run
+/// A merchant about to connect: `Merchant::connect(email)`, then `.with(options)` and
+/// `.on(app)` where needed, awaited.
+struct Connecting {
+    email: String,
+    options: Value,
+    app: Option<TestApp>,
 }
 
-/// The newest run of `kind` through `syncRuns`.
-async fn last_run(app: &TestApp, token: &str, gid: &str, kind: &str) -> Value {
-    app.data(
-        Some(token),
-        "query($id: ID!, $kind: SyncKind) { syncRuns(integrationId: $id, first: 1, kind: $kind) { nodes { kind trigger outcome created updated unchanged error finishedAt } } }",
-        json!({ "id": gid, "kind": kind }),
-    )
-    .await["syncRuns"]["nodes"][0]
-        .clone()
-}
-
-/// The merchant adds a product on the store (`POST /_sandbox/stores/{hash}/products`); its id.
-async fn list_product(app: &TestApp, hash: &str, body: Value) -> i64 {
-    let p = app
-        .sandbox_action(hash, Method::POST, "products", body)
-        .await;
-    p["data"]["id"]
-        .as_i64()
-        .or_else(|| p["id"].as_i64())
-        .unwrap_or_else(|| panic!("no product id in {p}"))
-}
-
-/// The merchant edits a product on the store (`PUT /_sandbox/stores/{hash}/products/{id}`).
-async fn edit_product(app: &TestApp, hash: &str, id: i64, body: Value) {
-    app.sandbox_action(hash, Method::PUT, &format!("products/{id}"), body)
-        .await;
-}
-
-/// A shopper places an order now (`POST /_sandbox/stores/{hash}/orders`) with `lines`
-/// (`[{sku, quantity}]`) and `extra` fields (`status_id`, `billing_address`); its id.
-async fn place(app: &TestApp, hash: &str, lines: Value, extra: Value) -> i64 {
-    let mut body = json!({ "lines": lines });
-    for (k, v) in extra.as_object().unwrap() {
-        body[k] = v.clone();
+impl Connecting {
+    /// Extra `connectBigCommerce` input, such as `historicalImport` or `alias`.
+    fn with(self, options: Value) -> Self {
+        Self { options, ..self }
     }
-    app.sandbox_action(hash, Method::POST, "orders", body).await["id"]
-        .as_i64()
-        .unwrap()
+
+    /// On `app` rather than on a freshly spawned one.
+    fn on(self, app: TestApp) -> Self {
+        Self {
+            app: Some(app),
+            ..self
+        }
+    }
 }
 
-/// The merchant changes an order's status on the store.
-async fn set_status(app: &TestApp, hash: &str, order_id: i64, status_id: i64) {
-    app.sandbox_action(
-        hash,
-        Method::PUT,
-        &format!("orders/{order_id}/status"),
-        json!({ "status_id": status_id }),
-    )
-    .await;
+impl IntoFuture for Connecting {
+    type Output = Merchant;
+    type IntoFuture = Pin<Box<dyn Future<Output = Merchant>>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(async move {
+            let app = match self.app {
+                Some(app) => app,
+                None => spawn_app().await,
+            };
+            let token = app.signed_in(&self.email).await;
+            let first = SandboxStore {
+                credentials: app.store.clone(),
+                app: Rc::new(app),
+            };
+            first.connect(token, self.options).await
+        })
+    }
 }
 
-/// The merchant ships the whole quantity of the order's lines at `indexes` (in the store's
-/// line order) with the store's API (`POST /v2/orders/{id}/shipments`), one shipment per
-/// line; the store moves the order to Partially Shipped or Shipped.
-async fn ship_on_channel(
-    app: &TestApp,
-    store: &StoreCredentials,
-    order_id: i64,
-    indexes: &[usize],
-) {
-    let lines = app
-        .store_api(
-            store,
-            Method::GET,
-            &format!("v2/orders/{order_id}/products"),
-            None,
-        )
-        .await;
-    let lines = lines.as_array().unwrap();
-    for &i in indexes {
-        let l = &lines[i];
-        app.store_api(
-            store,
-            Method::POST,
-            &format!("v2/orders/{order_id}/shipments"),
-            Some(json!({
+impl SandboxStore {
+    /// Connects this store to the account of `token` through `connectBigCommerce`, with
+    /// `options` over its credentials.
+    async fn connect(self, token: String, options: Value) -> Merchant {
+        let input = store_input(&self.credentials, options);
+        let res = self.app.connect(&token, input).await;
+        assert_eq!(res["userErrors"], json!([]), "{res}");
+        let gid = res["integration"]["id"].as_str().unwrap().to_string();
+        Merchant {
+            store: self,
+            token,
+            gid,
+        }
+    }
+
+    /// A merchant or shopper action on this store (`/_sandbox/stores/{hash}/{path}`).
+    async fn action(&self, method: Method, path: &str, body: Value) -> Value {
+        self.app
+            .sandbox_action(&self.credentials.hash, method, path, body)
+            .await
+    }
+
+    /// Changes the store's data directly, for what no merchant action does.
+    fn arrange<R>(&self, change: impl FnOnce(&mut model::Store) -> R) -> R {
+        self.app
+            .sandbox
+            .with_store(&self.credentials.hash, change)
+            .unwrap()
+    }
+
+    /// The merchant adds a product on the store (`POST /_sandbox/stores/{hash}/products`); its id.
+    async fn list_product(&self, body: Value) -> i64 {
+        let p = self.action(Method::POST, "products", body).await;
+        p["data"]["id"]
+            .as_i64()
+            .or_else(|| p["id"].as_i64())
+            .unwrap_or_else(|| panic!("no product id in {p}"))
+    }
+
+    /// The merchant edits a product on the store (`PUT /_sandbox/stores/{hash}/products/{id}`).
+    async fn edit_product(&self, id: i64, body: Value) {
+        self.action(Method::PUT, &format!("products/{id}"), body)
+            .await;
+    }
+
+    /// The merchant deletes a product on the store (`DELETE /_sandbox/stores/{hash}/products/{id}`).
+    async fn delete_product(&self, id: i64) {
+        self.action(Method::DELETE, &format!("products/{id}"), json!({}))
+            .await;
+    }
+
+    /// A shopper places an order now (`POST /_sandbox/stores/{hash}/orders`) with `lines`
+    /// (`[{sku, quantity}]`); its id.
+    async fn place(&self, lines: Value) -> i64 {
+        self.place_with(lines, json!({})).await
+    }
+
+    /// Like [`SandboxStore::place`], with `extra` fields (`status_id`, `billing_address`).
+    async fn place_with(&self, lines: Value, extra: Value) -> i64 {
+        let mut body = json!({ "lines": lines });
+        for (k, v) in extra.as_object().unwrap() {
+            body[k] = v.clone();
+        }
+        self.action(Method::POST, "orders", body).await["id"]
+            .as_i64()
+            .unwrap()
+    }
+
+    /// The merchant changes an order's status on the store.
+    async fn set_status(&self, order_id: i64, status_id: i64) {
+        let path = format!("orders/{order_id}/status");
+        self.action(Method::PUT, &path, json!({ "status_id": status_id }))
+            .await;
+    }
+
+    /// The merchant ships the whole quantity of the order's lines at `indexes` (in the store's
+    /// line order) with the store's API (`POST /v2/orders/{id}/shipments`), one shipment per
+    /// line; the store moves the order to Partially Shipped or Shipped.
+    async fn ship_on_channel(&self, order_id: i64, indexes: &[usize]) {
+        let (app, store) = (&self.app, &self.credentials);
+        let products = format!("v2/orders/{order_id}/products");
+        let lines = app.store_api(store, Method::GET, &products, None).await;
+        let lines = lines.as_array().unwrap();
+        let shipments = format!("v2/orders/{order_id}/shipments");
+        for &i in indexes {
+            let l = &lines[i];
+            let shipment = json!({
                 "order_address_id": l["order_address_id"],
                 "tracking_number": format!("TRK{order_id}{i}"),
                 "items": [{ "order_product_id": l["id"], "quantity": l["quantity"] }],
-            })),
-        )
-        .await;
+            });
+            app.store_api(store, Method::POST, &shipments, Some(shipment))
+                .await;
+        }
     }
-}
 
-/// Moves the sandbox order's placement (and last modification) `days` into the past, as an
-/// order placed back then would be.
-fn backdate(app: &TestApp, hash: &str, order_id: i64, days: i64, modified_now: bool) {
-    app.sandbox
-        .with_store(hash, |s| {
+    /// The merchant uploads images for a product, the first as its thumbnail. The sandbox has
+    /// no merchant action for images: they are arranged in the store's data.
+    fn upload_images(&self, product_id: i64, urls: &[&str]) {
+        self.arrange(|st| {
+            let p = st.products.get_mut(&product_id).unwrap();
+            for (n, url) in (0..).zip(urls) {
+                p.images.push(model::Image {
+                    id: 90_000 + n,
+                    is_thumbnail: n == 0,
+                    sort_order: n,
+                    url: url.to_string(),
+                });
+            }
+        });
+    }
+
+    /// Moves the order's placement (and last modification) `days` into the past, as an order
+    /// placed back then would be.
+    fn backdate(&self, order_id: i64, days: i64, modified_now: bool) {
+        self.arrange(|s| {
             let o = s.orders.get_mut(&order_id).unwrap();
             o.date_created = Utc::now().trunc_subsecs(0) - Duration::days(days);
             o.date_modified = if modified_now {
@@ -174,97 +230,173 @@ fn backdate(app: &TestApp, hash: &str, order_id: i64, days: i64, modified_now: b
             } else {
                 o.date_created
             };
-        })
-        .unwrap();
+        });
+    }
+}
+
+impl Merchant {
+    /// Registers `email` and connects the sandbox's first store (see [`Connecting`]).
+    fn connect(email: &str) -> Connecting {
+        Connecting {
+            email: email.to_string(),
+            options: json!({}),
+            app: None,
+        }
+    }
+
+    /// Adds a store to the sandbox, not connected yet.
+    fn new_store(&self) -> SandboxStore {
+        SandboxStore {
+            app: Rc::clone(&self.app),
+            credentials: self.app.sandbox.add_store(0, 0),
+        }
+    }
+
+    /// Connects `store` to this merchant's account with `options` (such as `alias`): the
+    /// merchant's shop on that store.
+    async fn connect_store(&self, store: SandboxStore, options: Value) -> Merchant {
+        store.connect(self.token.clone(), options).await
+    }
+
+    /// The merchant lists products on the store (`(name, SKU, stock on the store)`) and they
+    /// are imported.
+    async fn stocked(&self, products: &[(&str, &str, i64)]) {
+        for (name, sku, level) in products {
+            self.list_product(json!({ "name": name, "sku": sku, "inventory_level": level }))
+                .await;
+        }
+        self.import("PRODUCTS").await;
+    }
+
+    /// A GraphQL query as this merchant; its `data`.
+    async fn query(&self, query: &str, variables: Value) -> Value {
+        self.app.data(Some(&self.token), query, variables).await
+    }
+
+    /// `integration(id)` of this shop, with `fields`.
+    async fn integration(&self, fields: &str) -> Value {
+        let query = format!("query($id: ID!) {{ integration(id: $id) {{ {fields} }} }}");
+        self.query(&query, json!({ "id": self.gid })).await["integration"].clone()
+    }
+
+    /// `syncNow` of one `kind` for this shop; its payload.
+    async fn sync_now(&self, kind: &str) -> Value {
+        self.app.sync_now(&self.token, &self.gid, Some(kind)).await
+    }
+
+    /// Runs one import through `syncNow`, requires it to succeed, and returns the run.
+    async fn import(&self, kind: &str) -> Value {
+        let payload = self.sync_now(kind).await;
+        assert_eq!(payload["userErrors"], json!([]), "{payload}");
+        let run = payload["runs"][0].clone();
+        assert_eq!(run["outcome"], "SUCCEEDED", "{payload}");
+        run
+    }
+
+    /// The newest run of `kind` through `syncRuns`.
+    async fn last_run(&self, kind: &str) -> Value {
+        self.query(
+            "query($id: ID!, $kind: SyncKind) { syncRuns(integrationId: $id, first: 1, kind: $kind) { nodes { kind trigger outcome created updated unchanged error finishedAt } } }",
+            json!({ "id": self.gid, "kind": kind }),
+        )
+        .await["syncRuns"]["nodes"][0]
+            .clone()
+    }
+
+    /// `orders(first: 50, filter, sort)`: `totalCount` and `nodes`.
+    async fn orders(&self, filter: Value, sort: Option<&str>) -> Value {
+        self.query(
+            &format!("query($filter: OrderFilterInput, $sort: OrderSortInput) {{ orders(first: 50, filter: $filter, sort: $sort) {{ totalCount nodes {{ {ORDER_FIELDS} }} }} }}"),
+            json!({ "filter": filter, "sort": sort }),
+        )
+        .await["orders"]
+            .clone()
+    }
+
+    /// The numbers of the orders `filter` and `sort` return, in order.
+    async fn numbers(&self, filter: Value, sort: Option<&str>) -> Vec<String> {
+        every_node(&self.orders(filter, sort).await)
+            .iter()
+            .map(|n| n["number"].as_str().unwrap().to_string())
+            .collect()
+    }
+
+    /// The order with this number, found by the search filter and read again by `order(id)`;
+    /// null when there is none.
+    async fn order_numbered(&self, number: i64) -> Value {
+        let page = self
+            .orders(json!({ "search": format!("#{number}") }), None)
+            .await;
+        let nodes = page["nodes"].as_array().unwrap();
+        assert!(nodes.len() <= 1, "{page}");
+        let Some(found) = nodes.first() else {
+            return Value::Null;
+        };
+        let one = self
+            .query(
+                &format!("query($id: ID!) {{ order(id: $id) {{ {ORDER_FIELDS} }} }}"),
+                json!({ "id": found["id"] }),
+            )
+            .await["order"]
+            .clone();
+        assert_eq!(&one, found);
+        one
+    }
+
+    /// `product(sku:)` with its listings; null when there is none.
+    async fn product(&self, sku: &str) -> Value {
+        self.query(
+            &format!("query($sku: String) {{ product(sku: $sku) {{ {PRODUCT_FIELDS} }} }}"),
+            json!({ "sku": sku }),
+        )
+        .await["product"]
+            .clone()
+    }
+
+    /// The stock figure of the product with this SKU.
+    async fn stock(&self, sku: &str) -> i64 {
+        let p = self.product(sku).await;
+        p["stock"]
+            .as_i64()
+            .unwrap_or_else(|| panic!("no product {sku}: {p}"))
+    }
+
+    /// The ledger of the product with this SKU through `stockMovements`, newest first.
+    async fn movements(&self, sku: &str) -> Vec<Value> {
+        let id = self.product(sku).await["id"].clone();
+        let page = self
+            .query(
+                &format!("query($id: ID!) {{ stockMovements(productId: $id, first: 50) {{ totalCount nodes {{ {MOVEMENT_FIELDS} }} }} }}"),
+                json!({ "id": id }),
+            )
+            .await["stockMovements"]
+            .clone();
+        every_node(&page)
+    }
+
+    /// `products(first: 50, filter)`: the SKUs in list order.
+    async fn product_skus(&self, filter: Value) -> Vec<Value> {
+        let page = self
+            .query(
+                "query($filter: ProductFilterInput) { products(first: 50, filter: $filter) { totalCount nodes { sku } } }",
+                json!({ "filter": filter }),
+            )
+            .await["products"]
+            .clone();
+        every_node(&page).iter().map(|n| n["sku"].clone()).collect()
+    }
+}
+
+/// A connection's `nodes`, requiring them to be all there are (its `totalCount`).
+fn every_node(page: &Value) -> Vec<Value> {
+    let nodes = page["nodes"].as_array().unwrap().clone();
+    assert_eq!(page["totalCount"], nodes.len(), "{page}");
+    nodes
 }
 
 /// Lets the clock pass a whole second: the channel's timestamps have second precision.
 async fn a_second_passes() {
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Helpers: reading through GraphQL
-// ---------------------------------------------------------------------------------------------
-
-/// `orders(first: 50, filter, sort)`: `totalCount` and `nodes`.
-async fn orders(app: &TestApp, token: &str, filter: Value, sort: Option<&str>) -> Value {
-    app.data(
-        Some(token),
-        &format!("query($filter: OrderFilterInput, $sort: OrderSortInput) {{ orders(first: 50, filter: $filter, sort: $sort) {{ totalCount nodes {{ {ORDER_FIELDS} }} }} }}"),
-        json!({ "filter": filter, "sort": sort }),
-    )
-    .await["orders"]
-        .clone()
-}
-
-/// The numbers of the orders `filter` and `sort` return, in order.
-async fn numbers(app: &TestApp, token: &str, filter: Value, sort: Option<&str>) -> Vec<String> {
-    let page = orders(app, token, filter, sort).await;
-    let nodes: Vec<String> = page["nodes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|n| n["number"].as_str().unwrap().to_string())
-        .collect();
-    assert_eq!(page["totalCount"], nodes.len(), "{page}");
-    nodes
-}
-
-/// The order with this number, found by the search filter and read again by `order(id)`;
-/// null when there is none.
-async fn order_numbered(app: &TestApp, token: &str, number: i64) -> Value {
-    let page = orders(app, token, json!({ "search": format!("#{number}") }), None).await;
-    let nodes = page["nodes"].as_array().unwrap();
-    assert!(nodes.len() <= 1, "{page}");
-    let Some(found) = nodes.first() else {
-        return Value::Null;
-    };
-    let one = app
-        .data(
-            Some(token),
-            &format!("query($id: ID!) {{ order(id: $id) {{ {ORDER_FIELDS} }} }}"),
-            json!({ "id": found["id"] }),
-        )
-        .await["order"]
-        .clone();
-    assert_eq!(&one, found);
-    one
-}
-
-/// `product(sku:)` with its listings; null when there is none.
-async fn product(app: &TestApp, token: &str, sku: &str) -> Value {
-    app.data(
-        Some(token),
-        &format!("query($sku: String) {{ product(sku: $sku) {{ {PRODUCT_FIELDS} }} }}"),
-        json!({ "sku": sku }),
-    )
-    .await["product"]
-        .clone()
-}
-
-/// The stock figure of the product with this SKU.
-async fn stock(app: &TestApp, token: &str, sku: &str) -> i64 {
-    let p = product(app, token, sku).await;
-    p["stock"]
-        .as_i64()
-        .unwrap_or_else(|| panic!("no product {sku}: {p}"))
-}
-
-/// The ledger of the product with this SKU through `stockMovements`, newest first.
-async fn movements(app: &TestApp, token: &str, sku: &str) -> Vec<Value> {
-    let id = product(app, token, sku).await["id"].clone();
-    let page = app
-        .data(
-            Some(token),
-            &format!("query($id: ID!) {{ stockMovements(productId: $id, first: 50) {{ totalCount nodes {{ {MOVEMENT_FIELDS} }} }} }}"),
-            json!({ "id": id }),
-        )
-        .await["stockMovements"]
-        .clone();
-    let nodes = page["nodes"].as_array().unwrap().clone();
-    assert_eq!(page["totalCount"], nodes.len(), "{page}");
-    nodes
 }
 
 /// A ledger row as `(reason, delta, quantity after)`.
@@ -292,72 +424,39 @@ fn s(v: &str) -> String {
     v.to_string()
 }
 
-/// `products(first: 50, filter)`: the SKUs in list order.
-async fn product_skus(app: &TestApp, token: &str, filter: Value) -> Vec<Value> {
-    let page = app
-        .data(
-            Some(token),
-            "query($filter: ProductFilterInput) { products(first: 50, filter: $filter) { totalCount nodes { sku } } }",
-            json!({ "filter": filter }),
-        )
-        .await["products"]
-        .clone();
-    let skus: Vec<Value> = page["nodes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|n| n["sku"].clone())
-        .collect();
-    assert_eq!(page["totalCount"], skus.len(), "{page}");
-    skus
-}
-
 // =============================================================================================
 // Orders (§5)
 // =============================================================================================
 
 #[tokio::test]
 async fn the_first_import_reaches_back_by_the_historical_import_option_and_no_further() {
-    let app = spawn_app().await;
-    let (token, gid) = connect(
-        &app,
-        "reach@example.com",
-        json!({ "historicalImport": "LAST_7_DAYS" }),
-    )
-    .await;
-    let hash = app.store.hash.clone();
-    list_product(&app, &hash, json!({ "name": "Mug", "sku": "REACH-MUG" })).await;
+    let shop = Merchant::connect("reach@example.com")
+        .with(json!({ "historicalImport": "LAST_7_DAYS" }))
+        .await;
+    shop.list_product(json!({ "name": "Mug", "sku": "REACH-MUG" }))
+        .await;
     let line = json!([{ "sku": "REACH-MUG", "quantity": 1 }]);
-    let eight_days = place(&app, &hash, line.clone(), json!({})).await;
-    let eight_days_edited = place(&app, &hash, line.clone(), json!({})).await;
-    let six_days = place(&app, &hash, line.clone(), json!({})).await;
-    let today = place(&app, &hash, line, json!({})).await;
-    backdate(&app, &hash, eight_days, 8, false);
+    let eight_days = shop.place(line.clone()).await;
+    let eight_days_edited = shop.place(line.clone()).await;
+    let six_days = shop.place(line.clone()).await;
+    let today = shop.place(line).await;
+    shop.backdate(eight_days, 8, false);
     // Placed before the window but edited within it: the store lists it as modified lately.
-    backdate(&app, &hash, eight_days_edited, 8, true);
-    backdate(&app, &hash, six_days, 6, false);
+    shop.backdate(eight_days_edited, 8, true);
+    shop.backdate(six_days, 6, false);
 
-    let run = import(&app, &token, &gid, "ORDERS").await;
+    let run = shop.import("ORDERS").await;
 
     assert_eq!(
         (run["created"].as_i64(), run["updated"].as_i64()),
         (Some(2), Some(0))
     );
-    let mut imported = numbers(&app, &token, json!({}), None).await;
+    let mut imported = shop.numbers(json!({}), None).await;
     imported.sort();
     assert_eq!(imported, vec![six_days.to_string(), today.to_string()]);
-    assert_eq!(order_numbered(&app, &token, eight_days).await, Value::Null);
-    assert_eq!(
-        order_numbered(&app, &token, eight_days_edited).await,
-        Value::Null
-    );
-    let since = app
-        .data(
-            Some(&token),
-            "query($id: ID!) { integration(id: $id) { importOrdersSince } }",
-            json!({ "id": gid }),
-        )
-        .await["integration"]["importOrdersSince"]
+    assert_eq!(shop.order_numbered(eight_days).await, Value::Null);
+    assert_eq!(shop.order_numbered(eight_days_edited).await, Value::Null);
+    let since = shop.integration("importOrdersSince").await["importOrdersSince"]
         .as_str()
         .unwrap()
         .parse::<chrono::DateTime<Utc>>()
@@ -367,7 +466,7 @@ async fn the_first_import_reaches_back_by_the_historical_import_option_and_no_fu
         (since - seven_days_ago).num_minutes().abs() <= 5,
         "importOrdersSince {since} is not 7 days back"
     );
-    let old = order_numbered(&app, &token, six_days).await;
+    let old = shop.order_numbered(six_days).await;
     assert_eq!(
         (old["historical"].as_bool(), old["stockTaken"].as_bool()),
         (Some(true), Some(false))
@@ -376,31 +475,30 @@ async fn the_first_import_reaches_back_by_the_historical_import_option_and_no_fu
 
 #[tokio::test]
 async fn an_incremental_import_picks_up_an_order_changed_on_the_channel_and_a_new_one() {
-    let app = spawn_app().await;
-    let (token, gid) = connect(&app, "incremental@example.com", json!({})).await;
-    let hash = app.store.hash.clone();
-    list_product(&app, &hash, json!({ "name": "Mug", "sku": "INC-MUG" })).await;
-    let first = place(&app, &hash, json!([{ "sku": "INC-MUG" }]), json!({})).await;
-    let run = import(&app, &token, &gid, "ORDERS").await;
+    let shop = Merchant::connect("incremental@example.com").await;
+    shop.list_product(json!({ "name": "Mug", "sku": "INC-MUG" }))
+        .await;
+    let first = shop.place(json!([{ "sku": "INC-MUG" }])).await;
+    let run = shop.import("ORDERS").await;
     assert_eq!(run["created"], 1, "{run}");
-    let before = order_numbered(&app, &token, first).await;
+    let before = shop.order_numbered(first).await;
     assert_eq!(
         (&before["status"], &before["channelStatusId"]),
         (&json!("NEW"), &json!(11))
     );
 
     a_second_passes().await;
-    set_status(&app, &hash, first, 7).await;
-    let second = place(&app, &hash, json!([{ "sku": "INC-MUG" }]), json!({})).await;
-    import(&app, &token, &gid, "ORDERS").await;
+    shop.set_status(first, 7).await;
+    let second = shop.place(json!([{ "sku": "INC-MUG" }])).await;
+    shop.import("ORDERS").await;
 
-    let run = last_run(&app, &token, &gid, "ORDERS").await;
+    let run = shop.last_run("ORDERS").await;
     assert_eq!(
         (&run["created"], &run["updated"], &run["unchanged"]),
         (&json!(1), &json!(1), &json!(0)),
         "{run}"
     );
-    let changed = order_numbered(&app, &token, first).await;
+    let changed = shop.order_numbered(first).await;
     assert_eq!(
         (
             &changed["status"],
@@ -413,77 +511,50 @@ async fn an_incremental_import_picks_up_an_order_changed_on_the_channel_and_a_ne
         changed["id"], before["id"],
         "the same order, updated in place"
     );
-    assert_eq!(order_numbered(&app, &token, second).await["status"], "NEW");
-    assert_eq!(orders(&app, &token, json!({}), None).await["totalCount"], 2);
+    assert_eq!(shop.order_numbered(second).await["status"], "NEW");
+    assert_eq!(shop.orders(json!({}), None).await["totalCount"], 2);
 }
 
 #[tokio::test]
 async fn re_importing_changes_nothing_neither_orders_nor_stock_nor_the_run_counts() {
-    let app = spawn_app().await;
-    let (token, gid) = connect(&app, "again@example.com", json!({})).await;
-    let hash = app.store.hash.clone();
-    list_product(
-        &app,
-        &hash,
-        json!({ "name": "Mug", "sku": "AGAIN-MUG", "inventory_level": 100 }),
-    )
-    .await;
-    import(&app, &token, &gid, "PRODUCTS").await;
-    list_product(
-        &app,
-        &hash,
-        json!({ "name": "Elsewhere", "sku": "AGAIN-NOWHERE" }),
-    )
-    .await;
+    let shop = Merchant::connect("again@example.com").await;
+    shop.stocked(&[("Mug", "AGAIN-MUG", 100)]).await;
+    shop.list_product(json!({ "name": "Elsewhere", "sku": "AGAIN-NOWHERE" }))
+        .await;
     a_second_passes().await;
-    place(
-        &app,
-        &hash,
-        json!([{ "sku": "AGAIN-MUG", "quantity": 2 }, { "sku": "AGAIN-NOWHERE" }]),
-        json!({}),
-    )
-    .await;
-    let canceled = place(
-        &app,
-        &hash,
-        json!([{ "sku": "AGAIN-MUG", "quantity": 5 }]),
-        json!({}),
-    )
-    .await;
-    let shipped = place(
-        &app,
-        &hash,
-        json!([{ "sku": "AGAIN-MUG", "quantity": 1 }]),
-        json!({}),
-    )
-    .await;
-    place(
-        &app,
-        &hash,
+    shop.place(json!([{ "sku": "AGAIN-MUG", "quantity": 2 }, { "sku": "AGAIN-NOWHERE" }]))
+        .await;
+    let canceled = shop
+        .place(json!([{ "sku": "AGAIN-MUG", "quantity": 5 }]))
+        .await;
+    let shipped = shop
+        .place(json!([{ "sku": "AGAIN-MUG", "quantity": 1 }]))
+        .await;
+    shop.place_with(
         json!([{ "sku": "AGAIN-MUG", "quantity": 3 }]),
         json!({ "status_id": 14 }),
     )
     .await;
-    import(&app, &token, &gid, "ORDERS").await;
-    set_status(&app, &hash, canceled, 5).await;
-    ship_on_channel(&app, &app.store, shipped, &[0]).await;
-    import(&app, &token, &gid, "ORDERS").await;
-    let orders_before = orders(&app, &token, json!({}), None).await;
-    let product_before = product(&app, &token, "AGAIN-MUG").await;
-    let ledger_before = movements(&app, &token, "AGAIN-MUG").await;
+    shop.import("ORDERS").await;
+    shop.set_status(canceled, 5).await;
+    shop.ship_on_channel(shipped, &[0]).await;
+    shop.import("ORDERS").await;
+    let orders_before = shop.orders(json!({}), None).await;
+    let product_before = shop.product("AGAIN-MUG").await;
+    let ledger_before = shop.movements("AGAIN-MUG").await;
 
-    import(&app, &token, &gid, "ORDERS").await;
-    import(&app, &token, &gid, "ORDERS").await;
+    shop.import("ORDERS").await;
+    shop.import("ORDERS").await;
 
-    let run = last_run(&app, &token, &gid, "ORDERS").await;
+    let run = shop.last_run("ORDERS").await;
     assert_eq!(
         (&run["created"], &run["updated"], &run["unchanged"]),
         (&json!(0), &json!(0), &json!(4)),
         "{run}"
     );
-    assert_eq!(orders(&app, &token, json!({}), None).await, orders_before);
-    assert_eq!(product(&app, &token, "AGAIN-MUG").await, product_before);
-    assert_eq!(movements(&app, &token, "AGAIN-MUG").await, ledger_before);
+    assert_eq!(shop.orders(json!({}), None).await, orders_before);
+    assert_eq!(shop.product("AGAIN-MUG").await, product_before);
+    assert_eq!(shop.movements("AGAIN-MUG").await, ledger_before);
     // 100 − 2 − 5 − 1 − 3, and the 5 of the canceled order back.
     assert_eq!(product_before["stock"], 94);
     assert_eq!(ledger_before.len(), 1 + 4 + 1);
@@ -491,40 +562,36 @@ async fn re_importing_changes_nothing_neither_orders_nor_stock_nor_the_run_count
 
 #[tokio::test]
 async fn every_bigcommerce_status_maps_as_the_table_says_and_keeps_the_channels_own() {
-    let app = spawn_app().await;
-    let (token, gid) = connect(&app, "statuses@example.com", json!({})).await;
-    let hash = app.store.hash.clone();
-    list_product(&app, &hash, json!({ "name": "A", "sku": "ST-A" })).await;
-    list_product(&app, &hash, json!({ "name": "B", "sku": "ST-B" })).await;
+    let shop = Merchant::connect("statuses@example.com").await;
+    shop.list_product(json!({ "name": "A", "sku": "ST-A" }))
+        .await;
+    shop.list_product(json!({ "name": "B", "sku": "ST-B" }))
+        .await;
     let two_lines = json!([{ "sku": "ST-A", "quantity": 1 }, { "sku": "ST-B", "quantity": 2 }]);
     let mut placed: BTreeMap<i64, i64> = BTreeMap::new(); // order id → BigCommerce status
     for status in 0..=13 {
-        let id = place(
-            &app,
-            &hash,
-            two_lines.clone(),
-            json!({ "status_id": status }),
-        )
-        .await;
+        let id = shop
+            .place_with(two_lines.clone(), json!({ "status_id": status }))
+            .await;
         placed.insert(id, status);
     }
     // Partially Refunded, by what shipped: nothing, one line, everything.
-    let refunded_unshipped = place(&app, &hash, two_lines.clone(), json!({})).await;
-    let refunded_part_shipped = place(&app, &hash, two_lines.clone(), json!({})).await;
-    let refunded_all_shipped = place(&app, &hash, two_lines, json!({})).await;
-    ship_on_channel(&app, &app.store, refunded_part_shipped, &[0]).await;
-    ship_on_channel(&app, &app.store, refunded_all_shipped, &[0, 1]).await;
+    let refunded_unshipped = shop.place(two_lines.clone()).await;
+    let refunded_part_shipped = shop.place(two_lines.clone()).await;
+    let refunded_all_shipped = shop.place(two_lines).await;
+    shop.ship_on_channel(refunded_part_shipped, &[0]).await;
+    shop.ship_on_channel(refunded_all_shipped, &[0, 1]).await;
     for id in [
         refunded_unshipped,
         refunded_part_shipped,
         refunded_all_shipped,
     ] {
-        set_status(&app, &hash, id, 14).await;
+        shop.set_status(id, 14).await;
     }
 
-    import(&app, &token, &gid, "ORDERS").await;
+    shop.import("ORDERS").await;
 
-    let page = orders(&app, &token, json!({}), None).await;
+    let page = shop.orders(json!({}), None).await;
     let got: BTreeMap<String, (String, i64, String)> = page["nodes"]
         .as_array()
         .unwrap()
@@ -575,42 +642,25 @@ async fn every_bigcommerce_status_maps_as_the_table_says_and_keeps_the_channels_
     assert_eq!(got, expected);
     assert_eq!(page["totalCount"], 16, "Incomplete (0) is not imported");
     let incomplete = placed.iter().find(|(_, st)| **st == 0).unwrap().0;
-    assert_eq!(order_numbered(&app, &token, *incomplete).await, Value::Null);
+    assert_eq!(shop.order_numbered(*incomplete).await, Value::Null);
 }
 
 #[tokio::test]
 async fn an_order_placed_after_connecting_takes_its_quantities_off_stock_once() {
-    let app = spawn_app().await;
-    let (token, gid) = connect(&app, "takes@example.com", json!({})).await;
-    let hash = app.store.hash.clone();
-    list_product(
-        &app,
-        &hash,
-        json!({ "name": "Mug", "sku": "TAKE-MUG", "inventory_level": 100 }),
-    )
-    .await;
-    list_product(
-        &app,
-        &hash,
-        json!({ "name": "Cap", "sku": "TAKE-CAP", "inventory_level": 10 }),
-    )
-    .await;
-    import(&app, &token, &gid, "PRODUCTS").await;
+    let shop = Merchant::connect("takes@example.com").await;
+    shop.stocked(&[("Mug", "TAKE-MUG", 100), ("Cap", "TAKE-CAP", 10)])
+        .await;
     a_second_passes().await;
-    let id = place(
-        &app,
-        &hash,
-        json!([{ "sku": "TAKE-MUG", "quantity": 2 }, { "sku": "TAKE-CAP", "quantity": 3 }]),
-        json!({}),
-    )
-    .await;
+    let id = shop
+        .place(json!([{ "sku": "TAKE-MUG", "quantity": 2 }, { "sku": "TAKE-CAP", "quantity": 3 }]))
+        .await;
 
-    import(&app, &token, &gid, "ORDERS").await;
-    set_status(&app, &hash, id, 9).await; // still live, changed
-    import(&app, &token, &gid, "ORDERS").await;
-    import(&app, &token, &gid, "ORDERS").await;
+    shop.import("ORDERS").await;
+    shop.set_status(id, 9).await; // still live, changed
+    shop.import("ORDERS").await;
+    shop.import("ORDERS").await;
 
-    let o = order_numbered(&app, &token, id).await;
+    let o = shop.order_numbered(id).await;
     assert_eq!(
         (
             &o["status"],
@@ -620,10 +670,10 @@ async fn an_order_placed_after_connecting_takes_its_quantities_off_stock_once() 
         ),
         (&json!("NEW"), &json!(false), &json!(true), &json!(false))
     );
-    assert_eq!(stock(&app, &token, "TAKE-MUG").await, 98);
-    assert_eq!(stock(&app, &token, "TAKE-CAP").await, 7);
+    assert_eq!(shop.stock("TAKE-MUG").await, 98);
+    assert_eq!(shop.stock("TAKE-CAP").await, 7);
     for (sku, start, qty) in [("TAKE-MUG", 100, 2), ("TAKE-CAP", 10, 3)] {
-        let ledger = movements(&app, &token, sku).await;
+        let ledger = shop.movements(sku).await;
         assert_eq!(
             steps(&ledger),
             vec![
@@ -633,60 +683,35 @@ async fn an_order_placed_after_connecting_takes_its_quantities_off_stock_once() 
             "{sku}"
         );
         assert_eq!(ledger[0]["orderId"], o["id"], "{sku}");
-        assert_eq!(ledger[0]["integrationId"], json!(gid), "{sku}");
+        assert_eq!(ledger[0]["integrationId"], json!(shop.gid), "{sku}");
         assert_eq!(ledger[1]["orderId"], Value::Null);
     }
 }
 
 #[tokio::test]
 async fn a_historical_order_never_moves_stock() {
-    let app = spawn_app().await;
-    let (token, first_gid) = connect(&app, "historical@example.com", json!({})).await;
-    list_product(
-        &app,
-        &app.store.hash,
-        json!({ "name": "Mug", "sku": "HIST-MUG", "inventory_level": 50 }),
-    )
-    .await;
-    import(&app, &token, &first_gid, "PRODUCTS").await;
+    let shop = Merchant::connect("historical@example.com").await;
+    shop.stocked(&[("Mug", "HIST-MUG", 50)]).await;
     // A second store sells the same SKU; an order is placed there before it is connected.
-    let other = app.sandbox.add_store(0, 0);
-    list_product(
-        &app,
-        &other.hash,
-        json!({ "name": "Mug", "sku": "HIST-MUG", "inventory_level": 30 }),
-    )
-    .await;
-    a_second_passes().await;
-    let before_connecting = place(
-        &app,
-        &other.hash,
-        json!([{ "sku": "HIST-MUG", "quantity": 4 }]),
-        json!({}),
-    )
-    .await;
-    a_second_passes().await;
-    let res = app
-        .connect(
-            &token,
-            json!({ "storeHash": other.hash, "clientId": other.client_id, "accessToken": other.access_token, "alias": "Other" }),
-        )
+    let other = shop.new_store();
+    other
+        .list_product(json!({ "name": "Mug", "sku": "HIST-MUG", "inventory_level": 30 }))
         .await;
-    assert_eq!(res["userErrors"], json!([]), "{res}");
-    let other_gid = res["integration"]["id"].as_str().unwrap().to_string();
     a_second_passes().await;
-    let after_connecting = place(
-        &app,
-        &other.hash,
-        json!([{ "sku": "HIST-MUG", "quantity": 1 }]),
-        json!({}),
-    )
-    .await;
+    let before_connecting = other
+        .place(json!([{ "sku": "HIST-MUG", "quantity": 4 }]))
+        .await;
+    a_second_passes().await;
+    let other = shop.connect_store(other, json!({ "alias": "Other" })).await;
+    a_second_passes().await;
+    let after_connecting = other
+        .place(json!([{ "sku": "HIST-MUG", "quantity": 1 }]))
+        .await;
 
-    import(&app, &token, &other_gid, "ORDERS").await;
-    import(&app, &token, &other_gid, "ORDERS").await;
+    other.import("ORDERS").await;
+    other.import("ORDERS").await;
 
-    let old = order_numbered(&app, &token, before_connecting).await;
+    let old = shop.order_numbered(before_connecting).await;
     assert_eq!(
         (
             &old["historical"],
@@ -697,17 +722,17 @@ async fn a_historical_order_never_moves_stock() {
         "{old}"
     );
     assert_eq!(old["lines"][0]["product"]["sku"], "HIST-MUG");
-    let new = order_numbered(&app, &token, after_connecting).await;
+    let new = shop.order_numbered(after_connecting).await;
     assert_eq!(
         (&new["historical"], &new["stockTaken"]),
         (&json!(false), &json!(true))
     );
     assert_eq!(
-        stock(&app, &token, "HIST-MUG").await,
+        shop.stock("HIST-MUG").await,
         49,
         "only the new order's 1 is taken"
     );
-    let ledger = movements(&app, &token, "HIST-MUG").await;
+    let ledger = shop.movements("HIST-MUG").await;
     assert_eq!(
         steps(&ledger),
         vec![(s("ORDER_PLACED"), -1, 49), (s("INITIAL_IMPORT"), 50, 50)]
@@ -717,35 +742,19 @@ async fn a_historical_order_never_moves_stock() {
 
 #[tokio::test]
 async fn a_line_whose_sku_matches_nothing_is_flagged_unlinked_and_moves_no_stock() {
-    let app = spawn_app().await;
-    let (token, gid) = connect(&app, "unlinked@example.com", json!({})).await;
-    let hash = app.store.hash.clone();
-    list_product(
-        &app,
-        &hash,
-        json!({ "name": "Known", "sku": "LINKED-1", "inventory_level": 10 }),
-    )
-    .await;
-    import(&app, &token, &gid, "PRODUCTS").await;
+    let shop = Merchant::connect("unlinked@example.com").await;
+    shop.stocked(&[("Known", "LINKED-1", 10)]).await;
     // Added on the store after the product import: nothing here has this SKU.
-    list_product(
-        &app,
-        &hash,
-        json!({ "name": "Unknown", "sku": "NOT-HERE", "inventory_level": 10 }),
-    )
-    .await;
+    shop.list_product(json!({ "name": "Unknown", "sku": "NOT-HERE", "inventory_level": 10 }))
+        .await;
     a_second_passes().await;
-    let id = place(
-        &app,
-        &hash,
-        json!([{ "sku": "LINKED-1", "quantity": 1 }, { "sku": "NOT-HERE", "quantity": 2 }]),
-        json!({}),
-    )
-    .await;
+    let id = shop
+        .place(json!([{ "sku": "LINKED-1", "quantity": 1 }, { "sku": "NOT-HERE", "quantity": 2 }]))
+        .await;
 
-    import(&app, &token, &gid, "ORDERS").await;
+    shop.import("ORDERS").await;
 
-    let o = order_numbered(&app, &token, id).await;
+    let o = shop.order_numbered(id).await;
     let lines: BTreeMap<String, Value> = o["lines"]
         .as_array()
         .unwrap()
@@ -766,48 +775,33 @@ async fn a_line_whose_sku_matches_nothing_is_flagged_unlinked_and_moves_no_stock
     assert_eq!(lines["LINKED-1"]["linked"], true);
     assert_eq!(lines["LINKED-1"]["product"]["sku"], "LINKED-1");
     assert_eq!(lines["LINKED-1"]["listing"]["sku"], "LINKED-1");
-    assert_eq!(product(&app, &token, "NOT-HERE").await, Value::Null);
+    assert_eq!(shop.product("NOT-HERE").await, Value::Null);
+    assert_eq!(shop.product_skus(json!({})).await, vec![json!("LINKED-1")]);
+    assert_eq!(shop.stock("LINKED-1").await, 9);
     assert_eq!(
-        product_skus(&app, &token, json!({})).await,
-        vec![json!("LINKED-1")]
-    );
-    assert_eq!(stock(&app, &token, "LINKED-1").await, 9);
-    assert_eq!(
-        steps(&movements(&app, &token, "LINKED-1").await),
+        steps(&shop.movements("LINKED-1").await),
         vec![(s("ORDER_PLACED"), -1, 9), (s("INITIAL_IMPORT"), 10, 10)]
     );
 }
 
 #[tokio::test]
 async fn an_order_canceled_on_the_channel_becomes_canceled_and_is_restocked_once() {
-    let app = spawn_app().await;
-    let (token, gid) = connect(&app, "cancel@example.com", json!({})).await;
-    let hash = app.store.hash.clone();
-    list_product(
-        &app,
-        &hash,
-        json!({ "name": "Mug", "sku": "CXL-MUG", "inventory_level": 100 }),
-    )
-    .await;
-    import(&app, &token, &gid, "PRODUCTS").await;
+    let shop = Merchant::connect("cancel@example.com").await;
+    shop.stocked(&[("Mug", "CXL-MUG", 100)]).await;
     a_second_passes().await;
-    let id = place(
-        &app,
-        &hash,
-        json!([{ "sku": "CXL-MUG", "quantity": 3 }]),
-        json!({}),
-    )
-    .await;
-    import(&app, &token, &gid, "ORDERS").await;
-    assert_eq!(stock(&app, &token, "CXL-MUG").await, 97);
+    let id = shop
+        .place(json!([{ "sku": "CXL-MUG", "quantity": 3 }]))
+        .await;
+    shop.import("ORDERS").await;
+    assert_eq!(shop.stock("CXL-MUG").await, 97);
 
-    set_status(&app, &hash, id, 5).await;
-    import(&app, &token, &gid, "ORDERS").await;
-    import(&app, &token, &gid, "ORDERS").await;
-    set_status(&app, &hash, id, 6).await; // declined now: still canceled, changed again
-    import(&app, &token, &gid, "ORDERS").await;
+    shop.set_status(id, 5).await;
+    shop.import("ORDERS").await;
+    shop.import("ORDERS").await;
+    shop.set_status(id, 6).await; // declined now: still canceled, changed again
+    shop.import("ORDERS").await;
 
-    let o = order_numbered(&app, &token, id).await;
+    let o = shop.order_numbered(id).await;
     assert_eq!(
         (
             &o["status"],
@@ -822,8 +816,8 @@ async fn an_order_canceled_on_the_channel_becomes_canceled_and_is_restocked_once
             &json!(true)
         )
     );
-    assert_eq!(stock(&app, &token, "CXL-MUG").await, 100);
-    let ledger = movements(&app, &token, "CXL-MUG").await;
+    assert_eq!(shop.stock("CXL-MUG").await, 100);
+    let ledger = shop.movements("CXL-MUG").await;
     assert_eq!(
         steps(&ledger),
         vec![
@@ -838,31 +832,19 @@ async fn an_order_canceled_on_the_channel_becomes_canceled_and_is_restocked_once
 
 #[tokio::test]
 async fn an_order_refunded_on_the_channel_becomes_refunded_and_is_restocked_once() {
-    let app = spawn_app().await;
-    let (token, gid) = connect(&app, "refund@example.com", json!({})).await;
-    let hash = app.store.hash.clone();
-    list_product(
-        &app,
-        &hash,
-        json!({ "name": "Mug", "sku": "REF-MUG", "inventory_level": 20 }),
-    )
-    .await;
-    import(&app, &token, &gid, "PRODUCTS").await;
+    let shop = Merchant::connect("refund@example.com").await;
+    shop.stocked(&[("Mug", "REF-MUG", 20)]).await;
     a_second_passes().await;
-    let id = place(
-        &app,
-        &hash,
-        json!([{ "sku": "REF-MUG", "quantity": 4 }]),
-        json!({}),
-    )
-    .await;
-    import(&app, &token, &gid, "ORDERS").await;
+    let id = shop
+        .place(json!([{ "sku": "REF-MUG", "quantity": 4 }]))
+        .await;
+    shop.import("ORDERS").await;
 
-    set_status(&app, &hash, id, 4).await;
-    import(&app, &token, &gid, "ORDERS").await;
-    import(&app, &token, &gid, "ORDERS").await;
+    shop.set_status(id, 4).await;
+    shop.import("ORDERS").await;
+    shop.import("ORDERS").await;
 
-    let o = order_numbered(&app, &token, id).await;
+    let o = shop.order_numbered(id).await;
     assert_eq!(
         (
             &o["status"],
@@ -877,9 +859,9 @@ async fn an_order_refunded_on_the_channel_becomes_refunded_and_is_restocked_once
             &json!(true)
         )
     );
-    assert_eq!(stock(&app, &token, "REF-MUG").await, 20);
+    assert_eq!(shop.stock("REF-MUG").await, 20);
     assert_eq!(
-        steps(&movements(&app, &token, "REF-MUG").await),
+        steps(&shop.movements("REF-MUG").await),
         vec![
             (s("ORDER_RESTOCKED"), 4, 20),
             (s("ORDER_PLACED"), -4, 16),
@@ -890,33 +872,21 @@ async fn an_order_refunded_on_the_channel_becomes_refunded_and_is_restocked_once
 
 #[tokio::test]
 async fn an_order_canceled_on_the_channel_after_shipping_is_not_restocked() {
-    let app = spawn_app().await;
-    let (token, gid) = connect(&app, "shipcancel@example.com", json!({})).await;
-    let hash = app.store.hash.clone();
-    list_product(
-        &app,
-        &hash,
-        json!({ "name": "Mug", "sku": "SC-MUG", "inventory_level": 100 }),
-    )
-    .await;
-    import(&app, &token, &gid, "PRODUCTS").await;
+    let shop = Merchant::connect("shipcancel@example.com").await;
+    shop.stocked(&[("Mug", "SC-MUG", 100)]).await;
     a_second_passes().await;
-    let id = place(
-        &app,
-        &hash,
-        json!([{ "sku": "SC-MUG", "quantity": 2 }]),
-        json!({}),
-    )
-    .await;
-    import(&app, &token, &gid, "ORDERS").await;
-    ship_on_channel(&app, &app.store, id, &[0]).await;
-    import(&app, &token, &gid, "ORDERS").await;
-    assert_eq!(order_numbered(&app, &token, id).await["status"], "SHIPPED");
+    let id = shop
+        .place(json!([{ "sku": "SC-MUG", "quantity": 2 }]))
+        .await;
+    shop.import("ORDERS").await;
+    shop.ship_on_channel(id, &[0]).await;
+    shop.import("ORDERS").await;
+    assert_eq!(shop.order_numbered(id).await["status"], "SHIPPED");
 
-    set_status(&app, &hash, id, 5).await;
-    import(&app, &token, &gid, "ORDERS").await;
+    shop.set_status(id, 5).await;
+    shop.import("ORDERS").await;
 
-    let o = order_numbered(&app, &token, id).await;
+    let o = shop.order_numbered(id).await;
     assert_eq!(
         (
             &o["status"],
@@ -925,40 +895,23 @@ async fn an_order_canceled_on_the_channel_after_shipping_is_not_restocked() {
         ),
         (&json!("CANCELED"), &json!(false), &json!(2))
     );
-    assert_eq!(stock(&app, &token, "SC-MUG").await, 98);
+    assert_eq!(shop.stock("SC-MUG").await, 98);
     assert_eq!(
-        steps(&movements(&app, &token, "SC-MUG").await),
+        steps(&shop.movements("SC-MUG").await),
         vec![(s("ORDER_PLACED"), -2, 98), (s("INITIAL_IMPORT"), 100, 100)]
     );
 }
 
 #[tokio::test]
 async fn an_order_shipped_on_the_channel_becomes_partially_shipped_then_shipped() {
-    let app = spawn_app().await;
-    let (token, gid) = connect(&app, "shipped@example.com", json!({})).await;
-    let hash = app.store.hash.clone();
-    list_product(
-        &app,
-        &hash,
-        json!({ "name": "Mug", "sku": "SH-MUG", "inventory_level": 100 }),
-    )
-    .await;
-    list_product(
-        &app,
-        &hash,
-        json!({ "name": "Cap", "sku": "SH-CAP", "inventory_level": 100 }),
-    )
-    .await;
-    import(&app, &token, &gid, "PRODUCTS").await;
+    let shop = Merchant::connect("shipped@example.com").await;
+    shop.stocked(&[("Mug", "SH-MUG", 100), ("Cap", "SH-CAP", 100)])
+        .await;
     a_second_passes().await;
-    let id = place(
-        &app,
-        &hash,
-        json!([{ "sku": "SH-MUG", "quantity": 2 }, { "sku": "SH-CAP", "quantity": 1 }]),
-        json!({}),
-    )
-    .await;
-    import(&app, &token, &gid, "ORDERS").await;
+    let id = shop
+        .place(json!([{ "sku": "SH-MUG", "quantity": 2 }, { "sku": "SH-CAP", "quantity": 1 }]))
+        .await;
+    shop.import("ORDERS").await;
     let shipped_of = |o: &Value| -> BTreeMap<String, i64> {
         o["lines"]
             .as_array()
@@ -973,12 +926,12 @@ async fn an_order_shipped_on_the_channel_becomes_partially_shipped_then_shipped(
             .collect()
     };
 
-    ship_on_channel(&app, &app.store, id, &[0]).await;
-    import(&app, &token, &gid, "ORDERS").await;
-    let partly = order_numbered(&app, &token, id).await;
-    ship_on_channel(&app, &app.store, id, &[1]).await;
-    import(&app, &token, &gid, "ORDERS").await;
-    let fully = order_numbered(&app, &token, id).await;
+    shop.ship_on_channel(id, &[0]).await;
+    shop.import("ORDERS").await;
+    let partly = shop.order_numbered(id).await;
+    shop.ship_on_channel(id, &[1]).await;
+    shop.import("ORDERS").await;
+    let fully = shop.order_numbered(id).await;
 
     assert_eq!(
         (
@@ -1006,58 +959,44 @@ async fn an_order_shipped_on_the_channel_becomes_partially_shipped_then_shipped(
         BTreeMap::from([(s("SH-CAP"), 1), (s("SH-MUG"), 2)])
     );
     assert_eq!(
-        stock(&app, &token, "SH-MUG").await,
+        shop.stock("SH-MUG").await,
         98,
         "shipping moves no stock again"
     );
-    assert_eq!(stock(&app, &token, "SH-CAP").await, 99);
-    assert_eq!(movements(&app, &token, "SH-MUG").await.len(), 2);
+    assert_eq!(shop.stock("SH-CAP").await, 99);
+    assert_eq!(shop.movements("SH-MUG").await.len(), 2);
 }
 
 #[tokio::test]
 async fn money_totals_are_exact_decimals() {
-    let app = spawn_app().await;
-    let (token, gid) = connect(&app, "money@example.com", json!({})).await;
-    let hash = app.store.hash.clone();
-    list_product(&app, &hash, json!({ "name": "Cent", "sku": "MONEY-A" })).await;
-    list_product(&app, &hash, json!({ "name": "Fortune", "sku": "MONEY-B" })).await;
-    let id = place(
-        &app,
-        &hash,
-        json!([{ "sku": "MONEY-A", "quantity": 3 }, { "sku": "MONEY-B", "quantity": 1 }]),
-        json!({}),
-    )
-    .await;
+    let shop = Merchant::connect("money@example.com").await;
+    shop.list_product(json!({ "name": "Cent", "sku": "MONEY-A" }))
+        .await;
+    shop.list_product(json!({ "name": "Fortune", "sku": "MONEY-B" }))
+        .await;
+    let id = shop
+        .place(json!([{ "sku": "MONEY-A", "quantity": 3 }, { "sku": "MONEY-B", "quantity": 1 }]))
+        .await;
     // Amounts a float would get wrong: 3 × 0.1, and cents on a seven-digit price.
     let d = |v: &str| v.parse::<Decimal>().unwrap();
-    app.sandbox
-        .with_store(&hash, |st| {
-            let o = st.orders.get_mut(&id).unwrap();
-            o.shipping_cost_ex_tax = d("4.99");
-            o.shipping_cost_inc_tax = d("5.99");
-            for l in &mut o.products {
-                let (ex, inc) = if l.sku == "MONEY-A" {
-                    (d("0.1"), d("0.12"))
-                } else {
-                    (d("1234567.8901"), d("1234567.8901"))
-                };
-                (l.base_price, l.price_ex_tax, l.price_inc_tax, l.price_tax) =
-                    (ex, ex, inc, inc - ex);
-            }
-        })
-        .unwrap();
-    let currency = app
-        .data(
-            Some(&token),
-            "query($id: ID!) { integration(id: $id) { storeCurrency } }",
-            json!({ "id": gid }),
-        )
-        .await["integration"]["storeCurrency"]
-        .clone();
+    shop.arrange(|st| {
+        let o = st.orders.get_mut(&id).unwrap();
+        o.shipping_cost_ex_tax = d("4.99");
+        o.shipping_cost_inc_tax = d("5.99");
+        for l in &mut o.products {
+            let (ex, inc) = if l.sku == "MONEY-A" {
+                (d("0.1"), d("0.12"))
+            } else {
+                (d("1234567.8901"), d("1234567.8901"))
+            };
+            (l.base_price, l.price_ex_tax, l.price_inc_tax, l.price_tax) = (ex, ex, inc, inc - ex);
+        }
+    });
+    let currency = shop.integration("storeCurrency").await["storeCurrency"].clone();
 
-    import(&app, &token, &gid, "ORDERS").await;
+    shop.import("ORDERS").await;
 
-    let o = order_numbered(&app, &token, id).await;
+    let o = shop.order_numbered(id).await;
     let money = |amount: &str| json!({ "amount": amount, "currencyCode": currency });
     assert_eq!(o["currencyCode"], currency);
     assert_eq!(o["subtotalExTax"], money("1234568.1901"));
@@ -1087,78 +1026,64 @@ async fn money_totals_are_exact_decimals() {
 /// Fulfillment), #b (store A, 2 days ago, Grace Hopper, FLT-B, Shipped), #c (store B, now,
 /// Alan Turing, FLT-A, Cancelled).
 struct ThreeOrders {
-    app: TestApp,
-    token: String,
-    store_a: String,
-    store_b: String,
+    shop_a: Merchant,
+    shop_b: Merchant,
     a: String,
     b: String,
     c: String,
 }
 
 async fn three_orders_on_two_stores() -> ThreeOrders {
-    let app = spawn_app().await;
-    let (token, store_a) = connect(
-        &app,
-        "filters@example.com",
-        json!({ "alias": "Shop A", "historicalImport": "LAST_7_DAYS" }),
-    )
-    .await;
-    let (other, store_b) = connect_another_store(
-        &app,
-        &token,
-        "Shop B",
-        json!({ "historicalImport": "LAST_7_DAYS" }),
-    )
-    .await;
-    let hash = app.store.hash.clone();
+    let shop_a = Merchant::connect("filters@example.com")
+        .with(json!({ "alias": "Shop A", "historicalImport": "LAST_7_DAYS" }))
+        .await;
+    let shop_b = shop_a
+        .connect_store(
+            shop_a.new_store(),
+            json!({ "alias": "Shop B", "historicalImport": "LAST_7_DAYS" }),
+        )
+        .await;
     // The two stores number their orders alike; keep the numbers apart.
-    app.sandbox
-        .with_store(&other.hash, |st| st.next_id += 5000)
-        .unwrap();
-    list_product(&app, &hash, json!({ "name": "Alpha", "sku": "FLT-A" })).await;
-    list_product(&app, &hash, json!({ "name": "Beta", "sku": "FLT-B" })).await;
-    list_product(
-        &app,
-        &other.hash,
-        json!({ "name": "Alpha", "sku": "FLT-A" }),
-    )
-    .await;
+    shop_b.arrange(|st| st.next_id += 5000);
+    shop_a
+        .list_product(json!({ "name": "Alpha", "sku": "FLT-A" }))
+        .await;
+    shop_a
+        .list_product(json!({ "name": "Beta", "sku": "FLT-B" }))
+        .await;
+    shop_b
+        .list_product(json!({ "name": "Alpha", "sku": "FLT-A" }))
+        .await;
     let billing = |first: &str, last: &str, email: &str| json!({ "first_name": first, "last_name": last, "email": email });
-    let a = place(
-        &app,
-        &hash,
-        json!([{ "sku": "FLT-A" }]),
-        json!({ "status_id": 11, "billing_address": billing("Ada", "Lovelace", "ada@analytical.example") }),
-    )
-    .await;
-    let b = place(
-        &app,
-        &hash,
-        json!([{ "sku": "FLT-B", "quantity": 2 }]),
-        json!({ "status_id": 2, "billing_address": billing("Grace", "Hopper", "grace@navy.example") }),
-    )
-    .await;
-    let c = place(
-        &app,
-        &other.hash,
-        json!([{ "sku": "FLT-A" }]),
-        json!({ "status_id": 5, "billing_address": billing("Alan", "Turing", "alan@bletchley.example") }),
-    )
-    .await;
-    backdate(&app, &hash, a, 3, false);
-    backdate(&app, &hash, b, 2, false);
+    let a = shop_a
+        .place_with(
+            json!([{ "sku": "FLT-A" }]),
+            json!({ "status_id": 11, "billing_address": billing("Ada", "Lovelace", "ada@analytical.example") }),
+        )
+        .await;
+    let b = shop_a
+        .place_with(
+            json!([{ "sku": "FLT-B", "quantity": 2 }]),
+            json!({ "status_id": 2, "billing_address": billing("Grace", "Hopper", "grace@navy.example") }),
+        )
+        .await;
+    let c = shop_b
+        .place_with(
+            json!([{ "sku": "FLT-A" }]),
+            json!({ "status_id": 5, "billing_address": billing("Alan", "Turing", "alan@bletchley.example") }),
+        )
+        .await;
+    shop_a.backdate(a, 3, false);
+    shop_a.backdate(b, 2, false);
     // Store B first: the newest order gets the lowest id here, so no list order by id can
     // pass for one by placement.
-    import(&app, &token, &store_b, "ORDERS").await;
-    import(&app, &token, &store_a, "ORDERS").await;
+    shop_b.import("ORDERS").await;
+    shop_a.import("ORDERS").await;
     let (a, b, c) = (a.to_string(), b.to_string(), c.to_string());
     assert!(a != c && b != c);
     ThreeOrders {
-        app,
-        token,
-        store_a,
-        store_b,
+        shop_a,
+        shop_b,
         a,
         b,
         c,
@@ -1168,10 +1093,14 @@ async fn three_orders_on_two_stores() -> ThreeOrders {
 #[tokio::test]
 async fn the_orders_filters_by_status_store_dates_number_email_name_and_sku_return_the_right_orders(
 ) {
-    let t = three_orders_on_two_stores().await;
-    let (app, token) = (&t.app, t.token.as_str());
-    let (a, b, c) = (t.a.clone(), t.b.clone(), t.c.clone());
-    let q = |filter: Value| numbers(app, token, filter, None);
+    let ThreeOrders {
+        shop_a,
+        shop_b,
+        a,
+        b,
+        c,
+    } = three_orders_on_two_stores().await;
+    let q = |filter: Value| shop_a.numbers(filter, None);
 
     assert_eq!(q(json!({})).await, vec![c.clone(), b.clone(), a.clone()]);
     // Status.
@@ -1186,11 +1115,11 @@ async fn the_orders_filters_by_status_store_dates_number_email_name_and_sku_retu
     );
     // Store.
     assert_eq!(
-        q(json!({ "integrationId": t.store_a })).await,
+        q(json!({ "integrationId": shop_a.gid })).await,
         vec![b.clone(), a.clone()]
     );
     assert_eq!(
-        q(json!({ "integrationId": t.store_b })).await,
+        q(json!({ "integrationId": shop_b.gid })).await,
         vec![c.clone()]
     );
     // Placement dates: from is inclusive, to exclusive.
@@ -1204,7 +1133,7 @@ async fn the_orders_filters_by_status_store_dates_number_email_name_and_sku_retu
         q(json!({ "placedFrom": ago(96), "placedTo": ago(24) })).await,
         vec![b.clone(), a.clone()]
     );
-    let b_placed = order_numbered(app, token, b.parse().unwrap()).await["placedAt"].clone();
+    let b_placed = shop_a.order_numbered(b.parse().unwrap()).await["placedAt"].clone();
     assert_eq!(
         q(json!({ "placedFrom": b_placed, "placedTo": ago(24) })).await,
         vec![b.clone()]
@@ -1232,14 +1161,14 @@ async fn the_orders_filters_by_status_store_dates_number_email_name_and_sku_retu
     );
     assert_eq!(q(json!({ "sku": "FLT-B" })).await, vec![b.clone()]);
     assert_eq!(
-        q(json!({ "sku": "FLT-A", "integrationId": t.store_a })).await,
+        q(json!({ "sku": "FLT-A", "integrationId": shop_a.gid })).await,
         vec![a.clone()]
     );
     assert_eq!(
         q(json!({ "sku": "FLT-A", "status": ["CANCELED"] })).await,
         vec![c.clone()]
     );
-    let one = orders(app, token, json!({ "search": "lovelace" }), None).await["nodes"][0].clone();
+    let one = shop_a.orders(json!({ "search": "lovelace" }), None).await["nodes"][0].clone();
     assert_eq!(
         (
             &one["customerName"],
@@ -1256,22 +1185,25 @@ async fn the_orders_filters_by_status_store_dates_number_email_name_and_sku_retu
 
 #[tokio::test]
 async fn the_orders_sort_newest_or_oldest_placement_first_across_pages() {
-    let t = three_orders_on_two_stores().await;
-    let (app, token) = (&t.app, t.token.as_str());
-    let (a, b, c) = (t.a.clone(), t.b.clone(), t.c.clone());
+    let ThreeOrders {
+        shop_a: shop,
+        a,
+        b,
+        c,
+        ..
+    } = three_orders_on_two_stores().await;
 
     assert_eq!(
-        numbers(app, token, json!({}), Some("NEWEST_FIRST")).await,
+        shop.numbers(json!({}), Some("NEWEST_FIRST")).await,
         vec![c.clone(), b.clone(), a.clone()]
     );
     assert_eq!(
-        numbers(app, token, json!({}), Some("OLDEST_FIRST")).await,
+        shop.numbers(json!({}), Some("OLDEST_FIRST")).await,
         vec![a.clone(), b.clone(), c.clone()]
     );
     // Two pages of two, oldest first.
     let page = |after: Value| {
-        app.data(
-            Some(token),
+        shop.query(
             "query($after: String) { orders(first: 2, after: $after, sort: OLDEST_FIRST) { totalCount pageInfo { hasNextPage endCursor } nodes { number } } }",
             json!({ "after": after }),
         )
@@ -1302,34 +1234,32 @@ async fn the_orders_sort_newest_or_oldest_placement_first_across_pages() {
 
 #[tokio::test]
 async fn a_product_with_variants_becomes_one_listing_per_variant_and_the_parent_holds_no_stock() {
-    let app = spawn_app().await;
-    let (token, gid) = connect(&app, "variants@example.com", json!({})).await;
-    let id = list_product(
-        &app,
-        &app.store.hash,
-        json!({ "name": "Tee", "sku": "TEE", "price": 20, "variants": [
+    let shop = Merchant::connect("variants@example.com").await;
+    let id = shop
+        .list_product(
+            json!({ "name": "Tee", "sku": "TEE", "price": 20, "variants": [
             { "sku": "TEE-S", "label": "S", "inventory_level": 3 },
             { "sku": "TEE-M", "label": "M", "inventory_level": 4, "price": 21 },
             { "sku": "TEE-L", "label": "L", "inventory_level": 5 },
         ] }),
-    )
-    .await;
+        )
+        .await;
 
-    let run = import(&app, &token, &gid, "PRODUCTS").await;
+    let run = shop.import("PRODUCTS").await;
 
     assert_eq!(run["created"], 3, "one listing per variant: {run}");
     assert_eq!(
-        product(&app, &token, "TEE").await,
+        shop.product("TEE").await,
         Value::Null,
         "the parent is no product"
     );
     assert_eq!(
-        product_skus(&app, &token, json!({})).await,
+        shop.product_skus(json!({})).await,
         vec![json!("TEE-L"), json!("TEE-M"), json!("TEE-S")]
     );
     let mut variant_ids = Vec::new();
     for (size, stock_level, price) in [("S", 3, "20"), ("M", 4, "21"), ("L", 5, "20")] {
-        let p = product(&app, &token, &format!("TEE-{size}")).await;
+        let p = shop.product(&format!("TEE-{size}")).await;
         assert_eq!(p["stock"], stock_level, "{p}");
         let listings = p["listings"].as_array().unwrap();
         assert_eq!(listings.len(), 1, "{p}");
@@ -1354,7 +1284,7 @@ async fn a_product_with_variants_becomes_one_listing_per_variant_and_the_parent_
         assert_ne!(l["externalVariantId"], json!(id.to_string()));
         variant_ids.push(l["externalVariantId"].clone());
         assert_eq!(
-            steps(&movements(&app, &token, &format!("TEE-{size}")).await),
+            steps(&shop.movements(&format!("TEE-{size}")).await),
             vec![(s("INITIAL_IMPORT"), stock_level, stock_level)]
         );
     }
@@ -1365,30 +1295,31 @@ async fn a_product_with_variants_becomes_one_listing_per_variant_and_the_parent_
 
 #[tokio::test]
 async fn the_same_sku_on_two_stores_is_one_product_with_two_listings() {
-    let app = spawn_app().await;
-    let (token, gid_a) = connect(&app, "shared@example.com", json!({ "alias": "Shop A" })).await;
-    let (other, gid_b) = connect_another_store(&app, &token, "Shop B", json!({})).await;
-    list_product(
-        &app,
-        &app.store.hash,
-        json!({ "name": "Mug", "sku": "SHARED-1", "price": 10, "inventory_level": 10 }),
-    )
-    .await;
-    list_product(
-        &app,
-        &other.hash,
-        json!({ "name": "Big Mug", "sku": "SHARED-1", "price": 12, "inventory_level": 7 }),
-    )
-    .await;
+    let shop_a = Merchant::connect("shared@example.com")
+        .with(json!({ "alias": "Shop A" }))
+        .await;
+    let shop_b = shop_a
+        .connect_store(shop_a.new_store(), json!({ "alias": "Shop B" }))
+        .await;
+    shop_a
+        .list_product(
+            json!({ "name": "Mug", "sku": "SHARED-1", "price": 10, "inventory_level": 10 }),
+        )
+        .await;
+    shop_b
+        .list_product(
+            json!({ "name": "Big Mug", "sku": "SHARED-1", "price": 12, "inventory_level": 7 }),
+        )
+        .await;
 
-    import(&app, &token, &gid_a, "PRODUCTS").await;
-    import(&app, &token, &gid_b, "PRODUCTS").await;
+    shop_a.import("PRODUCTS").await;
+    shop_b.import("PRODUCTS").await;
 
     assert_eq!(
-        product_skus(&app, &token, json!({ "sku": "SHARED-1" })).await,
+        shop_a.product_skus(json!({ "sku": "SHARED-1" })).await,
         vec![json!("SHARED-1")]
     );
-    let p = product(&app, &token, "SHARED-1").await;
+    let p = shop_a.product("SHARED-1").await;
     let got: Vec<(Value, Value, Value, Value)> = p["listings"]
         .as_array()
         .unwrap()
@@ -1405,8 +1336,8 @@ async fn the_same_sku_on_two_stores_is_one_product_with_two_listings() {
     assert_eq!(
         got,
         vec![
-            (json!(gid_a), json!("Mug"), json!("10"), json!(10)),
-            (json!(gid_b), json!("Big Mug"), json!("12"), json!(7)),
+            (json!(shop_a.gid), json!("Mug"), json!("10"), json!(10)),
+            (json!(shop_b.gid), json!("Big Mug"), json!("12"), json!(7)),
         ]
     );
     assert_eq!(
@@ -1414,7 +1345,7 @@ async fn the_same_sku_on_two_stores_is_one_product_with_two_listings() {
         (&json!("Mug"), &json!(10)),
         "started from the first store"
     );
-    let ledger = movements(&app, &token, "SHARED-1").await;
+    let ledger = shop_a.movements("SHARED-1").await;
     assert_eq!(stock_changes(&ledger), vec![(s("INITIAL_IMPORT"), 10, 10)]);
     assert!(
         ledger.iter().all(|m| m["quantityAfter"] == 10),
@@ -1424,28 +1355,19 @@ async fn the_same_sku_on_two_stores_is_one_product_with_two_listings() {
 
 #[tokio::test]
 async fn a_listing_without_sku_gets_a_product_of_its_own() {
-    let app = spawn_app().await;
-    let (token, gid) = connect(&app, "nosku@example.com", json!({})).await;
-    let hash = app.store.hash.clone();
-    let first = list_product(
-        &app,
-        &hash,
-        json!({ "name": "Loose Tea", "sku": "", "inventory_level": 3 }),
-    )
-    .await;
-    let second = list_product(
-        &app,
-        &hash,
-        json!({ "name": "Loose Leaf", "sku": "", "inventory_level": 4 }),
-    )
-    .await;
+    let shop = Merchant::connect("nosku@example.com").await;
+    let first = shop
+        .list_product(json!({ "name": "Loose Tea", "sku": "", "inventory_level": 3 }))
+        .await;
+    let second = shop
+        .list_product(json!({ "name": "Loose Leaf", "sku": "", "inventory_level": 4 }))
+        .await;
 
-    import(&app, &token, &gid, "PRODUCTS").await;
-    import(&app, &token, &gid, "PRODUCTS").await;
+    shop.import("PRODUCTS").await;
+    shop.import("PRODUCTS").await;
 
-    let page = app
-        .data(
-            Some(&token),
+    let page = shop
+        .query(
             &format!("{{ products(first: 10, filter: {{ search: \"loose\" }}) {{ totalCount nodes {{ {PRODUCT_FIELDS} }} }} }}"),
             json!({}),
         )
@@ -1487,65 +1409,55 @@ async fn a_listing_without_sku_gets_a_product_of_its_own() {
             ),
         ]
     );
-    assert_eq!(
-        last_run(&app, &token, &gid, "PRODUCTS").await["unchanged"],
-        2
-    );
+    assert_eq!(shop.last_run("PRODUCTS").await["unchanged"], 2);
 }
 
 #[tokio::test]
 async fn the_first_import_sets_the_starting_stock_from_the_channel() {
-    let app = spawn_app().await;
-    let (token, gid) = connect(&app, "start@example.com", json!({})).await;
-    list_product(
-        &app,
-        &app.store.hash,
-        json!({ "name": "Mug", "sku": "START-MUG", "inventory_level": 42 }),
-    )
-    .await;
+    let shop = Merchant::connect("start@example.com").await;
+    shop.list_product(json!({ "name": "Mug", "sku": "START-MUG", "inventory_level": 42 }))
+        .await;
 
-    import(&app, &token, &gid, "PRODUCTS").await;
+    shop.import("PRODUCTS").await;
 
-    let p = product(&app, &token, "START-MUG").await;
+    let p = shop.product("START-MUG").await;
     assert_eq!(
         (&p["stock"], &p["listings"][0]["channelStock"]),
         (&json!(42), &json!(42))
     );
-    let ledger = movements(&app, &token, "START-MUG").await;
+    let ledger = shop.movements("START-MUG").await;
     assert_eq!(steps(&ledger), vec![(s("INITIAL_IMPORT"), 42, 42)]);
     assert_eq!(
         (&ledger[0]["integrationId"], &ledger[0]["orderId"]),
-        (&json!(gid), &Value::Null)
+        (&json!(shop.gid), &Value::Null)
     );
+}
+
+/// A shop connected with `inventoryManagement` as `managed` imports its product `sku` (20 on
+/// the store); the merchant then sets the store's stock to 7, and it is imported again.
+async fn channel_stock_changed_from_20_to_7(email: &str, managed: bool, sku: &str) -> Merchant {
+    let shop = Merchant::connect(email)
+        .with(json!({ "inventoryManagement": managed }))
+        .await;
+    let id = shop
+        .list_product(json!({ "name": "Mug", "sku": sku, "inventory_level": 20 }))
+        .await;
+    shop.import("PRODUCTS").await;
+    shop.edit_product(id, json!({ "inventory_level": 7 })).await;
+    shop.import("PRODUCTS").await;
+    shop
 }
 
 #[tokio::test]
 async fn with_inventory_management_on_a_channel_stock_change_is_shown_on_the_listing_only() {
-    let app = spawn_app().await;
-    let (token, gid) = connect(
-        &app,
-        "imon@example.com",
-        json!({ "inventoryManagement": true }),
-    )
-    .await;
-    let hash = app.store.hash.clone();
-    let id = list_product(
-        &app,
-        &hash,
-        json!({ "name": "Mug", "sku": "ON-MUG", "inventory_level": 20 }),
-    )
-    .await;
-    import(&app, &token, &gid, "PRODUCTS").await;
+    let shop = channel_stock_changed_from_20_to_7("imon@example.com", true, "ON-MUG").await;
 
-    edit_product(&app, &hash, id, json!({ "inventory_level": 7 })).await;
-    import(&app, &token, &gid, "PRODUCTS").await;
-
-    let p = product(&app, &token, "ON-MUG").await;
+    let p = shop.product("ON-MUG").await;
     assert_eq!(
         (&p["stock"], &p["listings"][0]["channelStock"]),
         (&json!(20), &json!(7))
     );
-    let ledger = movements(&app, &token, "ON-MUG").await;
+    let ledger = shop.movements("ON-MUG").await;
     assert_eq!(stock_changes(&ledger), vec![(s("INITIAL_IMPORT"), 20, 20)]);
     assert!(
         ledger.iter().all(|m| m["quantityAfter"] == 20),
@@ -1555,74 +1467,42 @@ async fn with_inventory_management_on_a_channel_stock_change_is_shown_on_the_lis
 
 #[tokio::test]
 async fn with_inventory_management_off_a_channel_stock_change_is_imported_with_a_movement() {
-    let app = spawn_app().await;
-    let (token, gid) = connect(
-        &app,
-        "imoff@example.com",
-        json!({ "inventoryManagement": false }),
-    )
-    .await;
-    let hash = app.store.hash.clone();
-    let id = list_product(
-        &app,
-        &hash,
-        json!({ "name": "Mug", "sku": "OFF-MUG", "inventory_level": 20 }),
-    )
-    .await;
-    import(&app, &token, &gid, "PRODUCTS").await;
+    let shop = channel_stock_changed_from_20_to_7("imoff@example.com", false, "OFF-MUG").await;
+    shop.import("PRODUCTS").await;
 
-    edit_product(&app, &hash, id, json!({ "inventory_level": 7 })).await;
-    import(&app, &token, &gid, "PRODUCTS").await;
-    import(&app, &token, &gid, "PRODUCTS").await;
-
-    let p = product(&app, &token, "OFF-MUG").await;
+    let p = shop.product("OFF-MUG").await;
     assert_eq!(
         (&p["stock"], &p["listings"][0]["channelStock"]),
         (&json!(7), &json!(7))
     );
-    let ledger = movements(&app, &token, "OFF-MUG").await;
+    let ledger = shop.movements("OFF-MUG").await;
     assert_eq!(
         steps(&ledger),
         vec![(s("CHANNEL_IMPORT"), -13, 7), (s("INITIAL_IMPORT"), 20, 20)]
     );
-    assert_eq!(ledger[0]["integrationId"], json!(gid));
+    assert_eq!(ledger[0]["integrationId"], json!(shop.gid));
 }
 
 #[tokio::test]
 async fn a_product_deleted_on_the_channel_keeps_its_product_and_its_listing_is_marked_missing() {
-    let app = spawn_app().await;
-    let (token, gid) = connect(&app, "deleted@example.com", json!({})).await;
-    let hash = app.store.hash.clone();
-    list_product(
-        &app,
-        &hash,
-        json!({ "name": "Keep", "sku": "KEEP", "inventory_level": 1 }),
-    )
-    .await;
-    let gone = list_product(
-        &app,
-        &hash,
-        json!({ "name": "Gone", "sku": "GONE", "inventory_level": 2 }),
-    )
-    .await;
-    import(&app, &token, &gid, "PRODUCTS").await;
+    let shop = Merchant::connect("deleted@example.com").await;
+    shop.list_product(json!({ "name": "Keep", "sku": "KEEP", "inventory_level": 1 }))
+        .await;
+    let gone = shop
+        .list_product(json!({ "name": "Gone", "sku": "GONE", "inventory_level": 2 }))
+        .await;
+    shop.import("PRODUCTS").await;
 
-    app.sandbox_action(
-        &hash,
-        Method::DELETE,
-        &format!("products/{gone}"),
-        json!({}),
-    )
-    .await;
-    import(&app, &token, &gid, "PRODUCTS").await;
+    shop.delete_product(gone).await;
+    shop.import("PRODUCTS").await;
 
-    let run = last_run(&app, &token, &gid, "PRODUCTS").await;
+    let run = shop.last_run("PRODUCTS").await;
     assert_eq!(
         (&run["updated"], &run["unchanged"]),
         (&json!(1), &json!(1)),
         "{run}"
     );
-    let p = product(&app, &token, "GONE").await;
+    let p = shop.product("GONE").await;
     assert_eq!(
         (&p["stock"], &p["name"]),
         (&json!(2), &json!("Gone")),
@@ -1631,59 +1511,42 @@ async fn a_product_deleted_on_the_channel_keeps_its_product_and_its_listing_is_m
     assert!(p["listings"][0]["missingSince"].is_string(), "{p}");
     assert_eq!(p["listings"][0]["externalProductId"], gone.to_string());
     assert_eq!(
-        product(&app, &token, "KEEP").await["listings"][0]["missingSince"],
+        shop.product("KEEP").await["listings"][0]["missingSince"],
         Value::Null
     );
-    assert_eq!(product_skus(&app, &token, json!({})).await.len(), 2);
+    assert_eq!(shop.product_skus(json!({})).await.len(), 2);
 }
 
 #[tokio::test]
 async fn title_price_sale_price_images_categories_and_weight_are_visible_exactly() {
-    let app = spawn_app_with_sandbox(|c| c.products = 1, |_| {}).await;
-    let (token, gid) = connect(&app, "exact@example.com", json!({})).await;
-    let hash = app.store.hash.clone();
-    let (category_ids, names): (Vec<i64>, Vec<String>) = app
-        .sandbox
-        .with_store(&hash, |st| {
-            st.categories
-                .iter()
-                .take(2)
-                .map(|c| (c.id, c.name.clone()))
-                .unzip()
-        })
-        .unwrap();
+    let shop = Merchant::connect("exact@example.com")
+        .on(spawn_app_with_sandbox(|c| c.products = 1, |_| {}).await)
+        .await;
+    let (category_ids, names): (Vec<i64>, Vec<String>) = shop.arrange(|st| {
+        st.categories
+            .iter()
+            .take(2)
+            .map(|c| (c.id, c.name.clone()))
+            .unzip()
+    });
     assert_eq!(names.len(), 2, "the seeded store has categories");
-    let id = list_product(
-        &app,
-        &hash,
-        json!({ "name": "Exact Mug", "sku": "EXACT", "price": 12.5, "sale_price": 9.99,
-                "weight": 0.35, "categories": category_ids, "inventory_level": 1 }),
-    )
-    .await;
-    // The sandbox has no merchant action for images: the merchant's uploads, arranged here.
-    app.sandbox
-        .with_store(&hash, |st| {
-            let p = st.products.get_mut(&id).unwrap();
-            for (n, url) in [
-                "https://img.example.test/front.jpg",
-                "https://img.example.test/back.jpg",
-            ]
-            .into_iter()
-            .enumerate()
-            {
-                p.images.push(orderdeck::sandbox::model::Image {
-                    id: 90_000 + n as i64,
-                    is_thumbnail: n == 0,
-                    sort_order: n as i64,
-                    url: url.into(),
-                });
-            }
-        })
-        .unwrap();
+    let id = shop
+        .list_product(
+            json!({ "name": "Exact Mug", "sku": "EXACT", "price": 12.5, "sale_price": 9.99,
+                    "weight": 0.35, "categories": category_ids, "inventory_level": 1 }),
+        )
+        .await;
+    shop.upload_images(
+        id,
+        &[
+            "https://img.example.test/front.jpg",
+            "https://img.example.test/back.jpg",
+        ],
+    );
 
-    import(&app, &token, &gid, "PRODUCTS").await;
+    shop.import("PRODUCTS").await;
 
-    let p = product(&app, &token, "EXACT").await;
+    let p = shop.product("EXACT").await;
     let l = &p["listings"][0];
     assert_eq!(
         json!([
@@ -1714,9 +1577,10 @@ async fn title_price_sale_price_images_categories_and_weight_are_visible_exactly
     );
 
     // A price changed on the channel arrives with the next product import.
-    edit_product(&app, &hash, id, json!({ "price": 13.75, "sale_price": 0 })).await;
-    import(&app, &token, &gid, "PRODUCTS").await;
-    let l = product(&app, &token, "EXACT").await["listings"][0].clone();
+    shop.edit_product(id, json!({ "price": 13.75, "sale_price": 0 }))
+        .await;
+    shop.import("PRODUCTS").await;
+    let l = shop.product("EXACT").await["listings"][0].clone();
     assert_eq!(
         (&l["price"], &l["salePrice"]),
         (&json!("13.75"), &Value::Null)
@@ -1725,29 +1589,14 @@ async fn title_price_sale_price_images_categories_and_weight_are_visible_exactly
 
 #[tokio::test]
 async fn the_products_filters_by_sku_search_and_low_stock_return_the_right_products() {
-    let app = spawn_app().await;
-    let (token, gid) = connect(&app, "pfilters@example.com", json!({})).await;
-    let hash = app.store.hash.clone();
-    list_product(
-        &app,
-        &hash,
-        json!({ "name": "Blue Mug", "sku": "MUG-BLUE", "inventory_level": 5 }),
-    )
+    let shop = Merchant::connect("pfilters@example.com").await;
+    shop.stocked(&[
+        ("Blue Mug", "MUG-BLUE", 5),
+        ("Red Mug", "MUG-RED", 0),
+        ("Tea Towel", "TOWEL-1", 12),
+    ])
     .await;
-    list_product(
-        &app,
-        &hash,
-        json!({ "name": "Red Mug", "sku": "MUG-RED", "inventory_level": 0 }),
-    )
-    .await;
-    list_product(
-        &app,
-        &hash,
-        json!({ "name": "Tea Towel", "sku": "TOWEL-1", "inventory_level": 12 }),
-    )
-    .await;
-    import(&app, &token, &gid, "PRODUCTS").await;
-    let q = |filter: Value| product_skus(&app, &token, filter);
+    let q = |filter: Value| shop.product_skus(filter);
 
     assert_eq!(
         q(json!({})).await,
@@ -1777,14 +1626,13 @@ async fn the_products_filters_by_sku_search_and_low_stock_return_the_right_produ
         q(json!({ "lowStock": true, "search": "blue" })).await,
         Vec::<Value>::new()
     );
-    let towel = product(&app, &token, "TOWEL-1").await;
+    let towel = shop.product("TOWEL-1").await;
     assert_eq!(
         (&towel["name"], &towel["stock"]),
         (&json!("Tea Towel"), &json!(12))
     );
-    let by_id = app
-        .data(
-            Some(&token),
+    let by_id = shop
+        .query(
             "query($id: ID) { product(id: $id) { sku stock } }",
             json!({ "id": towel["id"] }),
         )
@@ -1799,11 +1647,10 @@ async fn the_products_filters_by_sku_search_and_low_stock_return_the_right_produ
 
 #[tokio::test]
 async fn a_store_answering_401_marks_the_integration_as_needing_credentials_and_the_run_failed() {
-    let app = spawn_app().await;
-    let (token, gid) = connect(&app, "unauthorized@example.com", json!({})).await;
-    app.faults(json!({ "schedule": [401] })).await;
+    let shop = Merchant::connect("unauthorized@example.com").await;
+    shop.app.faults(json!({ "schedule": [401] })).await;
 
-    let payload = app.sync_now(&token, &gid, Some("ORDERS")).await;
+    let payload = shop.sync_now("ORDERS").await;
 
     assert_eq!(
         payload["userErrors"],
@@ -1811,7 +1658,7 @@ async fn a_store_answering_401_marks_the_integration_as_needing_credentials_and_
         "a failed import is a run, not a user error"
     );
     assert_eq!(payload["runs"][0]["outcome"], "FAILED", "{payload}");
-    let run = last_run(&app, &token, &gid, "ORDERS").await;
+    let run = shop.last_run("ORDERS").await;
     assert_eq!(
         (&run["kind"], &run["trigger"], &run["outcome"]),
         (&json!("ORDERS"), &json!("MANUAL"), &json!("FAILED")),
@@ -1820,15 +1667,10 @@ async fn a_store_answering_401_marks_the_integration_as_needing_credentials_and_
     assert!(run["finishedAt"].is_string(), "{run}");
     let error = run["error"].as_str().unwrap();
     assert!(error.contains("401"), "{error}");
-    assert!(!error.contains(&app.store.access_token), "{error}");
-    let integration = app
-        .data(
-            Some(&token),
-            "query($id: ID!) { integration(id: $id) { status syncJobs { kind lastFailureAt lastError } } }",
-            json!({ "id": gid }),
-        )
-        .await["integration"]
-        .clone();
+    assert!(!error.contains(&shop.credentials.access_token), "{error}");
+    let integration = shop
+        .integration("status syncJobs { kind lastFailureAt lastError }")
+        .await;
     assert_eq!(integration["status"], "NEEDS_CREDENTIALS", "{integration}");
     let job = integration["syncJobs"]
         .as_array()
@@ -1839,6 +1681,6 @@ async fn a_store_answering_401_marks_the_integration_as_needing_credentials_and_
         .clone();
     assert!(job["lastError"].as_str().unwrap().contains("401"), "{job}");
     // Until new credentials are given, syncNow refuses (the 401 was a one-off here).
-    let refused = app.sync_now(&token, &gid, Some("PRODUCTS")).await;
+    let refused = shop.sync_now("PRODUCTS").await;
     assert_eq!(codes(&refused), ["CREDENTIALS_REJECTED"]);
 }
