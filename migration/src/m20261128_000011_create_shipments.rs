@@ -1,4 +1,4 @@
-//! Shipments made here (issue 7) and their lines. A shipment is the outbox of its own push to
+//! Shipments made here and their lines. A shipment is the outbox of its own push to
 //! the store: `push_state`, `push_due_at` and a lease (`push_claimed_*`) drive the push worker;
 //! `external_id` holds the store's shipment id once known, so it is never created twice.
 

@@ -1,4 +1,4 @@
-//! The BigCommerce app-store install flow and order webhooks (issue 8).
+//! The BigCommerce app-store install flow and order webhooks.
 //!
 //! - `app_installations`: a store that installed the app, held (token encrypted) until a
 //!   user claims it with the one-time code shown on the auth callback page.

@@ -1,4 +1,4 @@
-//! Indexes for reading a large order history by store (issue 9): a store's page and its
+//! Indexes for reading a large order history by store: a store's page and its
 //! count, with or without a status, walk an index instead of the account's every order.
 
 use sea_orm_migration::prelude::*;

@@ -1,4 +1,4 @@
-//! Cheap `totalCount` and indexed search over a large order history (issue 9).
+//! Cheap `totalCount` and indexed search over a large order history.
 //!
 //! - `order_counts`: how many orders each (account, store, status) has, kept by triggers on
 //!   `orders` in the writing transaction (so it is exact at every commit), and filled from the

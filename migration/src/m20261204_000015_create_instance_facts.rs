@@ -1,4 +1,4 @@
-//! Facts every process sharing the database must agree on (issue 9: replicas). The first is a
+//! Facts every process sharing the database must agree on (replicas). The first is a
 //! fingerprint of the secret key the store tokens are encrypted with, so that a replica started
 //! with another key refuses to start instead of failing on every store call.
 

@@ -1,4 +1,4 @@
-//! PDF invoices and shipping labels (product.md §7), drawn with printpdf operations from the
+//! PDF invoices and shipping labels (docs/rules.md §7), drawn with printpdf operations from the
 //! templates under `templates/` (page, margins, fonts, sizes, colours, wording, blocks). Pure:
 //! documents come in already decided ([`model`]), PDF bytes go out. The services gather the data
 //! and run the renderer off the async executor.

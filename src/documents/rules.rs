@@ -1,6 +1,6 @@
-//! Rules that decide what a document shows (product.md §3, §6): the store's phone/email
+//! Rules that decide what a document shows (docs/rules.md §3, §6): the store's phone/email
 //! PREFILL/OVERWRITE rule, when a parcel needs a customs declaration, when IOSS applies.
-//! Pure functions, so shipments (issue 7) can apply the same rules.
+//! Pure functions, so shipments apply the same rules as documents.
 
 use crate::domain::ContactMode;
 

@@ -19,7 +19,7 @@ domain_enum! {
 }
 
 impl OrderStatus {
-    /// Maps a BigCommerce status id (product.md §5). `None` for 0 (Incomplete): not imported.
+    /// Maps a BigCommerce status id (docs/rules.md §5). `None` for 0 (Incomplete): not imported.
     /// Partially Refunded (14) follows the shipped quantities.
     pub fn from_bigcommerce(status_id: i64, items_total: i64, items_shipped: i64) -> Option<Self> {
         Some(match status_id {

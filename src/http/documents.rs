@@ -1,4 +1,4 @@
-//! Document downloads (product.md §7):
+//! Document downloads (docs/rules.md §7):
 //!
 //! - `GET /documents/invoices.pdf?orders=12,13&paper=A4`,
 //!   `GET /documents/labels.pdf?orders=12&paper=A6&carrier=…&service=…&tracking=…` and

@@ -1,4 +1,4 @@
-//! `cancelOrder` and `deleteProduct` (product.md §4, §5, issue 5) through the API: each order
+//! `cancelOrder` and `deleteProduct` (docs/rules.md §4, §5) through the API: each order
 //! status, a second cancel, later imports, and a product deleted here coming back.
 
 use reqwest::Method;

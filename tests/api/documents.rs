@@ -1,4 +1,4 @@
-//! Invoices and labels (issue 6, product.md §7) and shipments' labels (issue 7) through the
+//! Invoices and labels (docs/rules.md §7) and shipments' labels through the
 //! API: downloads with the bearer token and through signed links, invoice numbering, the
 //! store's options on the documents, and the PDFs read back with poppler and zbar as a person
 //! would see them.
@@ -910,7 +910,7 @@ async fn a_broken_template_stops_the_start_naming_the_file_and_the_line() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Shipments' labels (issue 7)
+// Shipments' labels
 // ---------------------------------------------------------------------------------------------
 
 const SHIP: &str = "mutation($i: ShipOrdersInput!) { shipOrders(input: $i) { results { shipments { id trackingNumber customs { items { description quantity } } } userErrors { field code message } } userErrors { field code message } } }";

@@ -1,4 +1,4 @@
-//! Order import (product.md §5): unit-level rules against an in-memory channel, and end to
+//! Order import (docs/rules.md §5): unit-level rules against an in-memory channel, and end to
 //! end through the BigCommerce client and the sandbox.
 
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -1,4 +1,4 @@
-//! Product import (product.md §4): listings linked by SKU to one inventory item per SKU, the
+//! Product import (docs/rules.md §4): listings linked by SKU to one inventory item per SKU, the
 //! starting stock, channel stock with inventory management on and off, products deleted on
 //! the channel or here. The rules are tested against an in-memory channel; the same scenarios
 //! run end to end through the BigCommerce client and the sandbox at the bottom.

@@ -1,4 +1,4 @@
-//! Stock and price pushes to the stores (product.md §4): every store listing a SKU gets its
+//! Stock and price pushes to the stores (docs/rules.md §4): every store listing a SKU gets its
 //! figure, stores without inventory management are never pushed, drift found at product
 //! import is overwritten and recorded, failures are retried, replicas never push twice, and
 //! `updatePrice` validates, saves and pushes.

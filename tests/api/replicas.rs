@@ -1,4 +1,4 @@
-//! Replicas (issue 9, "Scale"): three `orderdeck serve` processes, schedulers and push workers
+//! Replicas: three `orderdeck serve` processes, schedulers and push workers
 //! on, share one PostgreSQL database and a sandbox of five stores. After several short sync
 //! intervals every store's orders are in orderdeck exactly once and no sync job ever ran twice
 //! at the same time; one replica killed (SIGKILL) in the middle of an import loses nothing and

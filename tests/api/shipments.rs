@@ -1,4 +1,4 @@
-//! `shipOrders` (product.md §6, issue 7) against the sandbox: full, partial and bulk
+//! `shipOrders` (docs/rules.md §6) against the sandbox: full, partial and bulk
 //! shipments, every refusal with its own code and nothing saved, the push to the store
 //! (failing, lost answers, refusals) reaching it exactly once, and the order's status agreeing
 //! on both sides, also after an import.

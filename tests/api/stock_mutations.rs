@@ -1,4 +1,4 @@
-//! `setStock` and `adjustStock` (product.md §4, issue 5) through the API: validation, the
+//! `setStock` and `adjustStock` (docs/rules.md §4) through the API: validation, the
 //! idempotency key, compare-and-set, negative stock, and the ledger under concurrency and
 //! under a randomized mix of mutations, imports and cancels. Products come from the sandbox
 //! store through `syncNow`; every assertion reads the GraphQL API.
@@ -910,7 +910,7 @@ async fn a_refused_change_queues_no_push_and_an_accepted_one_does() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The acceptance tests of issue 5
+// Acceptance: stock changes end to end
 // ---------------------------------------------------------------------------------------------
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

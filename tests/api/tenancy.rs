@@ -286,7 +286,7 @@ struct ForeignChange {
     not_found_on: &'static str,
 }
 
-/// Every mutation of issue 5 on account A's product (by id and by SKU) and order.
+/// Every stock, cancel and delete mutation on account A's product (by id and by SKU) and order.
 fn product_and_order_changes(product_id: &str, order_id: &str) -> Vec<ForeignChange> {
     const SET: &str = "mutation($i: SetStockInput!) { setStock(input: $i) { product { id stock } movement { id } userErrors { field code } } }";
     const ADJUST: &str = "mutation($i: AdjustStockInput!) { adjustStock(input: $i) { product { id stock } movement { id } userErrors { field code } } }";

@@ -1,4 +1,4 @@
-//! The app side of BigCommerce's single-click install flow (bigcommerce-api.md §8): the
+//! The app side of BigCommerce's single-click install flow (docs/bigcommerce.md §8): the
 //! exchange of an install code for a token at the login service, and the verification of the
 //! `signed_payload_jwt` that the `load`, `uninstall` and `remove_user` callbacks carry.
 

@@ -1,6 +1,6 @@
 //! What BigCommerce calls the carrier a merchant typed: one of its native shipping providers
 //! (`shipping_provider`), or an AfterShip courier slug (`tracking_carrier`), from which the
-//! store builds the customer's tracking link (bigcommerce-api.md §3).
+//! store builds the customer's tracking link (docs/bigcommerce.md §3).
 //!
 //! Slugs come from BigCommerce's own list of `tracking_carrier` values
 //! (`assets/csv/tracking_carrier_values.csv` in its docs repository). The table is

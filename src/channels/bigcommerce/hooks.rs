@@ -1,4 +1,4 @@
-//! The Webhooks API (`/v3/hooks`, bigcommerce-api.md §10): the hooks orderdeck registers on a
+//! The Webhooks API (`/v3/hooks`, docs/bigcommerce.md §10): the hooks orderdeck registers on a
 //! store. A store shows an API account only the hooks that account created.
 
 use std::collections::BTreeMap;

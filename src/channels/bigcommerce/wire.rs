@@ -21,7 +21,7 @@ pub(super) struct StoreResponse {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Orders v2 (bigcommerce-api.md §2)
+// Orders v2 (docs/bigcommerce.md §2)
 // ---------------------------------------------------------------------------------------------
 
 /// An order of `GET /v2/orders` or `GET /v2/orders/{id}` with
@@ -247,7 +247,7 @@ impl EmbeddedLine {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Shipments v2 (bigcommerce-api.md §3)
+// Shipments v2 (docs/bigcommerce.md §3)
 // ---------------------------------------------------------------------------------------------
 
 /// The body of `POST /v2/orders/{id}/shipments`. Empty optional texts are left out rather
@@ -303,7 +303,7 @@ pub(super) struct ShipmentItem {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Catalog v3 (bigcommerce-api.md §4)
+// Catalog v3 (docs/bigcommerce.md §4)
 // ---------------------------------------------------------------------------------------------
 
 /// The v3 list envelope.

@@ -17,8 +17,8 @@ use crate::entities::{integration, invoice, order, order_line, shipment};
 use crate::services::pricing::currency_decimals;
 use crate::services::shipments::CustomsDeclaration;
 
-/// Carrier details given for a label (until shipments exist, issue 7, they come with the
-/// request).
+/// Carrier details given with a request for an order's label (a shipment's label takes them from
+/// the shipment).
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Shipping {
     /// Carrier name.
@@ -154,7 +154,7 @@ pub fn destination(o: &order::Model) -> OrderAddress {
 }
 
 /// The recipient's phone and email on a parcel to `to`: the order's own (the address's, else
-/// the customer's), with the store's PREFILL/OVERWRITE rule applied (product.md §3, §6).
+/// the customer's), with the store's PREFILL/OVERWRITE rule applied (docs/rules.md §3, §6).
 pub fn recipient_contact(
     o: &order::Model,
     to: &OrderAddress,

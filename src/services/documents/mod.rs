@@ -1,4 +1,4 @@
-//! Invoices and labels of orders, and labels of shipments (product.md §7): the request and its
+//! Invoices and labels of orders, and labels of shipments (docs/rules.md §7): the request and its
 //! rules, the data gathered from the database in a few queries whatever the number of orders or
 //! shipments, invoice numbers, signed links, and rendering off the async executor.
 
