@@ -1,34 +1,21 @@
 //! Typed settings: defaults in code, then an optional TOML file, then environment variables;
-//! validated once at start-up. Secrets are wrapped so they never print.
+//! validated once at start-up, every problem reported at once. Each setting is declared once
+//! (in [`settings!`] below): its field, default, file key and kind. The environment variable
+//! is the file key in upper case with `ORDERDECK_` in front (`DATABASE_URL` is the one without
+//! the prefix). Secrets are wrapped so they never print.
 
 use std::fmt;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use base64::Engine;
 use serde::Deserialize;
 
-/// A value that must never reach a log line or a response.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret<T>(T);
+mod kinds;
 
-impl<T> Secret<T> {
-    /// Wraps a secret value.
-    pub fn new(value: T) -> Self {
-        Self(value)
-    }
-    /// The wrapped value, for the one place that needs it.
-    pub fn expose(&self) -> &T {
-        &self.0
-    }
-}
-
-impl<T> fmt::Debug for Secret<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(***)")
-    }
-}
+use crate::secret::decode_secret_key;
+pub use crate::secret::Secret;
+use kinds::{Count, DbUrl, Dir, Flag, Format, Hidden, Kind, Millis, Opt, Secs, Text};
 
 /// Log output format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
@@ -40,67 +27,160 @@ pub enum LogFormat {
     Json,
 }
 
-/// Every setting of the server. Built by [`Settings::load`]; tests build it directly.
-#[derive(Clone)]
-pub struct Settings {
+/// The environment variable of a file key.
+pub fn env_name(key: &str) -> String {
+    if key == "database_url" {
+        "DATABASE_URL".into()
+    } else {
+        format!("ORDERDECK_{}", key.to_ascii_uppercase())
+    }
+}
+
+/// Declares every setting once: the `Settings` field with its doc and default, the file key
+/// (the environment variable derives from it) and its [`Kind`]. Generates `Settings`, its
+/// `Default` and `Debug`, the file's shape (unknown keys refused) and the two readers.
+macro_rules! settings {
+    ($( $(#[doc = $doc:literal])* $field:ident: $ty:ty = $default:expr, $key:ident as $kind:ty
+        $(, must $rule:literal if $check:expr)?; )*) => {
+        /// Every setting of the server. Built by [`Settings::load`]; tests build it directly.
+        #[derive(Clone)]
+        pub struct Settings {
+            $( $(#[doc = $doc])* pub $field: $ty, )*
+        }
+
+        impl Default for Settings {
+            fn default() -> Self {
+                Self { $( $field: $default, )* }
+            }
+        }
+
+        impl fmt::Debug for Settings {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                let mut s = f.debug_struct("Settings");
+                $( s.field(stringify!($field), &format_args!("{}", <$kind as Kind>::show(&self.$field))); )*
+                s.finish()
+            }
+        }
+
+        /// The optional configuration file (TOML): every key optional, unknown ones refused.
+        #[derive(Default, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct FileSettings {
+            $( $key: Option<<$kind as Kind>::File>, )*
+        }
+
+        /// Every file key, in declaration order.
+        pub const KEYS: &[&str] = &[$( stringify!($key), )*];
+
+        impl Settings {
+            fn apply_file(&mut self, file: FileSettings) {
+                $( if let Some(v) = file.$key { self.$field = <$kind as Kind>::from_file(v); } )*
+            }
+
+            fn apply_env(&mut self, env: &impl Fn(&str) -> Option<String>, errors: &mut Vec<String>) {
+                $(
+                    let name = env_name(stringify!($key));
+                    if let Some(v) = env(&name).filter(|v| !v.trim().is_empty()) {
+                        match <$kind as Kind>::from_env(&v) {
+                            Ok(value) => self.$field = value,
+                            Err(expected) => errors.push(format!("{name} must be {expected}, not {v:?}")),
+                        }
+                    }
+                )*
+            }
+
+            /// Each setting's own rule; rules across settings are in `validate`.
+            fn check_each(&self, errors: &mut Vec<String>) {
+                $( $(
+                    let value = &self.$field;
+                    let check: fn(&$ty) -> bool = $check;
+                    if !check(value) {
+                        let (name, shown) = (env_name(stringify!($key)), <$kind as Kind>::show(value));
+                        errors.push(format!("{name} must {}, not {shown}", $rule));
+                    }
+                )? )*
+            }
+        }
+    };
+}
+
+settings! {
     /// Listen address `host:port`; port 0 picks a free port.
-    pub bind: String,
+    bind: String = "127.0.0.1:8080".into(), bind as Text,
+        must "be host:port (e.g. 127.0.0.1:8080)" if |v| resolve(v).is_ok();
     /// Directory of the default SQLite file and of the generated secret key.
-    pub data_dir: PathBuf,
+    data_dir: PathBuf = PathBuf::from("./data"), data_dir as Dir;
     /// `sqlite://…` or `postgres://…`; `None` means a SQLite file in `data_dir`.
-    pub database_url: Option<Secret<String>>,
+    database_url: Option<Secret<String>> = None, database_url as Opt<DbUrl>,
+        must "start with sqlite:, postgres:// or postgresql://" if |v| v.as_ref().is_none_or(|u| {
+            ["sqlite:", "postgres://", "postgresql://"].iter().any(|s| u.expose().starts_with(s))
+        });
     /// Maximum database connections in the pool.
-    pub db_max_connections: u32,
+    db_max_connections: u32 = 10, db_max_connections as Count, must "be above 0" if |n| *n > 0;
     /// Base64 of 32 bytes; `None` means generate/read `data_dir/secret.key`.
-    pub secret_key: Option<Secret<String>>,
+    secret_key: Option<Secret<String>> = None, secret_key as Opt<Hidden>,
+        must "be base64 of 32 bytes (e.g. `openssl rand -base64 32`)"
+        if |v| v.as_ref().is_none_or(|k| decode_secret_key(k.expose()).is_ok());
     /// BigCommerce API base URL (the sandbox in tests and the demo).
-    pub bigcommerce_api_url: String,
+    bigcommerce_api_url: String = "https://api.bigcommerce.com".into(), bigcommerce_api_url as Text,
+        must "be an http(s) URL" if |v| is_http_url(v);
     /// Timeout of one call to a store.
-    pub bigcommerce_timeout: Duration,
+    bigcommerce_timeout: Duration = Duration::from_secs(10), bigcommerce_timeout_ms as Millis,
+        must "be above 0" if |d| !d.is_zero();
     /// Whether the sync scheduler runs.
-    pub sync_enabled: bool,
+    sync_enabled: bool = true, sync_enabled as Flag;
     /// How often each store's orders are imported.
-    pub order_sync_interval: Duration,
+    order_sync_interval: Duration = Duration::from_secs(600), order_sync_interval_secs as Secs,
+        must "be above 0" if |d| !d.is_zero();
     /// How often each store's products are imported.
-    pub product_sync_interval: Duration,
+    product_sync_interval: Duration = Duration::from_secs(2700), product_sync_interval_secs as Secs,
+        must "be above 0" if |d| !d.is_zero();
     /// How long a claimed sync job stays leased without renewal (a crashed process's job is
     /// taken over after this).
-    pub sync_lease: Duration,
+    sync_lease: Duration = Duration::from_secs(300), sync_lease_secs as Secs,
+        must "be at least 3 seconds (the lease is renewed every third of it)" if |d| *d >= MIN_SYNC_LEASE;
     /// How often the scheduler looks for due jobs.
-    pub scheduler_tick: Duration,
+    scheduler_tick: Duration = Duration::from_millis(1000), scheduler_tick_ms as Millis,
+        must "be between 10 and 600000 ms" if |d| TICKS.contains(d);
     /// Whether the push worker sends stock and price changes to the stores.
-    pub push_enabled: bool,
+    push_enabled: bool = true, push_enabled as Flag;
     /// How often the push worker looks for queued pushes that no signal announced (those of
     /// other replicas, retries after backoff).
-    pub push_poll: Duration,
+    push_poll: Duration = Duration::from_millis(500), push_poll_ms as Millis,
+        must "be between 10 and 600000 ms" if |d| TICKS.contains(d);
     /// Lifetime of a login token.
-    pub session_ttl: Duration,
+    session_ttl: Duration = Duration::from_secs(30 * 24 * 3600), session_ttl_secs as Secs,
+        must "be above 0" if |d| !d.is_zero();
     /// Time budget of one GraphQL request (waiting for its turn included); past it the client
     /// gets a `TIMEOUT` error and the work stops.
-    pub request_timeout: Duration,
+    request_timeout: Duration = Duration::from_secs(30), request_timeout_secs as Secs,
+        must "be above 0" if |d| !d.is_zero();
     /// GraphQL requests one account (or, before login, one client address) runs at once in
     /// this process; more wait their turn, so no account can take the database pool from the
     /// others.
-    pub account_concurrency: u32,
+    account_concurrency: u32 = 2, account_concurrency as Count, must "be above 0" if |n| *n > 0;
     /// Log format.
-    pub log_format: LogFormat,
+    log_format: LogFormat = LogFormat::Text, log_format as Format;
     /// How long shutdown waits for in-flight requests.
-    pub shutdown_timeout: Duration,
+    shutdown_timeout: Duration = Duration::from_secs(30), shutdown_timeout_secs as Secs;
     /// Directory of the document templates (`invoice.toml`, `label.toml`, fonts). `None`:
     /// `./templates` when it exists, otherwise the copies built into the binary.
-    pub templates_dir: Option<PathBuf>,
+    templates_dir: Option<PathBuf> = None, templates_dir as Opt<Dir>;
     /// The base URL at which stores and browsers reach this server (e.g.
     /// `https://orderdeck.example.com`). With it, connecting a store registers order webhooks;
     /// the app-store install flow needs it too. `None`: polling only.
-    pub public_url: Option<String>,
+    public_url: Option<String> = None, public_url as Opt<Text>,
+        must "be an http(s) base URL without query (e.g. https://orderdeck.example.com)"
+        if |v| v.as_deref().is_none_or(|u| is_http_url(u) && !u.contains(['?', '#', ' ']));
     /// The BigCommerce app's client id (Developer Portal); with the secret, it turns the
     /// app-store install flow on.
-    pub bigcommerce_app_client_id: Option<String>,
+    bigcommerce_app_client_id: Option<String> = None, bigcommerce_app_client_id as Opt<Text>;
     /// The BigCommerce app's client secret: exchanges install codes and verifies the signed
     /// callbacks.
-    pub bigcommerce_app_client_secret: Option<Secret<String>>,
+    bigcommerce_app_client_secret: Option<Secret<String>> = None, bigcommerce_app_client_secret as Opt<Hidden>;
     /// Where install codes are exchanged for tokens (`{url}/oauth2/token`); the sandbox in tests.
-    pub bigcommerce_login_url: String,
+    bigcommerce_login_url: String = "https://login.bigcommerce.com".into(), bigcommerce_login_url as Text,
+        must "be an http(s) URL" if |v| is_http_url(v);
 }
 
 /// The app's credentials, when the install flow is configured.
@@ -112,116 +192,16 @@ pub struct AppCredentials<'a> {
     pub client_secret: &'a Secret<String>,
 }
 
-impl Default for Settings {
-    fn default() -> Self {
-        Self {
-            bind: "127.0.0.1:8080".into(),
-            data_dir: PathBuf::from("./data"),
-            database_url: None,
-            db_max_connections: 10,
-            secret_key: None,
-            bigcommerce_api_url: "https://api.bigcommerce.com".into(),
-            bigcommerce_timeout: Duration::from_secs(10),
-            sync_enabled: true,
-            order_sync_interval: Duration::from_secs(600),
-            product_sync_interval: Duration::from_secs(2700),
-            sync_lease: Duration::from_secs(300),
-            scheduler_tick: Duration::from_millis(1000),
-            push_enabled: true,
-            push_poll: Duration::from_millis(500),
-            session_ttl: Duration::from_secs(30 * 24 * 3600),
-            request_timeout: Duration::from_secs(30),
-            account_concurrency: 2,
-            log_format: LogFormat::Text,
-            shutdown_timeout: Duration::from_secs(30),
-            templates_dir: None,
-            public_url: None,
-            bigcommerce_app_client_id: None,
-            bigcommerce_app_client_secret: None,
-            bigcommerce_login_url: "https://login.bigcommerce.com".into(),
-        }
-    }
-}
-
-impl fmt::Debug for Settings {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Settings")
-            .field("bind", &self.bind)
-            .field("data_dir", &self.data_dir)
-            .field(
-                "database_url",
-                &self.database_url.as_ref().map(|u| redact_url(u.expose())),
-            )
-            .field("db_max_connections", &self.db_max_connections)
-            .field("secret_key", &self.secret_key.as_ref().map(|_| "***"))
-            .field("bigcommerce_api_url", &self.bigcommerce_api_url)
-            .field("bigcommerce_timeout", &self.bigcommerce_timeout)
-            .field("sync_enabled", &self.sync_enabled)
-            .field("order_sync_interval", &self.order_sync_interval)
-            .field("product_sync_interval", &self.product_sync_interval)
-            .field("sync_lease", &self.sync_lease)
-            .field("scheduler_tick", &self.scheduler_tick)
-            .field("push_enabled", &self.push_enabled)
-            .field("push_poll", &self.push_poll)
-            .field("session_ttl", &self.session_ttl)
-            .field("request_timeout", &self.request_timeout)
-            .field("account_concurrency", &self.account_concurrency)
-            .field("log_format", &self.log_format)
-            .field("shutdown_timeout", &self.shutdown_timeout)
-            .field("templates_dir", &self.templates_dir)
-            .field("public_url", &self.public_url)
-            .field("bigcommerce_app_client_id", &self.bigcommerce_app_client_id)
-            .field(
-                "bigcommerce_app_client_secret",
-                &self.bigcommerce_app_client_secret.as_ref().map(|_| "***"),
-            )
-            .field("bigcommerce_login_url", &self.bigcommerce_login_url)
-            .finish()
-    }
-}
-
-/// The optional configuration file (TOML); every key is optional and named like the
-/// environment variable without the `ORDERDECK_` prefix, in lower case.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct FileSettings {
-    bind: Option<String>,
-    data_dir: Option<PathBuf>,
-    database_url: Option<String>,
-    db_max_connections: Option<u32>,
-    secret_key: Option<String>,
-    bigcommerce_api_url: Option<String>,
-    bigcommerce_timeout_ms: Option<u64>,
-    sync_enabled: Option<bool>,
-    order_sync_interval_secs: Option<u64>,
-    product_sync_interval_secs: Option<u64>,
-    sync_lease_secs: Option<u64>,
-    scheduler_tick_ms: Option<u64>,
-    push_enabled: Option<bool>,
-    push_poll_ms: Option<u64>,
-    session_ttl_secs: Option<u64>,
-    request_timeout_secs: Option<u64>,
-    account_concurrency: Option<u32>,
-    log_format: Option<LogFormat>,
-    shutdown_timeout_secs: Option<u64>,
-    templates_dir: Option<PathBuf>,
-    public_url: Option<String>,
-    bigcommerce_app_client_id: Option<String>,
-    bigcommerce_app_client_secret: Option<String>,
-    bigcommerce_login_url: Option<String>,
-}
-
 /// Why the settings could not be loaded; each message names the setting.
 #[derive(Debug, thiserror::Error)]
 #[error("invalid configuration:\n  - {}", .0.join("\n  - "))]
 pub struct ConfigError(pub Vec<String>);
 
 /// Shortest accepted sync lease.
-pub const MIN_SYNC_LEASE: Duration = Duration::from_secs(3);
-/// Shortest accepted scheduler tick (a busy loop below this).
-pub const MIN_SCHEDULER_TICK: Duration = Duration::from_millis(10);
-/// Longest accepted scheduler tick.
-pub const MAX_SCHEDULER_TICK: Duration = Duration::from_secs(600);
+const MIN_SYNC_LEASE: Duration = Duration::from_secs(3);
+/// Accepted scheduler ticks and push polls (a busy loop below, a stalled one above).
+const TICKS: std::ops::RangeInclusive<Duration> =
+    Duration::from_millis(10)..=Duration::from_secs(600);
 
 /// Name of the default configuration file, read when present in the working directory.
 pub const DEFAULT_CONFIG_FILE: &str = "orderdeck.toml";
@@ -234,20 +214,12 @@ impl Settings {
         env: impl Fn(&str) -> Option<String>,
     ) -> Result<Self, ConfigError> {
         let mut s = Settings::default();
-        let mut errors = Vec::new();
-        let file = match config_file {
-            Some(path) => Some(path.to_path_buf()),
-            None => {
-                let default = PathBuf::from(DEFAULT_CONFIG_FILE);
-                default.exists().then_some(default)
-            }
-        };
+        let default = PathBuf::from(DEFAULT_CONFIG_FILE);
+        let file = config_file.or_else(|| default.exists().then_some(default.as_path()));
         if let Some(path) = file {
-            match read_file(&path) {
-                Ok(f) => s.apply_file(f),
-                Err(e) => return Err(ConfigError(vec![e])),
-            }
+            s.apply_file(read_file(path).map_err(|e| ConfigError(vec![e]))?);
         }
+        let mut errors = Vec::new();
         s.apply_env(&env, &mut errors);
         s.validate(&mut errors);
         if errors.is_empty() {
@@ -257,297 +229,27 @@ impl Settings {
         }
     }
 
-    fn apply_file(&mut self, f: FileSettings) {
-        if let Some(v) = f.bind {
-            self.bind = v;
-        }
-        if let Some(v) = f.data_dir {
-            self.data_dir = v;
-        }
-        if let Some(v) = f.database_url {
-            self.database_url = Some(Secret::new(v));
-        }
-        if let Some(v) = f.db_max_connections {
-            self.db_max_connections = v;
-        }
-        if let Some(v) = f.secret_key {
-            self.secret_key = Some(Secret::new(v));
-        }
-        if let Some(v) = f.bigcommerce_api_url {
-            self.bigcommerce_api_url = v;
-        }
-        if let Some(v) = f.bigcommerce_timeout_ms {
-            self.bigcommerce_timeout = Duration::from_millis(v);
-        }
-        if let Some(v) = f.sync_enabled {
-            self.sync_enabled = v;
-        }
-        if let Some(v) = f.order_sync_interval_secs {
-            self.order_sync_interval = Duration::from_secs(v);
-        }
-        if let Some(v) = f.product_sync_interval_secs {
-            self.product_sync_interval = Duration::from_secs(v);
-        }
-        if let Some(v) = f.sync_lease_secs {
-            self.sync_lease = Duration::from_secs(v);
-        }
-        if let Some(v) = f.scheduler_tick_ms {
-            self.scheduler_tick = Duration::from_millis(v);
-        }
-        if let Some(v) = f.push_enabled {
-            self.push_enabled = v;
-        }
-        if let Some(v) = f.push_poll_ms {
-            self.push_poll = Duration::from_millis(v);
-        }
-        if let Some(v) = f.session_ttl_secs {
-            self.session_ttl = Duration::from_secs(v);
-        }
-        if let Some(v) = f.request_timeout_secs {
-            self.request_timeout = Duration::from_secs(v);
-        }
-        if let Some(v) = f.account_concurrency {
-            self.account_concurrency = v;
-        }
-        if let Some(v) = f.log_format {
-            self.log_format = v;
-        }
-        if let Some(v) = f.shutdown_timeout_secs {
-            self.shutdown_timeout = Duration::from_secs(v);
-        }
-        if let Some(v) = f.templates_dir {
-            self.templates_dir = Some(v);
-        }
-        if let Some(v) = f.public_url {
-            self.public_url = Some(v);
-        }
-        if let Some(v) = f.bigcommerce_app_client_id {
-            self.bigcommerce_app_client_id = Some(v);
-        }
-        if let Some(v) = f.bigcommerce_app_client_secret {
-            self.bigcommerce_app_client_secret = Some(Secret::new(v));
-        }
-        if let Some(v) = f.bigcommerce_login_url {
-            self.bigcommerce_login_url = v;
-        }
-    }
-
-    fn apply_env(&mut self, env: &impl Fn(&str) -> Option<String>, errors: &mut Vec<String>) {
-        let get = |name: &str| env(name).filter(|v| !v.trim().is_empty());
-        if let Some(v) = get("ORDERDECK_BIND") {
-            self.bind = v;
-        }
-        if let Some(v) = get("ORDERDECK_DATA_DIR") {
-            self.data_dir = PathBuf::from(v);
-        }
-        if let Some(v) = get("DATABASE_URL") {
-            self.database_url = Some(Secret::new(v));
-        }
-        if let Some(v) = get("ORDERDECK_SECRET_KEY") {
-            self.secret_key = Some(Secret::new(v));
-        }
-        if let Some(v) = get("ORDERDECK_TEMPLATES_DIR") {
-            self.templates_dir = Some(PathBuf::from(v));
-        }
-        if let Some(v) = get("ORDERDECK_BIGCOMMERCE_API_URL") {
-            self.bigcommerce_api_url = v;
-        }
-        if let Some(v) = get("ORDERDECK_PUBLIC_URL") {
-            self.public_url = Some(v);
-        }
-        if let Some(v) = get("ORDERDECK_BIGCOMMERCE_APP_CLIENT_ID") {
-            self.bigcommerce_app_client_id = Some(v);
-        }
-        if let Some(v) = get("ORDERDECK_BIGCOMMERCE_APP_CLIENT_SECRET") {
-            self.bigcommerce_app_client_secret = Some(Secret::new(v));
-        }
-        if let Some(v) = get("ORDERDECK_BIGCOMMERCE_LOGIN_URL") {
-            self.bigcommerce_login_url = v;
-        }
-        if let Some(v) = get("ORDERDECK_SYNC_ENABLED") {
-            match parse_bool(&v) {
-                Some(b) => self.sync_enabled = b,
-                None => errors.push(format!(
-                    "ORDERDECK_SYNC_ENABLED must be true or false, not {v:?}"
-                )),
-            }
-        }
-        if let Some(v) = get("ORDERDECK_PUSH_ENABLED") {
-            match parse_bool(&v) {
-                Some(b) => self.push_enabled = b,
-                None => errors.push(format!(
-                    "ORDERDECK_PUSH_ENABLED must be true or false, not {v:?}"
-                )),
-            }
-        }
-        if let Some(v) = get("ORDERDECK_LOG_FORMAT") {
-            match v.to_ascii_lowercase().as_str() {
-                "text" => self.log_format = LogFormat::Text,
-                "json" => self.log_format = LogFormat::Json,
-                _ => errors.push(format!(
-                    "ORDERDECK_LOG_FORMAT must be text or json, not {v:?}"
-                )),
-            }
-        }
-        let mut number = |name: &str, apply: &mut dyn FnMut(u64)| {
-            if let Some(v) = get(name) {
-                match v.trim().parse::<u64>() {
-                    Ok(n) => apply(n),
-                    Err(_) => errors.push(format!("{name} must be a whole number, not {v:?}")),
-                }
-            }
-        };
-        number("ORDERDECK_DB_MAX_CONNECTIONS", &mut |n| {
-            self.db_max_connections = u32::try_from(n).unwrap_or(u32::MAX)
-        });
-        number("ORDERDECK_BIGCOMMERCE_TIMEOUT_MS", &mut |n| {
-            self.bigcommerce_timeout = Duration::from_millis(n)
-        });
-        number("ORDERDECK_SESSION_TTL_SECS", &mut |n| {
-            self.session_ttl = Duration::from_secs(n)
-        });
-        number("ORDERDECK_REQUEST_TIMEOUT_SECS", &mut |n| {
-            self.request_timeout = Duration::from_secs(n)
-        });
-        number("ORDERDECK_ACCOUNT_CONCURRENCY", &mut |n| {
-            self.account_concurrency = u32::try_from(n).unwrap_or(u32::MAX)
-        });
-        number("ORDERDECK_SHUTDOWN_TIMEOUT_SECS", &mut |n| {
-            self.shutdown_timeout = Duration::from_secs(n)
-        });
-        number("ORDERDECK_ORDER_SYNC_INTERVAL_SECS", &mut |n| {
-            self.order_sync_interval = Duration::from_secs(n)
-        });
-        number("ORDERDECK_PRODUCT_SYNC_INTERVAL_SECS", &mut |n| {
-            self.product_sync_interval = Duration::from_secs(n)
-        });
-        number("ORDERDECK_SYNC_LEASE_SECS", &mut |n| {
-            self.sync_lease = Duration::from_secs(n)
-        });
-        number("ORDERDECK_SCHEDULER_TICK_MS", &mut |n| {
-            self.scheduler_tick = Duration::from_millis(n)
-        });
-        number("ORDERDECK_PUSH_POLL_MS", &mut |n| {
-            self.push_poll = Duration::from_millis(n)
-        });
-    }
-
     fn validate(&self, errors: &mut Vec<String>) {
-        if self.bind_addr().is_err() {
-            errors.push(format!(
-                "ORDERDECK_BIND must be host:port (e.g. 127.0.0.1:8080), not {:?}",
-                self.bind
-            ));
-        }
-        if let Some(url) = &self.database_url {
-            let url = url.expose();
-            if !(url.starts_with("sqlite:")
-                || url.starts_with("postgres://")
-                || url.starts_with("postgresql://"))
-            {
-                errors.push(format!(
-                    "DATABASE_URL must start with sqlite:, postgres:// or postgresql://, not {:?}",
-                    redact_url(url)
-                ));
-            }
-        }
-        if self.db_max_connections == 0 {
-            errors.push("ORDERDECK_DB_MAX_CONNECTIONS must be at least 1".into());
-        }
-        if self.request_timeout.is_zero() {
-            errors.push("ORDERDECK_REQUEST_TIMEOUT_SECS must be at least 1".into());
-        }
-        if self.account_concurrency == 0 {
-            errors.push("ORDERDECK_ACCOUNT_CONCURRENCY must be at least 1".into());
-        }
-        if let Some(key) = &self.secret_key {
-            if let Err(e) = decode_secret_key(key.expose()) {
-                errors.push(format!("ORDERDECK_SECRET_KEY {e}"));
-            }
-        }
-        let api = self.bigcommerce_api_url.trim_end_matches('/');
-        if !(api.starts_with("http://") || api.starts_with("https://")) || api.len() < 10 {
-            errors.push(format!(
-                "ORDERDECK_BIGCOMMERCE_API_URL must be an http(s) URL, not {:?}",
-                self.bigcommerce_api_url
-            ));
-        }
-        let login = self.bigcommerce_login_url.trim_end_matches('/');
-        if !(login.starts_with("http://") || login.starts_with("https://")) || login.len() < 10 {
-            errors.push(format!(
-                "ORDERDECK_BIGCOMMERCE_LOGIN_URL must be an http(s) URL, not {:?}",
-                self.bigcommerce_login_url
-            ));
-        }
-        if let Some(url) = &self.public_url {
-            let u = url.trim_end_matches('/');
-            if !(u.starts_with("http://") || u.starts_with("https://"))
-                || u.len() < 10
-                || u.contains(['?', '#', ' '])
-            {
-                errors.push(format!(
-                    "ORDERDECK_PUBLIC_URL must be an http(s) base URL without query (e.g. https://orderdeck.example.com), not {url:?}"
-                ));
-            }
-        }
-        let blank = |v: &Option<String>| v.as_deref().is_none_or(|v| v.trim().is_empty());
-        let id_set = !blank(&self.bigcommerce_app_client_id);
+        self.check_each(errors);
+        let id_set = self
+            .bigcommerce_app_client_id
+            .as_deref()
+            .is_some_and(|v| !v.trim().is_empty());
         let secret_set = self
             .bigcommerce_app_client_secret
             .as_ref()
             .is_some_and(|s| !s.expose().trim().is_empty());
         if id_set != secret_set {
-            errors.push(
-                "ORDERDECK_BIGCOMMERCE_APP_CLIENT_ID and ORDERDECK_BIGCOMMERCE_APP_CLIENT_SECRET must be set together".into(),
-            );
+            errors.push("ORDERDECK_BIGCOMMERCE_APP_CLIENT_ID and ORDERDECK_BIGCOMMERCE_APP_CLIENT_SECRET must be set together".into());
         }
         if id_set && self.public_url.is_none() {
-            errors.push(
-                "the BigCommerce app needs ORDERDECK_PUBLIC_URL: its callbacks (auth, load, uninstall, remove_user) live under {ORDERDECK_PUBLIC_URL}/bigcommerce/".into(),
-            );
-        }
-        if self.bigcommerce_timeout.is_zero() {
-            errors.push("ORDERDECK_BIGCOMMERCE_TIMEOUT_MS must be above 0".into());
-        }
-        if self.session_ttl.is_zero() {
-            errors.push("ORDERDECK_SESSION_TTL_SECS must be above 0".into());
-        }
-        if self.order_sync_interval.is_zero() {
-            errors.push("ORDERDECK_ORDER_SYNC_INTERVAL_SECS must be above 0".into());
-        }
-        if self.product_sync_interval.is_zero() {
-            errors.push("ORDERDECK_PRODUCT_SYNC_INTERVAL_SECS must be above 0".into());
-        }
-        if self.sync_lease < MIN_SYNC_LEASE {
-            errors.push(format!(
-                "ORDERDECK_SYNC_LEASE_SECS must be at least {} (the lease is renewed every third of it)",
-                MIN_SYNC_LEASE.as_secs()
-            ));
-        }
-        if self.push_poll < MIN_SCHEDULER_TICK || self.push_poll > MAX_SCHEDULER_TICK {
-            errors.push(format!(
-                "ORDERDECK_PUSH_POLL_MS must be between {} and {}",
-                MIN_SCHEDULER_TICK.as_millis(),
-                MAX_SCHEDULER_TICK.as_millis()
-            ));
-        }
-        if self.scheduler_tick < MIN_SCHEDULER_TICK || self.scheduler_tick > MAX_SCHEDULER_TICK {
-            errors.push(format!(
-                "ORDERDECK_SCHEDULER_TICK_MS must be between {} and {}",
-                MIN_SCHEDULER_TICK.as_millis(),
-                MAX_SCHEDULER_TICK.as_millis()
-            ));
+            errors.push("the BigCommerce app needs ORDERDECK_PUBLIC_URL: its callbacks (auth, load, uninstall, remove_user) live under {ORDERDECK_PUBLIC_URL}/bigcommerce/".into());
         }
     }
 
     /// The resolved listen address.
     pub fn bind_addr(&self) -> std::io::Result<SocketAddr> {
-        self.bind.to_socket_addrs()?.next().ok_or_else(|| {
-            std::io::Error::new(
-                std::io::ErrorKind::InvalidInput,
-                "no address for ORDERDECK_BIND",
-            )
-        })
+        resolve(&self.bind)
     }
 
     /// The database URL to connect to (the default SQLite file when none is set).
@@ -602,50 +304,25 @@ impl Settings {
     }
 }
 
+fn resolve(bind: &str) -> std::io::Result<SocketAddr> {
+    bind.to_socket_addrs()?.next().ok_or_else(|| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "no address for ORDERDECK_BIND",
+        )
+    })
+}
+
+/// An `http://` or `https://` URL with something after the scheme.
+fn is_http_url(url: &str) -> bool {
+    let url = url.trim_end_matches('/');
+    (url.starts_with("http://") || url.starts_with("https://")) && url.len() >= 10
+}
+
 fn read_file(path: &Path) -> Result<FileSettings, String> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("cannot read config file {}: {e}", path.display()))?;
     toml::from_str(&text).map_err(|e| format!("config file {}: {e}", path.display()))
-}
-
-fn parse_bool(v: &str) -> Option<bool> {
-    match v.trim().to_ascii_lowercase().as_str() {
-        "true" | "1" | "yes" | "on" => Some(true),
-        "false" | "0" | "no" | "off" => Some(false),
-        _ => None,
-    }
-}
-
-/// Decodes a base64 secret key of exactly 32 bytes.
-pub fn decode_secret_key(value: &str) -> Result<[u8; 32], String> {
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(value.trim())
-        .map_err(|_| "must be base64 (e.g. the output of `openssl rand -base64 32`)".to_string())?;
-    <[u8; 32]>::try_from(bytes.as_slice())
-        .map_err(|_| format!("must decode to 32 bytes, not {}", bytes.len()))
-}
-
-/// A database URL with any password replaced by `***`, for logs and error messages.
-pub fn redact_url(url: &str) -> String {
-    let Some(scheme_end) = url.find("://") else {
-        return url.to_string();
-    };
-    let rest = &url[scheme_end + 3..];
-    let authority_end = rest.find('/').unwrap_or(rest.len());
-    let authority = &rest[..authority_end];
-    match authority.rfind('@') {
-        Some(at) => {
-            let userinfo = &authority[..at];
-            let user = userinfo.split(':').next().unwrap_or("");
-            let masked = if userinfo.contains(':') {
-                format!("{user}:***")
-            } else {
-                user.to_string()
-            };
-            format!("{}://{}@{}", &url[..scheme_end], masked, &rest[at + 1..])
-        }
-        None => url.to_string(),
-    }
 }
 
 #[cfg(test)]
@@ -814,6 +491,53 @@ mod tests {
         let s = Settings::load(Some(&path), env_of(&[])).unwrap();
         assert_eq!(s.order_sync_interval, Duration::from_secs(600));
         assert_eq!(s.product_sync_interval, Duration::from_secs(2700));
+    }
+
+    #[test]
+    fn every_setting_is_in_the_example_files_and_the_readme() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let read = |name: &str| std::fs::read_to_string(root.join(name)).unwrap();
+        let (toml, env, readme) = (
+            read("orderdeck.example.toml"),
+            read(".env.example"),
+            read("README.md"),
+        );
+        for key in KEYS {
+            let name = env_name(key);
+            assert!(
+                toml.contains(&format!("{key} = ")),
+                "{key} missing in orderdeck.example.toml"
+            );
+            assert!(
+                env.contains(&format!("{name}=")),
+                "{name} missing in .env.example"
+            );
+            assert!(
+                readme.contains(&format!("| `{name}` |")),
+                "{name} missing in the README's table"
+            );
+        }
+    }
+
+    #[test]
+    fn every_environment_variable_is_read_and_reported_by_name() {
+        for key in KEYS {
+            let name = env_name(key);
+            let result = Settings::load(
+                Some(&Path::new(env!("CARGO_MANIFEST_DIR")).join("orderdeck.example.toml")),
+                env_of(&[(name.as_str(), "\u{1}not valid\u{1}")]),
+            );
+            let text = match result {
+                Ok(s) => format!("{s:?}"),
+                Err(e) => e.to_string(),
+            };
+            // A text setting takes the value (and shows it, unless secret); any other kind
+            // refuses it naming the variable.
+            assert!(
+                text.contains(&name) || text.contains("not valid") || text.contains("***"),
+                "{name}: {text}"
+            );
+        }
     }
 
     #[test]

@@ -16,7 +16,8 @@ use rand::rngs::OsRng;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
-use crate::config::{decode_secret_key, Secret, Settings};
+use crate::config::Settings;
+use crate::secret::{decode_secret_key, Secret};
 
 /// The server's 32-byte master key. Sub-keys are derived per purpose.
 #[derive(Clone)]

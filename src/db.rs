@@ -9,7 +9,8 @@ use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, TransactionTrait,
 };
 
-use crate::config::{redact_url, Settings};
+use crate::config::Settings;
+use crate::secret::redact_url;
 
 /// Key of the PostgreSQL advisory lock that serialises migrations across replicas.
 const MIGRATION_LOCK_KEY: i64 = 0x6f72_6465_7264;

@@ -28,6 +28,8 @@ pub mod graphql;
 pub mod http;
 /// The BigCommerce sandbox (tests, demo, benchmarks).
 pub mod sandbox;
+/// Secrets in memory (never printed) and masked database URLs.
+pub mod secret;
 /// Use cases shared by GraphQL, HTTP and workers.
 pub mod services;
 /// The composition root.

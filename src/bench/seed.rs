@@ -144,7 +144,7 @@ pub async fn seed(database_url: Option<String>, size: SeedSize) -> anyhow::Resul
     );
     println!(
         "  database: {}; login: {SEED_EMAIL} / {SEED_PASSWORD}",
-        crate::config::redact_url(&settings.effective_database_url())
+        crate::secret::redact_url(&settings.effective_database_url())
     );
     Ok(())
 }

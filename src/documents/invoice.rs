@@ -6,7 +6,7 @@ use printpdf::{PdfPage, XObjectId};
 
 use super::canvas::{Align, Canvas, Typeface, Weight};
 use super::fonts::MM_PER_PT;
-use super::model::{money, money_with_code, Invoice, PrintedAddress};
+use super::model::{money, money_with_code, Invoice, InvoiceLine, PrintedAddress};
 use super::template::{InvoiceTemplate, PaperSize};
 
 /// A placed logo: its document id and pixel size.
@@ -358,56 +358,7 @@ pub fn pages(
             y = header(&mut c, &l, inv, logo);
             y = table_header(&mut c, &l, &cols, y);
         }
-        let ty = y + 1.0;
-        let col = t.colors.text;
-        if let Some(x) = cols.sku {
-            let sku = regular.fit(&line.sku, text, cols.item - x - 3.0);
-            c.text(x + 1.5, ty, &sku, Weight::Regular, text, col, Align::Left);
-        }
-        for (i, name) in names.iter().enumerate() {
-            #[allow(clippy::cast_precision_loss)]
-            let dy = i as f32 * l.line(text);
-            c.text(
-                cols.item + 1.5,
-                ty + dy,
-                name,
-                Weight::Regular,
-                text,
-                col,
-                Align::Left,
-            );
-        }
-        let d = inv.currency_decimals;
-        let qty = line.quantity.to_string();
-        c.text(
-            cols.qty - 1.5,
-            ty,
-            &qty,
-            Weight::Regular,
-            text,
-            col,
-            Align::Right,
-        );
-        let unit = money(line.unit_price, d);
-        c.text(
-            cols.unit - 1.5,
-            ty,
-            &unit,
-            Weight::Regular,
-            text,
-            col,
-            Align::Right,
-        );
-        let total = money(line.total, d);
-        c.text(
-            cols.amount - 1.5,
-            ty,
-            &total,
-            Weight::Regular,
-            text,
-            col,
-            Align::Right,
-        );
+        table_row(&mut c, &l, &cols, inv.currency_decimals, line, &names, y);
         y += row;
         c.rule(l.x0, l.x1, y, 0.15, t.colors.rule);
     }
@@ -429,6 +380,93 @@ pub fn pages(
         ));
         y = header(&mut c, &l, inv, logo);
     }
+    totals(&mut c, &l, inv, ioss, y);
+    canvases.push(c);
+
+    let count = canvases.len();
+    canvases
+        .into_iter()
+        .enumerate()
+        .map(|(i, mut c)| {
+            footer(&mut c, &l, i + 1, count, i + 1 == count);
+            c.finish()
+        })
+        .collect()
+}
+
+/// One line of the table at `y`: SKU, the item's name on up to three lines, quantity, unit
+/// price and amount.
+fn table_row(
+    c: &mut Canvas<'_>,
+    l: &Layout<'_>,
+    cols: &Columns,
+    d: u32,
+    line: &InvoiceLine,
+    names: &[String],
+    y: f32,
+) {
+    let t = l.t;
+    let text = t.sizes.text.0;
+    let type_ = c.type_;
+    let regular = type_.face(Weight::Regular);
+    let ty = y + 1.0;
+    let col = t.colors.text;
+    if let Some(x) = cols.sku {
+        let sku = regular.fit(&line.sku, text, cols.item - x - 3.0);
+        c.text(x + 1.5, ty, &sku, Weight::Regular, text, col, Align::Left);
+    }
+    for (i, name) in names.iter().enumerate() {
+        #[allow(clippy::cast_precision_loss)]
+        let dy = i as f32 * l.line(text);
+        c.text(
+            cols.item + 1.5,
+            ty + dy,
+            name,
+            Weight::Regular,
+            text,
+            col,
+            Align::Left,
+        );
+    }
+    let qty = line.quantity.to_string();
+    c.text(
+        cols.qty - 1.5,
+        ty,
+        &qty,
+        Weight::Regular,
+        text,
+        col,
+        Align::Right,
+    );
+    let unit = money(line.unit_price, d);
+    c.text(
+        cols.unit - 1.5,
+        ty,
+        &unit,
+        Weight::Regular,
+        text,
+        col,
+        Align::Right,
+    );
+    let total = money(line.total, d);
+    c.text(
+        cols.amount - 1.5,
+        ty,
+        &total,
+        Weight::Regular,
+        text,
+        col,
+        Align::Right,
+    );
+}
+
+/// The totals (subtotal, shipping, tax, total) from `y` down, then the IOSS number and note.
+fn totals(c: &mut Canvas<'_>, l: &Layout<'_>, inv: &Invoice, ioss: Option<&String>, y: f32) {
+    let t = l.t;
+    let (text, small) = (t.sizes.text.0, t.sizes.small.0);
+    let type_ = c.type_;
+    let regular = type_.face(Weight::Regular);
+    let mut y = y;
     y += 4.0;
     let label_x = l.x1 - 75.0;
     let (d, cur) = (inv.currency_decimals, inv.currency.as_str());
@@ -464,15 +502,4 @@ pub fn pages(
             Align::Left,
         );
     }
-    canvases.push(c);
-
-    let count = canvases.len();
-    canvases
-        .into_iter()
-        .enumerate()
-        .map(|(i, mut c)| {
-            footer(&mut c, &l, i + 1, count, i + 1 == count);
-            c.finish()
-        })
-        .collect()
 }

@@ -5,9 +5,9 @@ use printpdf::PdfPage;
 
 use super::barcode;
 use super::canvas::{Align, Canvas, Typeface, Weight};
-use super::fonts::MM_PER_PT;
+use super::fonts::{Face, MM_PER_PT};
 use super::invoice::{logo_size, LogoRef};
-use super::model::{money, money_with_code, Label};
+use super::model::{money, money_with_code, Customs, Label};
 use super::template::{LabelTemplate, PaperSize};
 
 /// Lays out one label on `paper`.
@@ -21,142 +21,163 @@ pub fn page(
     let (width, height) = paper.size_mm();
     let x0 = t.page.margin_left.0;
     let x1 = width - t.page.margin_right.0;
-    let bottom = height - t.page.margin_bottom.0;
-    let cw = x1 - x0;
-    let lh = |size: f32| size * t.sizes.line_spacing.0 * MM_PER_PT;
-    let (text, small, heading) = (t.sizes.text.0, t.sizes.small.0, t.sizes.heading.0);
-    let colours = &t.colors;
-    let regular = type_.face(Weight::Regular);
-    let bold = type_.face(Weight::Bold);
-    let mut c = Canvas::new(width, height, type_);
-    let mut y = t.page.margin_top.0;
-
-    // Sender, with the logo at the right.
-    if t.blocks.sender {
-        let mut text_width = cw;
-        let mut logo_bottom = y;
-        if let (true, Some((id, px))) = (t.blocks.logo, logo) {
-            let (w, h) = logo_size(px, t.logo.max_width.0, t.logo.max_height.0);
-            c.image(id, px, x1 - w, y, w, h);
-            text_width = cw - w - 3.0;
-            logo_bottom = y + h;
-        }
-        let from = t.text.from.to_uppercase();
-        c.text(
-            x0,
-            y,
-            &from,
-            Weight::Bold,
-            heading,
-            colours.muted,
-            Align::Left,
-        );
-        y += lh(heading);
-        let s = &label.sender;
-        let name = bold.fit(&s.name, text, text_width);
-        c.text(x0, y, &name, Weight::Bold, text, colours.text, Align::Left);
-        y += lh(text);
-        for line in s.address.iter().take(4) {
-            let line = regular.fit(line, small, text_width);
-            c.text(
-                x0,
-                y,
-                &line,
-                Weight::Regular,
-                small,
-                colours.text,
-                Align::Left,
-            );
-            y += lh(small);
-        }
-        if let (true, Some(phone)) = (t.blocks.sender_phone, &s.phone) {
-            let line = regular.fit(&format!("{} {phone}", t.text.phone), small, text_width);
-            c.text(
-                x0,
-                y,
-                &line,
-                Weight::Regular,
-                small,
-                colours.text,
-                Align::Left,
-            );
-            y += lh(small);
-        }
-        y = y.max(logo_bottom) + 1.5;
-        c.rule(x0, x1, y, 0.4, colours.rule);
-        y += 2.0;
-    }
-
-    // Recipient.
-    let big = t.sizes.recipient.0;
-    let to = t.text.to.to_uppercase();
-    c.text(
+    let mut p = Pen {
+        t,
+        c: Canvas::new(width, height, type_),
+        regular: type_.face(Weight::Regular),
+        bold: type_.face(Weight::Bold),
         x0,
-        y,
-        &to,
-        Weight::Bold,
-        heading,
-        colours.muted,
-        Align::Left,
-    );
-    y += lh(heading);
-    let r = &label.recipient;
-    let name = bold.fit(&r.name, big, cw);
-    c.text(x0, y, &name, Weight::Bold, big, colours.text, Align::Left);
-    y += lh(big);
-    for line in r.lines.iter().take(6) {
-        let line = regular.fit(line, text + 1.0, cw);
-        c.text(
-            x0,
-            y,
-            &line,
-            Weight::Regular,
-            text + 1.0,
-            colours.text,
-            Align::Left,
-        );
-        y += lh(text + 1.0);
-    }
-    let contact = |c: &mut Canvas<'_>, y: &mut f32, label: &str, value: &Option<String>| {
-        if let Some(v) = value {
-            let line = regular.fit(&format!("{label} {v}"), text, cw);
-            c.text(
-                x0,
-                *y,
-                &line,
-                Weight::Regular,
-                text,
-                colours.text,
-                Align::Left,
-            );
-            *y += lh(text);
-        }
+        x1,
+        cw: x1 - x0,
+        bottom: height - t.page.margin_bottom.0,
+        y: t.page.margin_top.0,
     };
-    if t.blocks.recipient_phone {
-        contact(&mut c, &mut y, &t.text.phone, &label.recipient_phone);
+    if t.blocks.sender {
+        sender(&mut p, label, logo);
     }
-    if t.blocks.recipient_email {
-        contact(&mut c, &mut y, &t.text.email, &label.recipient_email);
+    recipient(&mut p, label);
+    details(&mut p, label);
+    if t.blocks.barcode {
+        tracking(&mut p, label);
     }
-    y += 1.5;
-    c.rule(x0, x1, y, 0.4, colours.rule);
-    y += 2.0;
+    if let (true, Some(customs)) = (t.blocks.customs, &label.customs) {
+        customs_block(&mut p, customs);
+    }
+    p.c.finish()
+}
 
-    // Order, weight, carrier.
+/// The label being drawn: its canvas, its column (`x0`..`x1`, `cw` wide) and the running `y`.
+struct Pen<'a> {
+    t: &'a LabelTemplate,
+    c: Canvas<'a>,
+    regular: &'a Face,
+    bold: &'a Face,
+    x0: f32,
+    x1: f32,
+    cw: f32,
+    bottom: f32,
+    y: f32,
+}
+
+impl Pen<'_> {
+    /// Height of a line of text of `size` points, in mm.
+    fn lh(&self, size: f32) -> f32 {
+        size * self.t.sizes.line_spacing.0 * MM_PER_PT
+    }
+
+    /// `s` cut to fit `width` in the face of `weight`.
+    fn fit(&self, weight: Weight, s: &str, size: f32, width: f32) -> String {
+        match weight {
+            Weight::Bold => self.bold.fit(s, size, width),
+            Weight::Regular => self.regular.fit(s, size, width),
+        }
+    }
+
+    /// Draws `s` at `x` on the current line, in the text colour.
+    fn put(&mut self, x: f32, s: &str, weight: Weight, size: f32, align: Align) {
+        let colour = self.t.colors.text;
+        self.c.text(x, self.y, s, weight, size, colour, align);
+    }
+
+    /// One line at the left margin, then down a line.
+    fn line(&mut self, s: &str, weight: Weight, size: f32) {
+        self.put(self.x0, s, weight, size, Align::Left);
+        self.y += self.lh(size);
+    }
+
+    /// A block's heading (upper case, muted), then down a line.
+    fn heading(&mut self, s: &str) {
+        let (size, colour) = (self.t.sizes.heading.0, self.t.colors.muted);
+        let s = s.to_uppercase();
+        self.c
+            .text(self.x0, self.y, &s, Weight::Bold, size, colour, Align::Left);
+        self.y += self.lh(size);
+    }
+
+    /// A rule across the column, `before` below the last line and `after` above the next.
+    fn rule(&mut self, before: f32, after: f32) {
+        self.y += before;
+        self.c
+            .rule(self.x0, self.x1, self.y, 0.4, self.t.colors.rule);
+        self.y += after;
+    }
+}
+
+/// Sender, with the logo at the right.
+fn sender(p: &mut Pen<'_>, label: &Label, logo: LogoRef<'_>) {
+    let (t, text, small) = (p.t, p.t.sizes.text.0, p.t.sizes.small.0);
+    let mut text_width = p.cw;
+    let mut logo_bottom = p.y;
+    if let (true, Some((id, px))) = (t.blocks.logo, logo) {
+        let (w, h) = logo_size(px, t.logo.max_width.0, t.logo.max_height.0);
+        p.c.image(id, px, p.x1 - w, p.y, w, h);
+        text_width = p.cw - w - 3.0;
+        logo_bottom = p.y + h;
+    }
+    p.heading(&t.text.from);
+    let s = &label.sender;
+    let name = p.fit(Weight::Bold, &s.name, text, text_width);
+    p.line(&name, Weight::Bold, text);
+    let phone = match (t.blocks.sender_phone, &s.phone) {
+        (true, Some(phone)) => Some(format!("{} {phone}", t.text.phone)),
+        _ => None,
+    };
+    for line in s.address.iter().take(4).chain(phone.as_ref()) {
+        let line = p.fit(Weight::Regular, line, small, text_width);
+        p.line(&line, Weight::Regular, small);
+    }
+    p.y = p.y.max(logo_bottom);
+    p.rule(1.5, 2.0);
+}
+
+/// Recipient: name, address, and the phone and email the template asks for.
+fn recipient(p: &mut Pen<'_>, label: &Label) {
+    let (t, text, big, cw) = (p.t, p.t.sizes.text.0, p.t.sizes.recipient.0, p.cw);
+    p.heading(&t.text.to);
+    let r = &label.recipient;
+    let name = p.fit(Weight::Bold, &r.name, big, cw);
+    p.line(&name, Weight::Bold, big);
+    for line in r.lines.iter().take(6) {
+        let line = p.fit(Weight::Regular, line, text + 1.0, cw);
+        p.line(&line, Weight::Regular, text + 1.0);
+    }
+    for (shown, name, value) in [
+        (
+            t.blocks.recipient_phone,
+            &t.text.phone,
+            &label.recipient_phone,
+        ),
+        (
+            t.blocks.recipient_email,
+            &t.text.email,
+            &label.recipient_email,
+        ),
+    ] {
+        if let (true, Some(v)) = (shown, value) {
+            let line = p.fit(Weight::Regular, &format!("{name} {v}"), text, cw);
+            p.line(&line, Weight::Regular, text);
+        }
+    }
+    p.rule(1.5, 2.0);
+}
+
+/// Order number and weight on one line, then carrier and service.
+fn details(p: &mut Pen<'_>, label: &Label) {
+    let (t, text, cw) = (p.t, p.t.sizes.text.0, p.cw);
     let mut details = false;
     if t.blocks.order_number {
         let s = format!("{} {}", t.text.order, label.order_number);
-        let s = bold.fit(&s, text, cw / 2.0 - 2.0);
-        c.text(x0, y, &s, Weight::Bold, text, colours.text, Align::Left);
+        let s = p.fit(Weight::Bold, &s, text, cw / 2.0 - 2.0);
+        p.put(p.x0, &s, Weight::Bold, text, Align::Left);
         details = true;
     }
     if let (true, Some(w)) = (t.blocks.weight, label.weight) {
         let s = format!("{}: {} {}", t.text.weight, money(w, 3), t.text.weight_unit);
-        c.text(x1, y, &s, Weight::Regular, text, colours.text, Align::Right);
+        p.put(p.x1, &s, Weight::Regular, text, Align::Right);
         details = true;
     }
     if details {
-        y += lh(text);
+        p.y += p.lh(text);
     }
     if t.blocks.carrier {
         for (name, value) in [
@@ -164,224 +185,141 @@ pub fn page(
             (&t.text.service, &label.service),
         ] {
             if let Some(value) = value {
-                let s = regular.fit(&format!("{name}: {value}"), text, cw);
-                c.text(x0, y, &s, Weight::Regular, text, colours.text, Align::Left);
-                y += lh(text);
+                let s = p.fit(Weight::Regular, &format!("{name}: {value}"), text, cw);
+                p.line(&s, Weight::Regular, text);
             }
         }
     }
-    y += 1.0;
-    c.rule(x0, x1, y, 0.4, colours.rule);
-    y += 2.5;
+    p.rule(1.0, 2.5);
+}
 
-    // Tracking number: barcode and text.
-    if t.blocks.barcode {
-        let tracking = t.sizes.tracking.0;
-        match label
-            .tracking_number
-            .as_deref()
-            .and_then(|n| barcode::modules(n).ok().map(|m| (n, m)))
-        {
-            Some((number, modules)) => {
-                let b = &t.barcode;
-                barcode::draw(
-                    &mut c,
-                    &modules,
-                    x0,
-                    y,
-                    cw,
-                    b.height.0,
-                    b.max_module_width.0,
-                    b.quiet_zone.0,
-                    colours.text,
-                );
-                y += b.height.0 + 1.0;
-                let s = format!("{} {number}", t.text.tracking);
-                c.text(
-                    x0 + cw / 2.0,
-                    y,
-                    &s,
-                    Weight::Bold,
-                    tracking,
-                    colours.text,
-                    Align::Center,
-                );
-                y += lh(tracking);
-            }
-            None => {
-                // A number no barcode can carry (a manual shipment's may be longer or not
-                // ASCII) is still printed, as text.
-                let (s, colour) = match label.tracking_number.as_deref() {
-                    Some(number) => (
-                        regular.fit(&format!("{} {number}", t.text.tracking), text, cw),
-                        colours.text,
-                    ),
-                    None => (t.text.no_tracking.clone(), colours.muted),
-                };
-                c.text(
-                    x0 + cw / 2.0,
-                    y,
-                    &s,
-                    Weight::Regular,
-                    text,
-                    colour,
-                    Align::Center,
-                );
-                y += lh(text);
-            }
-        }
-        y += 1.0;
-        c.rule(x0, x1, y, 0.4, colours.rule);
-        y += 2.0;
-    }
-
-    // Customs declaration.
-    if let (true, Some(customs)) = (t.blocks.customs, &label.customs) {
-        let rows_fixed = lh(heading)
-            + lh(small) * 2.0
-            + if customs.ioss.is_some() {
-                lh(text)
-            } else {
-                0.0
-            };
-        let room = ((bottom - y - rows_fixed) / lh(small)).floor().max(1.0);
-        // Both bounds are small positive whole numbers.
-        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-        let fits = room as usize;
-        let max_items = usize::try_from(*t.customs.max_items.get_ref())
-            .unwrap_or(4)
-            .min(fits);
-        let heading_text = t.text.customs.to_uppercase();
-        c.text(
-            x0,
-            y,
-            &heading_text,
-            Weight::Bold,
-            heading,
-            colours.muted,
-            Align::Left,
-        );
-        y += lh(heading);
-        let (d, cur) = (customs.currency_decimals, customs.currency.as_str());
-        let (qty_x, value_x) = (x1 - 24.0, x1);
-        c.text(
-            x0,
-            y,
-            &t.text.contents,
-            Weight::Bold,
-            small,
-            colours.text,
-            Align::Left,
-        );
-        c.text(
-            qty_x,
-            y,
-            &t.text.quantity,
-            Weight::Bold,
-            small,
-            colours.text,
-            Align::Right,
-        );
-        c.text(
-            value_x,
-            y,
-            &t.text.value,
-            Weight::Bold,
-            small,
-            colours.text,
-            Align::Right,
-        );
-        y += lh(small);
-        let listed = if customs.items.len() > max_items {
-            max_items.saturating_sub(1)
-        } else {
-            customs.items.len()
-        };
-        for item in &customs.items[..listed] {
-            let name = regular.fit(&item.description, small, qty_x - x0 - 10.0);
-            c.text(
+/// Tracking number: barcode and text.
+fn tracking(p: &mut Pen<'_>, label: &Label) {
+    let (t, text, cw) = (p.t, p.t.sizes.text.0, p.cw);
+    let centre = p.x0 + cw / 2.0;
+    let number = label.tracking_number.as_deref();
+    match number.and_then(|n| barcode::modules(n).ok().map(|m| (n, m))) {
+        Some((number, modules)) => {
+            let b = &t.barcode;
+            let (x0, y) = (p.x0, p.y);
+            let (w, colour) = (b.max_module_width.0, t.colors.text);
+            barcode::draw(
+                &mut p.c,
+                &modules,
                 x0,
                 y,
-                &name,
-                Weight::Regular,
-                small,
-                colours.text,
-                Align::Left,
+                cw,
+                b.height.0,
+                w,
+                b.quiet_zone.0,
+                colour,
             );
-            c.text(
-                qty_x,
-                y,
-                &item.quantity.to_string(),
-                Weight::Regular,
-                small,
-                colours.text,
-                Align::Right,
+            p.y += b.height.0 + 1.0;
+            let size = t.sizes.tracking.0;
+            p.put(
+                centre,
+                &format!("{} {number}", t.text.tracking),
+                Weight::Bold,
+                size,
+                Align::Center,
             );
-            c.text(
-                value_x,
-                y,
-                &money(item.value, d),
-                Weight::Regular,
-                small,
-                colours.text,
-                Align::Right,
-            );
-            y += lh(small);
+            p.y += p.lh(size);
         }
-        let rest = &customs.items[listed..];
-        if !rest.is_empty() {
-            let s = t
-                .text
-                .more_items
-                .get_ref()
-                .replace("{count}", &rest.len().to_string());
-            let qty: i64 = rest.iter().map(|i| i.quantity).sum();
-            let value: rust_decimal::Decimal = rest.iter().map(|i| i.value).sum();
-            c.text(x0, y, &s, Weight::Regular, small, colours.text, Align::Left);
-            c.text(
-                qty_x,
-                y,
-                &qty.to_string(),
+        None => {
+            // A number no barcode can carry (a manual shipment's may be longer or not
+            // ASCII) is still printed, as text.
+            let (s, colour) = match number {
+                Some(number) => (
+                    p.fit(
+                        Weight::Regular,
+                        &format!("{} {number}", t.text.tracking),
+                        text,
+                        cw,
+                    ),
+                    t.colors.text,
+                ),
+                None => (t.text.no_tracking.clone(), t.colors.muted),
+            };
+            p.c.text(
+                centre,
+                p.y,
+                &s,
                 Weight::Regular,
-                small,
-                colours.text,
-                Align::Right,
+                text,
+                colour,
+                Align::Center,
             );
-            c.text(
-                value_x,
-                y,
-                &money(value, d),
-                Weight::Regular,
-                small,
-                colours.text,
-                Align::Right,
-            );
-            y += lh(small);
-        }
-        let total = money_with_code(customs.total_value, d, cur);
-        c.text(
-            x0,
-            y,
-            &t.text.total_value,
-            Weight::Bold,
-            small,
-            colours.text,
-            Align::Left,
-        );
-        c.text(
-            value_x,
-            y,
-            &total,
-            Weight::Bold,
-            small,
-            colours.text,
-            Align::Right,
-        );
-        y += lh(small);
-        if let Some(ioss) = &customs.ioss {
-            let s = format!("{}: {ioss}", t.text.ioss);
-            c.text(x0, y, &s, Weight::Bold, text, colours.text, Align::Left);
+            p.y += p.lh(text);
         }
     }
-    c.finish()
+    p.rule(1.0, 2.0);
+}
+
+/// The customs declaration: as many items as fit (the rest summed on one line), the total
+/// and the IOSS number.
+fn customs_block(p: &mut Pen<'_>, customs: &Customs) {
+    let t = p.t;
+    let (text, small, heading) = (t.sizes.text.0, t.sizes.small.0, t.sizes.heading.0);
+    let ioss_row = if customs.ioss.is_some() {
+        p.lh(text)
+    } else {
+        0.0
+    };
+    let rows_fixed = p.lh(heading) + p.lh(small) * 2.0 + ioss_row;
+    let room = ((p.bottom - p.y - rows_fixed) / p.lh(small))
+        .floor()
+        .max(1.0);
+    // Both bounds are small positive whole numbers.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let fits = room as usize;
+    let max_items = usize::try_from(*t.customs.max_items.get_ref())
+        .unwrap_or(4)
+        .min(fits);
+    p.heading(&t.text.customs);
+    let d = customs.currency_decimals;
+    let (qty_x, value_x) = (p.x1 - 24.0, p.x1);
+    let row = |p: &mut Pen<'_>, first: &str, qty: &str, value: &str, weight: Weight| {
+        p.put(p.x0, first, weight, small, Align::Left);
+        p.put(qty_x, qty, weight, small, Align::Right);
+        p.put(value_x, value, weight, small, Align::Right);
+        p.y += p.lh(small);
+    };
+    let x = &t.text;
+    row(p, &x.contents, &x.quantity, &x.value, Weight::Bold);
+    let listed = if customs.items.len() > max_items {
+        max_items.saturating_sub(1)
+    } else {
+        customs.items.len()
+    };
+    for item in &customs.items[..listed] {
+        let name = p.fit(
+            Weight::Regular,
+            &item.description,
+            small,
+            qty_x - p.x0 - 10.0,
+        );
+        let (qty, value) = (item.quantity.to_string(), money(item.value, d));
+        row(p, &name, &qty, &value, Weight::Regular);
+    }
+    let rest = &customs.items[listed..];
+    if !rest.is_empty() {
+        let s = x
+            .more_items
+            .get_ref()
+            .replace("{count}", &rest.len().to_string());
+        let qty: i64 = rest.iter().map(|i| i.quantity).sum();
+        let value: rust_decimal::Decimal = rest.iter().map(|i| i.value).sum();
+        row(p, &s, &qty.to_string(), &money(value, d), Weight::Regular);
+    }
+    let total = money_with_code(customs.total_value, d, customs.currency.as_str());
+    row(p, &x.total_value, "", &total, Weight::Bold);
+    if let Some(ioss) = &customs.ioss {
+        p.put(
+            p.x0,
+            &format!("{}: {ioss}", x.ioss),
+            Weight::Bold,
+            text,
+            Align::Left,
+        );
+    }
 }
