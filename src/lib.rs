@@ -12,8 +12,6 @@ pub mod crypto;
 pub mod db;
 /// `orderdeck demo`: server + sandbox + demo account.
 pub mod demo;
-/// PDF invoices and shipping labels from `templates/`.
-pub mod documents;
 /// Pure domain types and rules.
 pub mod domain;
 /// sea-orm entities (database rows).
@@ -26,6 +24,8 @@ pub mod fairness;
 pub mod graphql;
 /// HTTP routes.
 pub mod http;
+/// PDF invoices and shipping labels from `templates/`.
+pub mod pdf;
 /// The BigCommerce sandbox (tests, demo, benchmarks).
 pub mod sandbox;
 /// Secrets in memory (never printed) and masked database URLs.

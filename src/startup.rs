@@ -27,7 +27,7 @@ impl Application {
     /// binds the listener.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         // A broken template stops the start, naming the file and the line.
-        let documents = crate::documents::load_templates(settings.templates_dir.as_deref())
+        let documents = crate::pdf::load_templates(settings.templates_dir.as_deref())
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         let db = db::connect(&settings).await?;
         db::migrate(&db).await?;

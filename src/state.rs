@@ -7,7 +7,7 @@ use sea_orm::DatabaseConnection;
 use crate::channels::bigcommerce::BigCommerceClient;
 use crate::config::Settings;
 use crate::crypto::{LinkSigner, TokenCipher};
-use crate::documents::Renderer;
+use crate::pdf::Renderer;
 
 /// Cheap to clone: every field is a handle.
 #[derive(Clone)]

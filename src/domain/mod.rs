@@ -39,18 +39,19 @@ macro_rules! domain_enum {
 }
 
 pub mod address;
-pub mod enums;
+pub mod orders;
 pub mod password;
 pub mod rules;
 pub mod shipping;
-pub mod status;
+pub mod stock;
+pub mod stores;
+pub mod sync_runs;
 
 pub use address::PostalAddress;
-pub use enums::{
+pub use orders::OrderStatus;
+pub use shipping::{ShipmentMethod, ShipmentPushState};
+pub use stock::{PricePushState, PushKind, StockReason, StockTracking};
+pub use stores::{
     ChannelKind, ConnectedVia, ContactMode, HistoricalImport, IntegrationStatus, WebhookState,
 };
-pub use shipping::{ShipmentMethod, ShipmentPushState};
-pub use status::{
-    OrderStatus, PricePushState, PushKind, StockReason, StockTracking, SyncKind, SyncOutcome,
-    SyncTrigger,
-};
+pub use sync_runs::{SyncKind, SyncOutcome, SyncTrigger};

@@ -8,8 +8,8 @@ use chrono::{DateTime, Utc};
 use super::context::{principal, state};
 use super::ids;
 use super::text;
-use crate::documents::{DocumentKind, PaperSize};
 use crate::error::{into_payload, UserError, UserErrorCode};
+use crate::pdf::{DocumentKind, PaperSize};
 use crate::services::documents::{self as service, CreatedLink, DocumentRequest, Shipping};
 
 /// Carrier details printed on one order's label. Until orders have shipments, these come with

@@ -18,8 +18,8 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::auth;
-use crate::documents::{DocumentKind, PaperSize};
 use crate::error::AppError;
+use crate::pdf::{DocumentKind, PaperSize};
 use crate::services::documents::{self, links, DocumentRequest, Shipping};
 use crate::state::AppState;
 

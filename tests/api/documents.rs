@@ -682,7 +682,7 @@ async fn a_signed_link_refuses_tampering_and_expiry() {
     assert_eq!(get(&app, None, "/documents/links/nonsense").await.0, 403);
     // Another order's request under this link's signature.
     let request = orderdeck::services::documents::DocumentRequest {
-        kind: orderdeck::documents::DocumentKind::Invoice,
+        kind: orderdeck::pdf::DocumentKind::Invoice,
         order_ids: vec![other],
         shipment_ids: Vec::new(),
         paper: None,

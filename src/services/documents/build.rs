@@ -8,12 +8,10 @@ use std::sync::Arc;
 use rust_decimal::Decimal;
 
 use crate::channels::{ChannelShippingAddress, OrderAddress};
-use crate::documents::rules::{contact, ioss_for, needs_customs};
-use crate::documents::{
-    Customs, CustomsItem, Invoice, InvoiceLine, Label, Logo, PrintedAddress, Sender,
-};
 use crate::domain::PostalAddress;
 use crate::entities::{integration, invoice, order, order_line, shipment};
+use crate::pdf::rules::{contact, ioss_for, needs_customs};
+use crate::pdf::{Customs, CustomsItem, Invoice, InvoiceLine, Label, Logo, PrintedAddress, Sender};
 use crate::services::pricing::currency_decimals;
 use crate::services::shipments::CustomsDeclaration;
 

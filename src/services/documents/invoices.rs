@@ -12,9 +12,9 @@ use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
-use crate::documents::template::Numbering;
 use crate::entities::{integration, invoice, order};
 use crate::error::AppResult;
+use crate::pdf::template::Numbering;
 use crate::services::is_unique_violation;
 use crate::state::AppState;
 

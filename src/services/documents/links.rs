@@ -87,7 +87,7 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
     use crate::crypto::MasterKey;
-    use crate::documents::DocumentKind;
+    use crate::pdf::DocumentKind;
 
     fn signer(byte: u8) -> LinkSigner {
         LinkSigner::new(&MasterKey::from_bytes([byte; 32]))

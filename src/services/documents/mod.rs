@@ -16,11 +16,11 @@ use serde::{Deserialize, Serialize};
 pub use build::Shipping;
 
 use super::{blocking, Principal};
-use crate::documents::{
-    check_tracking_number, DocumentKind, Logo, PaperSize, RenderError, Rendered, Renderer,
-};
 use crate::entities::{integration, integration_logo, invoice, order, order_line, shipment};
 use crate::error::{ensure_valid, AppResult, UserError, UserErrorCode as Code};
+use crate::pdf::{
+    check_tracking_number, DocumentKind, Logo, PaperSize, RenderError, Rendered, Renderer,
+};
 use crate::state::AppState;
 
 /// Most orders in one document.

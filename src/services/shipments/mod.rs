@@ -22,11 +22,11 @@ use self::plan::{Parcel, ShipmentRequest};
 use super::documents::build::{destination, recipient_contact, shipping_address};
 use super::Principal;
 use crate::channels::bigcommerce::carriers;
-use crate::documents::rules::{ioss_for, needs_customs};
 use crate::domain::shipping::{label_reference, shipped_status};
 use crate::domain::{IntegrationStatus, OrderStatus, ShipmentMethod, ShipmentPushState};
 use crate::entities::{integration, order, order_line, shipment, shipment_line};
 use crate::error::{AppError, AppResult, UserError, UserErrorCode as Code};
+use crate::pdf::rules::{ioss_for, needs_customs};
 use crate::state::AppState;
 
 /// Most shipments one `shipOrders` call takes.

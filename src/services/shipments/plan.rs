@@ -5,11 +5,11 @@ use std::collections::BTreeMap;
 
 use rust_decimal::Decimal;
 
-use crate::documents::check_tracking_number;
 use crate::domain::shipping::MAX_STORE_TRACKING_LEN;
 use crate::domain::{OrderStatus, ShipmentMethod};
 use crate::entities::order_line;
 use crate::error::{UserError, UserErrorCode as Code};
+use crate::pdf::check_tracking_number;
 
 /// Longest carrier or service name.
 pub const MAX_NAME_LEN: usize = 100;
@@ -125,12 +125,12 @@ impl ShipmentRequest {
                 if let Some(t) = &r.tracking_number {
                     match check_tracking_number(t) {
                         Ok(()) => {}
-                        Err(crate::documents::BarcodeError::Length) => errors.push(UserError::new(
+                        Err(crate::pdf::BarcodeError::Length) => errors.push(UserError::new(
                             "trackingNumber",
                             Code::TrackingNumberTooLong,
                             format!(
                                 "A label's barcode holds at most {} characters.",
-                                crate::documents::MAX_TRACKING_LEN
+                                crate::pdf::MAX_TRACKING_LEN
                             ),
                         )),
                         Err(e) => errors.push(UserError::new(

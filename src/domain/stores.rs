@@ -1,4 +1,5 @@
-//! Enumerations shared by the database (stored as their string value), GraphQL and JSON.
+//! Connected stores: the channel, the connection's state and how it was made, webhooks, the
+//! contact rule of documents and how much order history is imported.
 
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
 
