@@ -49,7 +49,8 @@ impl Application {
             push_signal: Arc::new(tokio::sync::Notify::new()),
             documents: Arc::new(documents),
             links: LinkSigner::new(&master),
-            webhook_imports: Default::default(),
+            pusher: Arc::new(crate::sync::push::PushNow),
+            webhook_imports: Arc::new(crate::sync::webhook_imports::WebhookImports::default()),
             logo_slots: crate::services::logos::slots(),
         };
         let gate = crate::fairness::Gate::new(

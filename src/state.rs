@@ -8,6 +8,7 @@ use crate::channels::bigcommerce::BigCommerceClient;
 use crate::config::Settings;
 use crate::crypto::{LinkSigner, TokenCipher};
 use crate::pdf::Renderer;
+use crate::services::workers::{ImportQueue, Pusher};
 
 /// Cheap to clone: every field is a handle.
 #[derive(Clone)]
@@ -27,8 +28,11 @@ pub struct AppState {
     pub documents: Arc<Renderer>,
     /// Signs and checks document download links.
     pub links: LinkSigner,
-    /// The orders webhook deliveries announced, merged per store (`sync::webhook_imports`).
-    pub webhook_imports: crate::sync::webhook_imports::WebhookImports,
+    /// Pushes what a use case claimed before it answers (the sync layer's `PushNow`).
+    pub pusher: Arc<dyn Pusher>,
+    /// The orders webhook deliveries announced, merged per store (the sync layer's
+    /// `WebhookImports`).
+    pub webhook_imports: Arc<dyn ImportQueue>,
     /// Slots for logos being decoded: uploads beyond them wait (`services::logos`).
     pub logo_slots: Arc<tokio::sync::Semaphore>,
 }

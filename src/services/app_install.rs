@@ -411,7 +411,7 @@ pub async fn uninstall(state: &AppState, jwt: Option<&str>) -> Result<usize, Cal
 /// Whether the store still answers the integration's token (`GET /v2/store`). A store that
 /// cannot be asked (timeout, outage) counts as not: the signed payload is genuine.
 async fn token_still_works(state: &AppState, i: &integration::Model) -> bool {
-    let Ok(store) = crate::sync::channel_for(state, i) else {
+    let Ok(store) = super::store_channel::channel_for(state, i) else {
         return false;
     };
     store.store_info().await.is_ok()

@@ -750,7 +750,7 @@ async fn push_every_listing(state: &AppState, saved: &integration::Model) {
 /// failure here is logged rather than failing the mutation: the scheduler creates missing
 /// jobs on its next tick.
 async fn schedule_import_now(state: &AppState, saved: &integration::Model) {
-    if let Err(e) = crate::sync::jobs::ensure_jobs_due_now(&state.db, saved).await {
+    if let Err(e) = super::schedule::ensure_jobs_due_now(&state.db, saved).await {
         tracing::error!(integration_id = saved.id, error = ?e, "creating the store's sync jobs failed; the scheduler will retry");
     }
 }

@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod documents;
 pub mod integrations;
 pub mod inventory;
+pub mod leases;
 pub mod logo_image;
 pub mod logos;
 pub mod order_actions;
@@ -14,11 +15,14 @@ pub mod order_queries;
 pub mod pagination;
 pub mod pricing;
 pub mod push;
+pub mod schedule;
 pub mod search;
 pub mod sessions;
 pub mod shipments;
 pub mod stock;
+pub mod store_channel;
 pub mod webhooks;
+pub mod workers;
 
 pub use sessions::Principal;
 

@@ -161,13 +161,13 @@ pub async fn update_price(
         .await?;
     push::enqueue_listings(&txn, p.account_id, PushKind::Price, &[id]).await?;
     let claimed = if state.settings.push_enabled {
-        crate::sync::push::claim_price(&txn, id).await?
+        push::claim_price(&txn, id).await?
     } else {
         None
     };
     txn.commit().await?;
     if let Some(token) = claimed {
-        crate::sync::push::push_price_now(state, id, &token).await?;
+        state.pusher.push_price_now(state, id, &token).await?;
     }
     listing::Entity::find_by_id(id)
         .one(&state.db)

@@ -4,9 +4,14 @@
 //! bumps the row's generation, so the worker sends only the latest figure.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, DbBackend, Statement, Value};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, Statement, Value,
+};
 
+use super::leases;
 use crate::domain::PushKind;
+use crate::entities::push_queue as queue;
 use crate::error::AppResult;
 
 /// Queues a stock push for every listing of these items that the worker can push: on stores
@@ -48,6 +53,31 @@ pub async fn enqueue_listings<C: ConnectionTrait>(
         queued += enqueue(db, kind, &condition, values).await?;
     }
     Ok(queued)
+}
+
+/// Claims one listing's queued price for the caller (inside the transaction that queued it),
+/// so that the caller's [`Pusher::push_price_now`](super::workers::Pusher::push_price_now)
+/// sends it rather than a worker. `None` when a worker holds the row already (it is pushing
+/// the previous price; the new one goes out after it).
+pub async fn claim_price<C: ConnectionTrait>(db: &C, listing_id: i64) -> AppResult<Option<String>> {
+    let now = Utc::now();
+    let token = leases::claim_token("price-now");
+    let claimed = queue::Entity::update_many()
+        .col_expr(queue::Column::ClaimedBy, Expr::value(token.clone()))
+        .col_expr(
+            queue::Column::ClaimedUntil,
+            Expr::value(leases::push_lease_end(now)),
+        )
+        .filter(queue::Column::ListingId.eq(listing_id))
+        .filter(queue::Column::Kind.eq(PushKind::Price))
+        .filter(
+            queue::Column::ClaimedUntil
+                .is_null()
+                .or(queue::Column::ClaimedUntil.lt(now)),
+        )
+        .exec(db)
+        .await?;
+    Ok((claimed.rows_affected > 0).then_some(token))
 }
 
 /// `$1` account, `$2` now, then the condition's values. Rows are written (and locked) in

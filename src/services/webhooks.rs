@@ -10,8 +10,9 @@
 //! A delivery sent more than [`MAX_FUTURE_SKEW`] ahead of this server's clock, or longer ago
 //! than [`MAX_DELIVERY_AGE`], is refused: its record could not stop a replay (records are
 //! kept [`KEEP_DELIVERIES`] after they arrive). The orders of accepted deliveries are merged
-//! per store and imported by `sync::webhook_imports`, at most one read of the store per
-//! window, however many deliveries arrive.
+//! per store and imported by the state's [`ImportQueue`](crate::services::workers::ImportQueue)
+//! (the sync layer's webhook imports), at most one read of the store per window, however many
+//! deliveries arrive.
 
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::Expr;
@@ -23,8 +24,8 @@ use crate::crypto::{constant_time_eq, generate_secret, hash_token};
 use crate::domain::{IntegrationStatus, WebhookState};
 use crate::entities::{integration, webhook_delivery as delivery};
 use crate::services::is_unique_violation;
+use crate::services::workers::Queued;
 use crate::state::AppState;
-use crate::sync::webhook_imports::{self, Queued};
 
 /// The custom header every delivery must carry, with the store's secret.
 pub const SECRET_HEADER: &str = "X-Orderdeck-Webhook-Secret";
@@ -49,7 +50,7 @@ pub fn destination(public_base: &str, integration_id: i64) -> String {
 }
 
 fn channel(state: &AppState, i: &integration::Model) -> Option<BigCommerceStore> {
-    crate::sync::channel_for(state, i).ok()
+    crate::services::store_channel::channel_for(state, i).ok()
 }
 
 /// Saves the webhook columns of an integration still `ACTIVE` (a store disconnected
@@ -377,7 +378,7 @@ pub async fn receive(
             if row.id % 100 == 0 {
                 purge_old(state).await;
             }
-            let queued = import.map(|order| webhook_imports::queue(state, i.id, order));
+            let queued = import.map(|order| state.webhook_imports.queue(state, i.id, order));
             match queued {
                 Some(Queued::Full) => tracing::warn!(
                     integration_id = id,

@@ -8,48 +8,22 @@
 use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
-use rand::RngCore;
-use sea_orm::sea_query::{Expr, OnConflict, Query};
+use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 
 use crate::config::Settings;
 use crate::domain::{IntegrationStatus, SyncKind};
 use crate::entities::{integration, sync_job as job};
 use crate::error::{AppResult, UserError, UserErrorCode};
+pub use crate::services::leases::new_owner_id;
+pub use crate::services::schedule::{ensure_jobs, ensure_jobs_due_now};
 
 /// How many due jobs one claim attempt looks at before trying again.
 const CLAIM_BATCH: u64 = 8;
 /// Most claim rounds before [`claim_due`] gives up until the next tick.
 const MAX_CLAIM_ROUNDS: usize = 16;
-
-/// Makes sure the integration has its ORDERS and PRODUCTS jobs (due now when new).
-pub async fn ensure_jobs<C: ConnectionTrait>(
-    db: &C,
-    integration: &integration::Model,
-) -> AppResult<()> {
-    for kind in [SyncKind::Orders, SyncKind::Products] {
-        let now = Utc::now();
-        job::Entity::insert(job::ActiveModel {
-            account_id: Set(integration.account_id),
-            integration_id: Set(integration.id),
-            kind: Set(kind),
-            next_run_at: Set(now),
-            updated_at: Set(now),
-            ..Default::default()
-        })
-        .on_conflict(
-            OnConflict::columns([job::Column::IntegrationId, job::Column::Kind])
-                .do_nothing()
-                .to_owned(),
-        )
-        .do_nothing()
-        .exec(db)
-        .await?;
-    }
-    Ok(())
-}
 
 /// The job's cursor (e.g. the orders' modification watermark, RFC 3339).
 pub async fn load_cursor<C: ConnectionTrait>(
@@ -83,37 +57,6 @@ pub async fn save_cursor<C: ConnectionTrait>(
         .exec(db)
         .await?;
     Ok(())
-}
-
-/// Ensures the integration's jobs and makes them due now (a store connected again or given
-/// new credentials is imported right away rather than at its next interval).
-pub async fn ensure_jobs_due_now<C: ConnectionTrait>(
-    db: &C,
-    integration: &integration::Model,
-) -> AppResult<()> {
-    ensure_jobs(db, integration).await?;
-    let now = Utc::now();
-    job::Entity::update_many()
-        .col_expr(job::Column::NextRunAt, Expr::value(now))
-        .col_expr(job::Column::UpdatedAt, Expr::value(now))
-        .filter(job::Column::IntegrationId.eq(integration.id))
-        .exec(db)
-        .await?;
-    Ok(())
-}
-
-/// A lease owner id for this process: `hostname-pid-random`.
-pub fn new_owner_id() -> String {
-    let host = std::env::var("HOSTNAME")
-        .ok()
-        .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
-        .map(|h| h.trim().to_string())
-        .filter(|h| !h.is_empty())
-        .unwrap_or_else(|| "host".to_string());
-    let mut random = [0u8; 4];
-    rand::rngs::OsRng.fill_bytes(&mut random);
-    let random: String = random.iter().map(|b| format!("{b:02x}")).collect();
-    format!("{host}-{}-{random}", std::process::id())
 }
 
 /// How often jobs of `kind` run.

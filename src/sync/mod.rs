@@ -14,6 +14,7 @@ use crate::channels::bigcommerce::BigCommerceStore;
 use crate::channels::{ChannelError, SalesChannel};
 use crate::entities::integration;
 use crate::error::AppError;
+use crate::services::store_channel::{self, NoChannel};
 use crate::state::AppState;
 
 /// Counts of one import run.
@@ -63,21 +64,21 @@ impl From<sea_orm::DbErr> for SyncError {
     }
 }
 
-/// The channel handle of an integration (decrypts its token).
+impl From<NoChannel> for SyncError {
+    fn from(e: NoChannel) -> Self {
+        match e {
+            NoChannel::NoToken => SyncError::Channel(ChannelError::Unauthorized),
+            NoChannel::Undecryptable(e) => SyncError::App(AppError::Internal(e)),
+        }
+    }
+}
+
+/// The channel handle of an integration (decrypts its token; `services::store_channel`).
 pub fn channel_for(
     state: &AppState,
     integration: &integration::Model,
 ) -> Result<BigCommerceStore, SyncError> {
-    let Some(ciphertext) = &integration.access_token_ciphertext else {
-        return Err(SyncError::Channel(ChannelError::Unauthorized));
-    };
-    let token = state
-        .cipher
-        .decrypt(ciphertext, &integration.token_binding())
-        .map_err(AppError::Internal)?;
-    Ok(state
-        .bigcommerce
-        .store(&integration.store_hash, token.expose()))
+    Ok(store_channel::channel_for(state, integration)?)
 }
 
 /// Boxed form of [`channel_for`], for code that works with any channel.

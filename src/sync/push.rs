@@ -24,16 +24,16 @@ use sea_orm::{
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use super::{channel_for, jobs};
+use super::channel_for;
 use crate::channels::{ChannelError, ChannelTarget, PriceUpdate, SalesChannel, StockLevel};
 use crate::domain::{IntegrationStatus, PricePushState, PushKind, StockTracking};
 use crate::entities::{integration, inventory_item as item, listing, push_queue as queue};
 use crate::error::{AppError, AppResult};
+use crate::services::leases;
 use crate::services::push::retry_at;
+use crate::services::workers::Pusher;
 use crate::state::AppState;
 
-/// How long claimed rows stay leased (a push call takes well under this).
-const CLAIM_LEASE: Duration = Duration::from_secs(60);
 /// Price rows pushed per claim (one call each).
 const PRICE_BATCH: u64 = 50;
 /// Longest error text kept on a listing.
@@ -75,7 +75,7 @@ pub struct PushWorkerHandle {
 /// Spawns the push worker: it wakes on [`AppState::pushes_queued`] and every `push_poll`.
 pub fn start(state: AppState) -> PushWorkerHandle {
     let (stop, stopped) = watch::channel(false);
-    let task = tokio::spawn(run_loop(state, jobs::new_owner_id(), stopped));
+    let task = tokio::spawn(run_loop(state, leases::new_owner_id(), stopped));
     PushWorkerHandle { stop, task }
 }
 
@@ -199,33 +199,8 @@ async fn push_store(state: &AppState, owner: &str, integration_id: i64) -> AppRe
     Ok(report)
 }
 
-/// Claims one listing's queued price for the caller (inside the transaction that queued it),
-/// so that [`push_price_now`] sends it rather than a worker. `None` when a worker holds the row
-/// already (it is pushing the previous price; the new one goes out after it).
-pub async fn claim_price<C: ConnectionTrait>(db: &C, listing_id: i64) -> AppResult<Option<String>> {
-    let now = Utc::now();
-    let token = format!("price-now:{}", jobs::new_owner_id());
-    let claimed = queue::Entity::update_many()
-        .col_expr(queue::Column::ClaimedBy, Expr::value(token.clone()))
-        .col_expr(queue::Column::ClaimedUntil, Expr::value(lease_end(now)))
-        .filter(queue::Column::ListingId.eq(listing_id))
-        .filter(queue::Column::Kind.eq(PushKind::Price))
-        .filter(
-            queue::Column::ClaimedUntil
-                .is_null()
-                .or(queue::Column::ClaimedUntil.lt(now)),
-        )
-        .exec(db)
-        .await?;
-    Ok((claimed.rows_affected > 0).then_some(token))
-}
-
-fn lease_end(now: DateTime<Utc>) -> DateTime<Utc> {
-    now + chrono::Duration::from_std(CLAIM_LEASE).unwrap_or_default()
-}
-
-/// Pushes the price rows claimed with `token` by [`claim_price`] (the `updatePrice` mutation
-/// does this so its answer carries the outcome).
+/// Pushes the price rows claimed with `token` by `services::push::claim_price` (the
+/// `updatePrice` mutation does this, through [`PushNow`], so its answer carries the outcome).
 pub async fn push_price_now(state: &AppState, listing_id: i64, token: &str) -> AppResult<()> {
     let Some(l) = listing::Entity::find_by_id(listing_id)
         .one(&state.db)
@@ -255,6 +230,29 @@ pub async fn push_price_now(state: &AppState, listing_id: i64, token: &str) -> A
     Ok(())
 }
 
+/// The [`Pusher`] use cases call to push what they claimed before they answer: prices here,
+/// shipments through `sync::shipments`.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct PushNow;
+
+#[async_trait::async_trait]
+impl Pusher for PushNow {
+    async fn push_price_now(
+        &self,
+        state: &AppState,
+        listing_id: i64,
+        token: &str,
+    ) -> AppResult<()> {
+        push_price_now(state, listing_id, token).await
+    }
+
+    async fn push_shipments_claimed(&self, state: AppState, token: String) -> AppResult<()> {
+        super::shipments::push_claimed(state, token)
+            .await
+            .map(|_| ())
+    }
+}
+
 /// A claimed row with what it pushes.
 struct Claimed {
     row: queue::Model,
@@ -262,7 +260,7 @@ struct Claimed {
     quantity: Option<i64>,
 }
 
-/// Claims up to `limit` due rows of one store and kind for [`CLAIM_LEASE`], and loads their
+/// Claims up to `limit` due rows of one store and kind for [`leases::PUSH_LEASE`], and loads their
 /// listings and item figures. Returns the claim's token with the rows.
 async fn claim(
     state: &AppState,
@@ -274,7 +272,7 @@ async fn claim(
     let db = &state.db;
     let backend = db.get_database_backend();
     let now = Utc::now();
-    let token = format!("{owner}:{}", jobs::new_owner_id());
+    let token = format!("{owner}:{}", leases::new_owner_id());
     let kind_text = match kind {
         PushKind::Stock => "STOCK",
         PushKind::Price => "PRICE",
@@ -285,7 +283,7 @@ async fn claim(
     };
     let values: Vec<Value> = vec![
         token.clone().into(),
-        lease_end(now).into(),
+        leases::push_lease_end(now).into(),
         integration.id.into(),
         now.into(),
         i64::try_from(limit).unwrap_or(i64::MAX).into(),

@@ -7,37 +7,24 @@
 //! its id stored. `POST` shipments are never retried blind (the client does not retry them).
 
 use std::collections::{HashMap, HashSet};
-use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
-use super::{channel_for, jobs};
+use super::channel_for;
 use crate::channels::{ChannelError, ChannelShipment, NewShipment, SalesChannel};
 use crate::domain::{IntegrationStatus, ShipmentPushState};
 use crate::entities::{integration, order, shipment, shipment_line};
 use crate::error::AppResult;
+use crate::services::leases;
 use crate::services::push::retry_at;
 use crate::state::AppState;
 
-/// How long a claimed shipment stays leased (well above the client's timeout, so a lease
-/// never runs out while its request may still be on its way).
-const CLAIM_LEASE: Duration = Duration::from_secs(120);
 /// Shipments claimed per worker round and store.
 const BATCH: u64 = 50;
 /// Longest push error kept.
 const MAX_ERROR_CHARS: usize = 500;
-
-/// A fresh claim token (`kind` says who claims).
-pub fn claim_token(kind: &str) -> String {
-    format!("{kind}:{}", jobs::new_owner_id())
-}
-
-/// When a lease taken at `now` runs out.
-pub fn lease_end(now: DateTime<Utc>) -> DateTime<Utc> {
-    now + chrono::Duration::from_std(CLAIM_LEASE).unwrap_or_default()
-}
 
 /// Counts of a push round.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -64,7 +51,8 @@ impl ShipmentPushReport {
     }
 }
 
-/// Pushes the shipments claimed with `token` (by `shipOrders` or `retryShipmentPush`).
+/// Pushes the shipments claimed with `token` (by `shipOrders` or `retryShipmentPush`, through
+/// [`crate::services::workers::Pusher`]).
 pub async fn push_claimed(state: AppState, token: String) -> AppResult<ShipmentPushReport> {
     let rows = shipment::Entity::find()
         .filter(shipment::Column::PushClaimedBy.eq(token.as_str()))
@@ -165,14 +153,14 @@ pub async fn push_due(
         if candidates.is_empty() {
             break;
         }
-        let token = format!("{owner}:{}", jobs::new_owner_id());
+        let token = format!("{owner}:{}", leases::new_owner_id());
         // Claimed one by one with the same condition: a row another pusher took meanwhile is
         // left to it.
         shipment::Entity::update_many()
             .col_expr(shipment::Column::PushClaimedBy, Expr::value(token.clone()))
             .col_expr(
                 shipment::Column::PushClaimedUntil,
-                Expr::value(lease_end(now)),
+                Expr::value(leases::shipment_lease_end(now)),
             )
             .filter(shipment::Column::Id.is_in(candidates))
             .filter(due(now))

@@ -28,6 +28,8 @@ use chrono::Utc;
 use tokio::time::Instant;
 
 use crate::channels::id_spans;
+use crate::services::workers::ImportQueue;
+pub use crate::services::workers::Queued;
 use crate::state::AppState;
 
 /// The shortest time between the starts of two webhook imports of one store (per process).
@@ -48,17 +50,6 @@ struct Queue {
     arrivals: u64,
     /// Whether a task imports this queue.
     draining: bool,
-}
-
-/// What became of a delivery's order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Queued {
-    /// Added to the pending orders.
-    Added,
-    /// Already pending: nothing more to do.
-    Merged,
-    /// The store has [`MAX_PENDING`] orders waiting: left to polling.
-    Full,
 }
 
 impl WebhookImports {
@@ -91,24 +82,26 @@ impl WebhookImports {
     }
 }
 
-/// Adds the order a delivery announced to its integration's pending orders, and starts the
-/// task importing them when none runs.
-pub fn queue(state: &AppState, integration_id: i64, order: i64) -> Queued {
-    let mut all = state.webhook_imports.lock();
-    let queue = all.entry(integration_id).or_default();
-    if queue.pending.contains_key(&order) {
-        return Queued::Merged;
+impl ImportQueue for WebhookImports {
+    /// Adds the order a delivery announced to its integration's pending orders, and starts
+    /// the task importing them when none runs.
+    fn queue(&self, state: &AppState, integration_id: i64, order: i64) -> Queued {
+        let mut all = self.lock();
+        let queue = all.entry(integration_id).or_default();
+        if queue.pending.contains_key(&order) {
+            return Queued::Merged;
+        }
+        if queue.pending.len() >= MAX_PENDING {
+            return Queued::Full;
+        }
+        queue.arrivals += 1;
+        queue.pending.insert(order, queue.arrivals);
+        if !queue.draining {
+            queue.draining = true;
+            tokio::spawn(drain(state.clone(), self.clone(), integration_id));
+        }
+        Queued::Added
     }
-    if queue.pending.len() >= MAX_PENDING {
-        return Queued::Full;
-    }
-    queue.arrivals += 1;
-    queue.pending.insert(order, queue.arrivals);
-    if !queue.draining {
-        queue.draining = true;
-        tokio::spawn(drain(state.clone(), integration_id));
-    }
-    Queued::Added
 }
 
 /// Marks the queue undrained if its task ends before emptying it (a panic, or the runtime
@@ -131,9 +124,9 @@ impl Drop for Draining {
 }
 
 /// Imports the integration's pending orders, one batch per [`WINDOW`], until none waits.
-async fn drain(state: AppState, integration_id: i64) {
+async fn drain(state: AppState, imports: WebhookImports, integration_id: i64) {
     let mut guard = Draining {
-        imports: state.webhook_imports.clone(),
+        imports: imports.clone(),
         integration_id,
         finished: false,
     };
@@ -142,7 +135,7 @@ async fn drain(state: AppState, integration_id: i64) {
         if let Some(started) = previous {
             tokio::time::sleep_until(started + WINDOW).await;
         }
-        let Some(batch) = state.webhook_imports.take(integration_id) else {
+        let Some(batch) = imports.take(integration_id) else {
             guard.finished = true;
             return;
         };

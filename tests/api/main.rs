@@ -16,6 +16,7 @@ mod import_orders;
 mod import_products;
 mod import_rules;
 mod integrations;
+mod layers;
 mod logos;
 mod logs;
 mod orders_query;

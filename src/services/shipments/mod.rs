@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 
 use self::plan::{Parcel, ShipmentRequest};
 use super::documents::build::{destination, recipient_contact, shipping_address};
-use super::Principal;
+use super::{leases, Principal};
 use crate::channels::bigcommerce::carriers;
 use crate::domain::shipping::{label_reference, shipped_status};
 use crate::domain::{IntegrationStatus, OrderStatus, ShipmentMethod, ShipmentPushState};
@@ -107,7 +107,7 @@ pub async fn ship_orders(
         )
         .into());
     }
-    let token = crate::sync::shipments::claim_token("ship-now");
+    let token = leases::claim_token("ship-now");
     let mut outcomes = Vec::with_capacity(requests.len());
     let mut fresh = false;
     for r in &requests {
@@ -131,10 +131,7 @@ pub async fn ship_orders(
         }
     }
     if fresh {
-        let push = tokio::spawn(crate::sync::shipments::push_claimed(
-            state.clone(),
-            token.clone(),
-        ));
+        let push = tokio::spawn(push_claimed(state.clone(), token.clone()));
         match tokio::time::timeout(INLINE_PUSH_WAIT, push).await {
             Ok(Ok(Err(e))) => tracing::error!(error = ?e, "pushing new shipments failed"),
             Ok(Err(e)) => tracing::error!(error = %e, "the shipment push task failed"),
@@ -367,7 +364,7 @@ async fn insert_shipment<C: ConnectionTrait>(
         push_error: Set(None),
         push_due_at: Set(Some(now)),
         push_claimed_by: Set(Some(token.to_string())),
-        push_claimed_until: Set(Some(crate::sync::shipments::lease_end(now))),
+        push_claimed_until: Set(Some(leases::shipment_lease_end(now))),
         pushed_at: Set(None),
         external_id: Set(None),
         tracking_link: Set(None),
@@ -477,7 +474,7 @@ pub async fn retry_push(
     };
     let id = id.ok_or_else(missing)?;
     let now = Utc::now();
-    let token = crate::sync::shipments::claim_token("retry-now");
+    let token = leases::claim_token("retry-now");
     let txn = state.db.begin().await?;
     let reopened = shipment::Entity::update_many()
         .col_expr(
@@ -488,7 +485,7 @@ pub async fn retry_push(
         .col_expr(shipment::Column::PushClaimedBy, Expr::value(token.clone()))
         .col_expr(
             shipment::Column::PushClaimedUntil,
-            Expr::value(crate::sync::shipments::lease_end(now)),
+            Expr::value(leases::shipment_lease_end(now)),
         )
         .col_expr(shipment::Column::UpdatedAt, Expr::value(now))
         .filter(shipment::Column::Id.eq(id))
@@ -515,11 +512,17 @@ pub async fn retry_push(
         .into());
     }
     txn.commit().await?;
-    let push = tokio::spawn(crate::sync::shipments::push_claimed(state.clone(), token));
+    let push = tokio::spawn(push_claimed(state.clone(), token));
     let _ = tokio::time::timeout(INLINE_PUSH_WAIT, push).await;
     find(state, p.account_id, id)
         .await?
         .ok_or_else(|| missing().into())
+}
+
+/// Pushes the shipments claimed with `token` through the state's [`Pusher`](super::workers::Pusher).
+async fn push_claimed(state: AppState, token: String) -> AppResult<()> {
+    let pusher = state.pusher.clone();
+    pusher.push_shipments_claimed(state, token).await
 }
 
 fn is_unique_violation(e: &AppError) -> bool {
