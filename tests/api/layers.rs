@@ -1,5 +1,5 @@
 //! The layer rule, checked on the source tree: modules read top-down (main → startup → http →
-//! graphql → sync → services → db, with domain, entities, channels and documents below), and
+//! graphql → sync → services → db, with domain, entities, channels and the PDF engine (`pdf`) below), and
 //! no module names a layer above it. Each rule says which top-level modules the files of one
 //! layer must not name, as `crate::<layer>` or inside `use crate::{…}`. Unit-test modules
 //! (`#[cfg(test)] mod …`) are left out: tests may reach anywhere.
@@ -36,7 +36,7 @@ const RULES: &[(&str, &[&str])] = &[
         ],
     ),
     (
-        "documents",
+        "pdf",
         &[
             "db", "state", "services", "sync", "graphql", "http", "startup", "demo", "bench",
         ],
