@@ -1,8 +1,8 @@
 //! The layer rule, checked on the source tree: modules read top-down (main → startup → http →
 //! graphql → sync → services → db, with domain, entities, channels and the PDF engine `pdf`
-//! below), and no module names a layer above it. Each rule says which top-level modules the files of one
-//! layer must not name, as `crate::<layer>` or inside `use crate::{…}`. Unit-test modules
-//! (`#[cfg(test)] mod …`) are left out: tests may reach anywhere.
+//! below), and no module names a layer above it. Each rule says which top-level modules the
+//! files of one layer must not name, as `crate::<layer>` or inside `use crate::{…}`. Unit-test
+//! modules (`#[cfg(test)] mod …`) are left out: tests may reach anywhere.
 
 use std::path::{Path, PathBuf};
 
