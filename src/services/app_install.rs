@@ -1,4 +1,4 @@
-//! The BigCommerce app-store install flow (product.md §10): the auth callback holds an
+//! The BigCommerce app-store install flow (docs/rules.md §10): the auth callback holds an
 //! installation until a user claims it, the signed callbacks (load, uninstall, remove_user)
 //! are verified before anything is done.
 //!

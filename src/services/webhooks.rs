@@ -1,4 +1,4 @@
-//! Order webhooks (product.md §11): registering them on a store when it is connected,
+//! Order webhooks (docs/rules.md §11): registering them on a store when it is connected,
 //! removing them when it is disconnected, and accepting deliveries.
 //!
 //! Each store's hooks carry a random secret in [`SECRET_HEADER`]; only its SHA-256 is kept.

@@ -1,4 +1,4 @@
-//! Order import (product.md §5): incremental by the channel's modification time with an
+//! Order import (docs/rules.md §5): incremental by the channel's modification time with an
 //! overlap, one transaction per page that also saves the cursor, idempotent upserts.
 //!
 //! Which orders: those placed at or after the integration's `import_orders_since` (the

@@ -1,4 +1,4 @@
-//! Product import (product.md §4): a store's catalog becomes listings (one per product without
+//! Product import (docs/rules.md §4): a store's catalog becomes listings (one per product without
 //! options, one per variant otherwise), linked by SKU to one inventory item per SKU across the
 //! account's stores. An item created from a listing starts with the channel's stock; later
 //! imports take the channel's stock only for stores without inventory management. Listings the

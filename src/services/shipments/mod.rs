@@ -1,4 +1,4 @@
-//! Shipping orders here (product.md §6): `shipOrders` checks each request against its order,
+//! Shipping orders here (docs/rules.md §6): `shipOrders` checks each request against its order,
 //! records the shipments and what they carry, moves the order to `PARTIALLY_SHIPPED` or
 //! `SHIPPED`, and hands the shipments to the push (`sync::shipments`), which sends each to the
 //! store exactly once. Queries for the GraphQL types live here too.
