@@ -12,7 +12,7 @@ use crate::config::{Secret, Settings};
 use crate::domain::{HistoricalImport, StockReason, SyncKind};
 use crate::entities::inventory_item as item;
 use crate::sandbox::{Sandbox, SandboxConfig};
-use crate::services::stock::{self, Movement};
+use crate::services::ledger::{self, Movement};
 use crate::services::Principal;
 use crate::startup::Application;
 use crate::state::AppState;
@@ -223,7 +223,7 @@ async fn change(
             idempotency_key: Some(format!("bench:{key}:{n}")),
             note: Some("bench".into()),
         };
-        let applied = stock::adjust(&txn, m, delta)
+        let applied = ledger::adjust(&txn, m, delta)
             .await
             .map_err(|e| anyhow::anyhow!("adjusting stock: {e:?}"))?
             .context("the bench key was used already")?;

@@ -14,7 +14,7 @@ pub struct Model {
     /// Decimal text.
     pub weight: Option<String>,
     pub image_url: Option<String>,
-    /// The stock figure. Change it only through `services::stock` (it writes the ledger).
+    /// The stock figure. Change it only through `services::ledger` (it writes the ledger).
     pub quantity: i64,
     pub low_stock_threshold: Option<i64>,
     /// Incremented on every stock change.

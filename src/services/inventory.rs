@@ -1,5 +1,5 @@
 //! Changes people make to products: `setStock` and `adjustStock` (through the ledger in
-//! `services::stock`, with an idempotency key and a compare-and-set figure), and
+//! `services::ledger`, with an idempotency key and a compare-and-set figure), and
 //! `deleteProduct` (here only; the next product import brings it back).
 //!
 //! A stock change locks the item's row first (the write lock on SQLite), then checks the key,
@@ -12,7 +12,7 @@ use sea_orm::{
     ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect, TransactionTrait,
 };
 
-use super::stock::{self, Movement};
+use super::ledger::{self, Movement};
 use super::{is_unique_violation, Principal};
 use crate::domain::StockReason;
 use crate::entities::{inventory_item as item, stock_movement as movement};
@@ -290,8 +290,8 @@ async fn apply<C: ConnectionTrait>(
         note: Some(c.reason.trim().to_string()),
     };
     let recorded = match c.change {
-        Change::Set(q) => stock::set(db, m, q).await?,
-        Change::Adjust(d) => stock::adjust(db, m, d).await?,
+        Change::Set(q) => ledger::set(db, m, q).await?,
+        Change::Adjust(d) => ledger::adjust(db, m, d).await?,
     };
     let Some(movement) = recorded else {
         return Ok(Applied::KeyTaken);

@@ -10,7 +10,7 @@ use sea_orm::{
     QueryOrder, Set, TransactionTrait,
 };
 
-use super::stock::{self, Movement};
+use super::ledger::{self, Movement};
 use super::Principal;
 use crate::domain::{OrderStatus, StockReason};
 use crate::entities::{order, order_line as line, stock_movement as movement};
@@ -147,7 +147,7 @@ async fn restock<C: ConnectionTrait>(db: &C, p: &Principal, o: &order::Model) ->
             idempotency_key: Some(key),
             note: None,
         };
-        stock::adjust(db, back_movement, back).await?;
+        ledger::adjust(db, back_movement, back).await?;
         moved = true;
     }
     Ok(moved)

@@ -20,7 +20,7 @@ use crate::channels::{ChannelProduct, ChannelVariant, SalesChannel};
 use crate::domain::{IntegrationStatus, StockReason, StockTracking};
 use crate::entities::{integration, inventory_item as item, listing};
 use crate::error::AppError;
-use crate::services::stock::{self, Movement};
+use crate::services::ledger::{self, Movement};
 use crate::state::AppState;
 
 mod drift;
@@ -449,7 +449,7 @@ impl Page {
             note: None,
         };
         let quantity = d.channel_stock.unwrap_or(0);
-        stock::set(txn, movement, quantity).await?;
+        ledger::set(txn, movement, quantity).await?;
         self.remember(item::Model {
             id,
             account_id: integration.account_id,
@@ -532,7 +532,7 @@ impl Page {
             )),
             note: None,
         };
-        match stock::set(txn, movement, figure).await? {
+        match ledger::set(txn, movement, figure).await? {
             Some(applied) => {
                 item.quantity = applied.quantity_after;
                 Ok(true)

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use chrono::{Duration, Utc};
 use orderdeck::domain::{OrderStatus, StockReason, StockTracking};
 use orderdeck::entities::{integration, inventory_item, listing, order, order_line};
-use orderdeck::services::stock::{self, Movement};
+use orderdeck::services::ledger::{self, Movement};
 use sea_orm::{ActiveModelTrait, ColumnTrait, Database, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde_json::{json, Value};
 
@@ -49,7 +49,7 @@ async fn seed(
             idempotency_key: None,
             note: None,
         };
-        stock::set(db, movement, if s == 0 { 3 } else { 50 })
+        ledger::set(db, movement, if s == 0 { 3 } else { 50 })
             .await
             .unwrap();
         listings.push(

@@ -17,7 +17,7 @@ use super::{app_err, db_err};
 use crate::channels::{ChannelOrder, ChannelOrderLine};
 use crate::domain::{OrderStatus, StockReason};
 use crate::entities::{integration, order, order_line as line, stock_movement as movement};
-use crate::services::stock::{self, Movement};
+use crate::services::ledger::{self, Movement};
 use crate::sync::{ImportReport, SyncError};
 
 /// Orders per batch (bounds the `IN (…)` lists and the statement parameters).
@@ -418,7 +418,7 @@ async fn take_stock<C: ConnectionTrait>(
             idempotency_key: Some(placed_key(l.order_id, l.id)),
             note: None,
         };
-        stock::adjust(db, m, -l.quantity).await.map_err(|e| {
+        ledger::adjust(db, m, -l.quantity).await.map_err(|e| {
             ledger_error(
                 e,
                 format!("taking stock for order {} line {}", l.order_id, l.id),
@@ -476,7 +476,7 @@ async fn restock<C: ConnectionTrait>(
             idempotency_key: Some(restocked_key(&m, order_id)),
             note: None,
         };
-        stock::adjust(db, back, -m.delta)
+        ledger::adjust(db, back, -m.delta)
             .await
             .map_err(|e| ledger_error(e, format!("restocking canceled order {order_id}")))?;
     }

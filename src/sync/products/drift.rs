@@ -11,8 +11,8 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use super::{DbContext, SyncError};
 use crate::domain::{PushKind, StockReason, StockTracking};
 use crate::entities::{integration, inventory_item as item, listing};
+use crate::services::ledger::{self, Movement};
 use crate::services::push;
-use crate::services::stock::{self, Movement};
 
 /// Reconciles the listings of these products on this store (inside the page's transaction).
 pub(super) async fn reconcile<C: ConnectionTrait>(
@@ -71,7 +71,7 @@ pub(super) async fn reconcile<C: ConnectionTrait>(
                 integration.alias
             )),
         };
-        stock::record_only(txn, movement).await?;
+        ledger::record_only(txn, movement).await?;
     }
     push::enqueue_listings(txn, integration.account_id, PushKind::Stock, &queue).await?;
     Ok(())
