@@ -183,20 +183,28 @@ pub fn is_transient(e: &sea_orm::DbErr) -> bool {
     }
 }
 
+/// True when a database error is a unique-constraint violation.
+pub fn is_unique_violation(e: &sea_orm::DbErr) -> bool {
+    matches!(
+        e.sql_err(),
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+    )
+}
+
 /// An error that can tell whether it is, at its root, an [`is_transient`] database error.
-pub trait Transient: std::fmt::Display {
+pub trait Transient {
     /// Whether running the failed transaction again is the answer.
     fn is_transient(&self) -> bool;
+    /// What went wrong, for the log.
+    fn describe(&self) -> String;
 }
 
 impl Transient for crate::error::AppError {
     fn is_transient(&self) -> bool {
-        match self {
-            crate::error::AppError::Internal(inner) => inner
-                .chain()
-                .any(|c| c.downcast_ref::<sea_orm::DbErr>().is_some_and(is_transient)),
-            _ => false,
-        }
+        crate::error::AppError::is_transient(self)
+    }
+    fn describe(&self) -> String {
+        self.report().to_string()
     }
 }
 
@@ -215,7 +223,7 @@ where
         attempt += 1;
         match run().await {
             Err(e) if attempt < 5 && e.is_transient() => {
-                tracing::info!(attempt, error = %e, "a transaction met a concurrent one; trying again");
+                tracing::info!(attempt, error = %e.describe(), "a transaction met a concurrent one; trying again");
                 tokio::time::sleep(Duration::from_millis(20 * attempt)).await;
             }
             other => return other,

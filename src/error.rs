@@ -144,22 +144,40 @@ impl UserError {
 }
 
 /// The error of every service function.
-#[derive(Debug, thiserror::Error)]
+///
+/// It has no `Display` on purpose: the one way it reaches a client is the `From` mapping to
+/// a GraphQL error below (or [`crate::http::error::HttpError`] for downloads), which hides
+/// internal causes. For logs and server-side texts use [`AppError::report`].
+#[derive(Debug)]
 pub enum AppError {
     /// Expected failures, reported in the payload.
-    #[error("invalid input: {0:?}")]
     User(Vec<UserError>),
     /// No valid bearer token.
-    #[error("authentication required")]
     Unauthenticated,
-    /// A bug or an infrastructure failure.
-    #[error(transparent)]
-    Internal(#[from] anyhow::Error),
+    /// A database statement failed. Kept typed so a caller can tell a unique violation or a
+    /// conflict with a concurrent transaction ([`AppError::is_transient`]) from other failures.
+    Db {
+        /// What was being done (for the log), empty when unknown.
+        during: String,
+        /// The database's error.
+        source: sea_orm::DbErr,
+    },
+    /// A bug or an infrastructure failure other than the database.
+    Internal(anyhow::Error),
 }
 
 impl From<sea_orm::DbErr> for AppError {
-    fn from(e: sea_orm::DbErr) -> Self {
-        AppError::Internal(anyhow::Error::new(e))
+    fn from(source: sea_orm::DbErr) -> Self {
+        AppError::Db {
+            during: String::new(),
+            source,
+        }
+    }
+}
+
+impl From<anyhow::Error> for AppError {
+    fn from(e: anyhow::Error) -> Self {
+        AppError::Internal(e)
     }
 }
 
@@ -178,6 +196,22 @@ impl From<Vec<UserError>> for AppError {
 /// Result of a service function.
 pub type AppResult<T> = Result<T, AppError>;
 
+/// A database result with what was being done: `.during("loading orders")?` gives an
+/// [`AppError::Db`] that says so in the log.
+pub trait DbContext<T> {
+    /// Maps the database error, keeping it typed.
+    fn during(self, what: &'static str) -> AppResult<T>;
+}
+
+impl<T> DbContext<T> for Result<T, sea_orm::DbErr> {
+    fn during(self, what: &'static str) -> AppResult<T> {
+        self.map_err(|source| AppError::Db {
+            during: what.to_string(),
+            source,
+        })
+    }
+}
+
 /// Fails with all collected user errors, if any.
 pub fn ensure_valid(errors: Vec<UserError>) -> AppResult<()> {
     if errors.is_empty() {
@@ -187,42 +221,136 @@ pub fn ensure_valid(errors: Vec<UserError>) -> AppResult<()> {
     }
 }
 
+/// The `extensions.code` values of top-level GraphQL errors (also listed in the README).
+pub mod codes {
+    /// No valid bearer token.
+    pub const UNAUTHENTICATED: &str = "UNAUTHENTICATED";
+    /// Input refused outside a mutation payload (`extensions.reason` holds the user error code).
+    pub const BAD_USER_INPUT: &str = "BAD_USER_INPUT";
+    /// A bug or an infrastructure failure; the message carries a reference to the log entry.
+    pub const INTERNAL: &str = "INTERNAL";
+}
+
 impl AppError {
-    /// Maps to a top-level GraphQL error: `UNAUTHENTICATED`, `BAD_USER_INPUT` or `INTERNAL`
-    /// (whose cause is logged with a reference and hidden from the client).
-    pub fn into_graphql(self) -> async_graphql::Error {
+    /// A broken invariant or an unexpected failure, described for the log.
+    pub fn internal(what: impl std::fmt::Display) -> Self {
+        AppError::Internal(anyhow::anyhow!("{what}"))
+    }
+
+    /// Adds what was being done to an internal or database error; user errors stay as they are.
+    pub fn context(self, what: impl std::fmt::Display) -> Self {
         match self {
+            AppError::Internal(inner) => AppError::Internal(inner.context(what.to_string())),
+            AppError::Db { during, source } => AppError::Db {
+                during: if during.is_empty() {
+                    what.to_string()
+                } else {
+                    format!("{what}: {during}")
+                },
+                source,
+            },
+            other => other,
+        }
+    }
+
+    /// The database's error, when a statement failed.
+    pub fn db_error(&self) -> Option<&sea_orm::DbErr> {
+        match self {
+            AppError::Db { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+
+    /// Whether a statement failed on a unique constraint (a concurrent insert of the same row).
+    pub fn is_unique_violation(&self) -> bool {
+        self.db_error().is_some_and(crate::db::is_unique_violation)
+    }
+
+    /// Whether only a concurrent transaction made it fail, so running it again is the answer.
+    pub fn is_transient(&self) -> bool {
+        self.db_error().is_some_and(crate::db::is_transient)
+    }
+
+    /// What went wrong, for the log and server-side texts (never sent to a GraphQL client).
+    pub fn report(&self) -> Report<'_> {
+        Report(self)
+    }
+}
+
+/// [`AppError::report`]: the error's description, with an internal error's cause chain.
+pub struct Report<'a>(&'a AppError);
+
+impl std::fmt::Display for Report<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            AppError::User(errors) => {
+                let messages: Vec<&str> = errors.iter().map(|e| e.message.as_str()).collect();
+                write!(f, "{}", messages.join("; "))
+            }
+            AppError::Unauthenticated => write!(f, "authentication required"),
+            AppError::Db { during, source } if during.is_empty() => write!(f, "{source}"),
+            AppError::Db { during, source } => write!(f, "{during}: {source}"),
+            AppError::Internal(cause) => write!(f, "{cause:#}"),
+        }
+    }
+}
+
+/// A short random reference that ties an error shown to a client to its log entry.
+pub fn log_reference() -> String {
+    crate::crypto::generate_token()
+        .chars()
+        .skip(4)
+        .take(12)
+        .collect()
+}
+
+/// The one mapping of an [`AppError`] to a top-level GraphQL error: `UNAUTHENTICATED`,
+/// `BAD_USER_INPUT` (with `reason`, the [`UserErrorCode`] as the schema spells it) or `INTERNAL`
+/// (whose cause is logged with a reference and hidden from the client). A resolver's `?` on an
+/// [`AppResult`] goes through it.
+impl From<AppError> for async_graphql::Error {
+    fn from(e: AppError) -> Self {
+        match e {
             AppError::Unauthenticated => async_graphql::Error::new(
                 "Authentication required: send `Authorization: Bearer <token>` from `login`.",
             )
-            .extend_with(|_, e| e.set("code", "UNAUTHENTICATED")),
+            .extend_with(|_, ext| ext.set("code", codes::UNAUTHENTICATED)),
             AppError::User(errors) => {
                 let message = errors
                     .iter()
-                    .map(|e| e.message.clone())
+                    .map(|e| e.message.as_str())
                     .collect::<Vec<_>>()
                     .join("; ");
-                let code = errors
+                let reason = errors
                     .first()
-                    .map(|e| format!("{:?}", e.code))
-                    .unwrap_or_default();
-                async_graphql::Error::new(message).extend_with(move |_, e| {
-                    e.set("code", "BAD_USER_INPUT");
-                    e.set("reason", code.clone());
+                    .map(|e| async_graphql::InputType::to_value(&e.code));
+                async_graphql::Error::new(message).extend_with(move |_, ext| {
+                    ext.set("code", codes::BAD_USER_INPUT);
+                    if let Some(reason) = &reason {
+                        ext.set("reason", reason.clone());
+                    }
                 })
             }
-            AppError::Internal(cause) => {
-                let reference = crate::crypto::generate_token()
-                    .chars()
-                    .skip(4)
-                    .take(12)
-                    .collect::<String>();
-                tracing::error!(error = ?cause, reference = %reference, "internal error");
+            internal => {
+                let reference = log_reference();
+                tracing::error!(error = %internal.report(), reference = %reference, "internal error");
                 async_graphql::Error::new(format!(
                     "Internal error (reference {reference}); it has been logged."
                 ))
-                .extend_with(|_, e| e.set("code", "INTERNAL"))
+                .extend_with(|_, ext| ext.set("code", codes::INTERNAL))
             }
+        }
+    }
+}
+
+/// For the command line and background tasks, where the operator reads the cause.
+impl From<AppError> for anyhow::Error {
+    fn from(e: AppError) -> Self {
+        match e {
+            AppError::Internal(cause) => cause,
+            AppError::Db { during, source } if during.is_empty() => anyhow::Error::new(source),
+            AppError::Db { during, source } => anyhow::Error::new(source).context(during),
+            other => anyhow::anyhow!("{}", other.report()),
         }
     }
 }
@@ -233,6 +361,58 @@ pub fn into_payload<T>(result: AppResult<T>) -> async_graphql::Result<(Option<T>
     match result {
         Ok(v) => Ok((Some(v), Vec::new())),
         Err(AppError::User(errors)) => Ok((None, errors)),
-        Err(other) => Err(other.into_graphql()),
+        Err(other) => Err(other.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn extension(e: &async_graphql::Error, key: &str) -> Option<async_graphql::Value> {
+        e.extensions.as_ref().and_then(|x| x.get(key)).cloned()
+    }
+
+    #[test]
+    fn a_user_error_outside_a_payload_gives_its_code_as_the_schema_spells_it() {
+        let e: async_graphql::Error =
+            AppError::from(UserError::new("sku", UserErrorCode::TooLong, "too long")).into();
+        assert_eq!(
+            extension(&e, "code"),
+            Some(async_graphql::Value::from(codes::BAD_USER_INPUT))
+        );
+        assert_eq!(
+            extension(&e, "reason").map(|v| v.to_string()),
+            Some("TOO_LONG".to_string())
+        );
+        assert_eq!(e.message, "too long");
+    }
+
+    #[test]
+    fn an_internal_error_reaches_the_client_as_a_reference_only() {
+        let cause = "password=hunter2 in a connection string";
+        let e: async_graphql::Error = AppError::internal(cause).into();
+        assert!(!e.message.contains("hunter2"), "{}", e.message);
+        assert!(e.message.starts_with("Internal error (reference "));
+        let db: async_graphql::Error = AppError::from(sea_orm::DbErr::Custom(cause.into())).into();
+        assert!(!db.message.contains("hunter2"), "{}", db.message);
+        assert_eq!(
+            extension(&db, "code"),
+            Some(async_graphql::Value::from(codes::INTERNAL))
+        );
+    }
+
+    #[test]
+    fn context_is_added_to_internal_and_database_errors_and_kept_typed() {
+        let e = AppError::from(sea_orm::DbErr::Custom("boom".into()))
+            .context("inserting orders")
+            .context("importing a page");
+        assert!(e.db_error().is_some());
+        assert_eq!(
+            e.report().to_string(),
+            "importing a page: inserting orders: Custom Error: boom"
+        );
+        let user = AppError::from(UserError::new("", UserErrorCode::NotFound, "gone")).context("x");
+        assert_eq!(user.report().to_string(), "gone");
     }
 }

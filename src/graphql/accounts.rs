@@ -149,9 +149,7 @@ impl AccountQuery {
     /// The logged-in user.
     async fn me(&self, ctx: &Context<'_>) -> async_graphql::Result<User> {
         let p = principal(ctx)?;
-        let (model, account) = accounts::me(state(ctx)?, &p)
-            .await
-            .map_err(|e| e.into_graphql())?;
+        let (model, account) = accounts::me(state(ctx)?, &p).await?;
         Ok(User { model, account })
     }
 }
@@ -214,7 +212,7 @@ impl AccountMutation {
             account_id: outcome.user.account_id,
             session_id: 0,
         };
-        let (model, account) = accounts::me(st, &p).await.map_err(|e| e.into_graphql())?;
+        let (model, account) = accounts::me(st, &p).await?;
         Ok(LoginPayload {
             token: Some(outcome.token),
             expires_at: Some(outcome.expires_at),
@@ -230,9 +228,7 @@ impl AccountMutation {
         #[graphql(default, desc = "Which tokens to revoke.")] input: LogoutInput,
     ) -> async_graphql::Result<LogoutPayload> {
         let p = principal(ctx)?;
-        let revoked = sessions::logout(state(ctx)?, &p, input.everywhere)
-            .await
-            .map_err(|e| e.into_graphql())?;
+        let revoked = sessions::logout(state(ctx)?, &p, input.everywhere).await?;
         Ok(LogoutPayload {
             revoked_sessions: revoked,
             user_errors: Vec::new(),

@@ -331,8 +331,7 @@ async fn movements_page(
             after,
         },
     )
-    .await
-    .map_err(|e| e.into_graphql())?;
+    .await?;
     Ok(StockMovementConnection::build(
         page,
         after.is_some(),
@@ -380,23 +379,18 @@ impl CatalogQuery {
                 after,
             },
         )
-        .await
-        .map_err(|e| e.into_graphql())?;
+        .await?;
         if selects(ctx, &["listings"]) {
             let st = state(ctx)?;
             let ids: Vec<i64> = page.items.iter().map(|i| i.id).collect();
-            let by_item = service::listings_by_item(st, p.account_id, &ids)
-                .await
-                .map_err(|e| e.into_graphql())?;
+            let by_item = service::listings_by_item(st, p.account_id, &ids).await?;
             if selects(ctx, &["listings", "integration"]) {
                 let integration_ids: Vec<i64> = by_item
                     .values()
                     .flatten()
                     .map(|l| l.integration_id)
                     .collect();
-                let found = service::integrations_by_id(st, p.account_id, &integration_ids)
-                    .await
-                    .map_err(|e| e.into_graphql())?;
+                let found = service::integrations_by_id(st, p.account_id, &integration_ids).await?;
                 feed::<IntegrationLoader>(ctx, found).await?;
             }
             feed_lists::<ItemListingsLoader, _>(ctx, &ids, by_item).await?;
@@ -425,8 +419,7 @@ impl CatalogQuery {
             None => None,
         };
         Ok(service::get(state(ctx)?, &p, row_id, sku.as_deref())
-            .await
-            .map_err(|e| e.into_graphql())?
+            .await?
             .map(Product))
     }
 

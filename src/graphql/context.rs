@@ -22,7 +22,7 @@ pub fn state<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a AppState> {
 pub fn principal(ctx: &Context<'_>) -> async_graphql::Result<Principal> {
     ctx.data_opt::<RequestData>()
         .and_then(|d| d.principal)
-        .ok_or_else(|| AppError::Unauthenticated.into_graphql())
+        .ok_or_else(|| AppError::Unauthenticated.into())
 }
 
 /// The authenticated caller with its account's turn at the database: root fields that read

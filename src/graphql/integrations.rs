@@ -486,8 +486,7 @@ impl IntegrationQuery {
                 after,
             },
         )
-        .await
-        .map_err(|e| e.into_graphql())?;
+        .await?;
         Ok(IntegrationConnection::build(
             page,
             after.is_some(),
@@ -506,9 +505,7 @@ impl IntegrationQuery {
         let Some(row_id) = ids::decode("Integration", &id) else {
             return Ok(None);
         };
-        let found = service::get(state(ctx)?, &p, row_id)
-            .await
-            .map_err(|e| e.into_graphql())?;
+        let found = service::get(state(ctx)?, &p, row_id).await?;
         Ok(found.map(Integration))
     }
 }
@@ -616,9 +613,7 @@ impl IntegrationMutation {
             .content
             .take(crate::services::logo_image::MAX_BYTES as u64 + 1)
             .read_to_end(&mut bytes)
-            .map_err(|e| {
-                AppError::Internal(anyhow::anyhow!("reading the upload: {e}")).into_graphql()
-            })?;
+            .map_err(|e| AppError::internal(format!("reading the upload: {e}")))?;
         IntegrationPayload::from_result(logos::upload(state(ctx)?, &p, id, bytes).await)
     }
 

@@ -24,7 +24,7 @@ pub struct Scope {
 }
 
 fn wrap<T>(r: AppResult<T>, what: &str) -> Result<T, Arc<anyhow::Error>> {
-    r.map_err(|e| Arc::new(anyhow::anyhow!("loading {what}: {e}")))
+    r.map_err(|e| Arc::new(anyhow::anyhow!("loading {what}: {}", e.report())))
 }
 
 /// Loads logo metadata by integration id.
@@ -211,10 +211,10 @@ where
     L: Loader<i64, Error = Arc<anyhow::Error>>,
 {
     let loader = ctx.data::<RequestLoader<L>>()?;
-    loader
+    Ok(loader
         .load_one(key)
         .await
-        .map_err(|e| crate::error::AppError::Internal(anyhow::anyhow!("{e}")).into_graphql())
+        .map_err(|e| crate::error::AppError::internal(format!("{e:#}")))?)
 }
 
 /// Puts already loaded values into the request's loader of type `L`.

@@ -344,21 +344,17 @@ async fn prefetch(
 ) -> async_graphql::Result<()> {
     use std::collections::{BTreeSet, HashMap};
     let st = state(ctx)?;
-    let err = |e: crate::error::AppError| e.into_graphql();
     let mut integration_ids: BTreeSet<i64> = orders.iter().map(|o| o.integration_id).collect();
     let mut listings = HashMap::new();
     if selects(ctx, &["lines"]) {
         let ids: Vec<i64> = orders.iter().map(|o| o.id).collect();
-        let lines = crate::services::order_queries::lines_by_order(st, account_id, &ids)
-            .await
-            .map_err(err)?;
+        let lines = crate::services::order_queries::lines_by_order(st, account_id, &ids).await?;
         let all: Vec<&order_line::Model> = lines.values().flatten().collect();
         let listing_ids: Vec<i64> = all.iter().filter_map(|l| l.listing_id).collect();
         let mut item_ids: BTreeSet<i64> = all.iter().filter_map(|l| l.inventory_item_id).collect();
         if selects(ctx, &["lines", "listing"]) && !listing_ids.is_empty() {
-            listings = crate::services::catalog::listings_by_id(st, account_id, &listing_ids)
-                .await
-                .map_err(err)?;
+            listings =
+                crate::services::catalog::listings_by_id(st, account_id, &listing_ids).await?;
             item_ids.extend(listings.values().map(|l| l.inventory_item_id));
             integration_ids.extend(listings.values().map(|l| l.integration_id));
         }
@@ -366,15 +362,12 @@ async fn prefetch(
             selects(ctx, &["lines", "product"]) || selects(ctx, &["lines", "listing", "product"]);
         if wants_items && !item_ids.is_empty() {
             let ids: Vec<i64> = item_ids.into_iter().collect();
-            let items = crate::services::catalog::items_by_id(st, account_id, &ids)
-                .await
-                .map_err(err)?;
+            let items = crate::services::catalog::items_by_id(st, account_id, &ids).await?;
             let wants_listings = selects(ctx, &["lines", "product", "listings"])
                 || selects(ctx, &["lines", "listing", "product", "listings"]);
             if wants_listings {
-                let by_item = crate::services::catalog::listings_by_item(st, account_id, &ids)
-                    .await
-                    .map_err(err)?;
+                let by_item =
+                    crate::services::catalog::listings_by_item(st, account_id, &ids).await?;
                 feed_lists::<ItemListingsLoader, _>(ctx, &ids, by_item).await?;
             }
             feed::<ItemLoader>(ctx, items).await?;
@@ -384,24 +377,19 @@ async fn prefetch(
     }
     if selects(ctx, &["shipments"]) {
         let ids: Vec<i64> = orders.iter().map(|o| o.id).collect();
-        let shipments = crate::services::shipments::by_order(st, account_id, &ids)
-            .await
-            .map_err(err)?;
+        let shipments = crate::services::shipments::by_order(st, account_id, &ids).await?;
         if !shipments.is_empty() && selects(ctx, &["shipments", "lines"]) {
             let shipment_ids: Vec<i64> = shipments.values().flatten().map(|s| s.id).collect();
             let lines =
                 crate::services::shipments::lines_by_shipment(st, account_id, &shipment_ids)
-                    .await
-                    .map_err(err)?;
+                    .await?;
             feed_lists::<ShipmentLinesLoader, _>(ctx, &shipment_ids, lines).await?;
         }
         feed_lists::<OrderShipmentsLoader, _>(ctx, &ids, shipments).await?;
     }
     if selects(ctx, &["integration"]) || selects(ctx, &["lines", "listing", "integration"]) {
         let ids: Vec<i64> = integration_ids.into_iter().collect();
-        let found = crate::services::catalog::integrations_by_id(st, account_id, &ids)
-            .await
-            .map_err(err)?;
+        let found = crate::services::catalog::integrations_by_id(st, account_id, &ids).await?;
         feed::<IntegrationLoader>(ctx, found).await?;
     }
     Ok(())
@@ -458,8 +446,7 @@ impl OrderQuery {
             cursor,
             ctx.look_ahead().field("totalCount").exists(),
         )
-        .await
-        .map_err(|e| e.into_graphql())?;
+        .await?;
         prefetch(ctx, p.account_id, &page.items).await?;
         Ok(OrderConnection::build(
             crate::services::pagination::Page {
@@ -483,9 +470,6 @@ impl OrderQuery {
         let Some(row_id) = ids::decode("Order", &id) else {
             return Ok(None);
         };
-        Ok(service::get(state(ctx)?, &p, row_id)
-            .await
-            .map_err(|e| e.into_graphql())?
-            .map(Order))
+        Ok(service::get(state(ctx)?, &p, row_id).await?.map(Order))
     }
 }

@@ -175,8 +175,7 @@ impl SyncQuery {
                 after,
             },
         )
-        .await
-        .map_err(|e| e.into_graphql())?;
+        .await?;
         Ok(SyncRunConnection::build(
             page,
             after.is_some(),

@@ -3,6 +3,7 @@
 use actix_web::http::header::AUTHORIZATION;
 use actix_web::HttpRequest;
 
+use super::error::HttpError;
 use crate::error::AppResult;
 use crate::services::{sessions, Principal};
 use crate::state::AppState;
@@ -20,4 +21,11 @@ pub async fn principal(req: &HttpRequest, state: &AppState) -> AppResult<Option<
         Some(token) => sessions::authenticate(state, token).await,
         None => Ok(None),
     }
+}
+
+/// The caller of a request that needs one: 401 without a valid token.
+pub async fn required(req: &HttpRequest, state: &AppState) -> Result<Principal, HttpError> {
+    principal(req, state)
+        .await?
+        .ok_or(HttpError::Unauthenticated)
 }

@@ -8,6 +8,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::json;
 
+use super::error::HttpError;
 use crate::services::app_install::{self, CallbackError};
 use crate::services::webhooks::{self, Receipt, Refusal};
 use crate::state::AppState;
@@ -86,7 +87,7 @@ fn error_page(e: &CallbackError) -> HttpResponse {
             format!("{why}. Try installing the app again."),
         ),
         CallbackError::Internal(err) => {
-            tracing::error!(error = ?err, "BigCommerce callback failed");
+            tracing::error!(error = %err.report(), "BigCommerce callback failed");
             (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "Something went wrong on our side; try again in a moment.".to_string(),
@@ -153,48 +154,38 @@ pub async fn load(state: web::Data<AppState>, query: web::Query<SignedQuery>) ->
     }
 }
 
-/// A JSON answer to a server-to-server callback.
-fn callback_answer(result: Result<serde_json::Value, CallbackError>) -> HttpResponse {
-    match result {
-        Ok(body) => HttpResponse::Ok().json(body),
-        Err(CallbackError::Refused(_)) => {
-            HttpResponse::Unauthorized().json(json!({ "error": "signed payload refused" }))
-        }
-        Err(CallbackError::NotConfigured) => {
-            HttpResponse::NotFound().json(json!({ "error": "app not configured" }))
-        }
-        Err(CallbackError::BadRequest(why)) => {
-            HttpResponse::BadRequest().json(json!({ "error": why }))
-        }
-        Err(CallbackError::Upstream(why)) => {
-            HttpResponse::BadGateway().json(json!({ "error": why }))
-        }
-        Err(CallbackError::Internal(e)) => {
-            tracing::error!(error = ?e, "BigCommerce callback failed");
-            HttpResponse::InternalServerError().json(json!({ "error": "internal error" }))
+/// A server-to-server callback's refusal as a JSON answer.
+impl From<CallbackError> for HttpError {
+    fn from(e: CallbackError) -> Self {
+        match e {
+            CallbackError::Refused(why) => {
+                tracing::info!(%why, "BigCommerce callback refused");
+                HttpError::Refused("signed payload refused")
+            }
+            CallbackError::NotConfigured => HttpError::NotFound("app not configured"),
+            CallbackError::BadRequest(why) => HttpError::BadRequest(why),
+            CallbackError::Upstream(why) => HttpError::Upstream(why),
+            CallbackError::Internal(e) => HttpError::Internal(e),
         }
     }
 }
 
 /// `GET /bigcommerce/uninstall`: the store removed the app.
-pub async fn uninstall(state: web::Data<AppState>, query: web::Query<SignedQuery>) -> HttpResponse {
-    callback_answer(
-        app_install::uninstall(&state, query.signed_payload_jwt.as_deref())
-            .await
-            .map(|n| json!({ "status": "uninstalled", "storesDisconnected": n })),
-    )
+pub async fn uninstall(
+    state: web::Data<AppState>,
+    query: web::Query<SignedQuery>,
+) -> Result<HttpResponse, HttpError> {
+    let n = app_install::uninstall(&state, query.signed_payload_jwt.as_deref()).await?;
+    Ok(HttpResponse::Ok().json(json!({ "status": "uninstalled", "storesDisconnected": n })))
 }
 
 /// `GET /bigcommerce/remove_user`: a control-panel user lost access to the app.
 pub async fn remove_user(
     state: web::Data<AppState>,
     query: web::Query<SignedQuery>,
-) -> HttpResponse {
-    callback_answer(
-        app_install::remove_user(&state, query.signed_payload_jwt.as_deref())
-            .await
-            .map(|()| json!({ "status": "ok" })),
-    )
+) -> Result<HttpResponse, HttpError> {
+    app_install::remove_user(&state, query.signed_payload_jwt.as_deref()).await?;
+    Ok(HttpResponse::Ok().json(json!({ "status": "ok" })))
 }
 
 /// `POST /webhooks/bigcommerce/{id}`: a delivery. Answers at once; its order is imported by
@@ -204,22 +195,21 @@ pub async fn webhook(
     path: web::Path<String>,
     state: web::Data<AppState>,
     body: web::Bytes,
-) -> HttpResponse {
+) -> Result<HttpResponse, HttpError> {
     let Ok(id) = path.into_inner().parse::<i64>() else {
-        return HttpResponse::Unauthorized().json(json!({ "error": "unknown destination" }));
+        return Err(HttpError::Refused("unknown destination"));
     };
     let secret = req
         .headers()
         .get(webhooks::SECRET_HEADER)
         .and_then(|v| v.to_str().ok());
-    match webhooks::receive(&state, id, secret, &body).await {
-        Ok(Receipt::Duplicate) => HttpResponse::Ok().json(json!({ "status": "duplicate" })),
-        Ok(Receipt::Accepted { .. }) => HttpResponse::Ok().json(json!({ "status": "accepted" })),
-        Err(Refusal::Unauthorized) => {
-            HttpResponse::Unauthorized().json(json!({ "error": "missing or wrong secret" }))
-        }
-        Err(Refusal::BadPayload(why)) => HttpResponse::BadRequest().json(json!({ "error": why })),
-    }
+    let status = match webhooks::receive(&state, id, secret, &body).await {
+        Ok(Receipt::Duplicate) => "duplicate",
+        Ok(Receipt::Accepted { .. }) => "accepted",
+        Err(Refusal::Unauthorized) => return Err(HttpError::Refused("missing or wrong secret")),
+        Err(Refusal::BadPayload(why)) => return Err(HttpError::BadRequest(why)),
+    };
+    Ok(HttpResponse::Ok().json(json!({ "status": status })))
 }
 
 #[cfg(test)]

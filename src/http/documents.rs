@@ -15,10 +15,9 @@ use actix_web::http::header::{self, ContentDisposition, DispositionParam, Dispos
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::Utc;
 use serde::Deserialize;
-use serde_json::json;
 
 use super::auth;
-use crate::error::AppError;
+use super::error::HttpError;
 use crate::pdf::{DocumentKind, PaperSize};
 use crate::services::documents::{self, links, DocumentRequest, Shipping};
 use crate::state::AppState;
@@ -34,28 +33,8 @@ pub struct DownloadQuery {
     tracking: Option<String>,
 }
 
-fn error(status: actix_web::http::StatusCode, message: &str) -> HttpResponse {
-    HttpResponse::build(status).json(json!({ "error": message }))
-}
-
-fn bad_request(message: &str) -> HttpResponse {
-    error(actix_web::http::StatusCode::BAD_REQUEST, message)
-}
-
-fn not_found() -> HttpResponse {
-    error(actix_web::http::StatusCode::NOT_FOUND, "not found")
-}
-
-fn internal(e: &AppError) -> HttpResponse {
-    tracing::error!(error = ?e, "document download failed");
-    error(
-        actix_web::http::StatusCode::INTERNAL_SERVER_ERROR,
-        "internal error",
-    )
-}
-
 /// The row ids in a comma-separated list of `kind` ids (`12` or `gid://orderdeck/{kind}/12`).
-fn row_ids(list: Option<String>, kind: &str) -> Result<Vec<i64>, String> {
+fn row_ids(list: Option<String>, kind: &str) -> Result<Vec<i64>, HttpError> {
     let prefix = format!("gid://orderdeck/{kind}/");
     list.unwrap_or_default()
         .split(',')
@@ -67,7 +46,12 @@ fn row_ids(list: Option<String>, kind: &str) -> Result<Vec<i64>, String> {
                 .parse::<i64>()
                 .ok()
                 .filter(|id| *id > 0)
-                .ok_or_else(|| format!("{s:?} is not a valid {} id", kind.to_lowercase()))
+                .ok_or_else(|| {
+                    HttpError::BadRequest(format!(
+                        "{s:?} is not a valid {} id",
+                        kind.to_lowercase()
+                    ))
+                })
         })
         .collect()
 }
@@ -83,16 +67,17 @@ fn paper(name: &str) -> Option<PaperSize> {
     .find(|p| p.name().eq_ignore_ascii_case(name.trim()))
 }
 
-fn request_of(kind: DocumentKind, q: DownloadQuery) -> Result<DocumentRequest, String> {
+fn request_of(kind: DocumentKind, q: DownloadQuery) -> Result<DocumentRequest, HttpError> {
     let order_ids = row_ids(q.orders, "Order")?;
     let shipment_ids = row_ids(q.shipments, "Shipment")?;
-    let paper =
-        match q.paper.as_deref() {
-            None | Some("") => None,
-            Some(name) => Some(paper(name).ok_or_else(|| {
-                format!("paper must be A4, LETTER, LABEL_4X6 or A6, not {name:?}")
-            })?),
-        };
+    let paper = match q.paper.as_deref() {
+        None | Some("") => None,
+        Some(name) => Some(paper(name).ok_or_else(|| {
+            HttpError::BadRequest(format!(
+                "paper must be A4, LETTER, LABEL_4X6 or A6, not {name:?}"
+            ))
+        })?),
+    };
     let details = Shipping {
         carrier: q.carrier,
         service: q.service,
@@ -101,7 +86,9 @@ fn request_of(kind: DocumentKind, q: DownloadQuery) -> Result<DocumentRequest, S
     let shipping = if details == Shipping::default() {
         Vec::new()
     } else if !shipment_ids.is_empty() {
-        return Err("carrier, service and tracking come from the shipments".into());
+        return Err(HttpError::BadRequest(
+            "carrier, service and tracking come from the shipments".into(),
+        ));
     } else {
         order_ids.iter().map(|id| (*id, details.clone())).collect()
     };
@@ -113,29 +100,25 @@ fn request_of(kind: DocumentKind, q: DownloadQuery) -> Result<DocumentRequest, S
         shipping,
     }
     .validated()
-    .map_err(|e| match e {
-        AppError::User(errors) => errors
-            .iter()
-            .map(|e| format!("{}: {}", e.field.join("."), e.message))
-            .collect::<Vec<_>>()
-            .join("; "),
-        other => other.to_string(),
-    })
+    .map_err(HttpError::from)
 }
 
-async fn respond(state: &AppState, account_id: i64, request: &DocumentRequest) -> HttpResponse {
-    match documents::render(state, account_id, request).await {
-        Ok(Some(doc)) => HttpResponse::Ok()
-            .content_type("application/pdf")
-            .insert_header(ContentDisposition {
-                disposition: DispositionType::Attachment,
-                parameters: vec![DispositionParam::Filename(doc.file_name)],
-            })
-            .insert_header((header::CACHE_CONTROL, "private, no-store"))
-            .body(doc.bytes),
-        Ok(None) => not_found(),
-        Err(e) => internal(&e),
-    }
+async fn respond(
+    state: &AppState,
+    account_id: i64,
+    request: &DocumentRequest,
+) -> Result<HttpResponse, HttpError> {
+    let doc = documents::render(state, account_id, request)
+        .await?
+        .ok_or(HttpError::NotFound("not found"))?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/pdf")
+        .insert_header(ContentDisposition {
+            disposition: DispositionType::Attachment,
+            parameters: vec![DispositionParam::Filename(doc.file_name)],
+        })
+        .insert_header((header::CACHE_CONTROL, "private, no-store"))
+        .body(doc.bytes))
 }
 
 async fn with_token(
@@ -143,20 +126,10 @@ async fn with_token(
     state: web::Data<AppState>,
     query: web::Query<DownloadQuery>,
     kind: DocumentKind,
-) -> HttpResponse {
-    let principal = match auth::principal(&req, &state).await {
-        Ok(Some(p)) => p,
-        Ok(None) => {
-            return HttpResponse::Unauthorized()
-                .insert_header((header::WWW_AUTHENTICATE, "Bearer"))
-                .json(json!({ "error": "authentication required" }))
-        }
-        Err(e) => return internal(&e),
-    };
-    match request_of(kind, query.into_inner()) {
-        Ok(request) => respond(&state, principal.account_id, &request).await,
-        Err(message) => bad_request(&message),
-    }
+) -> Result<HttpResponse, HttpError> {
+    let principal = auth::required(&req, &state).await?;
+    let request = request_of(kind, query.into_inner())?;
+    respond(&state, principal.account_id, &request).await
 }
 
 /// `GET /documents/invoices.pdf`.
@@ -164,7 +137,7 @@ pub async fn invoices(
     req: HttpRequest,
     state: web::Data<AppState>,
     query: web::Query<DownloadQuery>,
-) -> HttpResponse {
+) -> Result<HttpResponse, HttpError> {
     with_token(req, state, query, DocumentKind::Invoice).await
 }
 
@@ -173,20 +146,19 @@ pub async fn labels(
     req: HttpRequest,
     state: web::Data<AppState>,
     query: web::Query<DownloadQuery>,
-) -> HttpResponse {
+) -> Result<HttpResponse, HttpError> {
     with_token(req, state, query, DocumentKind::Label).await
 }
 
 /// `GET /documents/links/{token}`.
-pub async fn link(state: web::Data<AppState>, token: web::Path<String>) -> HttpResponse {
-    match links::open(&state.links, &token, Utc::now()) {
-        Ok((account_id, request)) => respond(&state, account_id, &request).await,
-        Err(links::LinkError::Expired) => {
-            error(actix_web::http::StatusCode::GONE, "the link has expired")
-        }
-        Err(links::LinkError::Invalid) => error(
-            actix_web::http::StatusCode::FORBIDDEN,
-            "the link is invalid",
-        ),
-    }
+pub async fn link(
+    state: web::Data<AppState>,
+    token: web::Path<String>,
+) -> Result<HttpResponse, HttpError> {
+    let (account_id, request) =
+        links::open(&state.links, &token, Utc::now()).map_err(|e| match e {
+            links::LinkError::Expired => HttpError::Gone("the link has expired"),
+            links::LinkError::Invalid => HttpError::Forbidden("the link is invalid"),
+        })?;
+    respond(&state, account_id, &request).await
 }

@@ -4,6 +4,7 @@
 mod auth;
 mod bigcommerce;
 mod documents;
+pub mod error;
 mod graphql;
 mod health;
 mod logos;

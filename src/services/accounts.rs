@@ -9,9 +9,10 @@ use sea_orm::{
 };
 
 use super::sessions::{self, Revoke};
-use super::{blocking, is_unique_violation, Principal};
+use super::{blocking, Principal};
 use crate::config::Secret;
 use crate::crypto::{generate_secret, hash_password, verify_password};
+use crate::db::is_unique_violation;
 use crate::domain::password::{self, Weakness};
 use crate::domain::rules;
 use crate::entities::{account, user};

@@ -47,7 +47,13 @@ pub enum CallbackError {
     Upstream(String),
     /// The database failed.
     #[error("internal error")]
-    Internal(#[from] AppError),
+    Internal(AppError),
+}
+
+impl From<AppError> for CallbackError {
+    fn from(e: AppError) -> Self {
+        CallbackError::Internal(e)
+    }
 }
 
 impl From<sea_orm::DbErr> for CallbackError {

@@ -7,9 +7,10 @@ use sea_orm::{
 };
 
 use super::pagination::{Page, PageRequest};
-use super::{is_unique_violation, Principal};
+use super::Principal;
 use crate::channels::bigcommerce::{Credentials, StoreInfo};
 use crate::channels::ChannelError;
+use crate::db::is_unique_violation;
 use crate::domain::{
     rules, ChannelKind, ConnectedVia, ContactMode, HistoricalImport, IntegrationStatus,
     PostalAddress, WebhookState,

@@ -9,11 +9,11 @@
 use chrono::Utc;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect, TransactionTrait,
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, TransactionTrait,
 };
 
 use super::ledger::{self, Movement};
-use super::{is_unique_violation, Principal};
+use super::Principal;
 use crate::domain::StockReason;
 use crate::entities::{inventory_item as item, stock_movement as movement};
 use crate::error::{ensure_valid, AppError, AppResult, UserError, UserErrorCode as Code};
@@ -206,7 +206,7 @@ async fn change_stock_once(
             txn.rollback().await?;
             replay(state, p, item_id, c, key).await
         }
-        Err(e) if is_unique_conflict(&e) => {
+        Err(e) if e.is_unique_violation() => {
             drop(txn);
             replay(state, p, item_id, c, key).await
         }
@@ -308,15 +308,12 @@ async fn replay(
     c: &StockChange,
     key: Option<String>,
 ) -> AppResult<StockChangeOutcome> {
-    let key = key.ok_or_else(|| {
-        AppError::Internal(anyhow::anyhow!(
-            "a stock change without key met a key conflict"
-        ))
-    })?;
+    let key =
+        key.ok_or_else(|| AppError::internal("a stock change without key met a key conflict"))?;
     let first = find_key(&state.db, p.account_id, &key)
         .await?
         .ok_or_else(|| {
-            AppError::Internal(anyhow::anyhow!(
+            AppError::internal(format!(
                 "idempotency key {key} conflicted but is not recorded"
             ))
         })?;
@@ -374,16 +371,7 @@ async fn load_item<C: ConnectionTrait>(
         .filter(item::Column::AccountId.eq(account_id))
         .one(db)
         .await?
-        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("inventory item {item_id} vanished")))
-}
-
-fn is_unique_conflict(e: &AppError) -> bool {
-    match e {
-        AppError::Internal(inner) => inner
-            .chain()
-            .any(|c| c.downcast_ref::<DbErr>().is_some_and(is_unique_violation)),
-        _ => false,
-    }
+        .ok_or_else(|| AppError::internal(format!("inventory item {item_id} vanished")))
 }
 
 /// Deletes a product here (never on a store); it disappears from `products` and `product`,

@@ -77,7 +77,7 @@ async fn lock<C: ConnectionTrait>(db: &C, m: &Movement) -> AppResult<()> {
         .exec(db)
         .await?;
     if locked.rows_affected == 0 {
-        return Err(AppError::Internal(anyhow::anyhow!(
+        return Err(AppError::internal(format!(
             "inventory item {} not found",
             m.item_id
         )));
@@ -91,7 +91,7 @@ async fn current<C: ConnectionTrait>(db: &C, account_id: i64, item_id: i64) -> A
         .one(db)
         .await?
         .map(|i| i.quantity)
-        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("inventory item {item_id} vanished")))
+        .ok_or_else(|| AppError::internal(format!("inventory item {item_id} vanished")))
 }
 
 /// Adds `delta` to the item's stock and records it. `Ok(None)` when the idempotency key was
@@ -119,7 +119,7 @@ pub async fn adjust<C: ConnectionTrait>(
         .exec(db)
         .await?;
     if updated.rows_affected == 0 {
-        return Err(AppError::Internal(anyhow::anyhow!(
+        return Err(AppError::internal(format!(
             "inventory item {} not found",
             m.item_id
         )));

@@ -34,11 +34,3 @@ pub async fn blocking<T: Send + 'static>(
         .await
         .map_err(|e| anyhow::anyhow!("blocking task failed: {e}"))
 }
-
-/// True when a database error is a unique-constraint violation.
-pub fn is_unique_violation(e: &sea_orm::DbErr) -> bool {
-    matches!(
-        e.sql_err(),
-        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
-    )
-}

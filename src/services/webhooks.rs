@@ -21,9 +21,9 @@ use serde::Deserialize;
 
 use crate::channels::bigcommerce::{BigCommerceStore, NewHook};
 use crate::crypto::{constant_time_eq, generate_secret, hash_token};
+use crate::db::is_unique_violation;
 use crate::domain::{IntegrationStatus, WebhookState};
 use crate::entities::{integration, webhook_delivery as delivery};
-use crate::services::is_unique_violation;
 use crate::services::workers::Queued;
 use crate::state::AppState;
 

@@ -38,22 +38,46 @@ impl ImportReport {
 }
 
 /// Why an import stopped.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug)]
 pub enum SyncError {
     /// The store refused or failed (after the client's retries).
-    #[error("store: {0}")]
-    Channel(#[from] ChannelError),
+    Channel(ChannelError),
     /// The database or a bug.
-    #[error(transparent)]
-    App(#[from] AppError),
+    App(AppError),
+}
+
+impl From<ChannelError> for SyncError {
+    fn from(e: ChannelError) -> Self {
+        SyncError::Channel(e)
+    }
+}
+
+impl From<AppError> for SyncError {
+    fn from(e: AppError) -> Self {
+        SyncError::App(e)
+    }
 }
 
 /// A database conflict with a concurrent transaction: the transaction can simply run again.
 impl crate::db::Transient for SyncError {
     fn is_transient(&self) -> bool {
         match self {
-            SyncError::App(a) => crate::db::Transient::is_transient(a),
+            SyncError::App(a) => a.is_transient(),
             SyncError::Channel(_) => false,
+        }
+    }
+    fn describe(&self) -> String {
+        SyncError::describe(self)
+    }
+}
+
+impl SyncError {
+    /// What went wrong, for the log and the run's error text (a store's refusal, or the
+    /// database's or a bug's cause: never sent to a GraphQL client as it is).
+    pub fn describe(&self) -> String {
+        match self {
+            SyncError::App(a) => a.report().to_string(),
+            SyncError::Channel(e) => format!("store: {e}"),
         }
     }
 }

@@ -15,7 +15,6 @@ use std::collections::HashMap;
 use std::time::Duration as StdDuration;
 
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
-use sea_orm::DbErr;
 
 pub use apply::apply_orders;
 
@@ -23,23 +22,12 @@ use super::{jobs, ImportReport, SyncError};
 use crate::channels::{ChannelOrder, SalesChannel};
 use crate::domain::{IntegrationStatus, SyncKind};
 use crate::entities::integration;
-use crate::error::AppError;
-use crate::services::is_unique_violation;
+use crate::error::{AppError, DbContext};
 use crate::state::AppState;
 
 /// How far before the saved cursor each run starts reading again: covers clock skew and
 /// orders modified within the cursor's second (re-reads are harmless: upserts are idempotent).
 pub const OVERLAP: Duration = Duration::minutes(5);
-
-/// A database error with what we were doing.
-pub(crate) fn db_err(what: &'static str) -> impl Fn(DbErr) -> SyncError {
-    move |e| SyncError::App(AppError::Internal(anyhow::Error::new(e).context(what)))
-}
-
-/// An internal error (a broken invariant) with its description.
-pub(crate) fn app_err(what: String) -> SyncError {
-    SyncError::App(AppError::Internal(anyhow::anyhow!(what)))
-}
 
 /// Whether the integration's orders are imported at all.
 fn imports_orders(integration: &integration::Model) -> bool {
@@ -47,12 +35,7 @@ fn imports_orders(integration: &integration::Model) -> bool {
 }
 
 fn is_unique_conflict(e: &SyncError) -> bool {
-    match e {
-        SyncError::App(AppError::Internal(inner)) => inner
-            .chain()
-            .any(|c| c.downcast_ref::<DbErr>().is_some_and(is_unique_violation)),
-        _ => false,
-    }
+    matches!(e, SyncError::App(a) if a.is_unique_violation())
 }
 
 /// Applies one page in its own transaction, saving `cursor` with it (a crash keeps both or
@@ -69,7 +52,7 @@ async fn commit_page(
     crate::db::retrying(|| async {
         match commit_page_once(state, integration, orders, cursor).await {
             Err(e) if is_unique_conflict(&e) => {
-                tracing::info!(integration_id = integration.id, error = %e, "order page raced another import; retrying");
+                tracing::info!(integration_id = integration.id, error = %e.describe(), "order page raced another import; retrying");
                 commit_page_once(state, integration, orders, cursor).await
             }
             other => other,
@@ -86,7 +69,7 @@ async fn commit_page_once(
 ) -> Result<ImportReport, SyncError> {
     let txn = crate::db::begin_write(&state.db)
         .await
-        .map_err(db_err("starting an order import transaction"))?;
+        .during("starting an order import transaction")?;
     let report = apply_orders(&txn, integration, orders).await?;
     if let Some(c) = cursor {
         let text = c.to_rfc3339_opts(SecondsFormat::Micros, true);
@@ -94,7 +77,7 @@ async fn commit_page_once(
     }
     txn.commit()
         .await
-        .map_err(db_err("committing an order import page"))?;
+        .during("committing an order import page")?;
     // Stock taken or given back queued pushes to the stores.
     state.pushes_queued();
     Ok(report)
@@ -192,7 +175,7 @@ impl StoreTask {
     async fn finish(mut self) -> Result<(Result<ImportReport, SyncError>, StdDuration), SyncError> {
         (&mut self.0)
             .await
-            .map_err(|e| app_err(format!("storing a page of orders failed: {e}")))
+            .map_err(|e| AppError::internal(format!("storing a page of orders failed: {e}")).into())
     }
 }
 

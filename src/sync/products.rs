@@ -11,7 +11,7 @@ use rust_decimal::Decimal;
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection,
-    DatabaseTransaction, DbErr, EntityTrait, QueryFilter, QuerySelect, Set, TryInsertResult,
+    DatabaseTransaction, EntityTrait, QueryFilter, QuerySelect, Set, TryInsertResult,
 };
 use serde_json::Value as Json;
 
@@ -19,7 +19,7 @@ use super::{ImportReport, SyncError};
 use crate::channels::{ChannelProduct, ChannelVariant, SalesChannel};
 use crate::domain::{IntegrationStatus, StockReason, StockTracking};
 use crate::entities::{integration, inventory_item as item, listing};
-use crate::error::AppError;
+use crate::error::{AppError, DbContext};
 use crate::services::ledger::{self, Movement};
 use crate::state::AppState;
 
@@ -67,7 +67,7 @@ pub async fn import_products(
         let page = crate::db::retrying(|| async {
             let txn = begin_page(&state.db).await?;
             let page = import_page(&txn, integration, drafts.clone()).await?;
-            txn.commit().await.ctx("committing a product page")?;
+            txn.commit().await.during("committing a product page")?;
             Ok::<_, SyncError>(page)
         })
         .await?;
@@ -82,7 +82,8 @@ pub async fn import_products(
 async fn begin_page(db: &DatabaseConnection) -> Result<DatabaseTransaction, SyncError> {
     crate::db::begin_write(db)
         .await
-        .ctx("starting a product page")
+        .during("starting a product page")
+        .map_err(SyncError::from)
 }
 
 /// One listing as the channel shows it now, in the form it is stored.
@@ -241,7 +242,7 @@ async fn import_page<C: ConnectionTrait>(
         row.option_variant.set_if_not_equals(d.option_variant);
         if row.is_changed() {
             row.updated_at = Set(now);
-            row.update(txn).await.ctx("updating a listing")?;
+            row.update(txn).await.during("updating a listing")?;
             report.updated += 1;
         } else if item_changed {
             report.updated += 1;
@@ -256,7 +257,7 @@ async fn import_page<C: ConnectionTrait>(
         listing::Entity::insert_many(chunk.to_vec())
             .exec_without_returning(txn)
             .await
-            .ctx("creating listings")?;
+            .during("creating listings")?;
     }
     if integration.inventory_management {
         drift::reconcile(txn, integration, &product_ids).await?;
@@ -310,7 +311,7 @@ impl Page {
             .filter(listing::Column::ExternalProductId.is_in(product_ids))
             .all(txn)
             .await
-            .ctx("loading the page's listings")?;
+            .during("loading the page's listings")?;
         let linked: Vec<i64> = listings.iter().map(|l| l.inventory_item_id).collect();
         let skus: Vec<String> = drafts
             .iter()
@@ -334,7 +335,7 @@ impl Page {
                     )
                     .all(txn)
                     .await
-                    .ctx("loading the page's inventory items")?,
+                    .during("loading the page's inventory items")?,
             );
         }
         let mut page = Page {
@@ -419,20 +420,20 @@ impl Page {
             .do_nothing()
             .exec(txn)
             .await
-            .ctx("creating an inventory item")?;
+            .during("creating an inventory item")?;
         let TryInsertResult::Inserted(result) = inserted else {
             let Some(sku) = &d.sku else {
-                return Err(internal(
-                    "an inventory item without SKU was not inserted".into(),
-                ));
+                return Err(
+                    AppError::internal("an inventory item without SKU was not inserted").into(),
+                );
             };
             let existing = item::Entity::find()
                 .filter(item::Column::AccountId.eq(integration.account_id))
                 .filter(item::Column::Sku.eq(sku.as_str()))
                 .one(txn)
                 .await
-                .ctx("loading a concurrently created inventory item")?
-                .ok_or_else(|| internal(format!("inventory item {sku} vanished")))?;
+                .during("loading a concurrently created inventory item")?
+                .ok_or_else(|| AppError::internal(format!("inventory item {sku} vanished")))?;
             let id = existing.id;
             self.remember(existing);
             return Ok(Created::Existing(id));
@@ -475,7 +476,7 @@ impl Page {
         d: &Draft,
     ) -> Result<bool, SyncError> {
         let Some(item) = self.items.get_mut(&id) else {
-            return Err(internal(format!("inventory item {id} was not loaded")));
+            return Err(AppError::internal(format!("inventory item {id} was not loaded")).into());
         };
         let deleted = item.deleted_at.is_some();
         let nameless = item.name.trim().is_empty();
@@ -493,7 +494,10 @@ impl Page {
             update = update.col_expr(item::Column::Name, Expr::value(d.title.clone()));
             item.name = d.title.clone();
         }
-        update.exec(txn).await.ctx("restoring an inventory item")?;
+        update
+            .exec(txn)
+            .await
+            .during("restoring an inventory item")?;
         Ok(true)
     }
 
@@ -564,7 +568,7 @@ async fn mark_missing(
         .into_tuple()
         .all(db)
         .await
-        .ctx("loading the store's listings")?;
+        .during("loading the store's listings")?;
     let gone: Vec<i64> = present
         .into_iter()
         .filter(|(_, product, variant)| !seen.contains(&(*product, *variant)))
@@ -580,23 +584,8 @@ async fn mark_missing(
             .filter(listing::Column::MissingSince.is_null())
             .exec(db)
             .await
-            .ctx("marking listings missing")?
+            .during("marking listings missing")?
             .rows_affected;
     }
     Ok(marked)
-}
-
-fn internal(message: String) -> SyncError {
-    SyncError::App(AppError::Internal(anyhow::anyhow!(message)))
-}
-
-/// Database errors with what we were doing.
-trait DbContext<T> {
-    fn ctx(self, doing: &'static str) -> Result<T, SyncError>;
-}
-
-impl<T> DbContext<T> for Result<T, DbErr> {
-    fn ctx(self, doing: &'static str) -> Result<T, SyncError> {
-        self.map_err(|e| SyncError::App(AppError::Internal(anyhow::Error::new(e).context(doing))))
-    }
 }

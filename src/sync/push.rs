@@ -161,7 +161,7 @@ async fn push_store(state: &AppState, owner: &str, integration_id: i64) -> AppRe
     let channel = match channel_for(state, &integration) {
         Ok(c) => c,
         Err(e) => {
-            tracing::error!(integration_id, error = %e, "no channel handle for pushes");
+            tracing::error!(integration_id, error = %e.describe(), "no channel handle for pushes");
             return Ok(report);
         }
     };
@@ -218,7 +218,10 @@ pub async fn push_price_now(state: &AppState, listing_id: i64, token: &str) -> A
         return Ok(());
     }
     let channel = channel_for(state, &integration).map_err(|e| {
-        AppError::Internal(anyhow::anyhow!("no channel handle for a price push: {e}"))
+        AppError::internal(format!(
+            "no channel handle for a price push: {}",
+            e.describe()
+        ))
     })?;
     let rows = load_claimed(&state.db, token).await?;
     if !rows.is_empty() {

@@ -14,7 +14,7 @@ use super::{channel_for, orders, products, ImportReport, SyncError};
 use crate::channels::{ChannelError, SalesChannel};
 use crate::domain::{IntegrationStatus, SyncKind, SyncOutcome, SyncTrigger};
 use crate::entities::{integration, sync_job as job, sync_run as run};
-use crate::error::{AppError, AppResult, UserError, UserErrorCode as Code};
+use crate::error::{AppError, AppResult, DbContext, UserError, UserErrorCode as Code};
 use crate::services::pagination::{Page, PageRequest};
 use crate::services::Principal;
 use crate::state::AppState;
@@ -28,10 +28,6 @@ enum Failure {
     Sync(SyncError),
     /// The lease ran out and another process took the job over.
     LeaseLost,
-}
-
-fn db_context(what: &'static str) -> impl FnOnce(sea_orm::DbErr) -> AppError {
-    move |e| AppError::Internal(anyhow::Error::new(e).context(what))
 }
 
 /// Runs a job this process has claimed for `owner`: records a `RUNNING` run, imports, then
@@ -53,7 +49,7 @@ pub async fn run_job(
     let integration = integration::Entity::find_by_id(job.integration_id)
         .one(db)
         .await
-        .map_err(db_context("loading the integration of a sync job"))?;
+        .during("loading the integration of a sync job")?;
     let Some(integration) = integration.filter(|i| runs_for(i, job.kind)) else {
         tracing::info!(
             job_id = job.id,
@@ -152,7 +148,7 @@ async fn start_run(
     }
     .insert(db)
     .await
-    .map_err(db_context("recording the start of a sync run"))
+    .during("recording the start of a sync run")
 }
 
 /// Records the end of a run: outcome, counts, API calls and error text.
@@ -178,7 +174,7 @@ async fn finish_run(
     done.error = Set(error);
     done.update(db)
         .await
-        .map_err(db_context("recording the end of a sync run"))
+        .during("recording the end of a sync run")
 }
 
 /// Whether a job of `kind` runs for the integration: only while it is `ACTIVE`, and orders
@@ -250,7 +246,7 @@ fn error_text(failure: &Failure, run_id: i64) -> String {
             .join("; "),
         Failure::Sync(SyncError::App(e)) => {
             tracing::error!(run_id, error = ?e, "sync run failed on an internal error");
-            format!("internal error: {e}")
+            format!("internal error: {}", e.report())
         }
     };
     text.chars().take(MAX_ERROR_CHARS).collect()
@@ -281,7 +277,7 @@ pub(crate) async fn needs_credentials(
     let changed = update
         .exec(&state.db)
         .await
-        .map_err(db_context("marking an integration as needing credentials"))?
+        .during("marking an integration as needing credentials")?
         .rows_affected;
     if changed == 1 {
         tracing::warn!(
@@ -311,7 +307,7 @@ async fn close_abandoned_runs(state: &AppState, job: &job::Model) -> AppResult<(
         .filter(run::Column::Trigger.ne(SyncTrigger::Webhook))
         .exec(&state.db)
         .await
-        .map_err(db_context("closing abandoned sync runs"))?
+        .during("closing abandoned sync runs")?
         .rows_affected;
     if closed > 0 {
         tracing::warn!(
@@ -339,7 +335,7 @@ pub async fn import_orders_now(
     let fresh = integration::Entity::find_by_id(integration_id)
         .one(db)
         .await
-        .map_err(db_context("loading the integration of a webhook import"))?;
+        .during("loading the integration of a webhook import")?;
     let Some(integration) = fresh.filter(|i| runs_for(i, SyncKind::Orders)) else {
         return Ok(None);
     };
@@ -357,7 +353,7 @@ pub async fn import_orders_now(
         .filter(run::Column::StartedAt.lt(started_at - WEBHOOK_RUN_ABANDONED_AFTER))
         .exec(db)
         .await
-        .map_err(db_context("closing abandoned webhook runs"))?;
+        .during("closing abandoned webhook runs")?;
     let record = start_run(
         db,
         &integration,
@@ -484,7 +480,7 @@ pub async fn sync_now(
         Ok::<_, AppError>(runs)
     });
     task.await
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("the syncNow task failed: {e}")))?
+        .map_err(|e| AppError::internal(format!("the syncNow task failed: {e}")))?
 }
 
 /// `syncRuns`: an integration's runs of the caller's account, newest first; empty for an

@@ -79,7 +79,7 @@ pub async fn push_claimed(state: AppState, token: String) -> AppResult<ShipmentP
         let channel = match channel_for(&state, &store) {
             Ok(c) => c,
             Err(e) => {
-                tracing::error!(integration_id, error = %e, "no channel handle for shipments");
+                tracing::error!(integration_id, error = %e.describe(), "no channel handle for shipments");
                 release_all(&state, &rows, &token).await?;
                 continue;
             }

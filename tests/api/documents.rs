@@ -713,6 +713,62 @@ async fn a_signed_link_refuses_tampering_and_expiry() {
     .unwrap();
     let (status, _, _, body) = get(&app, None, &format!("/documents/links/{expired}")).await;
     assert_eq!(status, 410, "{}", String::from_utf8_lossy(&body));
+    assert_eq!(
+        serde_json::from_slice::<Value>(&body).unwrap(),
+        json!({ "error": "the link has expired", "code": "GONE" })
+    );
+}
+
+#[tokio::test]
+async fn every_refused_download_answers_one_json_shape_with_a_stable_code() {
+    let app = spawn_app().await;
+    let (token, store, _) = shop(&app, "shape@example.com", store_options("Shape")).await;
+    let id = order_to_germany(&app, store, "4006").await;
+    let cases = [
+        (
+            None,
+            format!("/documents/invoices.pdf?orders={id}"),
+            401,
+            "UNAUTHENTICATED",
+        ),
+        (
+            Some(token.as_str()),
+            "/documents/invoices.pdf?orders=x".to_string(),
+            400,
+            "BAD_REQUEST",
+        ),
+        (
+            Some(token.as_str()),
+            "/documents/invoices.pdf?orders=999999".to_string(),
+            404,
+            "NOT_FOUND",
+        ),
+        (
+            None,
+            "/documents/links/nonsense".to_string(),
+            403,
+            "FORBIDDEN",
+        ),
+        (
+            Some(token.as_str()),
+            "/integrations/999999/logo".to_string(),
+            404,
+            "NOT_FOUND",
+        ),
+    ];
+    for (token, path, status, code) in cases {
+        let (got, _, _, body) = get(&app, token, &path).await;
+        let body: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(
+            (got.as_u16(), body["code"].as_str()),
+            (status, Some(code)),
+            "{path}: {body}"
+        );
+        assert!(
+            body["error"].as_str().is_some_and(|m| !m.is_empty()),
+            "{path}: {body}"
+        );
+    }
 }
 
 #[tokio::test]

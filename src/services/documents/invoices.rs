@@ -12,10 +12,10 @@ use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
+use crate::db::is_unique_violation;
 use crate::entities::{integration, invoice, order};
 use crate::error::AppResult;
 use crate::pdf::template::Numbering;
-use crate::services::is_unique_violation;
 use crate::state::AppState;
 
 const ATTEMPTS: usize = 3;

@@ -13,8 +13,8 @@ use chrono::Utc;
 use rust_decimal::Decimal;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel,
-    QueryFilter, QueryOrder, Set, SqlErr, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
+    QueryOrder, Set, TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 
@@ -183,7 +183,7 @@ async fn replay<C: ConnectionTrait>(
         .filter(order::Column::AccountId.eq(p.account_id))
         .one(db)
         .await?
-        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("a shipment's order is gone")))?;
+        .ok_or_else(|| AppError::internal("a shipment's order is gone"))?;
     Ok(Some((order, prior)))
 }
 
@@ -253,7 +253,7 @@ async fn ship_one(
     for (address_id, parcel) in &parcels {
         match insert_shipment(&txn, p, &r, &o, &store, *address_id, parcel, token).await {
             Ok(s) => made.push(s),
-            Err(e) if r.idempotency_key.is_some() && is_unique_violation(&e) => {
+            Err(e) if r.idempotency_key.is_some() && e.is_unique_violation() => {
                 // The same idempotency key committed meanwhile: answer with its shipments.
                 txn.rollback().await?;
                 return replay(&state.db, p, &r)
@@ -342,7 +342,7 @@ async fn insert_shipment<C: ConnectionTrait>(
     let customs = customs
         .map(serde_json::to_value)
         .transpose()
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("encoding a customs declaration: {e}")))?;
+        .map_err(|e| AppError::internal(format!("encoding a customs declaration: {e}")))?;
     let row = shipment::ActiveModel {
         account_id: Set(p.account_id),
         integration_id: Set(o.integration_id),
@@ -523,10 +523,4 @@ pub async fn retry_push(
 async fn push_claimed(state: AppState, token: String) -> AppResult<()> {
     let pusher = state.pusher.clone();
     pusher.push_shipments_claimed(state, token).await
-}
-
-fn is_unique_violation(e: &AppError) -> bool {
-    matches!(e, AppError::Internal(inner) if inner
-        .downcast_ref::<DbErr>()
-        .is_some_and(|d| matches!(d.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))))
 }

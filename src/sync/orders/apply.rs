@@ -13,10 +13,10 @@ use sea_orm::{
 
 use super::rows::{item_predates, items_created_at, line_row, micros, order_row, padded, Links};
 use super::shipped::{self, ShippedHere};
-use super::{app_err, db_err};
 use crate::channels::{ChannelOrder, ChannelOrderLine};
 use crate::domain::{OrderStatus, StockReason};
 use crate::entities::{integration, order, order_line as line, stock_movement as movement};
+use crate::error::{AppError, DbContext};
 use crate::services::ledger::{self, Movement};
 use crate::sync::{ImportReport, SyncError};
 
@@ -205,7 +205,7 @@ async fn apply_batch<C: ConnectionTrait>(
         .lock_exclusive()
         .all(db)
         .await
-        .map_err(db_err("loading stored orders"))?
+        .during("loading stored orders")?
         .into_iter()
         .map(|o| (o.external_id, o))
         .collect();
@@ -215,7 +215,7 @@ async fn apply_batch<C: ConnectionTrait>(
             .filter(line::Column::OrderId.is_in(existing.values().map(|o| o.id)))
             .all(db)
             .await
-            .map_err(db_err("loading stored order lines"))?
+            .during("loading stored order lines")?
         {
             old_lines.entry(l.order_id).or_default().push(l);
         }
@@ -261,7 +261,7 @@ async fn apply_batch<C: ConnectionTrait>(
         let mut am = row.into_active_model().reset_all();
         am.id = ActiveValue::Unchanged(old.id);
         am.imported_at = ActiveValue::NotSet;
-        am.update(db).await.map_err(db_err("updating an order"))?;
+        am.update(db).await.during("updating an order")?;
         write_line_plan(db, plan).await?;
     }
 
@@ -283,22 +283,20 @@ async fn write_line_plan<C: ConnectionTrait>(db: &C, plan: LinePlan) -> Result<(
         let id = l.id;
         let mut am = l.into_active_model().reset_all();
         am.id = ActiveValue::Unchanged(id);
-        am.update(db)
-            .await
-            .map_err(db_err("updating an order line"))?;
+        am.update(db).await.during("updating an order line")?;
     }
     if !plan.insert.is_empty() {
         line::Entity::insert_many(plan.insert.into_iter().map(insertable_line))
             .exec_without_returning(db)
             .await
-            .map_err(db_err("inserting order lines"))?;
+            .during("inserting order lines")?;
     }
     if !plan.delete.is_empty() {
         line::Entity::delete_many()
             .filter(line::Column::Id.is_in(plan.delete))
             .exec(db)
             .await
-            .map_err(db_err("deleting order lines removed on the channel"))?;
+            .during("deleting order lines removed on the channel")?;
     }
     Ok(())
 }
@@ -324,7 +322,7 @@ async fn insert_created<C: ConnectionTrait>(
         order::Entity::insert_many(chunk)
             .exec_without_returning(db)
             .await
-            .map_err(db_err("inserting orders"))?;
+            .during("inserting orders")?;
     }
     let new_ids: Vec<(i64, i64)> = order::Entity::find()
         .select_only()
@@ -334,15 +332,16 @@ async fn insert_created<C: ConnectionTrait>(
         .into_tuple()
         .all(db)
         .await
-        .map_err(db_err("reading the ids of inserted orders"))?;
+        .during("reading the ids of inserted orders")?;
     ids.extend(new_ids);
     let mut lines = Vec::new();
     for ch in created {
         let Some(&order_id) = ids.get(&ch.external_id) else {
-            return Err(app_err(format!(
+            return Err(AppError::internal(format!(
                 "order {} vanished after its insert",
                 ch.external_id
-            )));
+            ))
+            .into());
         };
         for l in unique_lines(ch) {
             lines.push(insertable_line(line_row(
@@ -360,18 +359,13 @@ async fn insert_created<C: ConnectionTrait>(
         line::Entity::insert_many(lines.by_ref().take(size))
             .exec_without_returning(db)
             .await
-            .map_err(db_err("inserting order lines"))?;
+            .during("inserting order lines")?;
     }
     Ok(())
 }
 
-fn ledger_error(e: crate::error::AppError, what: String) -> SyncError {
-    match e {
-        crate::error::AppError::Internal(inner) => {
-            SyncError::App(crate::error::AppError::Internal(inner.context(what)))
-        }
-        other => SyncError::App(other),
-    }
+fn ledger_error(e: AppError, what: String) -> SyncError {
+    SyncError::App(e.context(what))
 }
 
 /// Takes the linked lines' quantities off stock, once per line (idempotency key).
@@ -394,7 +388,7 @@ async fn take_stock<C: ConnectionTrait>(
         .order_by_asc(line::Column::Id)
         .all(db)
         .await
-        .map_err(db_err("loading the lines of orders taking stock"))?;
+        .during("loading the lines of orders taking stock")?;
     let created = items_created_at(
         db,
         integration.account_id,
@@ -460,7 +454,7 @@ async fn restock<C: ConnectionTrait>(
         .order_by_asc(movement::Column::Id)
         .all(db)
         .await
-        .map_err(db_err("loading the stock taken by canceled orders"))?;
+        .during("loading the stock taken by canceled orders")?;
     for m in taken {
         let Some(order_id) = m.order_id else { continue };
         if m.delta >= 0 {

@@ -8,11 +8,11 @@ use rust_decimal::Decimal;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 
-use super::db_err;
 use crate::channels::{ChannelOrder, ChannelOrderLine};
 use crate::domain::OrderStatus;
 use crate::entities::{integration, inventory_item as item, listing, order, order_line as line};
 use crate::error::AppError;
+use crate::error::DbContext;
 use crate::sync::SyncError;
 
 /// Money as stored: exact decimal text (`12.3456`, `336.32`).
@@ -89,7 +89,7 @@ impl Links {
             .into_tuple()
             .all(db)
             .await
-            .map_err(db_err("loading the listings of order lines"))?;
+            .during("loading the listings of order lines")?;
         for (id, item_id, product_id, variant_id) in listings {
             links
                 .by_variant
@@ -116,7 +116,7 @@ impl Links {
             .into_tuple()
             .all(db)
             .await
-            .map_err(db_err("loading the listings of order lines by SKU"))?;
+            .during("loading the listings of order lines by SKU")?;
         for (id, item_id, sku) in listings {
             let Some(sku) = sku else { continue };
             // Several listings of one store may share a SKU: the oldest wins, stably.
@@ -142,7 +142,7 @@ impl Links {
             .into_tuple()
             .all(db)
             .await
-            .map_err(db_err("loading the inventory items of order lines"))?;
+            .during("loading the inventory items of order lines")?;
         for (id, sku) in items {
             if let Some(sku) = sku {
                 links.item_by_sku.insert(sku, id);
@@ -197,7 +197,7 @@ pub(super) async fn items_created_at<C: ConnectionTrait>(
         .into_tuple()
         .all(db)
         .await
-        .map_err(db_err("loading the inventory items of orders taking stock"))?;
+        .during("loading the inventory items of orders taking stock")?;
     Ok(rows.into_iter().collect())
 }
 
@@ -212,9 +212,9 @@ pub(super) fn item_predates(created_at: Option<&DateTime<Utc>>, placed_at: DateT
 
 fn json<T: serde::Serialize>(value: &T, what: &str) -> Result<serde_json::Value, SyncError> {
     serde_json::to_value(value).map_err(|e| {
-        SyncError::App(AppError::Internal(
-            anyhow::Error::new(e).context(format!("encoding the {what} of an order")),
-        ))
+        SyncError::App(AppError::internal(format!(
+            "encoding the {what} of an order: {e}"
+        )))
     })
 }
 

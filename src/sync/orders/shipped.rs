@@ -7,10 +7,10 @@ use std::collections::HashMap;
 
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
-use super::db_err;
 use crate::domain::shipping::shipped_status;
 use crate::domain::{OrderStatus, ShipmentPushState};
 use crate::entities::{order_line as line, shipment, shipment_line};
+use crate::error::DbContext;
 use crate::sync::SyncError;
 
 /// What shipped here of one order line.
@@ -35,7 +35,7 @@ pub(super) async fn load<C: ConnectionTrait>(
         .filter(shipment::Column::OrderId.is_in(order_ids.iter().copied()))
         .all(db)
         .await
-        .map_err(db_err("loading shipments made here"))?
+        .during("loading shipments made here")?
         .into_iter()
         .map(|s| (s.id, s.push_state == ShipmentPushState::Pushed))
         .collect();
@@ -46,7 +46,7 @@ pub(super) async fn load<C: ConnectionTrait>(
         .filter(shipment_line::Column::ShipmentId.is_in(shipments.keys().copied()))
         .all(db)
         .await
-        .map_err(db_err("loading shipment lines"))?
+        .during("loading shipment lines")?
     {
         let entry = map.entry(l.order_line_id).or_default();
         entry.total += l.quantity;

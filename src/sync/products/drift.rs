@@ -8,9 +8,10 @@ use std::collections::{HashMap, HashSet};
 
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
-use super::{DbContext, SyncError};
+use super::SyncError;
 use crate::domain::{PushKind, StockReason, StockTracking};
 use crate::entities::{integration, inventory_item as item, listing};
+use crate::error::DbContext;
 use crate::services::ledger::{self, Movement};
 use crate::services::push;
 
@@ -30,13 +31,13 @@ pub(super) async fn reconcile<C: ConnectionTrait>(
         .filter(listing::Column::Tracking.ne(StockTracking::None))
         .all(txn)
         .await
-        .ctx("loading listings to reconcile")?;
+        .during("loading listings to reconcile")?;
     let quantities: HashMap<i64, i64> = item::Entity::find()
         .filter(item::Column::Id.is_in(listings.iter().map(|l| l.inventory_item_id)))
         .filter(item::Column::DeletedAt.is_null())
         .all(txn)
         .await
-        .ctx("loading items to reconcile")?
+        .during("loading items to reconcile")?
         .into_iter()
         .map(|i| (i.id, i.quantity))
         .collect();
