@@ -11,6 +11,7 @@ use sea_orm::{
 
 use crate::config::Settings;
 use crate::secret::redact_url;
+pub use scoped_futures::{ScopedBoxFuture, ScopedFutureExt};
 
 /// Key of the PostgreSQL advisory lock that serialises migrations across replicas.
 const MIGRATION_LOCK_KEY: i64 = 0x6f72_6465_7264;
@@ -153,11 +154,11 @@ pub async fn check_secret_key(
     Ok(())
 }
 
-/// Starts a transaction that will write. On SQLite it takes the write lock at once (a no-op
+/// Starts a transaction that will write (through [`write`], the one way use cases write). On SQLite it takes the write lock at once (a no-op
 /// `UPDATE`): a deferred transaction that reads before it writes fails with `SQLITE_BUSY` when
 /// another writer commits in between, while one that starts with a write waits its turn (the
 /// busy timeout). On PostgreSQL it is a plain `BEGIN`.
-pub async fn begin_write(
+async fn begin_write(
     db: &DatabaseConnection,
 ) -> Result<sea_orm::DatabaseTransaction, sea_orm::DbErr> {
     let txn = db.begin().await?;
@@ -208,20 +209,32 @@ impl Transient for crate::error::AppError {
     }
 }
 
-/// Runs a write transaction again (up to 5 times, after a short pause) when it failed only
-/// because of a concurrent one ([`Transient`]): on PostgreSQL a deadlock aborts one of the
-/// two, and neither a worker's pass nor a user's request should fail for it. `run` must start
-/// its own transaction (the aborted one is gone).
-pub async fn retrying<T, E, F, Fut>(mut run: F) -> Result<T, E>
+/// The one way a use case writes: runs `work` in a transaction started with [`begin_write`],
+/// commits when it returns `Ok` and rolls back when it returns `Err` (nothing half-written),
+/// and runs it all again from the start, up to 5 times, when only a concurrent transaction
+/// made it fail ([`Transient`]: a PostgreSQL deadlock or serialization failure, SQLite busy).
+/// `work` may therefore run more than once: it must do nothing but database work, and
+/// effects such as waking the push worker come after `write` returns.
+///
+/// ```ignore
+/// let order = db::write(&state.db, |txn| async move { cancel_in(txn, p, id).await }.scope_boxed()).await?;
+/// ```
+pub async fn write<'a, T, E, F>(db: &DatabaseConnection, mut work: F) -> Result<T, E>
 where
-    E: Transient,
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<T, E>>,
+    E: Transient + From<sea_orm::DbErr>,
+    F: for<'t> FnMut(&'t sea_orm::DatabaseTransaction) -> ScopedBoxFuture<'a, 't, Result<T, E>>,
 {
     let mut attempt = 0u64;
     loop {
         attempt += 1;
-        match run().await {
+        let result: Result<T, E> = async {
+            let txn = begin_write(db).await?;
+            let value = work(&txn).await?;
+            txn.commit().await?;
+            Ok(value)
+        }
+        .await;
+        match result {
             Err(e) if attempt < 5 && e.is_transient() => {
                 tracing::info!(attempt, error = %e.describe(), "a transaction met a concurrent one; trying again");
                 tokio::time::sleep(Duration::from_millis(20 * attempt)).await;
@@ -233,14 +246,30 @@ where
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
+
     use std::borrow::Cow;
     use std::sync::atomic::{AtomicU32, Ordering};
 
     use sea_orm::sqlx::error::{DatabaseError, ErrorKind};
     use sea_orm::{sqlx, DbErr, RuntimeErr};
 
-    use super::{is_transient, retrying};
+    use sea_orm::{
+        ActiveModelTrait, ConnectOptions, Database, DatabaseConnection, EntityTrait, Set,
+    };
+
+    use super::{is_transient, write, ScopedFutureExt};
+    use crate::entities::account;
     use crate::error::AppError;
+
+    /// A migrated SQLite database in memory (one connection: each would have its own).
+    async fn memory_db() -> DatabaseConnection {
+        let mut options = ConnectOptions::new("sqlite::memory:");
+        options.max_connections(1).sqlx_logging(false);
+        let db = Database::connect(options).await.unwrap();
+        super::migrate(&db).await.unwrap();
+        db
+    }
 
     /// A database error with this SQLSTATE.
     #[derive(Debug)]
@@ -291,12 +320,16 @@ mod tests {
 
     #[tokio::test]
     async fn a_transaction_aborted_as_a_deadlock_runs_again_until_it_commits() {
+        let db = memory_db().await;
         let runs = AtomicU32::new(0);
-        let result = retrying(|| async {
-            match runs.fetch_add(1, Ordering::SeqCst) {
-                0 | 1 => Err(AppError::from(db_error("40P01"))),
-                n => Ok(n),
+        let result = write(&db, |_| {
+            async {
+                match runs.fetch_add(1, Ordering::SeqCst) {
+                    0 | 1 => Err(AppError::from(db_error("40P01"))),
+                    n => Ok(n),
+                }
             }
+            .scope_boxed()
         })
         .await;
         assert_eq!(result.ok(), Some(2));
@@ -305,21 +338,55 @@ mod tests {
 
     #[tokio::test]
     async fn other_errors_are_not_run_again_and_deadlocks_only_five_times() {
+        let db = memory_db().await;
         let runs = AtomicU32::new(0);
-        let unique = retrying(|| async {
-            runs.fetch_add(1, Ordering::SeqCst);
-            Err::<(), _>(AppError::from(db_error("23505")))
+        let unique = write(&db, |_| {
+            async {
+                runs.fetch_add(1, Ordering::SeqCst);
+                Err::<(), _>(AppError::from(db_error("23505")))
+            }
+            .scope_boxed()
         })
         .await;
         assert!(unique.is_err());
         assert_eq!(runs.load(Ordering::SeqCst), 1);
         let runs = AtomicU32::new(0);
-        let deadlocked = retrying(|| async {
-            runs.fetch_add(1, Ordering::SeqCst);
-            Err::<(), _>(AppError::from(db_error("40P01")))
+        let deadlocked = write(&db, |_| {
+            async {
+                runs.fetch_add(1, Ordering::SeqCst);
+                Err::<(), _>(AppError::from(db_error("40P01")))
+            }
+            .scope_boxed()
         })
         .await;
         assert!(deadlocked.is_err());
         assert_eq!(runs.load(Ordering::SeqCst), 5);
+    }
+
+    #[tokio::test]
+    async fn a_write_that_fails_half_way_leaves_nothing_and_one_that_succeeds_commits() {
+        let db = memory_db().await;
+        let insert = |name: &'static str| account::ActiveModel {
+            name: Set(name.to_string()),
+            created_at: Set(chrono::Utc::now()),
+            ..Default::default()
+        };
+        let failed = write(&db, |txn| {
+            async move {
+                insert("half").insert(txn).await?;
+                Err::<(), _>(AppError::internal("failed after the insert"))
+            }
+            .scope_boxed()
+        })
+        .await;
+        assert!(failed.is_err());
+        assert!(account::Entity::find().all(&db).await.unwrap().is_empty());
+        let id = write(&db, |txn| {
+            async move { Ok::<_, AppError>(insert("whole").insert(txn).await?.id) }.scope_boxed()
+        })
+        .await
+        .unwrap();
+        let stored = account::Entity::find_by_id(id).one(&db).await.unwrap();
+        assert_eq!(stored.map(|a| a.name), Some("whole".to_string()));
     }
 }

@@ -9,8 +9,10 @@ use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
 use super::machine;
 use crate::config::{Secret, Settings};
+use crate::db::ScopedFutureExt;
 use crate::domain::{HistoricalImport, StockReason, SyncKind};
 use crate::entities::inventory_item as item;
+use crate::error::AppError;
 use crate::sandbox::{Sandbox, SandboxConfig};
 use crate::services::ledger::{self, Movement};
 use crate::services::Principal;
@@ -210,26 +212,30 @@ async fn change(
     delta: i64,
     key: &str,
 ) -> anyhow::Result<Vec<i64>> {
-    let txn = crate::db::begin_write(&state.db).await?;
-    let mut after = Vec::with_capacity(item_ids.len());
-    for (n, id) in item_ids.iter().enumerate() {
-        let m = Movement {
-            account_id: principal.account_id,
-            item_id: *id,
-            reason: StockReason::ManualAdjust,
-            actor_user_id: Some(principal.user_id),
-            integration_id: None,
-            order_id: None,
-            idempotency_key: Some(format!("bench:{key}:{n}")),
-            note: Some("bench".into()),
-        };
-        let applied = ledger::adjust(&txn, m, delta)
-            .await
-            .map_err(|e| anyhow::anyhow!("adjusting stock: {e:?}"))?
-            .context("the bench key was used already")?;
-        after.push(applied.quantity_after);
-    }
-    txn.commit().await?;
+    let after = crate::db::write(&state.db, |txn| {
+        async move {
+            let mut after = Vec::with_capacity(item_ids.len());
+            for (n, id) in item_ids.iter().enumerate() {
+                let m = Movement {
+                    account_id: principal.account_id,
+                    item_id: *id,
+                    reason: StockReason::ManualAdjust,
+                    actor_user_id: Some(principal.user_id),
+                    integration_id: None,
+                    order_id: None,
+                    idempotency_key: Some(format!("bench:{key}:{n}")),
+                    note: Some("bench".into()),
+                };
+                let applied = ledger::adjust(txn, m, delta)
+                    .await?
+                    .ok_or_else(|| AppError::internal("the bench key was used already"))?;
+                after.push(applied.quantity_after);
+            }
+            Ok::<_, AppError>(after)
+        }
+        .scope_boxed()
+    })
+    .await?;
     state.pushes_queued();
     Ok(after)
 }

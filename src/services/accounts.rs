@@ -4,15 +4,15 @@
 use chrono::Utc;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set,
-    TransactionTrait,
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
+    QueryFilter, Set,
 };
 
 use super::sessions::{self, Revoke};
 use super::{blocking, Principal};
 use crate::config::Secret;
 use crate::crypto::{generate_secret, hash_password, verify_password};
-use crate::db::is_unique_violation;
+use crate::db::{self, is_unique_violation, ScopedFutureExt};
 use crate::domain::password::{self, Weakness};
 use crate::domain::rules;
 use crate::entities::{account, user};
@@ -65,13 +65,6 @@ pub async fn register(
     errors.extend(password_error("password", &input.password, &personal).await?);
     ensure_valid(errors)?;
 
-    let email_taken = || {
-        AppError::from(UserError::new(
-            "email",
-            Code::EmailTaken,
-            "An account already uses this email address; log in instead.",
-        ))
-    };
     if user::Entity::find()
         .filter(user::Column::Email.eq(&email))
         .one(&state.db)
@@ -83,14 +76,41 @@ pub async fn register(
     let password = input.password;
     let hash = blocking(move || hash_password(&password)).await??;
 
+    let (account, user) = db::write(&state.db, |txn| {
+        create_in(txn, account_name.clone(), email.clone(), hash.clone()).scope_boxed()
+    })
+    .await?;
+    tracing::info!(
+        account_id = account.id,
+        user_id = user.id,
+        "account registered"
+    );
+    Ok((user, account))
+}
+
+fn email_taken() -> AppError {
+    AppError::from(UserError::new(
+        "email",
+        Code::EmailTaken,
+        "An account already uses this email address; log in instead.",
+    ))
+}
+
+/// Inserts a new account with its first user; `EMAIL_TAKEN` when a concurrent registration
+/// with the same email won the race.
+async fn create_in(
+    txn: &DatabaseTransaction,
+    account_name: String,
+    email: String,
+    hash: String,
+) -> AppResult<(account::Model, user::Model)> {
     let now = Utc::now();
-    let txn = state.db.begin().await?;
     let account = account::ActiveModel {
         name: Set(account_name),
         created_at: Set(now),
         ..Default::default()
     }
-    .insert(&txn)
+    .insert(txn)
     .await?;
     let inserted = user::ActiveModel {
         account_id: Set(account.id),
@@ -99,21 +119,13 @@ pub async fn register(
         created_at: Set(now),
         ..Default::default()
     }
-    .insert(&txn)
+    .insert(txn)
     .await;
-    let user = match inserted {
-        Ok(u) => u,
-        // A concurrent registration with the same email won the race.
-        Err(e) if is_unique_violation(&e) => return Err(email_taken()),
-        Err(e) => return Err(e.into()),
-    };
-    txn.commit().await?;
-    tracing::info!(
-        account_id = account.id,
-        user_id = user.id,
-        "account registered"
-    );
-    Ok((user, account))
+    match inserted {
+        Ok(user) => Ok((account, user)),
+        Err(e) if is_unique_violation(&e) => Err(email_taken()),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// The caller's user and account.
@@ -262,20 +274,20 @@ async fn replace_password(
     hash: &str,
     scope: Revoke,
 ) -> AppResult<Option<u64>> {
-    crate::db::retrying(|| async move {
-        let txn = db.begin().await?;
-        let updated = user::Entity::update_many()
-            .col_expr(user::Column::PasswordHash, Expr::value(hash))
-            .filter(user::Column::Id.eq(user.id))
-            .filter(user::Column::PasswordHash.eq(&user.password_hash))
-            .exec(&txn)
-            .await?;
-        if updated.rows_affected == 0 {
-            return Ok(None);
+    db::write(db, |txn| {
+        async move {
+            let updated = user::Entity::update_many()
+                .col_expr(user::Column::PasswordHash, Expr::value(hash))
+                .filter(user::Column::Id.eq(user.id))
+                .filter(user::Column::PasswordHash.eq(&user.password_hash))
+                .exec(txn)
+                .await?;
+            if updated.rows_affected == 0 {
+                return Ok(None);
+            }
+            Ok(Some(sessions::revoke(txn, user.id, scope).await?))
         }
-        let revoked = sessions::revoke(&txn, user.id, scope).await?;
-        txn.commit().await?;
-        Ok(Some(revoked))
+        .scope_boxed()
     })
     .await
 }

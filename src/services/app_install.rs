@@ -11,13 +11,14 @@ use chrono::{Duration, Utc};
 use rand::rngs::OsRng;
 use rand::Rng;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, Set};
 
 use super::integrations::{self, CheckedOptions, Connection, StoreOptions};
 use super::Principal;
 use crate::channels::bigcommerce::app::{verify_signed_payload, CodeExchange, SignedPayload};
 use crate::channels::bigcommerce::Credentials;
 use crate::crypto::hash_token;
+use crate::db::{self, ScopedFutureExt};
 use crate::domain::{rules, ChannelKind, ConnectedVia, IntegrationStatus};
 use crate::entities::{app_installation as install, integration};
 use crate::error::{ensure_valid, AppError, AppResult, UserError, UserErrorCode as Code};
@@ -169,22 +170,7 @@ pub async fn auth_callback(
         .map_err(AppError::Internal)?;
     let now = Utc::now();
     let expires_at = now + CLAIM_TTL;
-    let txn = state.db.begin().await?;
-    // A reinstall replaces the store's unclaimed installation; expired ones go too.
-    install::Entity::delete_many()
-        .filter(install::Column::ClaimedAt.is_null())
-        .filter(
-            sea_orm::Condition::any()
-                .add(
-                    sea_orm::Condition::all()
-                        .add(install::Column::StoreHash.eq(&hash))
-                        .add(install::Column::ClientId.eq(app.client_id)),
-                )
-                .add(install::Column::ExpiresAt.lt(now)),
-        )
-        .exec(&txn)
-        .await?;
-    install::ActiveModel {
+    let row = install::ActiveModel {
         store_hash: Set(hash.clone()),
         client_id: Set(app.client_id.to_string()),
         access_token_ciphertext: Set(ciphertext),
@@ -195,10 +181,11 @@ pub async fn auth_callback(
         created_at: Set(now),
         expires_at: Set(expires_at),
         ..Default::default()
-    }
-    .insert(&txn)
+    };
+    db::write(&state.db, |txn| {
+        replace_pending(txn, &hash, app.client_id, row.clone(), now).scope_boxed()
+    })
     .await?;
-    txn.commit().await?;
     tracing::info!(store = %hash, "app installed; waiting to be claimed");
     Ok(Pending {
         claim_code,
@@ -206,6 +193,32 @@ pub async fn auth_callback(
         store_name: info.name,
         expires_at,
     })
+}
+
+/// Stores a new installation, replacing the store's unclaimed one (a reinstall) and dropping
+/// expired ones.
+async fn replace_pending(
+    txn: &DatabaseTransaction,
+    hash: &str,
+    client_id: &str,
+    row: install::ActiveModel,
+    now: chrono::DateTime<Utc>,
+) -> AppResult<()> {
+    install::Entity::delete_many()
+        .filter(install::Column::ClaimedAt.is_null())
+        .filter(
+            sea_orm::Condition::any()
+                .add(
+                    sea_orm::Condition::all()
+                        .add(install::Column::StoreHash.eq(hash))
+                        .add(install::Column::ClientId.eq(client_id)),
+                )
+                .add(install::Column::ExpiresAt.lt(now)),
+        )
+        .exec(txn)
+        .await?;
+    row.insert(txn).await?;
+    Ok(())
 }
 
 fn not_found() -> AppError {
@@ -264,28 +277,10 @@ pub async fn claim(
     )
     .await?;
 
-    let txn = crate::db::begin_write(&state.db).await?;
-    let saved = prepared.save(&txn).await?;
-    // Used up only once: a second claim racing this one finds no row to update.
-    let used = install::Entity::update_many()
-        .col_expr(install::Column::ClaimedAt, Expr::value(Some(now)))
-        .col_expr(
-            install::Column::ClaimedByAccountId,
-            Expr::value(Some(p.account_id)),
-        )
-        .col_expr(install::Column::IntegrationId, Expr::value(Some(saved.id)))
-        // The token now lives (re-encrypted) on the integration only.
-        .col_expr(install::Column::AccessTokenCiphertext, Expr::value(""))
-        .filter(install::Column::Id.eq(pending.id))
-        .filter(install::Column::ClaimedAt.is_null())
-        .exec(&txn)
-        .await?
-        .rows_affected;
-    if used != 1 {
-        txn.rollback().await?;
-        return Err(not_found());
-    }
-    txn.commit().await?;
+    let saved = db::write(&state.db, |txn| {
+        claim_in(txn, prepared.clone(), pending.id, p.account_id, now).scope_boxed()
+    })
+    .await?;
     tracing::info!(
         integration_id = saved.id,
         account_id = p.account_id,
@@ -293,6 +288,36 @@ pub async fn claim(
         "app installation claimed"
     );
     integrations::after_connect(state, saved).await
+}
+
+/// Saves the claimed store and uses the installation up, once: a second claim racing this one
+/// finds no row to update.
+async fn claim_in(
+    txn: &DatabaseTransaction,
+    prepared: integrations::Prepared,
+    installation_id: i64,
+    account_id: i64,
+    now: chrono::DateTime<Utc>,
+) -> AppResult<integration::Model> {
+    let saved = prepared.save(txn).await?;
+    let used = install::Entity::update_many()
+        .col_expr(install::Column::ClaimedAt, Expr::value(Some(now)))
+        .col_expr(
+            install::Column::ClaimedByAccountId,
+            Expr::value(Some(account_id)),
+        )
+        .col_expr(install::Column::IntegrationId, Expr::value(Some(saved.id)))
+        // The token now lives (re-encrypted) on the integration only.
+        .col_expr(install::Column::AccessTokenCiphertext, Expr::value(""))
+        .filter(install::Column::Id.eq(installation_id))
+        .filter(install::Column::ClaimedAt.is_null())
+        .exec(txn)
+        .await?
+        .rows_affected;
+    if used != 1 {
+        return Err(not_found());
+    }
+    Ok(saved)
 }
 
 /// Verifies a callback's `signed_payload_jwt` with the app's secret; refusals are logged.
@@ -397,21 +422,32 @@ pub async fn uninstall(state: &AppState, jwt: Option<&str>) -> Result<usize, Cal
         }
         gone.push(i);
     }
-    let txn = crate::db::begin_write(&state.db).await?;
-    let mut disconnected = 0;
-    for i in gone {
-        integrations::mark_disconnected(&txn, i).await?;
-        disconnected += 1;
-    }
-    install::Entity::delete_many()
-        .filter(install::Column::StoreHash.eq(&payload.store_hash))
-        .filter(install::Column::ClientId.eq(&client_id))
-        .filter(install::Column::ClaimedAt.is_null())
-        .exec(&txn)
-        .await?;
-    txn.commit().await?;
+    let disconnected = gone.len();
+    db::write(&state.db, |txn| {
+        disconnect_in(txn, gone.clone(), &payload.store_hash, &client_id).scope_boxed()
+    })
+    .await?;
     tracing::info!(store = %payload.store_hash, disconnected, "app uninstalled by the store");
     Ok(disconnected)
+}
+
+/// Disconnects the uninstalled stores and drops the store's unclaimed installations.
+async fn disconnect_in(
+    txn: &DatabaseTransaction,
+    gone: Vec<integration::Model>,
+    store_hash: &str,
+    client_id: &str,
+) -> AppResult<()> {
+    for i in gone {
+        integrations::mark_disconnected(txn, i).await?;
+    }
+    install::Entity::delete_many()
+        .filter(install::Column::StoreHash.eq(store_hash))
+        .filter(install::Column::ClientId.eq(client_id))
+        .filter(install::Column::ClaimedAt.is_null())
+        .exec(txn)
+        .await?;
+    Ok(())
 }
 
 /// Whether the store still answers the integration's token (`GET /v2/store`). A store that

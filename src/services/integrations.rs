@@ -371,6 +371,7 @@ pub struct Connection {
 }
 
 /// A connection checked against the store and ready to save.
+#[derive(Clone)]
 pub struct Prepared {
     row: integration::ActiveModel,
     is_update: bool,

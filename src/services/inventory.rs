@@ -8,12 +8,11 @@
 
 use chrono::Utc;
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, TransactionTrait,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 
 use super::ledger::{self, Movement};
 use super::Principal;
+use crate::db::{self, ScopedFutureExt};
 use crate::domain::StockReason;
 use crate::entities::{inventory_item as item, stock_movement as movement};
 use crate::error::{ensure_valid, AppError, AppResult, UserError, UserErrorCode as Code};
@@ -177,39 +176,25 @@ pub async fn change_stock(
     c: StockChange,
 ) -> AppResult<StockChangeOutcome> {
     ensure_valid(validate(&c))?;
-    crate::db::retrying(|| change_stock_once(state, p, &c)).await
-}
-
-async fn change_stock_once(
-    state: &AppState,
-    p: &Principal,
-    c: &StockChange,
-) -> AppResult<StockChangeOutcome> {
+    let c = &c;
     let item_id = resolve(state, p, &c.product).await?;
     let key = c.idempotency_key.as_deref().map(|k| format!("user:{k}"));
-    let txn = state.db.begin().await?;
-    match apply(&txn, p, item_id, c, key.clone()).await {
+    let applied = db::write(&state.db, |txn| {
+        apply(txn, p, item_id, c, key.clone()).scope_boxed()
+    })
+    .await;
+    match applied {
         Ok(Applied::Changed(outcome)) => {
-            txn.commit().await?;
             if outcome.movement.delta != 0 {
                 state.pushes_queued();
             }
             Ok(outcome)
         }
-        Ok(Applied::Replayed(outcome)) => {
-            txn.rollback().await?;
-            Ok(outcome)
-        }
+        Ok(Applied::Replayed(outcome)) => Ok(outcome),
         // Another request with this key committed first, for another product (a row lock of
         // one item does not cover it): judge this one against what it recorded.
-        Ok(Applied::KeyTaken) => {
-            txn.rollback().await?;
-            replay(state, p, item_id, c, key).await
-        }
-        Err(e) if e.is_unique_violation() => {
-            drop(txn);
-            replay(state, p, item_id, c, key).await
-        }
+        Ok(Applied::KeyTaken) => replay(state, p, item_id, c, key).await,
+        Err(e) if e.is_unique_violation() => replay(state, p, item_id, c, key).await,
         Err(e) => Err(e),
     }
 }

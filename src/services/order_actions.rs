@@ -6,12 +6,13 @@ use std::collections::HashMap;
 use chrono::Utc;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
-    QueryOrder, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait,
+    IntoActiveModel, QueryFilter, QueryOrder, Set,
 };
 
 use super::ledger::{self, Movement};
 use super::Principal;
+use crate::db::{self, ScopedFutureExt};
 use crate::domain::{OrderStatus, StockReason};
 use crate::entities::{order, order_line as line, stock_movement as movement};
 use crate::error::{AppResult, UserError, UserErrorCode as Code};
@@ -27,17 +28,22 @@ pub async fn cancel(
     p: &Principal,
     order_id: Option<i64>,
 ) -> AppResult<order::Model> {
-    crate::db::retrying(|| cancel_once(state, p, order_id)).await
-}
-
-async fn cancel_once(
-    state: &AppState,
-    p: &Principal,
-    order_id: Option<i64>,
-) -> AppResult<order::Model> {
     let not_found = || UserError::new("orderId", Code::NotFound, "No such order in your account.");
     let id = order_id.ok_or_else(not_found)?;
-    let txn = state.db.begin().await?;
+    let (canceled, moved) = db::write(&state.db, |txn| cancel_in(txn, p, id).scope_boxed()).await?;
+    if moved {
+        state.pushes_queued();
+    }
+    Ok(canceled)
+}
+
+/// Cancels order `id` inside `txn`: the order after, and whether stock came back.
+async fn cancel_in(
+    txn: &DatabaseTransaction,
+    p: &Principal,
+    id: i64,
+) -> AppResult<(order::Model, bool)> {
+    let not_found = || UserError::new("orderId", Code::NotFound, "No such order in your account.");
     // Write first: the row lock (PostgreSQL) or the write lock (SQLite), so two cancels of one
     // order take turns and the second sees the first.
     let locked = order::Entity::update_many()
@@ -47,21 +53,18 @@ async fn cancel_once(
         )
         .filter(order::Column::Id.eq(id))
         .filter(order::Column::AccountId.eq(p.account_id))
-        .exec(&txn)
+        .exec(txn)
         .await?;
     if locked.rows_affected == 0 {
         return Err(not_found().into());
     }
     let o = order::Entity::find_by_id(id)
         .filter(order::Column::AccountId.eq(p.account_id))
-        .one(&txn)
+        .one(txn)
         .await?
         .ok_or_else(not_found)?;
     match o.status {
-        OrderStatus::Canceled => {
-            txn.rollback().await?;
-            return Ok(o);
-        }
+        OrderStatus::Canceled => return Ok((o, false)),
         OrderStatus::Refunded => {
             return Err(UserError::new(
                 "orderId",
@@ -75,7 +78,7 @@ async fn cancel_once(
         | OrderStatus::PartiallyShipped
         | OrderStatus::Shipped => {}
     }
-    let moved = restock(&txn, p, &o).await?;
+    let moved = restock(txn, p, &o).await?;
     let now = Utc::now();
     let mut am = o.clone().into_active_model();
     am.status = Set(OrderStatus::Canceled);
@@ -83,12 +86,7 @@ async fn cancel_once(
     am.canceled_here_at = Set(Some(now));
     am.canceled_by_user_id = Set(Some(p.user_id));
     am.updated_at = Set(now);
-    let canceled = am.update(&txn).await?;
-    txn.commit().await?;
-    if moved {
-        state.pushes_queued();
-    }
-    Ok(canceled)
+    Ok((am.update(txn).await?, moved))
 }
 
 /// Gives back what the order's import took (its `ORDER_PLACED` movements), less what shipped

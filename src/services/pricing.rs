@@ -5,10 +5,11 @@
 use chrono::Utc;
 use rust_decimal::Decimal;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter};
 
 use super::push;
 use super::Principal;
+use crate::db::{self, ScopedFutureExt};
 use crate::domain::{IntegrationStatus, PricePushState, PushKind};
 use crate::entities::{integration, listing};
 use crate::error::{AppResult, UserError, UserErrorCode as Code};
@@ -140,11 +141,34 @@ pub async fn update_price(
     if !errors.is_empty() {
         return Err(errors.into());
     }
-    let txn = crate::db::begin_write(&state.db).await?;
+    let price = change.price;
+    let push_enabled = state.settings.push_enabled;
+    let claimed = db::write(&state.db, |txn| {
+        set_price_in(txn, p.account_id, id, price, sale_price, push_enabled).scope_boxed()
+    })
+    .await?;
+    if let Some(token) = claimed {
+        state.pusher.push_price_now(state, id, &token).await?;
+    }
+    listing::Entity::find_by_id(id)
+        .one(&state.db)
+        .await?
+        .ok_or_else(|| not_found().into())
+}
+
+/// Stores the new price and queues its push; the push claimed for an immediate send, if any.
+async fn set_price_in(
+    txn: &DatabaseTransaction,
+    account_id: i64,
+    id: i64,
+    price: Decimal,
+    sale_price: Option<Decimal>,
+    push_enabled: bool,
+) -> AppResult<Option<String>> {
     listing::Entity::update_many()
         .col_expr(
             listing::Column::Price,
-            Expr::value(change.price.normalize().to_string()),
+            Expr::value(price.normalize().to_string()),
         )
         .col_expr(
             listing::Column::SalePrice,
@@ -157,20 +181,12 @@ pub async fn update_price(
         .col_expr(listing::Column::PricePushError, Expr::value(None::<String>))
         .col_expr(listing::Column::UpdatedAt, Expr::value(Utc::now()))
         .filter(listing::Column::Id.eq(id))
-        .exec(&txn)
+        .exec(txn)
         .await?;
-    push::enqueue_listings(&txn, p.account_id, PushKind::Price, &[id]).await?;
-    let claimed = if state.settings.push_enabled {
-        push::claim_price(&txn, id).await?
+    push::enqueue_listings(txn, account_id, PushKind::Price, &[id]).await?;
+    Ok(if push_enabled {
+        push::claim_price(txn, id).await?
     } else {
         None
-    };
-    txn.commit().await?;
-    if let Some(token) = claimed {
-        state.pusher.push_price_now(state, id, &token).await?;
-    }
-    listing::Entity::find_by_id(id)
-        .one(&state.db)
-        .await?
-        .ok_or_else(|| not_found().into())
+    })
 }

@@ -20,9 +20,10 @@ pub use apply::apply_orders;
 
 use super::{jobs, ImportReport, SyncError};
 use crate::channels::{ChannelOrder, SalesChannel};
+use crate::db::{self, ScopedFutureExt};
 use crate::domain::{IntegrationStatus, SyncKind};
 use crate::entities::integration;
-use crate::error::{AppError, DbContext};
+use crate::error::AppError;
 use crate::state::AppState;
 
 /// How far before the saved cursor each run starts reading again: covers clock skew and
@@ -49,38 +50,36 @@ async fn commit_page(
     orders: &[ChannelOrder],
     cursor: Option<DateTime<Utc>>,
 ) -> Result<ImportReport, SyncError> {
-    crate::db::retrying(|| async {
-        match commit_page_once(state, integration, orders, cursor).await {
-            Err(e) if is_unique_conflict(&e) => {
-                tracing::info!(integration_id = integration.id, error = %e.describe(), "order page raced another import; retrying");
-                commit_page_once(state, integration, orders, cursor).await
-            }
-            other => other,
+    let report = match write_page(state, integration, orders, cursor).await {
+        Err(e) if is_unique_conflict(&e) => {
+            tracing::info!(integration_id = integration.id, error = %e.describe(), "order page raced another import; retrying");
+            write_page(state, integration, orders, cursor).await
         }
-    })
-    .await
+        other => other,
+    }?;
+    // Stock taken or given back queued pushes to the stores.
+    state.pushes_queued();
+    Ok(report)
 }
 
-async fn commit_page_once(
+async fn write_page(
     state: &AppState,
     integration: &integration::Model,
     orders: &[ChannelOrder],
     cursor: Option<DateTime<Utc>>,
 ) -> Result<ImportReport, SyncError> {
-    let txn = crate::db::begin_write(&state.db)
-        .await
-        .during("starting an order import transaction")?;
-    let report = apply_orders(&txn, integration, orders).await?;
-    if let Some(c) = cursor {
-        let text = c.to_rfc3339_opts(SecondsFormat::Micros, true);
-        jobs::save_cursor(&txn, integration.id, SyncKind::Orders, &text).await?;
-    }
-    txn.commit()
-        .await
-        .during("committing an order import page")?;
-    // Stock taken or given back queued pushes to the stores.
-    state.pushes_queued();
-    Ok(report)
+    db::write(&state.db, |txn| {
+        async move {
+            let report = apply_orders(txn, integration, orders).await?;
+            if let Some(c) = cursor {
+                let text = c.to_rfc3339_opts(SecondsFormat::Micros, true);
+                jobs::save_cursor(txn, integration.id, SyncKind::Orders, &text).await?;
+            }
+            Ok(report)
+        }
+        .scope_boxed()
+    })
+    .await
 }
 
 /// The saved cursor, if any and readable.

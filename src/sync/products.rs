@@ -10,13 +10,14 @@ use chrono::{DateTime, SubsecRound, Utc};
 use rust_decimal::Decimal;
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection,
-    DatabaseTransaction, EntityTrait, QueryFilter, QuerySelect, Set, TryInsertResult,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
+    QueryFilter, QuerySelect, Set, TryInsertResult,
 };
 use serde_json::Value as Json;
 
 use super::{ImportReport, SyncError};
 use crate::channels::{ChannelProduct, ChannelVariant, SalesChannel};
+use crate::db::{self, ScopedFutureExt};
 use crate::domain::{IntegrationStatus, StockReason, StockTracking};
 use crate::entities::{integration, inventory_item as item, listing};
 use crate::error::{AppError, DbContext};
@@ -64,11 +65,8 @@ pub async fn import_products(
         drafts.sort_by(|a, b| a.sku.cmp(&b.sku));
         // A deadlock with another replica's transaction (PostgreSQL aborts one of the two):
         // the page is applied again from the start.
-        let page = crate::db::retrying(|| async {
-            let txn = begin_page(&state.db).await?;
-            let page = import_page(&txn, integration, drafts.clone()).await?;
-            txn.commit().await.during("committing a product page")?;
-            Ok::<_, SyncError>(page)
+        let page = db::write(&state.db, |txn| {
+            import_page(txn, integration, drafts.clone()).scope_boxed()
         })
         .await?;
         report.add(page);
@@ -76,14 +74,6 @@ pub async fn import_products(
     }
     report.updated += mark_missing(&state.db, integration, &seen).await?;
     Ok(report)
-}
-
-/// Starts a page's transaction, holding SQLite's write lock from the start.
-async fn begin_page(db: &DatabaseConnection) -> Result<DatabaseTransaction, SyncError> {
-    crate::db::begin_write(db)
-        .await
-        .during("starting a product page")
-        .map_err(SyncError::from)
 }
 
 /// One listing as the channel shows it now, in the form it is stored.

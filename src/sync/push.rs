@@ -18,7 +18,7 @@ use futures_util::future::join_all;
 use rust_decimal::Decimal;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, QueryFilter,
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait, QueryFilter,
     QuerySelect, Statement, Value,
 };
 use tokio::sync::watch;
@@ -26,6 +26,7 @@ use tokio::task::JoinHandle;
 
 use super::channel_for;
 use crate::channels::{ChannelError, ChannelTarget, PriceUpdate, SalesChannel, StockLevel};
+use crate::db::{self, ScopedFutureExt};
 use crate::domain::{IntegrationStatus, PricePushState, PushKind, StockTracking};
 use crate::entities::{integration, inventory_item as item, listing, push_queue as queue};
 use crate::error::{AppError, AppResult};
@@ -438,7 +439,12 @@ async fn push_stock(
         }
     }
     report.failed += flagged.len() as u64;
-    crate::db::retrying(|| settle_unsendable(&state.db, &done, &flagged)).await?;
+    if !done.is_empty() || !flagged.is_empty() {
+        db::write(&state.db, |txn| {
+            settle_unsendable(txn, &done, &flagged).scope_boxed()
+        })
+        .await?;
+    }
 
     let before = channel.api_calls();
     let outcomes = send_levels(channel, &sendable).await;
@@ -449,8 +455,10 @@ async fn push_stock(
     {
         super::runner::needs_credentials(state, integration).await?;
     }
-    let (pushed, failed) =
-        crate::db::retrying(|| record_outcomes(&state.db, &sendable, &outcomes)).await?;
+    let (pushed, failed) = db::write(&state.db, |txn| {
+        record_outcomes(txn, &sendable, &outcomes).scope_boxed()
+    })
+    .await?;
     report.stock_pushed += pushed;
     report.failed += failed;
     if report.failed > 0 {
@@ -468,15 +476,11 @@ async fn push_stock(
 /// listing and done. Listings are locked before queue rows, each in id order, like everywhere
 /// else that writes both (see [`record_outcomes`]).
 async fn settle_unsendable(
-    db: &DatabaseConnection,
+    txn: &DatabaseTransaction,
     done: &[&Claimed],
     flagged: &[(&Claimed, &'static str)],
 ) -> AppResult<()> {
-    if done.is_empty() && flagged.is_empty() {
-        return Ok(());
-    }
     let now = Utc::now();
-    let txn = crate::db::begin_write(db).await?;
     let mut flagged: Vec<&(&Claimed, &'static str)> = flagged.iter().collect();
     flagged.sort_by_key(|(c, _)| c.listing.id);
     for (c, why) in &flagged {
@@ -484,7 +488,7 @@ async fn settle_unsendable(
             .col_expr(listing::Column::PushError, Expr::value(why.to_string()))
             .col_expr(listing::Column::PushFailedAt, Expr::value(now))
             .filter(listing::Column::Id.eq(c.listing.id))
-            .exec(&txn)
+            .exec(txn)
             .await?;
     }
     let mut rows: Vec<&queue::Model> = done
@@ -494,9 +498,8 @@ async fn settle_unsendable(
         .collect();
     rows.sort_by_key(|r| r.listing_id);
     for row in rows {
-        finish(&txn, row).await?;
+        finish(txn, row).await?;
     }
-    txn.commit().await?;
     Ok(())
 }
 
@@ -506,7 +509,7 @@ async fn settle_unsendable(
 /// them (listing, item, then the queue rows it enqueues in listing order) — so that two of
 /// them wait for each other instead of deadlocking. Returns (pushed, failed).
 async fn record_outcomes(
-    db: &DatabaseConnection,
+    txn: &DatabaseTransaction,
     sendable: &[(&Claimed, i64)],
     outcomes: &[Result<(), ChannelError>],
 ) -> AppResult<(u64, u64)> {
@@ -518,7 +521,6 @@ async fn record_outcomes(
         .collect();
     results.sort_by_key(|(c, _, _)| c.listing.id);
     let (mut pushed, mut failed) = (0, 0);
-    let txn = crate::db::begin_write(db).await?;
     for (c, quantity, outcome) in &results {
         let update = listing::Entity::update_many().filter(listing::Column::Id.eq(c.listing.id));
         let update = match outcome {
@@ -534,21 +536,20 @@ async fn record_outcomes(
                 .col_expr(listing::Column::PushError, Expr::value(error_text(e)))
                 .col_expr(listing::Column::PushFailedAt, Expr::value(now)),
         };
-        update.exec(&txn).await?;
+        update.exec(txn).await?;
     }
     for (c, _, outcome) in &results {
         match outcome {
             Ok(()) => {
-                finish(&txn, &c.row).await?;
+                finish(txn, &c.row).await?;
                 pushed += 1;
             }
             Err(e) => {
-                retry_later(&txn, &c.row, &error_text(e), now).await?;
+                retry_later(txn, &c.row, &error_text(e), now).await?;
                 failed += 1;
             }
         }
     }
-    txn.commit().await?;
     Ok((pushed, failed))
 }
 
@@ -610,31 +611,13 @@ async fn push_prices(
         if matches!(outcome, Err(ChannelError::Unauthorized)) {
             super::runner::needs_credentials(state, integration).await?;
         }
-        let now = Utc::now();
-        let txn = crate::db::begin_write(&state.db).await?;
-        match outcome {
-            Ok(()) => {
-                set_price_state(&txn, c.listing.id, PricePushState::Pushed, None, Some(now))
-                    .await?;
-                finish(&txn, &c.row).await?;
-                report.prices_pushed += 1;
-            }
-            Err(e) => {
-                let message = error_text(&e);
-                set_price_state(
-                    &txn,
-                    c.listing.id,
-                    PricePushState::Failed,
-                    Some(message.clone()),
-                    None,
-                )
-                .await?;
-                if matches!(e, ChannelError::Rejected { .. }) {
-                    // The store refused this price: retrying the same one cannot help.
-                    finish(&txn, &c.row).await?;
-                } else {
-                    retry_later(&txn, &c.row, &message, now).await?;
-                }
+        let failure = db::write(&state.db, |txn| {
+            record_price_outcome(txn, &c, &outcome).scope_boxed()
+        })
+        .await?;
+        match failure {
+            None => report.prices_pushed += 1,
+            Some(message) => {
                 report.failed += 1;
                 tracing::warn!(
                     integration_id = integration.id,
@@ -644,9 +627,43 @@ async fn push_prices(
                 );
             }
         }
-        txn.commit().await?;
     }
     Ok(report)
+}
+
+/// Records what the store answered to a price push: the listing's price state, and the queue
+/// row done (pushed, or refused for good) or kept with a backoff. The error text when it failed.
+async fn record_price_outcome(
+    txn: &DatabaseTransaction,
+    c: &Claimed,
+    outcome: &Result<(), ChannelError>,
+) -> AppResult<Option<String>> {
+    let now = Utc::now();
+    match outcome {
+        Ok(()) => {
+            set_price_state(txn, c.listing.id, PricePushState::Pushed, None, Some(now)).await?;
+            finish(txn, &c.row).await?;
+            Ok(None)
+        }
+        Err(e) => {
+            let message = error_text(e);
+            set_price_state(
+                txn,
+                c.listing.id,
+                PricePushState::Failed,
+                Some(message.clone()),
+                None,
+            )
+            .await?;
+            if matches!(e, ChannelError::Rejected { .. }) {
+                // The store refused this price: retrying the same one cannot help.
+                finish(txn, &c.row).await?;
+            } else {
+                retry_later(txn, &c.row, &message, now).await?;
+            }
+            Ok(Some(message))
+        }
+    }
 }
 
 fn price_update(l: &listing::Model) -> Option<PriceUpdate> {

@@ -259,3 +259,43 @@ fn the_checker_leaves_unit_test_modules_and_allowed_layers_alone() {
         "the test module is skipped, the code after it is not"
     );
 }
+
+/// Lines outside `src/db.rs` (and outside unit-test modules) that open, commit or roll back a
+/// transaction by hand instead of going through `db::write`. The bench's bulk seeding of an
+/// empty database (`src/bench/seed.rs`, alone on it) is the one exception.
+fn hand_written_transactions() -> Vec<String> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    rust_files(&root.join("src"), &mut files);
+    files.sort();
+    let mut report = Vec::new();
+    let exempt = |f: &Path| f.ends_with("src/db.rs") || f.ends_with("src/bench/seed.rs");
+    for file in files.iter().filter(|f| !exempt(f)) {
+        let source = without_test_modules(&std::fs::read_to_string(file).unwrap());
+        for (n, line) in source.lines().enumerate() {
+            let code = line.split("//").next().unwrap_or_default();
+            if [".begin()", ".commit()", ".rollback()", "begin_write("]
+                .iter()
+                .any(|t| code.contains(t))
+            {
+                report.push(format!(
+                    "{}:{}: {}",
+                    file.strip_prefix(root).unwrap_or(file).display(),
+                    n + 1,
+                    line.trim()
+                ));
+            }
+        }
+    }
+    report
+}
+
+#[test]
+fn every_write_transaction_goes_through_the_one_write_helper() {
+    let report = hand_written_transactions();
+    assert!(
+        report.is_empty(),
+        "write through db::write (src/db.rs), which commits, rolls back and retries:\n{}",
+        report.join("\n")
+    );
+}

@@ -9,10 +9,11 @@ use std::collections::HashMap;
 
 use chrono::Utc;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
 
-use crate::db::is_unique_violation;
+use crate::db::{self, ScopedFutureExt};
 use crate::entities::{integration, invoice, order};
 use crate::error::AppResult;
 use crate::pdf::template::Numbering;
@@ -51,12 +52,16 @@ pub async fn assign(
     let mut attempt = 0;
     loop {
         attempt += 1;
-        match number_missing(state, account_id, orders, numbering).await {
+        let numbered = db::write(&state.db, |txn| {
+            number_missing(txn, account_id, orders, numbering).scope_boxed()
+        })
+        .await;
+        match numbered {
             Ok(()) => break,
-            Err(e) if attempt < ATTEMPTS && is_unique_violation(&e) => {
+            Err(e) if attempt < ATTEMPTS && e.is_unique_violation() => {
                 tracing::info!(attempt, "invoice numbering raced another process; retrying");
             }
-            Err(e) => return Err(e.into()),
+            Err(e) => return Err(e),
         }
     }
     found = existing(&state.db, account_id, &ids).await?;
@@ -64,12 +69,11 @@ pub async fn assign(
 }
 
 async fn number_missing(
-    state: &AppState,
+    txn: &DatabaseTransaction,
     account_id: i64,
     orders: &[order::Model],
     numbering: &Numbering,
-) -> Result<(), sea_orm::DbErr> {
-    let txn = crate::db::begin_write(&state.db).await?;
+) -> AppResult<()> {
     let mut stores: Vec<i64> = orders.iter().map(|o| o.integration_id).collect();
     stores.sort_unstable();
     stores.dedup();
@@ -79,10 +83,10 @@ async fn number_missing(
         .filter(integration::Column::AccountId.eq(account_id))
         .order_by_asc(integration::Column::Id)
         .lock_exclusive()
-        .all(&txn)
+        .all(txn)
         .await?;
     let ids: Vec<i64> = orders.iter().map(|o| o.id).collect();
-    let numbered = existing(&txn, account_id, &ids).await?;
+    let numbered = existing(txn, account_id, &ids).await?;
     let now = Utc::now();
     let mut rows = Vec::new();
     for store in stores {
@@ -91,7 +95,7 @@ async fn number_missing(
             .column_as(invoice::Column::Sequence.max(), "last")
             .filter(invoice::Column::IntegrationId.eq(store))
             .into_tuple::<Option<i64>>()
-            .one(&txn)
+            .one(txn)
             .await?
             .flatten();
         let mut next = last.unwrap_or(0);
@@ -114,8 +118,8 @@ async fn number_missing(
     }
     if !rows.is_empty() {
         let count = rows.len();
-        invoice::Entity::insert_many(rows).exec(&txn).await?;
+        invoice::Entity::insert_many(rows).exec(txn).await?;
         tracing::info!(count, "invoice numbers assigned");
     }
-    txn.commit().await
+    Ok(())
 }

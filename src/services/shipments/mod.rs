@@ -13,8 +13,8 @@ use chrono::Utc;
 use rust_decimal::Decimal;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
-    QueryOrder, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait,
+    IntoActiveModel, QueryFilter, QueryOrder, Set,
 };
 use serde::{Deserialize, Serialize};
 
@@ -22,6 +22,7 @@ use self::plan::{Parcel, ShipmentRequest};
 use super::documents::build::{destination, recipient_contact, shipping_address};
 use super::{leases, Principal};
 use crate::channels::bigcommerce::carriers;
+use crate::db::{self, ScopedFutureExt};
 use crate::domain::shipping::{label_reference, shipped_status};
 use crate::domain::{IntegrationStatus, OrderStatus, ShipmentMethod, ShipmentPushState};
 use crate::entities::{integration, order, order_line, shipment, shipment_line};
@@ -207,7 +208,31 @@ async fn ship_one(
         return Ok((order, prior, false));
     }
     let order_id = r.order_id.ok_or_else(not_found)?;
-    let txn = crate::db::begin_write(&state.db).await?;
+    let written = db::write(&state.db, |txn| {
+        ship_in(txn, p, &r, order_id, token).scope_boxed()
+    })
+    .await;
+    match written {
+        Ok((order, made)) => Ok((order, made, true)),
+        // The same idempotency key committed meanwhile: answer with its shipments.
+        Err(e) if r.idempotency_key.is_some() && e.is_unique_violation() => {
+            replay(&state.db, p, &r)
+                .await?
+                .map(|(order, prior)| (order, prior, false))
+                .ok_or(e)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Ships order `order_id` as `r` asks inside `txn`: the order after and its new shipments.
+async fn ship_in(
+    txn: &DatabaseTransaction,
+    p: &Principal,
+    r: &ShipmentRequest,
+    order_id: i64,
+    token: &str,
+) -> AppResult<(order::Model, Vec<shipment::Model>)> {
     // Write first: two shipments of one order take turns and the second sees the first.
     let locked = order::Entity::update_many()
         .col_expr(
@@ -216,14 +241,14 @@ async fn ship_one(
         )
         .filter(order::Column::Id.eq(order_id))
         .filter(order::Column::AccountId.eq(p.account_id))
-        .exec(&txn)
+        .exec(txn)
         .await?;
     if locked.rows_affected == 0 {
         return Err(not_found().into());
     }
     let o = order::Entity::find_by_id(order_id)
         .filter(order::Column::AccountId.eq(p.account_id))
-        .one(&txn)
+        .one(txn)
         .await?
         .ok_or_else(not_found)?;
     if let Some(e) = plan::refuse_status(o.status) {
@@ -231,7 +256,7 @@ async fn ship_one(
     }
     let store = integration::Entity::find_by_id(o.integration_id)
         .filter(integration::Column::AccountId.eq(p.account_id))
-        .one(&txn)
+        .one(txn)
         .await?
         .ok_or_else(not_found)?;
     if store.status == IntegrationStatus::Disconnected {
@@ -246,23 +271,12 @@ async fn ship_one(
         .filter(order_line::Column::AccountId.eq(p.account_id))
         .filter(order_line::Column::OrderId.eq(o.id))
         .order_by_asc(order_line::Column::Id)
-        .all(&txn)
+        .all(txn)
         .await?;
     let parcels = plan::parcels(r.lines.as_deref(), &lines).map_err(AppError::User)?;
     let mut made = Vec::new();
     for (address_id, parcel) in &parcels {
-        match insert_shipment(&txn, p, &r, &o, &store, *address_id, parcel, token).await {
-            Ok(s) => made.push(s),
-            Err(e) if r.idempotency_key.is_some() && e.is_unique_violation() => {
-                // The same idempotency key committed meanwhile: answer with its shipments.
-                txn.rollback().await?;
-                return replay(&state.db, p, &r)
-                    .await?
-                    .map(|(order, prior)| (order, prior, false))
-                    .ok_or(e);
-            }
-            Err(e) => return Err(e),
-        }
+        made.push(insert_shipment(txn, p, r, &o, &store, *address_id, parcel, token).await?);
     }
     // What has shipped of each line now, and the status that makes.
     let shipped: HashMap<i64, i64> = parcels
@@ -286,9 +300,8 @@ async fn ship_one(
         am.shipped_at = Set(Some(now));
     }
     am.updated_at = Set(now);
-    let order = am.update(&txn).await?;
-    txn.commit().await?;
-    Ok((order, made, true))
+    let order = am.update(txn).await?;
+    Ok((order, made))
 }
 
 /// Inserts one parcel's shipment and lines, and adds its quantities to the order lines.
@@ -465,41 +478,54 @@ pub async fn retry_push(
     p: &Principal,
     id: Option<i64>,
 ) -> AppResult<shipment::Model> {
-    let missing = || {
-        UserError::new(
-            "shipmentId",
-            Code::NotFound,
-            "No such shipment in your account.",
-        )
-    };
-    let id = id.ok_or_else(missing)?;
-    let now = Utc::now();
+    let id = id.ok_or_else(missing_shipment)?;
     let token = leases::claim_token("retry-now");
-    let txn = state.db.begin().await?;
+    db::write(&state.db, |txn| {
+        reopen(txn, p.account_id, id, &token).scope_boxed()
+    })
+    .await?;
+    let push = tokio::spawn(push_claimed(state.clone(), token));
+    let _ = tokio::time::timeout(INLINE_PUSH_WAIT, push).await;
+    find(state, p.account_id, id)
+        .await?
+        .ok_or_else(|| missing_shipment().into())
+}
+
+fn missing_shipment() -> UserError {
+    UserError::new(
+        "shipmentId",
+        Code::NotFound,
+        "No such shipment in your account.",
+    )
+}
+
+/// Puts a `FAILED` shipment back to `PENDING`, claimed with `token` for an immediate push.
+async fn reopen(txn: &DatabaseTransaction, account_id: i64, id: i64, token: &str) -> AppResult<()> {
+    let now = Utc::now();
     let reopened = shipment::Entity::update_many()
         .col_expr(
             shipment::Column::PushState,
             Expr::value(ShipmentPushState::Pending),
         )
         .col_expr(shipment::Column::PushDueAt, Expr::value(now))
-        .col_expr(shipment::Column::PushClaimedBy, Expr::value(token.clone()))
+        .col_expr(shipment::Column::PushClaimedBy, Expr::value(token))
         .col_expr(
             shipment::Column::PushClaimedUntil,
             Expr::value(leases::shipment_lease_end(now)),
         )
         .col_expr(shipment::Column::UpdatedAt, Expr::value(now))
         .filter(shipment::Column::Id.eq(id))
-        .filter(shipment::Column::AccountId.eq(p.account_id))
+        .filter(shipment::Column::AccountId.eq(account_id))
         .filter(shipment::Column::PushState.eq(ShipmentPushState::Failed))
-        .exec(&txn)
+        .exec(txn)
         .await?;
     if reopened.rows_affected == 0 {
         let exists = shipment::Entity::find_by_id(id)
-            .filter(shipment::Column::AccountId.eq(p.account_id))
-            .one(&txn)
+            .filter(shipment::Column::AccountId.eq(account_id))
+            .one(txn)
             .await?;
         return Err(match exists {
-            None => missing(),
+            None => missing_shipment(),
             Some(s) => UserError::new(
                 "shipmentId",
                 Code::ShipmentNotRetryable,
@@ -511,12 +537,7 @@ pub async fn retry_push(
         }
         .into());
     }
-    txn.commit().await?;
-    let push = tokio::spawn(push_claimed(state.clone(), token));
-    let _ = tokio::time::timeout(INLINE_PUSH_WAIT, push).await;
-    find(state, p.account_id, id)
-        .await?
-        .ok_or_else(|| missing().into())
+    Ok(())
 }
 
 /// Pushes the shipments claimed with `token` through the state's [`Pusher`](super::workers::Pusher).
