@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 
 use actix_web::{web, App, HttpResponse, HttpServer};
 use chrono::{DateTime, FixedOffset};
-use orderdeck::sandbox::config::OverLimit;
-use orderdeck::sandbox::model::{Product, Tracking};
+use orderdeck_sandbox::config::OverLimit;
+use orderdeck_sandbox::model::{Product, Tracking};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 

@@ -1,8 +1,8 @@
 //! A spawned sandbox and a small HTTP client bound to one of its stores.
 #![allow(dead_code)]
 
-use orderdeck::sandbox::server::StoreCredentials;
-use orderdeck::sandbox::{Sandbox, SandboxConfig, SandboxHandle};
+use orderdeck_sandbox::server::StoreCredentials;
+use orderdeck_sandbox::{Sandbox, SandboxConfig, SandboxHandle};
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use orderdeck::sandbox::model::Tracking;
+use orderdeck_sandbox::model::Tracking;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 

@@ -379,9 +379,9 @@ async fn the_legacy_signed_payload_is_base64_json_and_base64_of_the_hex_hmac() {
 
     // The library helpers sign the same way.
     let signed =
-        orderdeck::sandbox::oauth::legacy_signed_payload("k", &json!({ "store_hash": "abc" }));
+        orderdeck_sandbox::oauth::legacy_signed_payload("k", &json!({ "store_hash": "abc" }));
     assert!(signed.starts_with(&STANDARD.encode(r#"{"store_hash":"abc"}"#)));
-    let jwt = orderdeck::sandbox::oauth::sign_jwt("k", &json!({ "sub": "stores/abc" }));
+    let jwt = orderdeck_sandbox::oauth::sign_jwt("k", &json!({ "sub": "stores/abc" }));
     assert_eq!(verify_jwt("k", &jwt).unwrap()["sub"], "stores/abc");
 }
 
@@ -402,7 +402,7 @@ async fn uninstalling_invalidates_the_token_and_deletes_the_apps_webhooks() {
         for (id, owner) in [(1, client_id.as_str()), (2, "someone-else")] {
             s.hooks.insert(
                 id,
-                orderdeck::sandbox::model::Hook {
+                orderdeck_sandbox::model::Hook {
                     id,
                     client_id: owner.to_string(),
                     scope: "store/order/created".into(),

@@ -8,10 +8,10 @@ use std::time::{Duration, Instant};
 
 use actix_web::{web, App, HttpResponse, HttpServer};
 use chrono::{DateTime, SecondsFormat, Utc};
-use orderdeck::sandbox::config::OverLimit;
-use orderdeck::sandbox::model::{status_name, Order};
-use orderdeck::sandbox::seed;
-use orderdeck::sandbox::server::lock;
+use orderdeck_sandbox::config::OverLimit;
+use orderdeck_sandbox::model::{status_name, Order};
+use orderdeck_sandbox::seed;
+use orderdeck_sandbox::server::lock;
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use reqwest::{Method, StatusCode};
@@ -1493,7 +1493,7 @@ async fn an_order_placed_with_lines_sells_those_skus_and_takes_their_stock() {
                 .products
                 .values()
                 .find(|p| {
-                    p.inventory_tracking == orderdeck::sandbox::model::Tracking::Product
+                    p.inventory_tracking == orderdeck_sandbox::model::Tracking::Product
                         && p.inventory_level >= 5
                 })
                 .unwrap();

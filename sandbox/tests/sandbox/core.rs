@@ -3,8 +3,8 @@
 
 use std::time::{Duration, Instant};
 
-use orderdeck::sandbox::config::UnknownStore;
-use orderdeck::sandbox::seed;
+use orderdeck_sandbox::config::UnknownStore;
+use orderdeck_sandbox::seed;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
