@@ -1,10 +1,10 @@
-//! Webhook events raised by API writes and merchant actions; `v3_hooks` delivers them to the
+//! Webhook events raised by API writes and merchant actions; `hooks` delivers them to the
 //! hooks registered for their scope.
 
 use chrono::Utc;
 use serde_json::Value;
 
-use super::model::SandboxState;
+use crate::model::SandboxState;
 
 /// An event waiting for delivery.
 #[derive(Clone, Debug)]

@@ -1,15 +1,13 @@
 //! BigCommerce wire formats: v2 money strings and RFC 2822 dates, bare arrays and 204 on
 //! empty; v3 envelopes with pagination, numbers and ISO 8601 dates; both error bodies.
 
-use std::collections::BTreeMap;
-
 use actix_web::http::StatusCode;
 use actix_web::HttpResponse;
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 
-use super::config::OverLimit;
+use crate::request::query::Paging;
 
 /// `type` of v3 error bodies.
 pub const ERROR_TYPE: &str =
@@ -105,119 +103,6 @@ pub fn v3_one(data: Value) -> HttpResponse {
     HttpResponse::Ok().json(json!({ "data": data, "meta": {} }))
 }
 
-/// Query parameters, with the `name:operator` keys BigCommerce uses.
-#[derive(Clone, Debug, Default)]
-pub struct Params(pub BTreeMap<String, String>);
-
-impl Params {
-    /// Parses a raw query string.
-    pub fn parse(query: &str) -> Self {
-        Self(
-            serde_urlencoded::from_str::<Vec<(String, String)>>(query)
-                .unwrap_or_default()
-                .into_iter()
-                .collect(),
-        )
-    }
-    /// A parameter's value.
-    pub fn get(&self, key: &str) -> Option<&str> {
-        self.0
-            .get(key)
-            .map(String::as_str)
-            .filter(|v| !v.is_empty())
-    }
-    /// An integer parameter (`Err` when present but not an integer).
-    pub fn int(&self, key: &str) -> Result<Option<i64>, String> {
-        match self.get(key) {
-            None => Ok(None),
-            Some(v) => v
-                .trim()
-                .parse()
-                .map(Some)
-                .map_err(|_| format!("The field '{key}' is invalid.")),
-        }
-    }
-    /// A comma-separated list of integers.
-    pub fn ints(&self, key: &str) -> Result<Option<Vec<i64>>, String> {
-        match self.get(key) {
-            None => Ok(None),
-            Some(v) => v
-                .split(',')
-                .map(|x| x.trim().parse::<i64>())
-                .collect::<Result<Vec<_>, _>>()
-                .map(Some)
-                .map_err(|_| format!("The field '{key}' is invalid.")),
-        }
-    }
-    /// A comma-separated list of strings.
-    pub fn strings(&self, key: &str) -> Option<Vec<String>> {
-        self.get(key)
-            .map(|v| v.split(',').map(|s| s.trim().to_string()).collect())
-    }
-    /// A date parameter.
-    pub fn date(&self, key: &str) -> Result<Option<DateTime<Utc>>, String> {
-        match self.get(key) {
-            None => Ok(None),
-            Some(v) => parse_date(v)
-                .map(Some)
-                .ok_or_else(|| format!("The field '{key}' is invalid.")),
-        }
-    }
-    /// A boolean (`true`/`false`/`1`/`0`).
-    pub fn bool(&self, key: &str) -> Option<bool> {
-        self.get(key).map(|v| matches!(v, "true" | "1"))
-    }
-}
-
-/// Page and limit of a list request.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Paging {
-    pub page: usize,
-    pub limit: usize,
-}
-
-/// Most items a page may hold.
-pub const MAX_LIMIT: usize = 250;
-/// Items per page by default.
-pub const DEFAULT_LIMIT: usize = 50;
-
-impl Paging {
-    /// Reads `page` and `limit` (default 50, max 250: clamped or refused by configuration).
-    /// `Err` holds the status and message to answer.
-    pub fn from(params: &Params, over: OverLimit, max: usize) -> Result<Self, (u16, String)> {
-        let page = params.int("page").map_err(|m| (400, m))?.unwrap_or(1);
-        let limit = params
-            .int("limit")
-            .map_err(|m| (400, m))?
-            .unwrap_or(DEFAULT_LIMIT as i64);
-        if page < 1 || limit < 1 {
-            return Err((400, "The field 'page' or 'limit' is invalid.".into()));
-        }
-        let limit = limit as usize;
-        let limit = if limit > max {
-            match over {
-                OverLimit::Clamp => max,
-                OverLimit::Refuse => return Err((413, format!("The maximum limit is {max}."))),
-            }
-        } else {
-            limit
-        };
-        Ok(Self {
-            page: page as usize,
-            limit,
-        })
-    }
-
-    /// The slice of `items` on this page.
-    pub fn slice<T>(&self, items: Vec<T>) -> Vec<T> {
-        items
-            .into_iter()
-            .skip((self.page - 1).saturating_mul(self.limit))
-            .take(self.limit)
-            .collect()
-    }
-}
-
 /// A v3 page with the pagination envelope (`links` are relative query strings; `previous`
 /// and `next` are omitted when not applicable).
 pub fn v3_page(all: Vec<Value>, paging: Paging) -> HttpResponse {
@@ -273,18 +158,5 @@ mod tests {
         let b = parse_date("2017-04-20T11:32:00.000-04:00").unwrap();
         assert_eq!(a, b);
         assert!(parse_date("yesterday").is_none());
-    }
-
-    #[test]
-    fn limits_above_250_are_clamped_or_refused() {
-        let p = Params::parse("limit=1000&page=2");
-        assert_eq!(
-            Paging::from(&p, OverLimit::Clamp, 250).unwrap(),
-            Paging {
-                page: 2,
-                limit: 250
-            }
-        );
-        assert_eq!(Paging::from(&p, OverLimit::Refuse, 250).unwrap_err().0, 413);
     }
 }

@@ -14,10 +14,10 @@ use chrono::Utc;
 use rand::Rng;
 use serde_json::json;
 
-use super::config::UnknownStore;
-use super::format::{v2_error, v3_error};
-use super::model::{scopes, LoggedRequest, SandboxState};
-use super::server::Shared;
+use crate::config::UnknownStore;
+use crate::format::{v2_error, v3_error};
+use crate::model::{scopes, LoggedRequest, SandboxState};
+use crate::server::Shared;
 
 /// The verdict on a request.
 pub enum Verdict {
@@ -259,7 +259,7 @@ pub fn not_found(path: &str) -> HttpResponse {
         v2_error(404, "The requested resource was not found.")
     } else {
         HttpResponse::NotFound().json(json!({
-            "status": 404, "title": "The requested resource was not found.", "type": super::format::ERROR_TYPE
+            "status": 404, "title": "The requested resource was not found.", "type": crate::format::ERROR_TYPE
         }))
     }
 }

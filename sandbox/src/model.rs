@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-use super::config::SandboxConfig;
+use crate::config::SandboxConfig;
 
 /// OAuth scopes the sandbox knows (read-only variants end in `_read_only`).
 pub mod scopes {
@@ -367,12 +367,12 @@ pub struct SandboxState {
     pub request_log: VecDeque<LoggedRequest>,
     /// Moment the seeded dates count back from.
     pub anchor: DateTime<Utc>,
-    /// Webhook events waiting for delivery (see `events` and `v3_hooks`).
-    pub events: VecDeque<super::events::Event>,
+    /// Webhook events waiting for delivery (see `events` and `hooks`).
+    pub events: VecDeque<crate::events::Event>,
     /// Wakes the delivery worker when an event is queued.
     pub events_notify: std::sync::Arc<tokio::sync::Notify>,
     /// Registered OAuth apps, codes and installations.
-    pub oauth: super::oauth::OAuthState,
+    pub oauth: crate::oauth::OAuthState,
 }
 
 /// Most requests kept in the request log.

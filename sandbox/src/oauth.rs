@@ -1,4 +1,4 @@
-//! The OAuth side of a BigCommerce app (bigcommerce-api.md §8, §9): the login host's
+//! The OAuth side of a BigCommerce app (docs/bigcommerce.md §8, §9): the login host's
 //! `POST /oauth2/token` and the `/_sandbox/apps…` controls that play the merchant's part
 //! (register an app, install it on a store, fire the signed `load`/`uninstall`/`remove_user`
 //! callbacks).
@@ -30,9 +30,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use sha2::Sha256;
 
-use super::model::scopes;
-use super::seed;
-use super::server::{lock, Shared};
+use crate::model::scopes;
+use crate::seed;
+use crate::server::{lock, Shared};
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -89,7 +89,7 @@ pub struct OAuthState {
 
 /// Runs `f` on the OAuth state of the sandbox (never call it while holding the state lock).
 fn with_oauth<R>(shared: &Shared, f: impl FnOnce(&mut OAuthState) -> R) -> R {
-    f(&mut super::server::lock(shared).oauth)
+    f(&mut crate::server::lock(shared).oauth)
 }
 
 /// Registers the login host's routes and the `/_sandbox/apps` controls (at the App root).

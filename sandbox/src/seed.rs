@@ -9,8 +9,8 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use rust_decimal::Decimal;
 
-use super::config::SandboxConfig;
-use super::model::*;
+use crate::config::SandboxConfig;
+use crate::model::*;
 
 const FIRST: &[&str] = &[
     "Anna",

@@ -13,10 +13,13 @@ use rand::rngs::StdRng;
 use rand::SeedableRng;
 use serde::Serialize;
 
-use super::config::SandboxConfig;
-use super::guard::{self, Verdict};
-use super::model::{ApiAccount, SandboxState, Store};
-use super::{control, oauth, seed, v2_orders, v2_store, v3_catalog, v3_hooks, v3_inventory};
+use crate::config::SandboxConfig;
+use crate::guard::{self, Verdict};
+use crate::model::{ApiAccount, SandboxState, Store};
+use crate::{
+    categories, control, hooks, inventory, oauth, order_products, orders, products, seed,
+    shipments, store, variants,
+};
 
 /// The sandbox state shared by all workers.
 pub type Shared = Arc<Mutex<SandboxState>>;
@@ -122,7 +125,7 @@ impl Sandbox {
         .listen(listener)
         .context("starting the sandbox server")?
         .run();
-        v3_hooks::start_delivery(shared.clone());
+        hooks::start_delivery(shared.clone());
         let handle = SandboxHandle {
             url: format!("http://{local}"),
             state: shared,
@@ -259,11 +262,15 @@ fn routes(shared: Shared) -> impl FnOnce(&mut web::ServiceConfig) {
                         }
                     }
                 })
-                .configure(v2_store::routes)
-                .configure(v2_orders::routes)
-                .configure(v3_catalog::routes)
-                .configure(v3_inventory::routes)
-                .configure(v3_hooks::routes)
+                .configure(store::routes)
+                .configure(orders::routes)
+                .configure(order_products::routes)
+                .configure(shipments::routes)
+                .configure(products::routes)
+                .configure(variants::routes)
+                .configure(categories::routes)
+                .configure(inventory::routes)
+                .configure(hooks::routes)
                 .default_service(web::to(|req: HttpRequest| async move {
                     let path = req.path().splitn(4, '/').nth(3).unwrap_or("").to_string();
                     guard::not_found(&path)

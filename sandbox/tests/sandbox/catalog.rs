@@ -1,4 +1,4 @@
-//! Catalog API (bigcommerce-api.md §4, §11, §12): products, variants, categories, the v3
+//! Catalog API (docs/bigcommerce.md §4, §11, §12): products, variants, categories, the v3
 //! envelope, batch limits and the merchant's catalog actions.
 
 use std::net::TcpListener;

@@ -1,5 +1,5 @@
 //! The guard (auth, scopes, read-only, content type, rate limit, faults, counters, log), the
-//! information endpoints and the `/_sandbox` controls (bigcommerce-api.md §1, §6, §7, §12).
+//! information endpoints and the `/_sandbox` controls (docs/bigcommerce.md §1, §6, §7, §12).
 
 use std::time::{Duration, Instant};
 

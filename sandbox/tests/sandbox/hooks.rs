@@ -1,4 +1,4 @@
-//! Webhooks API and deliveries (bigcommerce-api.md §10, §12).
+//! Webhooks API and deliveries (docs/bigcommerce.md §10, §12).
 
 use std::collections::BTreeMap;
 use std::net::TcpListener;
@@ -7,8 +7,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
+use orderdeck_sandbox::hooks::sha1_hex;
 use orderdeck_sandbox::model::Tracking;
-use orderdeck_sandbox::v3_hooks::sha1_hex;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 

@@ -1,4 +1,4 @@
-//! Inventory API (bigcommerce-api.md §5, §12): adjustments, items, locations.
+//! Inventory API (docs/bigcommerce.md §5, §12): adjustments, items, locations.
 
 use std::time::Duration;
 

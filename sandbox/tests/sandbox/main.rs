@@ -1,4 +1,4 @@
-//! Tests of the BigCommerce sandbox against bigcommerce-api.md §12: each spawns a sandbox on a
+//! Tests of the BigCommerce sandbox against docs/bigcommerce.md §12: each spawns a sandbox on a
 //! free port and talks to it over HTTP like a client of api.bigcommerce.com would.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 

@@ -1,4 +1,4 @@
-//! The app (OAuth) flow of bigcommerce-api.md §8: registration, install, token exchange on
+//! The app (OAuth) flow of docs/bigcommerce.md §8: registration, install, token exchange on
 //! the login host, signed callbacks, uninstall.
 
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};

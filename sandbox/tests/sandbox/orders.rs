@@ -1,6 +1,6 @@
 //! The Orders V2 API: lists, filters, sort, paging, the order representation, includes,
 //! counts, statuses, products, shipping addresses and shipments, and the merchant actions
-//! under `/_sandbox/` (bigcommerce-api.md §2, §3, §7, §11, §12).
+//! under `/_sandbox/` (docs/bigcommerce.md §2, §3, §7, §11, §12).
 
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};

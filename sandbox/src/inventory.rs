@@ -1,5 +1,5 @@
 //! The Inventory API (v3): absolute and relative adjustments at location 1, inventory items,
-//! locations and location items (bigcommerce-api.md §5).
+//! locations and location items (docs/bigcommerce.md §5).
 //!
 //! Adjustments validate every item before applying any; with `inventory_delay` they are applied
 //! later by a spawned task, so a read right after a write still shows the old stock (the real
@@ -8,16 +8,17 @@
 
 use std::collections::BTreeMap;
 
-use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::Utc;
 use rand::Rng;
 use serde_json::{json, Value};
 
-use super::events;
-use super::format::{problem, v3_error, v3_page, Paging, Params};
-use super::model::{SandboxState, Store, Tracking};
-use super::server::{lock, Shared};
+use crate::events;
+use crate::format::{problem, v3_error, v3_page};
+use crate::model::{SandboxState, Store, Tracking};
+use crate::request::query::{Paging, Params};
+use crate::request::v3::resource;
+use crate::server::{lock, Shared};
 
 /// Most items one adjustment may carry.
 pub const MAX_ADJUSTMENT_ITEMS: usize = 2000;
@@ -34,40 +35,21 @@ const BODY_LIMIT: usize = 32 * 1024 * 1024;
 /// Registers the Inventory API routes.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
-        web::resource("/v3/inventory/adjustments/absolute")
+        resource("/v3/inventory/adjustments/absolute", "PUT")
             .app_data(web::PayloadConfig::new(BODY_LIMIT))
-            .route(web::put().to(absolute))
-            .default_service(web::to(|| async { method_not_allowed("PUT") })),
+            .route(web::put().to(absolute)),
     )
     .service(
-        web::resource("/v3/inventory/adjustments/relative")
+        resource("/v3/inventory/adjustments/relative", "POST")
             .app_data(web::PayloadConfig::new(BODY_LIMIT))
-            .route(web::post().to(relative))
-            .default_service(web::to(|| async { method_not_allowed("POST") })),
+            .route(web::post().to(relative)),
     )
+    .service(resource("/v3/inventory/items", "GET").route(web::get().to(items)))
+    .service(resource("/v3/inventory/locations", "GET").route(web::get().to(locations)))
     .service(
-        web::resource("/v3/inventory/items")
-            .route(web::get().to(items))
-            .default_service(web::to(|| async { method_not_allowed("GET") })),
-    )
-    .service(
-        web::resource("/v3/inventory/locations")
-            .route(web::get().to(locations))
-            .default_service(web::to(|| async { method_not_allowed("GET") })),
-    )
-    .service(
-        web::resource("/v3/inventory/locations/{location_id}/items")
-            .route(web::get().to(location_items))
-            .default_service(web::to(|| async { method_not_allowed("GET") })),
+        resource("/v3/inventory/locations/{location_id}/items", "GET")
+            .route(web::get().to(location_items)),
     );
-}
-
-fn method_not_allowed(allow: &str) -> HttpResponse {
-    let mut res = v3_error(405, "Method Not Allowed");
-    if let Ok(value) = header::HeaderValue::from_str(allow) {
-        res.headers_mut().insert(header::ALLOW, value);
-    }
-    res
 }
 
 /// How an adjustment changes stock.
@@ -157,7 +139,7 @@ fn adjust(hash: &str, shared: &Shared, body: &[u8], method: Method) -> HttpRespo
     let mut state = lock(shared);
     let delay = state.config.inventory_delay;
     let Some(store) = state.stores.get(hash) else {
-        return super::guard::not_found("v3/inventory");
+        return crate::guard::not_found("v3/inventory");
     };
     let mut levels: BTreeMap<Target, i64> = BTreeMap::new();
     let mut ops = Vec::with_capacity(list.len());
@@ -547,7 +529,7 @@ async fn items(
             .strings("location_code:in")
             .is_none_or(|codes| codes.iter().any(|c| c == "DEFAULT"));
     let Some(store) = state.stores.get(&hash) else {
-        return super::guard::not_found("v3/inventory/items");
+        return crate::guard::not_found("v3/inventory/items");
     };
     let data: Vec<Value> = if at_default {
         rows(store)
@@ -576,7 +558,7 @@ async fn items(
 
 /// The default location as `GET /v3/inventory/locations` shows it.
 fn default_location(state: &SandboxState) -> Value {
-    let created = super::format::iso8601(state.anchor - chrono::Duration::days(400));
+    let created = crate::format::iso8601(state.anchor - chrono::Duration::days(400));
     json!({
         "id": DEFAULT_LOCATION,
         "code": "DEFAULT",
@@ -600,7 +582,11 @@ fn default_location(state: &SandboxState) -> Value {
 async fn locations(shared: web::Data<Shared>, req: HttpRequest) -> HttpResponse {
     let params = Params::parse(req.query_string());
     let state = lock(&shared);
-    let paging = match Paging::from(&params, state.config.over_limit, super::format::MAX_LIMIT) {
+    let paging = match Paging::from(
+        &params,
+        state.config.over_limit,
+        crate::request::query::MAX_LIMIT,
+    ) {
         Ok(p) => p,
         Err((status, message)) => return v3_error(status, &message),
     };
@@ -643,7 +629,7 @@ async fn location_items(
         Err(message) => return v3_error(400, &message),
     };
     let Some(store) = state.stores.get(&hash) else {
-        return super::guard::not_found("v3/inventory/locations");
+        return crate::guard::not_found("v3/inventory/locations");
     };
     let data: Vec<Value> = rows(store)
         .iter()

@@ -1,4 +1,4 @@
-//! The v2 order, consignment and order-product objects (bigcommerce-api.md §2.1, §2.3, §2.4),
+//! The v2 order, consignment and order-product objects (docs/bigcommerce.md §2.1, §2.3, §2.4),
 //! serialized straight from the model: a page of 250 orders is written without building a
 //! `serde_json::Value` tree first.
 
@@ -7,8 +7,8 @@ use serde::ser::{SerializeMap, SerializeSeq};
 use serde::{Serialize, Serializer};
 use serde_json::Value;
 
-use super::format::{money, number, rfc2822};
-use super::model::{status_name, Address, Order, OrderProduct, ShippingAddress};
+use crate::format::{money, number, rfc2822};
+use crate::model::{status_name, Address, Order, OrderProduct, ShippingAddress};
 
 /// Line items embedded per consignment with `include=consignments.line_items`.
 pub const CONSIGNMENT_LINE_CAP: usize = 50;

@@ -1,4 +1,4 @@
-//! The Webhooks API (`/v3/hooks`) and the delivery worker (bigcommerce-api.md §10).
+//! The Webhooks API (`/v3/hooks`) and the delivery worker (docs/bigcommerce.md §10).
 //!
 //! Hooks belong to the API account that created them (found through `X-Auth-Token`); other
 //! accounts neither see nor touch them. The worker drains the queued events, POSTs the light
@@ -15,9 +15,11 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::Utc;
 use serde_json::{json, Map, Value};
 
-use super::format::{v3_error, v3_error_with, v3_page, Paging, Params, MAX_LIMIT};
-use super::model::{Hook, SandboxState, Store};
-use super::server::{lock, Shared};
+use crate::format::{v3_error, v3_error_with, v3_page};
+use crate::model::{Hook, SandboxState, Store};
+use crate::request::query::{Paging, Params, MAX_LIMIT};
+use crate::request::v3::resource;
+use crate::server::{lock, Shared};
 
 /// Most hooks one API account may have per scope.
 pub const MAX_HOOKS_PER_SCOPE: usize = 10;
@@ -65,26 +67,16 @@ pub const SCOPES: &[&str] = &[
 /// Registers the Webhooks API routes.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
-        web::resource("/v3/hooks")
+        resource("/v3/hooks", "GET, POST")
             .route(web::get().to(list))
-            .route(web::post().to(create))
-            .default_service(web::to(|| async { method_not_allowed("GET, POST") })),
+            .route(web::post().to(create)),
     )
     .service(
-        web::resource("/v3/hooks/{id}")
+        resource("/v3/hooks/{id}", "GET, PUT, DELETE")
             .route(web::get().to(show))
             .route(web::put().to(update))
-            .route(web::delete().to(remove))
-            .default_service(web::to(|| async { method_not_allowed("GET, PUT, DELETE") })),
+            .route(web::delete().to(remove)),
     );
-}
-
-fn method_not_allowed(allow: &str) -> HttpResponse {
-    let mut res = v3_error(405, "Method Not Allowed");
-    if let Ok(value) = header::HeaderValue::from_str(allow) {
-        res.headers_mut().insert(header::ALLOW, value);
-    }
-    res
 }
 
 /// Whether `scope` may be subscribed to.
@@ -153,7 +145,7 @@ fn hook_not_found() -> Refusal {
 }
 
 fn unknown_store() -> HttpResponse {
-    super::guard::not_found("v3/hooks")
+    crate::guard::not_found("v3/hooks")
 }
 
 /// The fields of a create or update body (`None`: absent).

@@ -1,15 +1,20 @@
 //! Test controls under `/_sandbox/` (never under the API paths): stores and their
-//! credentials, fault injection, quotas, counters, the request log, reset.
+//! credentials, fault injection, quotas, counters, the request log, reset; the shop's order
+//! actions (`orders`) and the merchant's catalog actions (`catalog`).
 
+pub mod catalog;
+pub mod orders;
+
+use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use serde::Deserialize;
-use serde_json::json;
+use serde_json::{json, Map, Value};
 
-use super::model::{Faults, Store};
-use super::seed;
-use super::server::{lock, Shared};
+use crate::model::{Faults, Store};
+use crate::seed;
+use crate::server::{lock, Shared};
 
 /// Registers the control routes.
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -25,8 +30,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/_sandbox/stores/{hash}/stats", web::get().to(stats))
         .route("/_sandbox/requests", web::get().to(requests))
         .route("/_sandbox/reset", web::post().to(reset));
-    super::v2_orders::control_routes(cfg);
-    super::v3_catalog::control_routes(cfg);
+    orders::routes(cfg);
+    catalog::routes(cfg);
 }
 
 fn describe(s: &Store) -> serde_json::Value {
@@ -88,8 +93,32 @@ async fn create_store(
     HttpResponse::Created().json(described)
 }
 
-fn unknown(hash: &str) -> HttpResponse {
-    HttpResponse::NotFound().json(json!({ "error": format!("no sandbox store {hash}") }))
+/// A control error: `{"error": message}`.
+pub(crate) fn error(status: u16, message: &str) -> HttpResponse {
+    HttpResponse::build(StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST))
+        .json(json!({ "error": message }))
+}
+
+/// 404 for a store hash the sandbox does not have.
+pub(crate) fn unknown_store(hash: &str) -> HttpResponse {
+    error(404, &format!("no sandbox store {hash}"))
+}
+
+/// A control body: a JSON object, where an empty body means `{}`.
+#[allow(clippy::result_large_err)]
+pub(crate) fn body(body: &[u8]) -> Result<Map<String, Value>, HttpResponse> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Map::new());
+    }
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(m)) => Ok(m),
+        _ => Err(error(400, "the body must be a JSON object")),
+    }
+}
+
+/// 400 with the field errors of a control body.
+pub(crate) fn invalid_fields(errors: Map<String, Value>) -> HttpResponse {
+    HttpResponse::BadRequest().json(json!({ "error": "invalid fields", "fields": errors }))
 }
 
 async fn set_faults(
@@ -103,7 +132,7 @@ async fn set_faults(
             s.faults = body.into_inner();
             HttpResponse::Ok().json(&s.faults)
         }
-        None => unknown(&hash),
+        None => unknown_store(&hash),
     }
 }
 
@@ -114,7 +143,7 @@ async fn clear_faults(path: web::Path<String>, shared: web::Data<Shared>) -> Htt
             s.faults = Faults::default();
             HttpResponse::NoContent().finish()
         }
-        None => unknown(&hash),
+        None => unknown_store(&hash),
     }
 }
 
@@ -136,7 +165,7 @@ async fn set_quota(
             s.bucket.window_start = std::time::Instant::now();
             HttpResponse::Ok().json(json!({ "quota": s.quota }))
         }
-        None => unknown(&hash),
+        None => unknown_store(&hash),
     }
 }
 
@@ -147,7 +176,7 @@ async fn counters(path: web::Path<String>, shared: web::Data<Shared>) -> HttpRes
             "total": s.counters.values().sum::<u64>(),
             "endpoints": s.counters,
         })),
-        None => unknown(&hash),
+        None => unknown_store(&hash),
     }
 }
 
@@ -155,7 +184,7 @@ async fn counters(path: web::Path<String>, shared: web::Data<Shared>) -> HttpRes
 /// floor of API calls (orders with a consignment over the embedded-lines cap need one more).
 async fn stats(path: web::Path<String>, shared: web::Data<Shared>) -> HttpResponse {
     let hash = path.into_inner();
-    let cap = super::v2_orders::CONSIGNMENT_LINE_CAP;
+    let cap = crate::order_views::CONSIGNMENT_LINE_CAP;
     match lock(&shared).stores.get(&hash) {
         Some(s) => {
             let capped = s
@@ -178,7 +207,7 @@ async fn stats(path: web::Path<String>, shared: web::Data<Shared>) -> HttpRespon
                 "orders_with_capped_consignment": capped,
             }))
         }
-        None => unknown(&hash),
+        None => unknown_store(&hash),
     }
 }
 

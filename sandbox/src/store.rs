@@ -3,7 +3,7 @@
 use actix_web::{web, HttpResponse};
 use serde_json::json;
 
-use super::server::{lock, Shared};
+use crate::server::{lock, Shared};
 
 /// Registers the information endpoints.
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -15,7 +15,7 @@ async fn store(path: web::Path<String>, shared: web::Data<Shared>) -> HttpRespon
     let hash = path.into_inner();
     let state = lock(&shared);
     let Some(s) = state.stores.get(&hash) else {
-        return super::guard::not_found("v2/store");
+        return crate::guard::not_found("v2/store");
     };
     HttpResponse::Ok().json(json!({
         "id": s.hash,
