@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use rust_decimal::Decimal;
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 
 use crate::format::{iso8601, number, v3_one, v3_page};
 use crate::model::{Category, Store};
@@ -70,11 +70,14 @@ pub(crate) fn category_path(store: &Store, c: &Category) -> String {
     format!("/{}/", names.join("/"))
 }
 
-pub(crate) fn tree_category_json(store: &Store, c: &Category) -> Value {
-    json!({
-        "category_id": c.id,
-        "category_uuid": category_uuid(&store.hash, c.id),
-        "tree_id": 1,
+/// A category object: `identity` (the id fields), the fields both category APIs share, and
+/// the URL under `url_key`.
+fn category_json(c: &Category, identity: Value, url_key: &str, url: Value) -> Value {
+    let mut map = match identity {
+        Value::Object(m) => m,
+        _ => Map::new(),
+    };
+    let shared = json!({
         "parent_id": c.parent_id,
         "name": c.name,
         "description": "",
@@ -88,28 +91,36 @@ pub(crate) fn tree_category_json(store: &Store, c: &Category) -> Value {
         "is_visible": c.is_visible,
         "search_keywords": "",
         "default_product_sort": "use_store_settings",
-        "url": { "path": category_path(store, c), "is_customized": false },
-    })
+    });
+    if let Value::Object(shared) = shared {
+        map.extend(shared);
+    }
+    map.insert(url_key.to_string(), url);
+    Value::Object(map)
 }
 
+/// A category as the Category Trees API shows it.
+pub(crate) fn tree_category_json(store: &Store, c: &Category) -> Value {
+    category_json(
+        c,
+        json!({
+            "category_id": c.id,
+            "category_uuid": category_uuid(&store.hash, c.id),
+            "tree_id": 1,
+        }),
+        "url",
+        json!({ "path": category_path(store, c), "is_customized": false }),
+    )
+}
+
+/// A category as the deprecated `/v3/catalog/categories` shows it.
 pub(crate) fn legacy_category_json(store: &Store, c: &Category) -> Value {
-    json!({
-        "id": c.id,
-        "parent_id": c.parent_id,
-        "name": c.name,
-        "description": "",
-        "views": 0,
-        "sort_order": c.sort_order,
-        "page_title": "",
-        "meta_keywords": [],
-        "meta_description": "",
-        "layout_file": "category.html",
-        "image_url": "",
-        "is_visible": c.is_visible,
-        "search_keywords": "",
-        "default_product_sort": "use_store_settings",
-        "custom_url": { "url": category_path(store, c), "is_customized": false },
-    })
+    category_json(
+        c,
+        json!({ "id": c.id }),
+        "custom_url",
+        json!({ "url": category_path(store, c), "is_customized": false }),
+    )
 }
 
 /// Filters shared by both category lists; `id_key` is `category_id` or `id`.

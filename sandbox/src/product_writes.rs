@@ -14,13 +14,14 @@ use chrono::{DateTime, Duration, SubsecRound, Utc};
 use rust_decimal::Decimal;
 use serde_json::{json, Map, Value};
 
-use crate::format::{v3_error, v3_error_with, v3_one};
+use crate::format::{v3_error, v3_error_with};
 use crate::model::{OptionValue, Product, SandboxState, Store, Tracking, Variant};
 use crate::products::{product_filters, products_data};
 use crate::request::fields::Fields;
 use crate::request::query::{Params, View};
 use crate::request::v3::{
-    conflict, filter_error, invalid, not_found, object, read_batch, read_object, NOT_FOUND,
+    conflict, filter_error, invalid, not_found, object, one_written, read_batch, read_object,
+    NOT_FOUND,
 };
 use crate::request::{parse_id, raise, Raised};
 use crate::server::{lock, Shared};
@@ -281,13 +282,10 @@ pub(crate) async fn update_product(
     };
     patch.id = id;
     let mut state = lock(&shared);
-    match update_many(&mut state, &hash, &[patch]) {
-        Ok(ids) => match products_data(&state, &hash, &ids, &view).pop() {
-            Some(p) => v3_one(p),
-            None => not_found(),
-        },
-        Err(res) => res,
-    }
+    one_written(
+        update_many(&mut state, &hash, &[patch])
+            .map(|ids| products_data(&state, &hash, &ids, &view)),
+    )
 }
 
 /// `PUT /v3/catalog/products`: up to 10 products, each with its `id`.
@@ -584,10 +582,7 @@ pub(crate) async fn create_product(
         create(store, &patch, &variants, &mut raised)
     };
     raise(&mut state, &hash, raised);
-    match products_data(&state, &hash, &[id], &view).pop() {
-        Some(p) => v3_one(p),
-        None => not_found(),
-    }
+    one_written(Ok(products_data(&state, &hash, &[id], &view)))
 }
 
 /// Deletes products; raises `store/product/deleted` for each.

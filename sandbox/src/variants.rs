@@ -21,7 +21,8 @@ use crate::product_writes::{
 use crate::request::fields::Fields;
 use crate::request::query::{int_filters, page, paging, Params, Pred, View};
 use crate::request::v3::{
-    conflict, filter_error, not_found, read_batch, read_object, resource, INVALID_JSON, NOT_FOUND,
+    conflict, filter_error, not_found, one_written, read_batch, read_object, resource,
+    INVALID_JSON, NOT_FOUND,
 };
 use crate::request::{parse_id, raise, Raised};
 use crate::server::{lock, Shared};
@@ -505,13 +506,7 @@ pub(crate) async fn update_product_variant(
     if !belongs {
         return not_found();
     }
-    match write_variants(&mut state, &hash, vec![patch], &view) {
-        Ok(mut data) => match data.pop() {
-            Some(v) => v3_one(v),
-            None => not_found(),
-        },
-        Err(res) => res,
-    }
+    one_written(write_variants(&mut state, &hash, vec![patch], &view))
 }
 
 /// `POST /v3/catalog/products/{id}/variants`.
@@ -533,13 +528,7 @@ pub(crate) async fn create_product_variant(
     patch.id = None;
     patch.product_id = Some(id);
     let mut state = lock(&shared);
-    match write_variants(&mut state, &hash, vec![patch], &view) {
-        Ok(mut data) => match data.pop() {
-            Some(v) => v3_one(v),
-            None => not_found(),
-        },
-        Err(res) => res,
-    }
+    one_written(write_variants(&mut state, &hash, vec![patch], &view))
 }
 
 /// `GET /v3/catalog/variants`.

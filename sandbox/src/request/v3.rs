@@ -10,7 +10,7 @@ use actix_web::{web, HttpResponse};
 use serde_json::{json, Map, Value};
 
 use super::fields::Fields;
-use crate::format::{v3_error, v3_error_with};
+use crate::format::{v3_error, v3_error_with, v3_one};
 
 /// `type` of the batch 413 bodies (a relative path, as documented).
 pub(crate) const BATCH_ERROR_TYPE: &str = "/api-docs/getting-started/api-status-codes";
@@ -128,4 +128,15 @@ pub(crate) fn read_batch<T>(
         return Err(invalid(errors));
     }
     Ok(out)
+}
+
+/// The answer to a write of one item: the item in the v3 envelope (404 if it is gone).
+pub(crate) fn one_written(written: Result<Vec<Value>, HttpResponse>) -> HttpResponse {
+    match written {
+        Ok(mut data) => match data.pop() {
+            Some(item) => v3_one(item),
+            None => not_found(),
+        },
+        Err(res) => res,
+    }
 }
