@@ -18,8 +18,8 @@ use serde::Deserialize;
 
 use crate::config::{Secret, Settings};
 use crate::domain::{HistoricalImport, SyncKind};
-use crate::sandbox::server::StoreCredentials;
 use crate::startup::Application;
+use orderdeck_sandbox::server::StoreCredentials;
 
 /// Peak resident memory of this process (Linux `VmHWM`), in MiB.
 pub fn peak_rss_mib() -> Option<f64> {

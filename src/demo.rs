@@ -7,11 +7,11 @@ use crate::config::Settings;
 use crate::domain::{ContactMode, HistoricalImport, PostalAddress};
 use crate::entities::integration;
 use crate::error::AppResult;
-use crate::sandbox::server::StoreCredentials;
-use crate::sandbox::{Sandbox, SandboxConfig};
 use crate::services::{accounts, integrations, sessions, Principal};
 use crate::startup::Application;
 use crate::state::AppState;
+use orderdeck_sandbox::server::StoreCredentials;
+use orderdeck_sandbox::{Sandbox, SandboxConfig};
 
 /// Demo login.
 pub const DEMO_EMAIL: &str = "demo@orderdeck.local";

@@ -1,6 +1,7 @@
 //! orderdeck: a self-hosted multichannel order and inventory manager with a GraphQL API.
 
 /// Benchmarks (`orderdeck bench`).
+#[cfg(feature = "sandbox")]
 pub mod bench;
 /// Sales channels (BigCommerce) behind typed clients.
 pub mod channels;
@@ -11,6 +12,7 @@ pub mod crypto;
 /// Database connection and migrations.
 pub mod db;
 /// `orderdeck demo`: server + sandbox + demo account.
+#[cfg(feature = "sandbox")]
 pub mod demo;
 /// Pure domain types and rules.
 pub mod domain;
@@ -26,8 +28,6 @@ pub mod graphql;
 pub mod http;
 /// PDF invoices and shipping labels from `templates/`.
 pub mod pdf;
-/// The BigCommerce sandbox (tests, demo, benchmarks).
-pub mod sandbox;
 /// Secrets in memory (never printed) and masked database URLs.
 pub mod secret;
 /// Use cases shared by GraphQL, HTTP and workers.

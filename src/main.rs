@@ -21,6 +21,7 @@ struct Cli {
 enum Command {
     /// Try orderdeck: the server plus the built-in BigCommerce sandbox, with a demo account
     /// and a connected sandbox store.
+    #[cfg(feature = "sandbox")]
     Demo {
         /// Where the sandbox listens.
         #[arg(long, default_value = "127.0.0.1:8090")]
@@ -39,12 +40,15 @@ enum Command {
     /// Print the GraphQL schema (SDL).
     Schema,
     /// Run the BigCommerce sandbox alone (for tests, benchmarks, frontend work).
+    #[cfg(feature = "sandbox")]
     Sandbox(SandboxArgs),
     /// Print measured figures.
+    #[cfg(feature = "sandbox")]
     #[command(subcommand)]
     Bench(BenchCommand),
 }
 
+#[cfg(feature = "sandbox")]
 #[derive(Subcommand)]
 enum BenchCommand {
     /// Import orders and products from a seeded sandbox store into a fresh database
@@ -140,6 +144,7 @@ enum BenchCommand {
 }
 
 /// Options of `orderdeck sandbox`.
+#[cfg(feature = "sandbox")]
 #[derive(clap::Args)]
 struct SandboxArgs {
     /// Listen address.
@@ -181,10 +186,11 @@ struct SandboxArgs {
     inventory_delay_ms: u64,
 }
 
+#[cfg(feature = "sandbox")]
 impl SandboxArgs {
-    fn config(&self) -> orderdeck::sandbox::SandboxConfig {
-        use orderdeck::sandbox::config::{OverLimit, UnknownStore};
-        orderdeck::sandbox::SandboxConfig {
+    fn config(&self) -> orderdeck_sandbox::SandboxConfig {
+        use orderdeck_sandbox::config::{OverLimit, UnknownStore};
+        orderdeck_sandbox::SandboxConfig {
             stores: self.stores,
             seed: self.seed,
             orders: self.orders,
@@ -209,9 +215,10 @@ impl SandboxArgs {
     }
 }
 
+#[cfg(feature = "sandbox")]
 async fn run_sandbox(args: &SandboxArgs) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
-    let (sandbox, server) = orderdeck::sandbox::Sandbox::bind(args.config(), &args.bind)?;
+    let (sandbox, server) = orderdeck_sandbox::Sandbox::bind(args.config(), &args.bind)?;
     println!("BigCommerce sandbox listening on {}", sandbox.url);
     println!(
         "  API base (ORDERDECK_BIGCOMMERCE_API_URL): {}",
@@ -234,50 +241,42 @@ async fn run_sandbox(args: &SandboxArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    let cli = Cli::parse();
-    match &cli.command {
-        Command::Schema => {
-            print!("{}", orderdeck::graphql::sdl());
-            return Ok(());
-        }
-        Command::Sandbox(args) => {
-            orderdeck::telemetry::init(orderdeck::config::LogFormat::Text);
-            return run_sandbox(args).await;
-        }
-        Command::Bench(BenchCommand::Import {
+/// `orderdeck bench …`.
+#[cfg(feature = "sandbox")]
+async fn run_bench(command: &BenchCommand) -> anyhow::Result<()> {
+    match command {
+        BenchCommand::Import {
             orders,
             products,
             colours,
-        }) => {
-            return orderdeck::bench::import(
+        } => {
+            orderdeck::bench::import(
                 std::env::var("DATABASE_URL").ok(),
                 *orders,
                 *products,
                 *colours,
             )
-            .await;
+            .await
         }
-        Command::Bench(BenchCommand::Push {
+        BenchCommand::Push {
             skus,
             changes,
             samples,
-        }) => {
-            return orderdeck::bench::push::push(
+        } => {
+            orderdeck::bench::push::push(
                 std::env::var("DATABASE_URL").ok(),
                 *skus,
                 *changes,
                 *samples,
             )
-            .await;
+            .await
         }
-        Command::Bench(BenchCommand::Seed {
+        BenchCommand::Seed {
             orders,
             products,
             stores,
-        }) => {
-            return orderdeck::bench::seed::seed(
+        } => {
+            orderdeck::bench::seed::seed(
                 std::env::var("DATABASE_URL").ok(),
                 orderdeck::bench::seed::SeedSize {
                     orders: *orders,
@@ -285,35 +284,31 @@ async fn main() -> anyhow::Result<()> {
                     stores: (*stores).max(1),
                 },
             )
-            .await;
+            .await
         }
-        Command::Bench(BenchCommand::Read {
+        BenchCommand::Read {
             samples,
             clients,
             seconds,
-        }) => {
-            return orderdeck::bench::read::read(
+        } => {
+            orderdeck::bench::read::read(
                 std::env::var("DATABASE_URL").ok(),
                 (*samples).max(1),
                 (*clients).max(1),
                 *seconds,
             )
-            .await;
+            .await
         }
-        Command::Bench(BenchCommand::Webhook { samples }) => {
-            return orderdeck::bench::webhook::webhook(
-                std::env::var("DATABASE_URL").ok(),
-                *samples,
-            )
-            .await;
+        BenchCommand::Webhook { samples } => {
+            orderdeck::bench::webhook::webhook(std::env::var("DATABASE_URL").ok(), *samples).await
         }
-        Command::Bench(BenchCommand::Fairness {
+        BenchCommand::Fairness {
             orders,
             clients,
             seconds,
             account_concurrency,
-        }) => {
-            return orderdeck::bench::fairness::fairness(
+        } => {
+            orderdeck::bench::fairness::fairness(
                 std::env::var("DATABASE_URL").ok(),
                 orderdeck::bench::fairness::FairnessOptions {
                     orders: *orders,
@@ -322,15 +317,30 @@ async fn main() -> anyhow::Result<()> {
                     account_concurrency: *account_concurrency,
                 },
             )
-            .await;
+            .await
         }
-        Command::Bench(BenchCommand::Idle { seconds }) => {
-            return orderdeck::bench::idle::idle(std::env::var("DATABASE_URL").ok(), *seconds)
-                .await;
+        BenchCommand::Idle { seconds } => {
+            orderdeck::bench::idle::idle(std::env::var("DATABASE_URL").ok(), *seconds).await
         }
-        Command::Bench(BenchCommand::Pdf { samples, batch }) => {
-            return orderdeck::bench::pdf::pdf(*samples, *batch);
+        BenchCommand::Pdf { samples, batch } => orderdeck::bench::pdf::pdf(*samples, *batch),
+    }
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match &cli.command {
+        Command::Schema => {
+            print!("{}", orderdeck::graphql::sdl());
+            return Ok(());
         }
+        #[cfg(feature = "sandbox")]
+        Command::Sandbox(args) => {
+            orderdeck::telemetry::init(orderdeck::config::LogFormat::Text);
+            return run_sandbox(args).await;
+        }
+        #[cfg(feature = "sandbox")]
+        Command::Bench(command) => return run_bench(command).await,
         _ => {}
     }
     let settings = Settings::load(cli.config.as_deref(), |k| std::env::var(k).ok())?;
@@ -368,10 +378,13 @@ async fn main() -> anyhow::Result<()> {
             app.run_until_stopped().await?;
             tracing::info!("stopped");
         }
+        #[cfg(feature = "sandbox")]
         Command::Demo { sandbox_bind } => {
             orderdeck::demo::run(settings, &sandbox_bind).await?;
         }
-        Command::Schema | Command::Sandbox(_) | Command::Bench(_) => {}
+        Command::Schema => {}
+        #[cfg(feature = "sandbox")]
+        Command::Sandbox(_) | Command::Bench(_) => {}
     }
     Ok(())
 }

@@ -13,11 +13,11 @@ use crate::db::ScopedFutureExt;
 use crate::domain::{HistoricalImport, StockReason, SyncKind};
 use crate::entities::inventory_item as item;
 use crate::error::AppError;
-use crate::sandbox::{Sandbox, SandboxConfig};
 use crate::services::ledger::{self, Movement};
 use crate::services::Principal;
 use crate::startup::Application;
 use crate::state::AppState;
+use orderdeck_sandbox::{Sandbox, SandboxConfig};
 
 const PUSHED_ENDPOINT: &str = "PUT /v3/inventory/adjustments/absolute";
 

@@ -12,8 +12,8 @@ use super::machine;
 use super::seed::{email_of, name_of, sku_of, SEED_EMAIL, SEED_PASSWORD};
 use crate::config::{Secret, Settings};
 use crate::domain::{HistoricalImport, SyncKind};
-use crate::sandbox::{Sandbox, SandboxConfig};
 use crate::startup::Application;
+use orderdeck_sandbox::{Sandbox, SandboxConfig};
 
 /// A page of 100 orders with everything a list screen shows.
 const PAGE: &str = "query($f: OrderFilterInput) { orders(first: 100, filter: $f) {

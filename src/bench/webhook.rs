@@ -10,8 +10,8 @@ use super::machine;
 use crate::config::{Secret, Settings};
 use crate::domain::{HistoricalImport, SyncKind, WebhookState};
 use crate::entities::order;
-use crate::sandbox::{Sandbox, SandboxConfig};
 use crate::startup::Application;
+use orderdeck_sandbox::{Sandbox, SandboxConfig};
 
 /// Orders placed together in the burst.
 const BURST: usize = 20;

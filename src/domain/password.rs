@@ -181,6 +181,8 @@ mod tests {
         }
     }
 
+    /// The demo and the benches exist only with the `sandbox` feature.
+    #[cfg(feature = "sandbox")]
     #[test]
     fn the_demo_and_bench_passwords_meet_the_rules() {
         assert_eq!(

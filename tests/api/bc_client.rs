@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use orderdeck::channels::bigcommerce::{carriers, BigCommerceStore};
 use orderdeck::channels::{ChannelError, ChannelOrder, ChannelProduct, NewShipment, SalesChannel};
 use orderdeck::domain::StockTracking;
-use orderdeck::sandbox::model::{Store, Tracking};
+use orderdeck_sandbox::model::{Store, Tracking};
 use rust_decimal::Decimal;
 use serde_json::json;
 
@@ -55,9 +55,9 @@ async fn all_products(store: &BigCommerceStore) -> Vec<ChannelProduct> {
 fn add_long_order(app: &TestApp) -> i64 {
     app.sandbox
         .with_store(&app.store.hash, |s| {
-            let sellable = orderdeck::sandbox::seed::sellables(s);
+            let sellable = orderdeck_sandbox::seed::sellables(s);
             let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(7);
-            let mut o = orderdeck::sandbox::seed::random_order(
+            let mut o = orderdeck_sandbox::seed::random_order(
                 &mut rng,
                 s,
                 &sellable,
@@ -99,7 +99,7 @@ fn capped_orders(s: &Store) -> usize {
 fn sandbox_with_data(
     orders: usize,
     products: usize,
-) -> impl FnOnce(&mut orderdeck::sandbox::SandboxConfig) {
+) -> impl FnOnce(&mut orderdeck_sandbox::SandboxConfig) {
     move |c| {
         c.orders = orders;
         c.products = products;
@@ -442,7 +442,7 @@ async fn a_small_quota_is_waited_out_instead_of_failing() {
         .with_store(&app.store.hash, |s| capped_orders(s))
         .unwrap() as u64;
     assert_eq!(store.api_calls(), 10 + capped);
-    let throttled = orderdeck::sandbox::server::lock(&app.sandbox.state)
+    let throttled = orderdeck_sandbox::server::lock(&app.sandbox.state)
         .request_log
         .iter()
         .filter(|r| r.status == 429)
@@ -482,7 +482,7 @@ async fn a_store_has_at_most_three_calls_in_flight_across_its_handles() {
         "{:?}",
         started.elapsed()
     );
-    let mut finished: Vec<DateTime<Utc>> = orderdeck::sandbox::server::lock(&app.sandbox.state)
+    let mut finished: Vec<DateTime<Utc>> = orderdeck_sandbox::server::lock(&app.sandbox.state)
         .request_log
         .iter()
         .filter(|r| r.path.starts_with("/v2/orders/"))
@@ -503,9 +503,9 @@ async fn a_store_has_at_most_three_calls_in_flight_across_its_handles() {
 fn add_open_order(app: &TestApp) -> (i64, i64, Vec<i64>) {
     app.sandbox
         .with_store(&app.store.hash, |s| {
-            let sellable = orderdeck::sandbox::seed::sellables(s);
+            let sellable = orderdeck_sandbox::seed::sellables(s);
             let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(11);
-            let mut o = orderdeck::sandbox::seed::random_order(
+            let mut o = orderdeck_sandbox::seed::random_order(
                 &mut rng,
                 s,
                 &sellable,

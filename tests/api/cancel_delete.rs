@@ -11,7 +11,7 @@ use crate::stock_mutations::{
 
 /// Requests other than reads that the sandbox store received (writes to the store).
 fn store_writes(app: &TestApp) -> usize {
-    orderdeck::sandbox::server::lock(&app.sandbox.state)
+    orderdeck_sandbox::server::lock(&app.sandbox.state)
         .request_log
         .iter()
         .filter(|r| r.method != "GET")

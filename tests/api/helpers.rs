@@ -5,10 +5,10 @@ use std::time::Duration;
 
 use base64::Engine;
 use orderdeck::config::{Secret, Settings};
-use orderdeck::sandbox::server::StoreCredentials;
-use orderdeck::sandbox::{Sandbox, SandboxConfig, SandboxHandle};
 use orderdeck::startup::Application;
 use orderdeck::state::AppState;
+use orderdeck_sandbox::server::StoreCredentials;
+use orderdeck_sandbox::{Sandbox, SandboxConfig, SandboxHandle};
 use rand::RngCore;
 use sea_orm::{ConnectionTrait, Database};
 use serde_json::{json, Value};
@@ -263,7 +263,7 @@ impl TestApp {
 
     /// Every API request the sandbox received, for any store.
     pub fn sandbox_requests(&self) -> usize {
-        orderdeck::sandbox::server::lock(&self.sandbox.state)
+        orderdeck_sandbox::server::lock(&self.sandbox.state)
             .request_log
             .len()
     }

@@ -1206,7 +1206,7 @@ mod through_the_sandbox {
             .into_iter()
             .enumerate()
             {
-                p.images.push(orderdeck::sandbox::model::Image {
+                p.images.push(orderdeck_sandbox::model::Image {
                     id: 90_000 + n as i64,
                     is_thumbnail: n == 0,
                     sort_order: n as i64,

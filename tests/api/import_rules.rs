@@ -10,8 +10,8 @@ use std::pin::Pin;
 use std::rc::Rc;
 
 use chrono::{Duration, SubsecRound, Utc};
-use orderdeck::sandbox::model;
-use orderdeck::sandbox::server::StoreCredentials;
+use orderdeck_sandbox::model;
+use orderdeck_sandbox::server::StoreCredentials;
 use reqwest::Method;
 use rust_decimal::Decimal;
 use serde_json::{json, Value};

@@ -1,6 +1,6 @@
-use orderdeck::sandbox::config::UnknownStore;
-use orderdeck::sandbox::model::scopes;
-use orderdeck::sandbox::seed;
+use orderdeck_sandbox::config::UnknownStore;
+use orderdeck_sandbox::model::scopes;
+use orderdeck_sandbox::seed;
 use serde_json::{json, Value};
 
 use crate::helpers::{

@@ -2,7 +2,9 @@
 //! graphql → sync → services → db, with domain, entities, channels and the PDF engine `pdf`
 //! below), and no module names a layer above it. Each rule says which top-level modules the
 //! files of one layer must not name, as `crate::<layer>` or inside `use crate::{…}`. Unit-test
-//! modules (`#[cfg(test)] mod …`) are left out: tests may reach anywhere.
+//! modules (`#[cfg(test)] mod …`) are left out: tests may reach anywhere. The BigCommerce
+//! sandbox is its own crate (`sandbox/`): nothing of it is in `src/`, and only the binary
+//! layer (`main`, `demo`, `bench`) names `orderdeck_sandbox`.
 
 use std::path::{Path, PathBuf};
 
@@ -298,4 +300,51 @@ fn every_write_transaction_goes_through_the_one_write_helper() {
         "write through db::write (src/db.rs), which commits, rolls back and retries:\n{}",
         report.join("\n")
     );
+}
+
+/// Whether `path` belongs to the binary layer (`main.rs`, `demo.rs`, `bench.rs`, `bench/…`),
+/// the only code built with the `sandbox` feature.
+fn is_binary_layer(src: &Path, path: &Path) -> bool {
+    let rel = path.strip_prefix(src).unwrap_or(path);
+    let first = rel
+        .components()
+        .next()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .unwrap_or_default();
+    matches!(first.as_str(), "main.rs" | "demo.rs" | "bench.rs" | "bench")
+}
+
+#[test]
+fn the_product_holds_no_sandbox_and_only_the_binary_layer_uses_it() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let src = root.join("src");
+    assert!(
+        !src.join("sandbox").exists() && !src.join("sandbox.rs").exists(),
+        "the BigCommerce sandbox lives in the sandbox/ crate, not in src/"
+    );
+    let lib = std::fs::read_to_string(src.join("lib.rs")).unwrap();
+    assert!(
+        !lib.lines().any(|l| l
+            .trim_start()
+            .trim_start_matches("pub ")
+            .starts_with("mod sandbox")),
+        "src/lib.rs declares a sandbox module"
+    );
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    files.sort();
+    let mut report = Vec::new();
+    for file in files.iter().filter(|f| !is_binary_layer(&src, f)) {
+        let source = without_test_modules(&std::fs::read_to_string(file).unwrap());
+        for (n, line) in source.lines().enumerate() {
+            if line.contains("orderdeck_sandbox") {
+                report.push(format!(
+                    "{}:{} names orderdeck_sandbox (only main, demo and bench may)",
+                    file.strip_prefix(root).unwrap_or(file).display(),
+                    n + 1
+                ));
+            }
+        }
+    }
+    assert!(report.is_empty(), "\n{}", report.join("\n"));
 }

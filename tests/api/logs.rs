@@ -12,7 +12,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use base64::Engine;
-use orderdeck::sandbox::{Sandbox, SandboxConfig, SandboxHandle};
+use orderdeck_sandbox::{Sandbox, SandboxConfig, SandboxHandle};
 use rand::RngCore;
 use serde_json::{json, Value};
 
@@ -337,7 +337,7 @@ async fn run(format: Format) -> Run {
     assert_eq!(claimed["userErrors"], json!([]), "{claimed}");
     let integration = claimed["integration"]["id"].as_str().unwrap().to_string();
     // The token the store gave the app (it reaches orderdeck in the code exchange).
-    let app_token = orderdeck::sandbox::server::lock(&sandbox.state).stores[&store.hash]
+    let app_token = orderdeck_sandbox::server::lock(&sandbox.state).stores[&store.hash]
         .accounts
         .iter()
         .find(|a| a.client_id == APP_CLIENT_ID)

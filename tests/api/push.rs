@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use orderdeck::sandbox::server::StoreCredentials;
+use orderdeck_sandbox::server::StoreCredentials;
 use serde_json::{json, Value};
 
 use crate::helpers::{codes, spawn_app_with_sandbox, store_input, TestApp};
@@ -554,7 +554,7 @@ async fn update_price(app: &TestApp, token: &str, input: Value) -> Value {
         .clone()
 }
 
-fn sandbox_product(app: &TestApp, sku: &str) -> orderdeck::sandbox::model::Product {
+fn sandbox_product(app: &TestApp, sku: &str) -> orderdeck_sandbox::model::Product {
     app.sandbox
         .with_store(&app.store.hash, |s| {
             s.products

@@ -18,9 +18,9 @@ use base64::Engine;
 use chrono::{DateTime, Utc};
 use orderdeck::domain::{SyncKind, SyncOutcome};
 use orderdeck::entities::{push_queue, shipment, sync_job, sync_run};
-use orderdeck::sandbox::model::Tracking;
-use orderdeck::sandbox::server::StoreCredentials;
-use orderdeck::sandbox::{Sandbox, SandboxConfig, SandboxHandle};
+use orderdeck_sandbox::model::Tracking;
+use orderdeck_sandbox::server::StoreCredentials;
+use orderdeck_sandbox::{Sandbox, SandboxConfig, SandboxHandle};
 use rand::RngCore;
 use sea_orm::{
     ColumnTrait, Database, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,

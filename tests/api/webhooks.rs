@@ -121,7 +121,7 @@ fn order_delivery(app: &TestApp, order: i64, created_at: i64) -> Value {
         "scope": "store/order/statusUpdated",
         "store_id": "1",
         "data": data,
-        "hash": orderdeck::sandbox::v3_hooks::sha1_hex(data.to_string().as_bytes()),
+        "hash": orderdeck_sandbox::hooks::sha1_hex(data.to_string().as_bytes()),
         "created_at": created_at,
         "producer": format!("stores/{}", app.store.hash),
     })
@@ -267,7 +267,7 @@ async fn a_duplicate_delivery_imports_nothing_twice() {
         "scope": "store/order/created",
         "store_id": "1",
         "data": data,
-        "hash": orderdeck::sandbox::v3_hooks::sha1_hex(data.to_string().as_bytes()),
+        "hash": orderdeck_sandbox::hooks::sha1_hex(data.to_string().as_bytes()),
         "created_at": chrono::Utc::now().timestamp() - 3600,
         "producer": format!("stores/{}", app.store.hash),
     });

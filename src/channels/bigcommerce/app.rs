@@ -315,7 +315,7 @@ impl BigCommerceClient {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use crate::sandbox::oauth::sign_jwt;
+    use orderdeck_sandbox::oauth::sign_jwt;
     use serde_json::json;
 
     const NOW: i64 = 1_800_000_000;

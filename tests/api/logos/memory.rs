@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use base64::Engine;
 use image::ImageFormat;
-use orderdeck::sandbox::server::StoreCredentials;
-use orderdeck::sandbox::{Sandbox, SandboxConfig, SandboxHandle};
+use orderdeck_sandbox::server::StoreCredentials;
+use orderdeck_sandbox::{Sandbox, SandboxConfig, SandboxHandle};
 use rand::RngCore;
 use serde_json::{json, Value};
 
