@@ -147,6 +147,7 @@ pub fn recipient_contact(
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
 
     fn address(city: &str) -> OrderAddress {

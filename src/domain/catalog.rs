@@ -9,6 +9,7 @@ pub struct StringList(pub Vec<String>);
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
 
     #[test]
