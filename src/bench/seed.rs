@@ -14,13 +14,12 @@ use sea_orm::{
     ActiveModelTrait, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel,
     TransactionTrait,
 };
-use serde_json::json;
 
 use super::machine;
 use crate::config::{Secret, Settings};
 use crate::domain::{
-    ChannelKind, ConnectedVia, ContactMode, HistoricalImport, IntegrationStatus, OrderStatus,
-    PricePushState, ShipmentMethod, ShipmentPushState, StockTracking, WebhookState,
+    ChannelKind, ConnectedVia, ContactMode, HistoricalImport, IntegrationStatus, OrderAddress,
+    OrderStatus, PricePushState, ShipmentMethod, ShipmentPushState, StockTracking, WebhookState,
 };
 use crate::entities::{
     integration, inventory_item, listing, order, order_line, shipment, shipment_line,
@@ -417,11 +416,16 @@ async fn fill(
                     customer_name: name.clone(),
                     customer_email: Some(email.clone()),
                     customer_phone: None,
-                    billing_address: Some(json!({
-                        "first_name": "Customer", "last_name": name, "street1": "1 Main St",
-                        "city": "Austin", "postal_code": "78701", "country_code": "US",
-                        "email": email,
-                    })),
+                    billing_address: Some(OrderAddress {
+                        first_name: "Customer".into(),
+                        last_name: name.clone(),
+                        street1: "1 Main St".into(),
+                        city: "Austin".into(),
+                        postal_code: "78701".into(),
+                        country_code: "US".into(),
+                        email: email.clone(),
+                        ..Default::default()
+                    }),
                     shipping_addresses: None,
                     placed_at: placed,
                     channel_modified_at: placed,

@@ -3,36 +3,9 @@
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
-use serde::{Deserialize, Serialize};
 
 use crate::domain::StockTracking;
-
-/// An address on an order (stored as JSON on the order).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct OrderAddress {
-    pub first_name: String,
-    pub last_name: String,
-    pub company: String,
-    pub street1: String,
-    pub street2: String,
-    pub city: String,
-    pub state: String,
-    pub postal_code: String,
-    /// ISO 3166-1 alpha-2.
-    pub country_code: String,
-    pub country: String,
-    pub phone: String,
-    pub email: String,
-}
-
-/// A shipping address (consignment) of an order.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ChannelShippingAddress {
-    /// The channel's id (BigCommerce `order_address_id`, needed to push shipments).
-    pub external_id: i64,
-    pub address: OrderAddress,
-    pub shipping_method: String,
-}
+pub use crate::domain::{ChannelShippingAddress, OrderAddress};
 
 /// A line of an order.
 #[derive(Clone, Debug, PartialEq, Eq)]

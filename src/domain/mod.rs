@@ -1,4 +1,5 @@
-//! Pure types and rules of the domain: statuses, options, addresses, password and input rules.
+//! Pure types and rules of the domain: statuses, options, addresses, stored decimals, customs
+//! declarations, password and input rules.
 //! No I/O.
 
 /// Declares a domain enumeration once: each variant's one name is its stored string (a `Text`
@@ -39,6 +40,8 @@ macro_rules! domain_enum {
 }
 
 pub mod address;
+pub mod catalog;
+pub mod money;
 pub mod orders;
 pub mod password;
 pub mod rules;
@@ -47,9 +50,10 @@ pub mod stock;
 pub mod stores;
 pub mod sync_runs;
 
-pub use address::PostalAddress;
+pub use address::{ChannelShippingAddress, OrderAddress, PostalAddress, ShippingAddresses};
+pub use catalog::StringList;
 pub use orders::OrderStatus;
-pub use shipping::{ShipmentMethod, ShipmentPushState};
+pub use shipping::{CustomsDeclaration, CustomsLine, ShipmentMethod, ShipmentPushState};
 pub use stock::{PricePushState, PushKind, StockReason, StockTracking};
 pub use stores::{
     ChannelKind, ConnectedVia, ContactMode, HistoricalImport, IntegrationStatus, WebhookState,

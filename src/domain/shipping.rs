@@ -1,5 +1,10 @@
 //! Shipping rules that need no I/O: shipment methods and push states, tracking-number limits,
-//! the tracking reference of self-printed labels, and what an order's lines say its status is.
+//! the tracking reference of self-printed labels, what an order's lines say its status is, and
+//! the customs declaration a shipment records.
+
+use rust_decimal::Decimal;
+use sea_orm::FromJsonQueryResult;
+use serde::{Deserialize, Serialize};
 
 use super::OrderStatus;
 
@@ -31,6 +36,37 @@ domain_enum! {
         /// The store refused it (see `pushError`); not retried until `retryShipmentPush`.
         Failed = "FAILED",
     }
+}
+
+/// The customs declaration of a parcel leaving the sender's country (stored as JSON on the
+/// shipment).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, FromJsonQueryResult)]
+pub struct CustomsDeclaration {
+    /// What the parcel holds.
+    pub items: Vec<CustomsLine>,
+    /// Sum of the items' values.
+    pub total_value: Decimal,
+    /// ISO 4217 code of the values.
+    pub currency: String,
+    /// Sender's country (ISO 3166-1 alpha-2).
+    pub origin_country: String,
+    /// Destination country (ISO 3166-1 alpha-2).
+    pub destination_country: String,
+    /// The store's IOSS number, for goods entering the EU.
+    pub ioss_number: Option<String>,
+}
+
+/// One item of a customs declaration.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomsLine {
+    /// The line's name.
+    pub description: String,
+    /// The line's SKU.
+    pub sku: Option<String>,
+    /// Quantity in the parcel.
+    pub quantity: i64,
+    /// Unit price times quantity.
+    pub value: Decimal,
 }
 
 /// The tracking reference of a self-printed label: `OD`, the shipment id in 10 digits, and a

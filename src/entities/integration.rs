@@ -2,6 +2,7 @@
 
 use sea_orm::entity::prelude::*;
 
+use crate::domain::address::StoreContact;
 use crate::domain::{
     ChannelKind, ConnectedVia, ContactMode, HistoricalImport, IntegrationStatus, PostalAddress,
     WebhookState,
@@ -59,6 +60,16 @@ impl Model {
     /// Associated data binding the encrypted token to this store of this account.
     pub fn token_binding(&self) -> String {
         token_binding(self.account_id, &self.store_hash)
+    }
+
+    /// The store's phone and email with the rule each is applied by on shipments and labels.
+    pub fn contact(&self) -> StoreContact<'_> {
+        StoreContact {
+            phone: self.phone.as_deref(),
+            phone_mode: self.phone_mode,
+            email: self.email.as_deref(),
+            email_mode: self.email_mode,
+        }
     }
 }
 

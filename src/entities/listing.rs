@@ -2,7 +2,7 @@
 
 use sea_orm::entity::prelude::*;
 
-use crate::domain::{PricePushState, StockTracking};
+use crate::domain::{PricePushState, StockTracking, StringList};
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "listings")]
@@ -24,10 +24,12 @@ pub struct Model {
     pub sale_price: Option<String>,
     /// Decimal text.
     pub weight: Option<String>,
-    /// JSON array of image URLs.
-    pub images: Option<Json>,
-    /// JSON array of category names.
-    pub categories: Option<Json>,
+    /// Image URLs.
+    #[sea_orm(column_type = "Json", nullable)]
+    pub images: Option<StringList>,
+    /// Category names.
+    #[sea_orm(column_type = "Json", nullable)]
+    pub categories: Option<StringList>,
     /// The stock the channel showed at the last product import.
     pub channel_stock: Option<i64>,
     /// The stock last pushed to the channel.

@@ -2,7 +2,8 @@
 
 use sea_orm::entity::prelude::*;
 
-use crate::domain::OrderStatus;
+use crate::domain::address::Contact;
+use crate::domain::{OrderAddress, OrderStatus, ShippingAddresses};
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "orders")]
@@ -28,10 +29,10 @@ pub struct Model {
     pub customer_name: String,
     pub customer_email: Option<String>,
     pub customer_phone: Option<String>,
-    /// `channels::OrderAddress` as JSON.
-    pub billing_address: Option<Json>,
-    /// `Vec<channels::ChannelShippingAddress>` as JSON.
-    pub shipping_addresses: Option<Json>,
+    #[sea_orm(column_type = "Json", nullable)]
+    pub billing_address: Option<OrderAddress>,
+    #[sea_orm(column_type = "Json", nullable)]
+    pub shipping_addresses: Option<ShippingAddresses>,
     pub placed_at: DateTimeUtc,
     pub channel_modified_at: DateTimeUtc,
     pub shipped_at: Option<DateTimeUtc>,
@@ -52,3 +53,13 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+impl Model {
+    /// The customer's own phone and email.
+    pub fn customer_contact(&self) -> Contact<'_> {
+        Contact {
+            phone: self.customer_phone.as_deref(),
+            email: self.customer_email.as_deref(),
+        }
+    }
+}

@@ -2,7 +2,7 @@
 
 use sea_orm::entity::prelude::*;
 
-use crate::domain::{ShipmentMethod, ShipmentPushState};
+use crate::domain::{CustomsDeclaration, ShipmentMethod, ShipmentPushState};
 
 /// A shipment of (part of) an order.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -27,8 +27,9 @@ pub struct Model {
     pub weight: Option<String>,
     pub contact_phone: Option<String>,
     pub contact_email: Option<String>,
-    /// The customs declaration (`services::shipments::Customs`), when the parcel needs one.
-    pub customs: Option<Json>,
+    /// The customs declaration, when the parcel needs one.
+    #[sea_orm(column_type = "Json", nullable)]
+    pub customs: Option<CustomsDeclaration>,
     pub idempotency_key: Option<String>,
     pub push_state: ShipmentPushState,
     pub push_attempts: i64,

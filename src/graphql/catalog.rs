@@ -11,8 +11,8 @@ use super::integrations::Integration;
 use super::loaders::{
     feed, feed_lists, load, selects, IntegrationLoader, ItemListingsLoader, ItemLoader,
 };
-use super::money::dec;
-use crate::domain::{PricePushState, StockReason, StockTracking};
+use crate::domain::money::stored_decimal;
+use crate::domain::{PricePushState, StockReason, StockTracking, StringList};
 use crate::entities::{inventory_item, listing, stock_movement};
 use crate::services::catalog::{self as service, ProductFilter};
 use crate::services::pagination::PageRequest;
@@ -37,7 +37,7 @@ impl Product {
     }
     /// Weight in the store's unit.
     async fn weight(&self) -> Option<Decimal> {
-        self.0.weight.as_deref().map(dec)
+        self.0.weight.as_deref().map(stored_decimal)
     }
     /// Main image URL.
     async fn image_url(&self) -> Option<&str> {
@@ -150,23 +150,23 @@ impl Listing {
     }
     /// Price on the store.
     async fn price(&self) -> Decimal {
-        dec(&self.0.price)
+        stored_decimal(&self.0.price)
     }
     /// Sale price on the store, if any.
     async fn sale_price(&self) -> Option<Decimal> {
-        self.0.sale_price.as_deref().map(dec)
+        self.0.sale_price.as_deref().map(stored_decimal)
     }
     /// Weight on the store.
     async fn weight(&self) -> Option<Decimal> {
-        self.0.weight.as_deref().map(dec)
+        self.0.weight.as_deref().map(stored_decimal)
     }
     /// Image URLs.
     async fn images(&self) -> Vec<String> {
-        json_strings(self.0.images.as_ref())
+        strings(self.0.images.as_ref())
     }
     /// Category names.
     async fn categories(&self) -> Vec<String> {
-        json_strings(self.0.categories.as_ref())
+        strings(self.0.categories.as_ref())
     }
     /// The stock the store showed at the last product import.
     async fn channel_stock(&self) -> Option<i64> {
@@ -238,14 +238,8 @@ impl Listing {
     }
 }
 
-fn json_strings(v: Option<&serde_json::Value>) -> Vec<String> {
-    v.and_then(|v| v.as_array())
-        .map(|a| {
-            a.iter()
-                .filter_map(|x| x.as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default()
+fn strings(v: Option<&StringList>) -> Vec<String> {
+    v.map(|l| l.0.clone()).unwrap_or_default()
 }
 
 /// One change of a product's stock.

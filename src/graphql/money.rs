@@ -1,9 +1,9 @@
 //! Money and decimal text from the database.
 
-use std::str::FromStr;
-
 use async_graphql::SimpleObject;
 use rust_decimal::Decimal;
+
+use crate::domain::money::stored_decimal;
 
 /// An amount of money in a currency.
 #[derive(SimpleObject, Clone, Debug, PartialEq, Eq)]
@@ -14,18 +14,10 @@ pub struct Money {
     pub currency_code: String,
 }
 
-/// Parses decimal text written by orderdeck itself; a bad value is a bug, logged and shown as 0.
-pub fn dec(text: &str) -> Decimal {
-    Decimal::from_str(text).unwrap_or_else(|e| {
-        tracing::error!(value = text, error = %e, "stored decimal does not parse");
-        Decimal::ZERO
-    })
-}
-
-/// Money from stored decimal text.
+/// Money from stored decimal text (a bad value is logged and shown as 0).
 pub fn money(text: &str, currency: &str) -> Money {
     Money {
-        amount: dec(text),
+        amount: stored_decimal(text),
         currency_code: currency.to_string(),
     }
 }

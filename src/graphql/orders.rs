@@ -14,9 +14,9 @@ use super::loaders::{
     feed, feed_lists, load, selects, IntegrationLoader, ItemListingsLoader, ItemLoader,
     ListingLoader, OrderLinesLoader, OrderShipmentsLoader, ShipmentLinesLoader,
 };
-use super::money::{dec, money, Money};
-use crate::channels::{ChannelShippingAddress, OrderAddress};
-use crate::domain::OrderStatus;
+use super::money::{money, Money};
+use crate::domain::money::stored_decimal;
+use crate::domain::{OrderAddress, OrderStatus};
 use crate::entities::{order, order_line};
 use crate::services::order_queries::{self as service, OrderCursor, OrderFilter, OrderSort};
 
@@ -150,18 +150,14 @@ impl Order {
     }
     /// Billing address.
     async fn billing_address(&self) -> Option<OrderAddressObject> {
-        self.0
-            .billing_address
-            .clone()
-            .and_then(|v| serde_json::from_value::<OrderAddress>(v).ok())
-            .map(OrderAddressObject::from)
+        self.0.billing_address.clone().map(OrderAddressObject::from)
     }
     /// Shipping addresses (usually one).
     async fn shipping_addresses(&self) -> Vec<ShippingAddress> {
         self.0
             .shipping_addresses
             .clone()
-            .and_then(|v| serde_json::from_value::<Vec<ChannelShippingAddress>>(v).ok())
+            .map(|s| s.0)
             .unwrap_or_default()
             .into_iter()
             .map(|s| ShippingAddress {
@@ -267,7 +263,7 @@ impl OrderLine {
     }
     /// Weight of one unit.
     async fn weight(&self) -> Option<Decimal> {
-        self.0.weight.as_deref().map(dec)
+        self.0.weight.as_deref().map(stored_decimal)
     }
     /// False when its SKU matches no product: it moves no stock.
     async fn linked(&self) -> bool {

@@ -7,14 +7,15 @@ use rust_decimal::Decimal;
 use super::context::{principal, state};
 use super::ids;
 use super::loaders::{load, ShipmentLinesLoader};
-use super::money::{dec, Money};
+use super::money::Money;
 use super::orders::Order;
 use super::text;
-use crate::domain::{ShipmentMethod, ShipmentPushState};
+use crate::domain::money::stored_decimal;
+use crate::domain::{CustomsDeclaration, ShipmentMethod, ShipmentPushState};
 use crate::entities::{shipment, shipment_line};
 use crate::error::{into_payload, UserError};
+use crate::services::shipments as service;
 use crate::services::shipments::plan::{LineRequest, ShipmentRequest};
-use crate::services::shipments::{self as service, CustomsDeclaration};
 
 /// A quantity of one order line to ship.
 #[derive(InputObject)]
@@ -145,7 +146,7 @@ impl Shipment {
     }
     /// Parcel weight, in the store's unit.
     async fn weight(&self) -> Option<Decimal> {
-        self.0.weight.as_deref().map(dec)
+        self.0.weight.as_deref().map(stored_decimal)
     }
     /// The recipient's phone on the parcel (the order's, with the store's PREFILL/OVERWRITE
     /// rule applied).
@@ -158,7 +159,7 @@ impl Shipment {
     }
     /// The customs declaration, when the parcel leaves the sender's country (and the EU).
     async fn customs(&self) -> Option<CustomsDeclarationObject> {
-        CustomsDeclaration::of(&self.0).map(CustomsDeclarationObject::from)
+        self.0.customs.as_ref().map(CustomsDeclarationObject::from)
     }
     /// What it carries.
     async fn lines(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<ShipmentLine>> {
@@ -256,8 +257,8 @@ pub struct CustomsItemObject {
     pub value: Money,
 }
 
-impl From<CustomsDeclaration> for CustomsDeclarationObject {
-    fn from(c: CustomsDeclaration) -> Self {
+impl From<&CustomsDeclaration> for CustomsDeclarationObject {
+    fn from(c: &CustomsDeclaration) -> Self {
         let money = |amount: Decimal| Money {
             amount,
             currency_code: c.currency.clone(),

@@ -1,7 +1,6 @@
 //! Sample documents with names in many scripts: used by the tests and by `orderdeck bench pdf`.
 
 use std::io::Cursor;
-use std::str::FromStr;
 use std::sync::Arc;
 
 use chrono::{TimeZone, Utc};
@@ -10,6 +9,7 @@ use rust_decimal::Decimal;
 use super::model::{
     Customs, CustomsItem, Invoice, InvoiceLine, Label, Logo, PrintedAddress, Sender,
 };
+use crate::domain::money::stored_decimal;
 
 /// A `width` × `height` RGBA PNG like a typical logo: a coloured disc and bars on a transparent
 /// background.
@@ -44,10 +44,6 @@ pub fn logo() -> Option<Arc<Logo>> {
     Logo::decode("sample-logo".into(), &logo_png(300, 100))
         .ok()
         .map(Arc::new)
-}
-
-fn dec(s: &str) -> Decimal {
-    Decimal::from_str(s).unwrap_or_default()
 }
 
 /// A store in London with an IOSS number.
@@ -100,13 +96,13 @@ pub fn invoice(number: &str, lines: usize, logo: Option<Arc<Logo>>) -> Invoice {
                 _ => format!("Кружка «Матрёшка» {}", i + 1),
             },
             quantity: i64::try_from(i % 3 + 1).unwrap_or(1),
-            unit_price: dec("12.50"),
-            total: dec("12.50") * Decimal::from(i % 3 + 1),
+            unit_price: stored_decimal("12.50"),
+            total: stored_decimal("12.50") * Decimal::from(i % 3 + 1),
         })
         .collect();
     let subtotal: Decimal = items.iter().map(|l| l.total).sum();
-    let shipping = dec("9.90");
-    let tax = (subtotal * dec("0.19")).round_dp(2);
+    let shipping = stored_decimal("9.90");
+    let tax = (subtotal * stored_decimal("0.19")).round_dp(2);
     Invoice {
         sender: sender(logo),
         number: number.into(),
@@ -143,21 +139,21 @@ pub fn label(tracking: Option<&str>, logo: Option<Arc<Logo>>) -> Label {
         carrier: Some("Royal Mail".into()),
         service: Some("International Tracked".into()),
         tracking_number: tracking.map(str::to_string),
-        weight: Some(dec("1.250")),
+        weight: Some(stored_decimal("1.250")),
         customs: Some(Customs {
             items: vec![
                 CustomsItem {
                     description: "Ceramic mug".into(),
                     quantity: 2,
-                    value: dec("25.00"),
+                    value: stored_decimal("25.00"),
                 },
                 CustomsItem {
                     description: "Teapot".into(),
                     quantity: 1,
-                    value: dec("40.00"),
+                    value: stored_decimal("40.00"),
                 },
             ],
-            total_value: dec("65.00"),
+            total_value: stored_decimal("65.00"),
             currency: "GBP".into(),
             currency_decimals: 2,
             ioss: Some("IM2760000001".into()),

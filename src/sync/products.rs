@@ -13,12 +13,11 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
     QueryFilter, QuerySelect, Set, TryInsertResult,
 };
-use serde_json::Value as Json;
 
 use super::{ImportReport, SyncError};
 use crate::channels::{ChannelProduct, ChannelVariant, SalesChannel};
 use crate::db::{self, ScopedFutureExt};
-use crate::domain::{IntegrationStatus, StockReason, StockTracking};
+use crate::domain::{IntegrationStatus, StockReason, StockTracking, StringList};
 use crate::entities::{integration, inventory_item as item, listing};
 use crate::error::{AppError, DbContext};
 use crate::services::ledger::{self, Movement};
@@ -86,8 +85,8 @@ struct Draft {
     price: String,
     sale_price: Option<String>,
     weight: Option<String>,
-    images: Json,
-    categories: Json,
+    images: StringList,
+    categories: StringList,
     image_url: Option<String>,
     tracking: StockTracking,
     channel_stock: Option<i64>,
@@ -166,10 +165,10 @@ impl Draft {
         tracking: StockTracking,
         channel_stock: Option<i64>,
     ) -> Draft {
-        let names: Vec<&str> = p
+        let names: Vec<String> = p
             .category_ids
             .iter()
-            .filter_map(|id| categories.get(id).map(String::as_str))
+            .filter_map(|id| categories.get(id).cloned())
             .collect();
         Draft {
             product_id: p.external_id,
@@ -179,8 +178,8 @@ impl Draft {
             price: money(p.price),
             sale_price: p.sale_price.map(money),
             weight: p.weight.map(money),
-            images: Json::from(p.image_urls.clone()),
-            categories: Json::from(names),
+            images: StringList(p.image_urls.clone()),
+            categories: StringList(names),
             image_url: p.image_urls.first().cloned(),
             tracking,
             channel_stock,

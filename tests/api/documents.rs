@@ -6,8 +6,7 @@
 use std::process::Command;
 
 use chrono::{Duration, TimeZone, Utc};
-use orderdeck::channels::{ChannelShippingAddress, OrderAddress};
-use orderdeck::domain::OrderStatus;
+use orderdeck::domain::{ChannelShippingAddress, OrderAddress, OrderStatus, ShippingAddresses};
 use orderdeck::entities::{order, order_line};
 use reqwest::StatusCode;
 use sea_orm::{ActiveModelTrait, EntityTrait, Set};
@@ -102,15 +101,12 @@ pub async fn order_with(
         customer_name: Set("Łukasz Żółć".into()),
         customer_email: Set(Some("lukasz@example.com".into())),
         customer_phone: Set(None),
-        billing_address: Set(Some(serde_json::to_value(&billing).unwrap())),
-        shipping_addresses: Set(Some(
-            serde_json::to_value(vec![ChannelShippingAddress {
-                external_id: 1,
-                address: ship_to,
-                shipping_method: "Tracked".into(),
-            }])
-            .unwrap(),
-        )),
+        billing_address: Set(Some(billing)),
+        shipping_addresses: Set(Some(ShippingAddresses(vec![ChannelShippingAddress {
+            external_id: 1,
+            address: ship_to,
+            shipping_method: "Tracked".into(),
+        }]))),
         placed_at: Set(placed),
         channel_modified_at: Set(placed),
         shipped_at: Set(None),

@@ -1,10 +1,11 @@
 //! The layer rule, checked on the source tree: modules read top-down (main → startup → http →
 //! graphql → sync → services → db, with domain, entities, channels and the PDF engine `pdf`
 //! below), and no module names a layer above it. Each rule says which top-level modules the
-//! files of one layer must not name, as `crate::<layer>` or inside `use crate::{…}`. Unit-test
-//! modules (`#[cfg(test)] mod …`) are left out: tests may reach anywhere. The BigCommerce
-//! sandbox is its own crate (`sandbox/`): nothing of it is in `src/`, and only the binary
-//! layer (`main`, `demo`, `bench`) names `orderdeck_sandbox`.
+//! files of one layer must not name, as `crate::<layer>` or inside `use crate::{…}`; and
+//! `services::documents` and `services::shipments` do not name each other. Unit-test modules
+//! (`#[cfg(test)] mod …`) are left out: tests may reach anywhere. The BigCommerce sandbox is
+//! its own crate (`sandbox/`): nothing of it is in `src/`, and only the binary layer (`main`,
+//! `demo`, `bench`) names `orderdeck_sandbox`.
 
 use std::path::{Path, PathBuf};
 
@@ -211,6 +212,60 @@ fn every_layer_names_only_the_layers_below_it() {
     let all: Vec<&str> = RULES.iter().map(|(l, _)| *l).collect();
     let report = check(&all);
     assert!(report.is_empty(), "\n{}", report.join("\n"));
+}
+
+/// Services of one level that must not name each other: (folder under `src/`, the sibling its
+/// files must not name). Documents and shipments share their address, contact and customs
+/// rules through `domain`.
+const SIBLINGS: &[(&str, &str)] = &[
+    ("services/documents", "shipments"),
+    ("services/shipments", "documents"),
+];
+
+/// The lines of `source` that name the service `sibling` (as `services::sibling`,
+/// `super::sibling` or inside a `{…}` group after either), test modules skipped.
+fn sibling_imports(source: &str, sibling: &str) -> Vec<usize> {
+    let text = without_test_modules(source);
+    let mut lines = Vec::new();
+    for prefix in ["services::", "super::"] {
+        for (start, _) in text.match_indices(prefix) {
+            if named_modules(&text[start + prefix.len()..]).contains(&sibling.to_string()) {
+                lines.push(text[..start].matches('\n').count() + 1);
+            }
+        }
+    }
+    lines.sort_unstable();
+    lines.dedup();
+    lines
+}
+
+#[test]
+fn documents_and_shipments_do_not_import_each_other() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let src = root.join("src");
+    let mut report = Vec::new();
+    for (folder, sibling) in SIBLINGS {
+        let files = layer_files(&src, folder);
+        assert!(!files.is_empty(), "no source files under src/{folder}");
+        for file in files {
+            let source = std::fs::read_to_string(&file).unwrap();
+            for line in sibling_imports(&source, sibling) {
+                report.push(format!(
+                    "{}:{line} names services::{sibling}",
+                    file.strip_prefix(root).unwrap_or(&file).display()
+                ));
+            }
+        }
+    }
+    assert!(report.is_empty(), "\n{}", report.join("\n"));
+    assert_eq!(
+        sibling_imports(
+            "use super::documents::build::destination;\nuse crate::services::{leases, documents};\n",
+            "documents"
+        ),
+        vec![1, 2],
+        "the checker sees both forms"
+    );
 }
 
 #[test]

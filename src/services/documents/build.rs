@@ -2,18 +2,17 @@
 //! and IOSS decided (for an order's label), or taken as a shipment recorded them (for a
 //! shipment's label). Pure functions.
 
-use std::str::FromStr;
 use std::sync::Arc;
 
 use rust_decimal::Decimal;
 
-use crate::channels::{ChannelShippingAddress, OrderAddress};
-use crate::domain::PostalAddress;
+use crate::domain::address::{destination, parcel_address, recipient_contact};
+use crate::domain::money::stored_decimal;
+use crate::domain::{OrderAddress, PostalAddress, ShippingAddresses};
 use crate::entities::{integration, invoice, order, order_line, shipment};
-use crate::pdf::rules::{contact, ioss_for, needs_customs};
+use crate::pdf::rules::{ioss_for, needs_customs};
 use crate::pdf::{Customs, CustomsItem, Invoice, InvoiceLine, Label, Logo, PrintedAddress, Sender};
 use crate::services::pricing::currency_decimals;
-use crate::services::shipments::CustomsDeclaration;
 
 /// Carrier details given with a request for an order's label (a shipment's label takes them from
 /// the shipment).
@@ -28,13 +27,6 @@ pub struct Shipping {
     /// Tracking number.
     #[serde(rename = "t", default, skip_serializing_if = "Option::is_none")]
     pub tracking_number: Option<String>,
-}
-
-fn dec(text: &str) -> Decimal {
-    Decimal::from_str(text).unwrap_or_else(|e| {
-        tracing::error!(value = text, error = %e, "stored decimal does not parse");
-        Decimal::ZERO
-    })
 }
 
 fn some(s: &str) -> Option<String> {
@@ -123,62 +115,6 @@ pub fn sender(i: &integration::Model, logo: Option<Arc<Logo>>) -> Sender {
     }
 }
 
-fn billing(o: &order::Model) -> Option<OrderAddress> {
-    o.billing_address
-        .clone()
-        .and_then(|j| serde_json::from_value::<OrderAddress>(j).ok())
-}
-
-fn first_shipping(o: &order::Model) -> Option<OrderAddress> {
-    o.shipping_addresses
-        .clone()
-        .and_then(|j| serde_json::from_value::<Vec<ChannelShippingAddress>>(j).ok())
-        .and_then(|v| v.into_iter().next())
-        .map(|s| s.address)
-}
-
-/// The order's shipping address with the store's id `order_address_id`.
-pub fn shipping_address(o: &order::Model, order_address_id: i64) -> Option<OrderAddress> {
-    o.shipping_addresses
-        .clone()
-        .and_then(|j| serde_json::from_value::<Vec<ChannelShippingAddress>>(j).ok())
-        .and_then(|v| v.into_iter().find(|a| a.external_id == order_address_id))
-        .map(|s| s.address)
-}
-
-/// Where an order's parcel goes: its first shipping address, else its billing address.
-pub fn destination(o: &order::Model) -> OrderAddress {
-    first_shipping(o).or_else(|| billing(o)).unwrap_or_default()
-}
-
-/// The recipient's phone and email on a parcel to `to`: the order's own (the address's, else
-/// the customer's), with the store's PREFILL/OVERWRITE rule applied (docs/rules.md §3, §6).
-pub fn recipient_contact(
-    o: &order::Model,
-    to: &OrderAddress,
-    store: &integration::Model,
-) -> (Option<String>, Option<String>) {
-    let billing = billing(o);
-    let order_phone = some(&to.phone)
-        .or_else(|| o.customer_phone.as_deref().and_then(some))
-        .or_else(|| billing.as_ref().and_then(|b| some(&b.phone)));
-    let order_email = some(&to.email)
-        .or_else(|| o.customer_email.as_deref().and_then(some))
-        .or_else(|| billing.as_ref().and_then(|b| some(&b.email)));
-    (
-        contact(
-            order_phone.as_deref(),
-            store.phone.as_deref(),
-            store.phone_mode,
-        ),
-        contact(
-            order_email.as_deref(),
-            store.email.as_deref(),
-            store.email_mode,
-        ),
-    )
-}
-
 /// The invoice of `o` numbered by `number`.
 pub fn invoice(
     o: &order::Model,
@@ -188,8 +124,12 @@ pub fn invoice(
     number: &invoice::Model,
 ) -> Invoice {
     let sender = sender(store, logo);
-    let billing = billing(o).map(|a| order_address(&a));
-    let shipping = first_shipping(o).map(|a| order_address(&a));
+    let billing = o.billing_address.as_ref().map(order_address);
+    let shipping = o
+        .shipping_addresses
+        .as_ref()
+        .and_then(ShippingAddresses::first)
+        .map(order_address);
     let destination = shipping
         .as_ref()
         .or(billing.as_ref())
@@ -210,7 +150,7 @@ pub fn invoice(
         lines: lines
             .iter()
             .map(|l| {
-                let unit = dec(&l.unit_price);
+                let unit = stored_decimal(&l.unit_price);
                 InvoiceLine {
                     sku: l.sku.clone().unwrap_or_default(),
                     name: l.name.clone(),
@@ -222,10 +162,10 @@ pub fn invoice(
             .collect(),
         currency: o.currency.clone(),
         currency_decimals: currency_decimals(&o.currency),
-        subtotal: dec(&o.subtotal_ex_tax),
-        shipping_cost: dec(&o.shipping_cost),
-        tax: dec(&o.tax_total),
-        total: dec(&o.total),
+        subtotal: stored_decimal(&o.subtotal_ex_tax),
+        shipping_cost: stored_decimal(&o.shipping_cost),
+        tax: stored_decimal(&o.tax_total),
+        total: stored_decimal(&o.total),
         ioss,
         sender,
     }
@@ -240,15 +180,20 @@ pub fn label(
     shipping: &Shipping,
 ) -> Label {
     let sender = sender(store, logo);
-    let to = destination(o);
+    let to = destination(o.shipping_addresses.as_ref(), o.billing_address.as_ref());
     let recipient = order_address(&to);
-    let (phone, email) = recipient_contact(o, &to, store);
+    let (phone, email) = recipient_contact(
+        &to,
+        o.customer_contact(),
+        o.billing_address.as_ref(),
+        store.contact(),
+    );
     let weights: Vec<Decimal> = lines
         .iter()
         .filter_map(|l| {
             l.weight
                 .as_deref()
-                .map(|w| dec(w) * Decimal::from(l.quantity))
+                .map(|w| stored_decimal(w) * Decimal::from(l.quantity))
         })
         .collect();
     let from = sender.country_code.clone();
@@ -258,7 +203,7 @@ pub fn label(
             .map(|l| CustomsItem {
                 description: l.name.clone(),
                 quantity: l.quantity,
-                value: dec(&l.total),
+                value: stored_decimal(&l.total),
             })
             .collect();
         Customs {
@@ -296,14 +241,11 @@ pub fn shipment_label(
     logo: Option<Arc<Logo>>,
     s: &shipment::Model,
 ) -> Label {
-    let to = shipping_address(o, s.order_address_id).unwrap_or_else(|| destination(o));
-    let declaration = CustomsDeclaration::of(s);
-    if s.customs.is_some() && declaration.is_none() {
-        tracing::error!(
-            shipment_id = s.id,
-            "stored customs declaration does not parse; the label has none"
-        );
-    }
+    let to = parcel_address(
+        o.shipping_addresses.as_ref(),
+        o.billing_address.as_ref(),
+        s.order_address_id,
+    );
     Label {
         sender: sender(store, logo),
         recipient: order_address(&to),
@@ -313,20 +255,20 @@ pub fn shipment_label(
         carrier: s.carrier.as_deref().and_then(some),
         service: s.service.as_deref().and_then(some),
         tracking_number: some(&s.tracking_number),
-        weight: s.weight.as_deref().map(dec),
-        customs: declaration.map(|d| Customs {
+        weight: s.weight.as_deref().map(stored_decimal),
+        customs: s.customs.as_ref().map(|d| Customs {
             items: d
                 .items
-                .into_iter()
+                .iter()
                 .map(|i| CustomsItem {
-                    description: i.description,
+                    description: i.description.clone(),
                     quantity: i.quantity,
                     value: i.value,
                 })
                 .collect(),
             total_value: d.total_value,
             currency_decimals: currency_decimals(&d.currency),
-            currency: d.currency,
+            currency: d.currency.clone(),
             ioss: d.ioss_number.as_deref().and_then(some),
         }),
     }

@@ -6,7 +6,6 @@
 pub mod plan;
 
 use std::collections::HashMap;
-use std::str::FromStr;
 use std::time::Duration;
 
 use chrono::Utc;
@@ -16,14 +15,14 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait,
     IntoActiveModel, QueryFilter, QueryOrder, Set,
 };
-use serde::{Deserialize, Serialize};
 
 use self::plan::{Parcel, ShipmentRequest};
-use super::documents::build::{destination, recipient_contact, shipping_address};
 use super::{leases, Principal};
 use crate::channels::bigcommerce::carriers;
 use crate::db::{self, ScopedFutureExt};
-use crate::domain::shipping::{label_reference, shipped_status};
+use crate::domain::address::{parcel_address, recipient_contact};
+use crate::domain::money::stored_decimal;
+use crate::domain::shipping::{label_reference, shipped_status, CustomsDeclaration, CustomsLine};
 use crate::domain::{IntegrationStatus, OrderStatus, ShipmentMethod, ShipmentPushState};
 use crate::entities::{integration, order, order_line, shipment, shipment_line};
 use crate::error::{AppError, AppResult, UserError, UserErrorCode as Code};
@@ -34,45 +33,6 @@ use crate::state::AppState;
 pub const MAX_SHIPMENTS_PER_CALL: usize = 100;
 /// How long `shipOrders` waits for its pushes before answering (they go on after).
 const INLINE_PUSH_WAIT: Duration = Duration::from_secs(5);
-
-/// The customs declaration of a parcel leaving the sender's country.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CustomsDeclaration {
-    /// What the parcel holds.
-    pub items: Vec<CustomsLine>,
-    /// Sum of the items' values.
-    pub total_value: Decimal,
-    /// ISO 4217 code of the values.
-    pub currency: String,
-    /// Sender's country (ISO 3166-1 alpha-2).
-    pub origin_country: String,
-    /// Destination country (ISO 3166-1 alpha-2).
-    pub destination_country: String,
-    /// The store's IOSS number, for goods entering the EU.
-    pub ioss_number: Option<String>,
-}
-
-/// One item of a customs declaration.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CustomsLine {
-    /// The line's name.
-    pub description: String,
-    /// The line's SKU.
-    pub sku: Option<String>,
-    /// Quantity in the parcel.
-    pub quantity: i64,
-    /// Unit price times quantity.
-    pub value: Decimal,
-}
-
-impl CustomsDeclaration {
-    /// The declaration stored on a shipment.
-    pub fn of(s: &shipment::Model) -> Option<Self> {
-        s.customs
-            .clone()
-            .and_then(|j| serde_json::from_value(j).ok())
-    }
-}
 
 /// What `shipOrders` answers for one request.
 #[derive(Debug)]
@@ -190,10 +150,6 @@ async fn replay<C: ConnectionTrait>(
 
 fn not_found() -> UserError {
     UserError::new("orderId", Code::NotFound, "No such order in your account.")
-}
-
-fn dec(text: &str) -> Decimal {
-    Decimal::from_str(text).unwrap_or(Decimal::ZERO)
 }
 
 /// Ships one request: `(order after, its new shipments, whether they are new)`.
@@ -317,13 +273,26 @@ async fn insert_shipment<C: ConnectionTrait>(
     token: &str,
 ) -> AppResult<shipment::Model> {
     let now = Utc::now();
-    let to = shipping_address(o, address_id).unwrap_or_else(|| destination(o));
-    let (phone, email) = recipient_contact(o, &to, store);
+    let to = parcel_address(
+        o.shipping_addresses.as_ref(),
+        o.billing_address.as_ref(),
+        address_id,
+    );
+    let (phone, email) = recipient_contact(
+        &to,
+        o.customer_contact(),
+        o.billing_address.as_ref(),
+        store.contact(),
+    );
     let codes = carriers::codes(r.carrier.as_deref().unwrap_or(""));
     let weight = r.weight.or_else(|| {
         let weights: Vec<Decimal> = parcel
             .iter()
-            .filter_map(|(l, q)| l.weight.as_deref().map(|w| dec(w) * Decimal::from(*q)))
+            .filter_map(|(l, q)| {
+                l.weight
+                    .as_deref()
+                    .map(|w| stored_decimal(w) * Decimal::from(*q))
+            })
             .collect();
         (!weights.is_empty()).then(|| weights.iter().sum())
     });
@@ -340,7 +309,7 @@ async fn insert_shipment<C: ConnectionTrait>(
                 description: l.name.clone(),
                 sku: l.sku.clone(),
                 quantity: *q,
-                value: dec(&l.unit_price) * Decimal::from(*q),
+                value: stored_decimal(&l.unit_price) * Decimal::from(*q),
             })
             .collect();
         CustomsDeclaration {
@@ -352,10 +321,6 @@ async fn insert_shipment<C: ConnectionTrait>(
             ioss_number: ioss_for(store.ioss_number.as_deref(), from.as_deref(), &dest),
         }
     });
-    let customs = customs
-        .map(serde_json::to_value)
-        .transpose()
-        .map_err(|e| AppError::internal(format!("encoding a customs declaration: {e}")))?;
     let row = shipment::ActiveModel {
         account_id: Set(p.account_id),
         integration_id: Set(o.integration_id),

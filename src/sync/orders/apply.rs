@@ -231,7 +231,7 @@ async fn apply_batch<C: ConnectionTrait>(
     let mut restocks: Vec<i64> = Vec::new();
     for (ch, status) in batch {
         let old = existing.get(&ch.external_id);
-        let mut row = order_row(integration, ch, *status, old, now)?;
+        let mut row = order_row(integration, ch, *status, old, now);
         let status = row.status;
         match stock_step(&mut row, status, ch) {
             StockStep::Take => takes.push((ch.external_id, row.placed_at)),

@@ -9,9 +9,8 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 
 use crate::channels::{ChannelOrder, ChannelOrderLine};
-use crate::domain::OrderStatus;
+use crate::domain::{OrderStatus, ShippingAddresses};
 use crate::entities::{integration, inventory_item as item, listing, order, order_line as line};
-use crate::error::AppError;
 use crate::error::DbContext;
 use crate::sync::SyncError;
 
@@ -210,14 +209,6 @@ pub(super) fn item_predates(created_at: Option<&DateTime<Utc>>, placed_at: DateT
     created_at.is_some_and(|c| c.trunc_subsecs(0) <= placed_at)
 }
 
-fn json<T: serde::Serialize>(value: &T, what: &str) -> Result<serde_json::Value, SyncError> {
-    serde_json::to_value(value).map_err(|e| {
-        SyncError::App(AppError::internal(format!(
-            "encoding the {what} of an order: {e}"
-        )))
-    })
-}
-
 /// The order row the channel's order becomes, keeping what orderdeck decided before
 /// (`historical`, stock flags, import time) when the order is already stored. The stock
 /// flags are decided by the caller.
@@ -227,7 +218,7 @@ pub(super) fn order_row(
     status: OrderStatus,
     existing: Option<&order::Model>,
     now: DateTime<Utc>,
-) -> Result<order::Model, SyncError> {
+) -> order::Model {
     let billing = &ch.billing_address;
     let mut customer_name = format!("{} {}", billing.first_name.trim(), billing.last_name.trim())
         .trim()
@@ -258,7 +249,7 @@ pub(super) fn order_row(
     } else {
         status
     };
-    Ok(order::Model {
+    order::Model {
         id: existing.map_or(0, |e| e.id),
         account_id: integration.account_id,
         integration_id: integration.id,
@@ -277,8 +268,8 @@ pub(super) fn order_row(
         customer_name,
         customer_email: non_blank(&billing.email),
         customer_phone: non_blank(&billing.phone),
-        billing_address: Some(json(billing, "billing address")?),
-        shipping_addresses: Some(json(&ch.shipping_addresses, "shipping addresses")?),
+        billing_address: Some(billing.clone()),
+        shipping_addresses: Some(ShippingAddresses(ch.shipping_addresses.clone())),
         placed_at,
         channel_modified_at: modified_at,
         shipped_at,
@@ -289,7 +280,7 @@ pub(super) fn order_row(
         updated_at: existing.map_or(now, |e| e.updated_at),
         canceled_here_at,
         canceled_by_user_id: existing.and_then(|e| e.canceled_by_user_id),
-    })
+    }
 }
 
 /// The line row of a channel line (`id` 0 for a new line).
