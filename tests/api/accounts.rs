@@ -2,7 +2,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::helpers::{codes, error_code, spawn_app, spawn_app_with, TestApp, PASSWORD};
+use crate::support::{codes, error_code, spawn_app, TestApp, PASSWORD};
 
 const ME: &str = "{ me { id email account { id name } } }";
 
@@ -157,7 +157,10 @@ async fn logging_out_everywhere_revokes_every_token_of_the_user() {
 
 #[tokio::test]
 async fn an_expired_token_is_refused() {
-    let app = spawn_app_with(|s| s.session_ttl = Duration::from_secs(1)).await;
+    let app = TestApp::builder()
+        .settings(|s| s.session_ttl = Duration::from_secs(1))
+        .spawn()
+        .await;
     let token = app.signed_in("late@example.com").await;
     assert!(app.gql(Some(&token), ME, json!({})).await["errors"].is_null());
     tokio::time::sleep(Duration::from_millis(1500)).await;

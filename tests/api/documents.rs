@@ -12,9 +12,9 @@ use reqwest::StatusCode;
 use sea_orm::{ActiveModelTrait, EntityTrait, Set};
 use serde_json::{json, Value};
 
-use crate::helpers::{codes, error_code, spawn_app, spawn_app_with_sandbox, store_input, TestApp};
 use crate::logos::{png, upload_payload};
 use crate::stock_mutations::{a_second_passes, shop as sandbox_shop, Shop};
+use crate::support::{codes, error_code, spawn_app, store_input, TestApp};
 
 // ---------------------------------------------------------------------------------------------
 // Helpers (also used by tenancy.rs)
@@ -358,7 +358,7 @@ async fn an_invoice_downloads_with_the_token_and_carries_the_stores_branding_and
 
 #[tokio::test]
 async fn invoice_numbers_are_sequential_per_store_and_stay_when_rendered_again() {
-    let app = spawn_app_with_sandbox(|s| s.stores = 2, |_| {}).await;
+    let app = TestApp::builder().sandbox(|s| s.stores = 2).spawn().await;
     let (token, first, _) = shop(&app, "numbers@example.com", store_options("First")).await;
     let second_store = app.sandbox.stores()[1].clone();
     let connected = app

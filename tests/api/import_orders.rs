@@ -19,7 +19,7 @@ use rust_decimal::Decimal;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde_json::{json, Value};
 
-use crate::helpers::{spawn_app, spawn_app_with_sandbox, TestApp};
+use crate::support::{spawn_app, TestApp};
 
 // ---------------------------------------------------------------------------------------------
 // An in-memory channel
@@ -1202,14 +1202,13 @@ async fn set_status(app: &TestApp, order_id: i64, status_id: i64) {
 
 #[tokio::test]
 async fn sandbox_the_first_import_reaches_back_by_the_historical_import_option_and_not_further() {
-    let app = spawn_app_with_sandbox(
-        |c| {
+    let app = TestApp::builder()
+        .sandbox(|c| {
             c.products = 20;
             c.orders = 150;
-        },
-        |_| {},
-    )
-    .await;
+        })
+        .spawn()
+        .await;
     let (_, integration) = app
         .connected_with(
             "e2e-reach@example.com",
@@ -1265,14 +1264,13 @@ async fn sandbox_the_first_import_reaches_back_by_the_historical_import_option_a
 
 #[tokio::test]
 async fn sandbox_re_importing_every_order_changes_nothing() {
-    let app = spawn_app_with_sandbox(
-        |c| {
+    let app = TestApp::builder()
+        .sandbox(|c| {
             c.products = 40;
             c.orders = 150;
-        },
-        |_| {},
-    )
-    .await;
+        })
+        .spawn()
+        .await;
     let (_, integration) = app
         .connected_with(
             "e2e-again@example.com",

@@ -22,7 +22,7 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde_json::{json, Value};
 
-use crate::helpers::{spawn_app, spawn_app_with_sandbox, TestApp};
+use crate::support::{spawn_app, TestApp};
 
 // ---------------------------------------------------------------------------------------------
 // An in-memory channel
@@ -941,7 +941,7 @@ mod through_the_sandbox {
 
     #[tokio::test]
     async fn the_same_sku_on_two_stores_is_one_item_with_two_listings() {
-        let app = spawn_app_with_sandbox(|c| c.products = 3, |_| {}).await;
+        let app = TestApp::builder().sandbox(|c| c.products = 3).spawn().await;
         let (token, first) = app.connected("sbx-two@example.com").await;
         let (second, hash) = connect_another(&app, &token).await;
         create_product(
@@ -991,7 +991,10 @@ mod through_the_sandbox {
 
     #[tokio::test]
     async fn importing_a_seeded_catalog_again_writes_nothing() {
-        let app = spawn_app_with_sandbox(|c| c.products = 40, |_| {}).await;
+        let app = TestApp::builder()
+            .sandbox(|c| c.products = 40)
+            .spawn()
+            .await;
         let (_, integration) = app.connected("sbx-again@example.com").await;
         let first = import_store(&app, &integration).await;
         let (ls, is, ms) = (
@@ -1177,7 +1180,7 @@ mod through_the_sandbox {
 
     #[tokio::test]
     async fn category_names_images_prices_and_sale_prices_land_on_the_listing_exactly() {
-        let app = spawn_app_with_sandbox(|c| c.products = 1, |_| {}).await;
+        let app = TestApp::builder().sandbox(|c| c.products = 1).spawn().await;
         let (_, integration) = app.connected("sbx-exact@example.com").await;
         let hash = app.store.hash.clone();
         let (category_ids, names): (Vec<i64>, Vec<String>) = app

@@ -8,7 +8,7 @@ use reqwest::multipart::{Form, Part};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-use crate::helpers::{codes, spawn_app, TestApp};
+use crate::support::{codes, spawn_app, TestApp};
 
 mod memory;
 

@@ -16,7 +16,7 @@ use orderdeck_sandbox::{Sandbox, SandboxConfig, SandboxHandle};
 use rand::RngCore;
 use serde_json::{json, Value};
 
-use crate::helpers::{free_port, TestDb, APP_CLIENT_ID, APP_CLIENT_SECRET};
+use crate::support::{free_port, TestDb, APP_CLIENT_ID, APP_CLIENT_SECRET};
 
 const PASSWORD: &str = "correct horse battery staple";
 const EMAIL: &str = "owner@logs.example";

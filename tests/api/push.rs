@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use orderdeck_sandbox::server::StoreCredentials;
 use serde_json::{json, Value};
 
-use crate::helpers::{codes, spawn_app_with_sandbox, store_input, TestApp};
+use crate::support::{codes, store_input, TestApp};
 
 fn dec(s: &str) -> rust_decimal::Decimal {
     s.parse().unwrap()
@@ -18,19 +18,22 @@ const PUSHED_ENDPOINT: &str = "PUT /v3/inventory/adjustments/absolute";
 
 /// An app whose push worker runs (polling fast), with `stores` sandbox stores.
 async fn push_app(stores: usize) -> TestApp {
-    spawn_app_with_sandbox(
-        |c| c.stores = stores,
-        |s| {
+    TestApp::builder()
+        .sandbox(|c| c.stores = stores)
+        .settings(|s| {
             s.push_enabled = true;
             s.push_poll = Duration::from_millis(50);
-        },
-    )
-    .await
+        })
+        .spawn()
+        .await
 }
 
 /// An app with the push worker off (tests drive `sync::push::run_once`).
 async fn manual_push_app(stores: usize) -> TestApp {
-    spawn_app_with_sandbox(|c| c.stores = stores, |_| {}).await
+    TestApp::builder()
+        .sandbox(|c| c.stores = stores)
+        .spawn()
+        .await
 }
 
 /// Connects `store` with `alias`; inventory management on or off. Its global id.

@@ -27,8 +27,8 @@ use sea_orm::{
 };
 use serde_json::{json, Value};
 
-use crate::helpers::{free_port, store_input, TestDb, PASSWORD};
 use crate::stock_mutations::assert_ledger_explains;
+use crate::support::{free_port, store_input, TestDb, PASSWORD};
 
 const STORES: usize = 5;
 const SEEDED_ORDERS: usize = 40;

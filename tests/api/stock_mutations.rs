@@ -11,7 +11,7 @@ use rand::{Rng, SeedableRng};
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::helpers::{codes, spawn_app, TestApp};
+use crate::support::{codes, spawn_app, TestApp};
 
 // ---------------------------------------------------------------------------------------------
 // Helpers (also used by cancel_delete.rs and tenancy.rs)

@@ -3,8 +3,8 @@
 
 use serde_json::{json, Value};
 
-use crate::helpers::{codes, error_code, spawn_app, TestApp, INTEGRATION_FIELDS};
 use crate::logos::{png, send_multipart, upload_payload};
+use crate::support::{codes, error_code, spawn_app, TestApp, INTEGRATION_FIELDS};
 
 /// What another account must get back from an operation on an integration not its own.
 enum Foreign {
@@ -571,8 +571,8 @@ async fn another_account_can_neither_ship_this_accounts_orders_nor_see_or_retry_
 #[tokio::test]
 async fn another_account_can_neither_claim_nor_see_an_app_store_nor_deliver_to_it_with_its_own_secret(
 ) {
-    use crate::helpers::spawn_public_app;
-    let app = spawn_public_app(|_| {}).await;
+    use crate::support::TestApp;
+    let app = TestApp::builder().public().spawn().await;
     let code = app.install_app().await;
 
     // Nobody claims without a token.

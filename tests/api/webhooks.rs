@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::helpers::{spawn_public_app, spawn_public_app_with, TestApp};
 use crate::push::{channel_stock, connect, create_product, sync};
+use crate::support::TestApp;
 
 const SECRET_HEADER: &str = "X-Orderdeck-Webhook-Secret";
 
@@ -130,7 +130,7 @@ fn order_delivery(app: &TestApp, order: i64, created_at: i64) -> Value {
 /// A public app with its store connected by `email`'s account; the integration's row id and
 /// the hooks' secret.
 async fn connected_hooks(email: &str) -> (TestApp, String, String) {
-    let app = spawn_public_app(|_| {}).await;
+    let app = TestApp::builder().public().spawn().await;
     let token = app.signed_in(email).await;
     let connected = app.connect(&token, json!({})).await;
     let id = row_id(connected["integration"]["id"].as_str().unwrap());
@@ -176,7 +176,7 @@ const SETTLE: Duration = Duration::from_millis(2_500);
 
 #[tokio::test]
 async fn connecting_registers_order_hooks_and_a_placed_order_arrives_within_two_seconds() {
-    let app = spawn_public_app(|_| {}).await;
+    let app = TestApp::builder().public().spawn().await;
     let token = app.signed_in("hooks@example.com").await;
     let connected = app.connect(&token, json!({})).await;
     assert_eq!(connected["userErrors"], json!([]), "{connected}");
@@ -244,7 +244,11 @@ async fn connecting_registers_order_hooks_and_a_placed_order_arrives_within_two_
 
 #[tokio::test]
 async fn a_duplicate_delivery_imports_nothing_twice() {
-    let app = spawn_public_app(|c| c.duplicate_hook_deliveries = true).await;
+    let app = TestApp::builder()
+        .public()
+        .sandbox(|c| c.duplicate_hook_deliveries = true)
+        .spawn()
+        .await;
     let token = app.signed_in("dup@example.com").await;
     let connected = app.connect(&token, json!({})).await;
     let id = connected["integration"]["id"].as_str().unwrap().to_string();
@@ -282,7 +286,7 @@ async fn a_duplicate_delivery_imports_nothing_twice() {
 
 #[tokio::test]
 async fn a_delivery_without_the_right_secret_or_for_another_store_is_refused() {
-    let app = spawn_public_app(|_| {}).await;
+    let app = TestApp::builder().public().spawn().await;
     let token = app.signed_in("sec@example.com").await;
     let connected = app.connect(&token, json!({})).await;
     let id = row_id(connected["integration"]["id"].as_str().unwrap());
@@ -334,7 +338,7 @@ async fn a_delivery_without_the_right_secret_or_for_another_store_is_refused() {
 
 #[tokio::test]
 async fn disconnecting_removes_the_hooks_and_a_hook_turned_off_is_put_back_by_the_next_import() {
-    let app = spawn_public_app(|_| {}).await;
+    let app = TestApp::builder().public().spawn().await;
     let token = app.signed_in("off@example.com").await;
     let connected = app.connect(&token, json!({})).await;
     let id = connected["integration"]["id"].as_str().unwrap().to_string();
@@ -368,17 +372,18 @@ async fn disconnecting_removes_the_hooks_and_a_hook_turned_off_is_put_back_by_th
 
 #[tokio::test]
 async fn an_order_placed_on_one_store_lowers_the_other_stores_stock_within_seconds() {
-    let app = spawn_public_app_with(
-        |c| {
+    let app = TestApp::builder()
+        .public()
+        .sandbox(|c| {
             c.stores = 2;
             c.products = 0;
-        },
-        |s| {
+        })
+        .settings(|s| {
             s.push_enabled = true;
             s.push_poll = Duration::from_millis(50);
-        },
-    )
-    .await;
+        })
+        .spawn()
+        .await;
     let stores = app.sandbox.stores();
     let token = app.signed_in("two@example.com").await;
     let mut product_ids = Vec::new();
