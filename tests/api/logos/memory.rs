@@ -14,7 +14,7 @@ use rand::RngCore;
 use serde_json::{json, Value};
 
 use super::{crc32, download, png, upload_payload, Server, PNG_SIGNATURE};
-use crate::helpers::{store_input, TestDb, PASSWORD};
+use crate::support::{store_input, TestDb, PASSWORD};
 
 const MIB: u64 = 1024 * 1024;
 
