@@ -27,8 +27,7 @@ use sea_orm::{
 };
 use serde_json::{json, Value};
 
-use crate::stock_mutations::assert_ledger_explains;
-use crate::support::{free_port, store_input, TestDb, PASSWORD};
+use crate::support::{assert_ledger_explains, free_port, store_input, TestDb, PASSWORD};
 
 const STORES: usize = 5;
 const SEEDED_ORDERS: usize = 40;

@@ -8,8 +8,7 @@ use std::time::{Duration, Instant};
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::push::{channel_stock, connect, create_product, sync};
-use crate::support::TestApp;
+use crate::support::{channel_stock, connect, create_product, sync, TestApp};
 
 const SECRET_HEADER: &str = "X-Orderdeck-Webhook-Secret";
 

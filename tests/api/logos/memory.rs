@@ -13,8 +13,9 @@ use orderdeck_sandbox::{Sandbox, SandboxConfig, SandboxHandle};
 use rand::RngCore;
 use serde_json::{json, Value};
 
-use super::{crc32, download, png, upload_payload, Server, PNG_SIGNATURE};
-use crate::support::{store_input, TestDb, PASSWORD};
+use crate::support::{
+    crc32, download, png, store_input, upload_payload, Server, TestDb, PASSWORD, PNG_SIGNATURE,
+};
 
 const MIB: u64 = 1024 * 1024;
 

@@ -4,10 +4,27 @@
 
 mod app;
 mod db;
+mod documents;
 mod graphql;
+mod logos;
 mod sandbox;
+mod shop;
+mod stores;
 
 pub use app::{closed_port_url, free_port, spawn_app, TestApp, APP_CLIENT_ID, APP_CLIENT_SECRET};
 pub use db::TestDb;
+pub use documents::{
+    address, create_link, get, order_gid, order_to_germany, order_with, shop_with_options,
+    store_options, text, tool, LINK,
+};
 pub use graphql::{codes, error_code, INTEGRATION_FIELDS, PASSWORD};
+pub use logos::{
+    crc32, download, png, send_form, send_multipart, upload_mutation, upload_payload, Server,
+    LOGO_FIELDS, PNG_SIGNATURE,
+};
 pub use sandbox::store_input;
+pub use shop::{
+    a_second_passes, adjust_stock, assert_ledger_explains, delete_product, error_field, product,
+    shop, Shop,
+};
+pub use stores::{channel_stock, connect, create_product, sync};
