@@ -8,11 +8,7 @@ use std::time::{Duration, Instant};
 use orderdeck_sandbox::server::StoreCredentials;
 use serde_json::{json, Value};
 
-use crate::support::{channel_stock, codes, connect, create_product, sync, TestApp};
-
-fn dec(s: &str) -> rust_decimal::Decimal {
-    s.parse().unwrap()
-}
+use crate::support::{channel_stock, codes, connect, create_product, dec, sync, TestApp};
 
 const PUSHED_ENDPOINT: &str = "PUT /v3/inventory/adjustments/absolute";
 

@@ -3,6 +3,7 @@
 //! Test files import from here only, never from one another.
 
 mod app;
+mod channel;
 mod db;
 mod documents;
 mod graphql;
@@ -12,6 +13,7 @@ mod shop;
 mod stores;
 
 pub use app::{closed_port_url, free_port, spawn_app, TestApp, APP_CLIENT_ID, APP_CLIENT_SECRET};
+pub use channel::{dec, report, FakeChannel};
 pub use db::TestDb;
 pub use documents::{
     address, create_link, get, order_gid, order_to_germany, order_with, shop_with_options,
