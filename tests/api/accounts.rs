@@ -163,6 +163,7 @@ async fn an_expired_token_is_refused() {
         .await;
     let token = app.signed_in("late@example.com").await;
     assert!(app.gql(Some(&token), ME, json!({})).await["errors"].is_null());
+    // Time passing is the point: the session's one second runs out.
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert_eq!(
         error_code(&app.gql(Some(&token), ME, json!({})).await),

@@ -308,6 +308,8 @@ async fn a_request_past_its_time_budget_answers_timeout_while_others_are_served(
     let other = app.signed_in("other@example.com").await;
     let started = std::time::Instant::now();
     let ((status, text), me) = tokio::join!(post_raw(&app, Some(&token), &sync), async {
+        // A head start for the slow request, so this one is asked while it is in flight
+        // (nothing outside the server shows that it is).
         tokio::time::sleep(Duration::from_millis(100)).await;
         let asked = std::time::Instant::now();
         let body = app.gql(Some(&other), "{ me { email } }", json!({})).await;

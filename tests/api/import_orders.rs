@@ -13,7 +13,7 @@ use rust_decimal::Decimal;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde_json::{json, Value};
 
-use crate::support::{report, spawn_app, FakeChannel, TestApp};
+use crate::support::{a_second_passes, report, spawn_app, FakeChannel, TestApp};
 
 fn line(id: i64, sku: Option<&str>, quantity: i64) -> ChannelOrderLine {
     ChannelOrderLine {
@@ -1048,7 +1048,7 @@ async fn listed_product(app: &TestApp, account_id: i64, sku: &str) -> inventory_
 
 /// A shopper places an order on the sandbox store now; its id.
 async fn place(app: &TestApp, lines: Value) -> i64 {
-    tokio::time::sleep(std::time::Duration::from_millis(1100)).await; // a second after connecting
+    a_second_passes().await; // a second after connecting
     sandbox(
         app,
         reqwest::Method::POST,

@@ -16,7 +16,7 @@ use reqwest::Method;
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 
-use crate::support::{codes, spawn_app, store_input, TestApp};
+use crate::support::{a_second_passes, codes, spawn_app, store_input, TestApp};
 
 // ---------------------------------------------------------------------------------------------
 // Queries
@@ -392,11 +392,6 @@ fn every_node(page: &Value) -> Vec<Value> {
     let nodes = page["nodes"].as_array().unwrap().clone();
     assert_eq!(page["totalCount"], nodes.len(), "{page}");
     nodes
-}
-
-/// Lets the clock pass a whole second: the channel's timestamps have second precision.
-async fn a_second_passes() {
-    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
 }
 
 /// A ledger row as `(reason, delta, quantity after)`.

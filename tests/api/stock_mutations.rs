@@ -644,6 +644,7 @@ async fn fifty_concurrent_adjust_stock_calls_racing_concurrent_order_imports_on_
         let s = &s;
         async move {
             let wave = u64::try_from(i % 10).unwrap();
+            // Spreading the waves over time is the point, not waiting for anything.
             tokio::time::sleep(std::time::Duration::from_millis(wave * 60)).await;
             s.adjust_stock(json!({ "sku": "RACE", "delta": d, "reason": format!("race {i}"), "idempotencyKey": format!("race-{i}") }))
                 .await

@@ -14,7 +14,7 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::{json, Value};
 
-use crate::support::{codes, error_code, spawn_app, store_input, TestApp};
+use crate::support::{codes, error_code, spawn_app, store_input, wait_for, TestApp};
 
 const RUN_FIELDS: &str =
     "id integrationId kind trigger outcome startedAt finishedAt created updated unchanged apiCalls error";
@@ -445,6 +445,7 @@ async fn with_sync_disabled_no_scheduler_runs_anything() {
         .await;
     app.connected("off@example.com").await;
 
+    // Time passing is the point: twenty ticks in which a scheduler would have run a job.
     tokio::time::sleep(Duration::from_millis(400)).await;
 
     assert_eq!(app.rows("sync_runs").await, 0);
@@ -455,18 +456,15 @@ async fn wait_for_runs(
     app: &TestApp,
     done: impl Fn(&[sync_run::Model]) -> bool,
 ) -> Vec<sync_run::Model> {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
-    loop {
+    wait_for("the stored runs", Duration::from_secs(15), async || {
         let runs = runs_in_db(&app.state).await;
         if done(&runs) {
-            return runs;
+            Ok(runs)
+        } else {
+            Err(runs)
         }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "runs so far: {runs:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    })
+    .await
 }
 
 #[tokio::test]
@@ -528,6 +526,7 @@ async fn the_scheduler_finishes_its_running_job_on_shutdown_and_then_claims_noth
         "{after:?}"
     );
     make_all_due(&app.state).await;
+    // Time passing is the point: ten ticks in which the stopped scheduler must claim nothing.
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(runs_in_db(&app.state).await.len(), after.len());
     let leased = sync_job::Entity::find()

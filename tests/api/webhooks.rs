@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::support::{channel_stock, connect, create_product, sync, TestApp};
+use crate::support::{channel_stock, connect, create_product, sync, wait_for, TestApp};
 
 const SECRET_HEADER: &str = "X-Orderdeck-Webhook-Secret";
 
@@ -165,6 +165,7 @@ async fn settled(app: &TestApp, count: i64) -> u64 {
     while app.rows("orders").await < count && started.elapsed() < Duration::from_secs(5) {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+    // The merge window passing is the point: no further order or store call may follow.
     tokio::time::sleep(SETTLE).await;
     assert_eq!(app.rows("orders").await, count);
     order_calls(app)
@@ -255,7 +256,8 @@ async fn a_duplicate_delivery_imports_nothing_twice() {
     let external = place_order(&app).await;
     let (order, _) = wait_for_order(&app, &token, external, None, Duration::from_secs(5)).await;
     assert!(!order.is_null());
-    // Both copies have arrived by now (they are sent together).
+    // Both copies have arrived by now (they are sent together). Nothing to wait for: the
+    // second copy must change nothing, and the sandbox keeps no log of its deliveries.
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(app.rows("webhook_deliveries").await, 1);
     assert_eq!(webhook_runs(&app, &token, &id).await.len(), 1);
@@ -276,7 +278,8 @@ async fn a_duplicate_delivery_imports_nothing_twice() {
     });
     assert_eq!(deliver(&app, &row_id(&id), Some(secret), &body).await, 200);
     assert_eq!(deliver(&app, &row_id(&id), Some(secret), &body).await, 200);
-    // Its import may wait for the merge window of the first one.
+    // Its import may wait for the merge window of the first one; the window must pass
+    // before the counts can show that nothing was imported twice.
     tokio::time::sleep(SETTLE).await;
     assert_eq!(app.rows("webhook_deliveries").await, 2);
     assert_eq!(webhook_runs(&app, &token, &id).await.len(), 2);
@@ -408,14 +411,15 @@ async fn an_order_placed_on_one_store_lowers_the_other_stores_stock_within_secon
         json!({ "lines": [{ "sku": "MUG", "quantity": 2 }] }),
     )
     .await;
-    while channel_stock(&app, &stores[1], product_ids[1], None) != 8 {
-        assert!(
-            started.elapsed() < Duration::from_secs(3),
-            "store B still holds {}",
-            channel_stock(&app, &stores[1], product_ids[1], None)
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    wait_for(
+        "store B to hold 8",
+        Duration::from_secs(3),
+        async || match channel_stock(&app, &stores[1], product_ids[1], None) {
+            8 => Ok(()),
+            held => Err(format!("store B still holds {held}")),
+        },
+    )
+    .await;
     assert!(
         started.elapsed() < Duration::from_secs(2),
         "{:?}",

@@ -11,6 +11,7 @@ mod logos;
 mod sandbox;
 mod shop;
 mod stores;
+mod wait;
 
 pub use app::{closed_port_url, free_port, spawn_app, TestApp, APP_CLIENT_ID, APP_CLIENT_SECRET};
 pub use channel::{dec, report, FakeChannel};
@@ -30,3 +31,4 @@ pub use shop::{
     shop, Shop,
 };
 pub use stores::{channel_stock, connect, create_product, sync};
+pub use wait::{wait_for, wait_until};
