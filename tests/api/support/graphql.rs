@@ -9,6 +9,11 @@ use super::sandbox::store_input;
 /// The password every test account registers with.
 pub const PASSWORD: &str = "correct horse battery";
 
+/// The caller's user and account.
+pub const ME: &str = "{ me { id email account { id name } } }";
+
+const CHANGE_PASSWORD: &str = "mutation($i: ChangePasswordInput!) { changePassword(input: $i) { revokedSessions userErrors { field code message } } }";
+
 /// Every scalar field of `Integration`, for selections in tests.
 pub const INTEGRATION_FIELDS: &str = "id channel status storeHash clientId accessTokenLast4 alias storeName storeCurrency orderManagement inventoryManagement historicalImport historicalImportSince importOrdersSince iossNumber returnAddress { name company street1 street2 city state postalCode countryCode } phone phoneMode email emailMode logo { contentType width height byteSize sha256 url } connectedAt disconnectedAt connectedVia webhooks { state error destination registeredAt lastDeliveryAt }";
 
@@ -70,6 +75,29 @@ impl TestApp {
         )
         .await["login"]
             .clone()
+    }
+
+    /// Calls `changePassword` with `token` (or none): the whole response.
+    pub async fn change_password(&self, token: Option<&str>, current: &str, new: &str) -> Value {
+        self.gql(
+            token,
+            CHANGE_PASSWORD,
+            json!({ "i": { "currentPassword": current, "newPassword": new } }),
+        )
+        .await
+    }
+
+    /// Asserts that `email` logs in with `valid` and not with `stale`.
+    pub async fn assert_password(&self, email: &str, valid: &str, stale: &str) {
+        let login = self.login(email, valid).await;
+        assert!(login["token"].is_string(), "{login}");
+        let refused = self.login(email, stale).await;
+        assert_eq!(codes(&refused), vec!["INVALID_CREDENTIALS"], "{refused}");
+    }
+
+    /// Whether `token` is accepted.
+    pub async fn token_works(&self, token: &str) -> bool {
+        self.gql(Some(token), ME, json!({})).await["errors"].is_null()
     }
 
     /// Registers a fresh account and returns a bearer token for it.

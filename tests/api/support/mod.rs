@@ -20,7 +20,7 @@ pub use documents::{
     address, create_link, get, order_gid, order_to_germany, order_with, shop_with_options,
     store_options, text, tool, LINK,
 };
-pub use graphql::{codes, error_code, INTEGRATION_FIELDS, PASSWORD};
+pub use graphql::{codes, error_code, INTEGRATION_FIELDS, ME, PASSWORD};
 pub use logos::{
     crc32, download, png, send_form, send_multipart, upload_mutation, upload_payload, Server,
     LOGO_FIELDS, PNG_SIGNATURE,
