@@ -27,7 +27,9 @@ use sea_orm::{
 };
 use serde_json::{json, Value};
 
-use crate::support::{assert_ledger_explains, free_port, store_input, TestDb, PASSWORD};
+use crate::support::{
+    assert_ledger_explains, free_port, integration_gid, store_input, TestDb, PASSWORD,
+};
 
 const STORES: usize = 5;
 const SEEDED_ORDERS: usize = 40;
@@ -492,10 +494,6 @@ fn order_numbered(orders: &[Value], number: i64) -> Option<&Value> {
     orders
         .iter()
         .find(|o| o["number"].as_str().and_then(|n| n.parse().ok()) == Some(number))
-}
-
-fn integration_gid(id: i64) -> String {
-    format!("gid://orderdeck/Integration/{id}")
 }
 
 fn kind_name(kind: SyncKind) -> &'static str {

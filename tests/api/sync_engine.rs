@@ -14,7 +14,9 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::{json, Value};
 
-use crate::support::{codes, error_code, spawn_app, store_input, wait_for, TestApp};
+use crate::support::{
+    codes, error_code, integration_gid as gid, spawn_app, store_input, wait_for, TestApp,
+};
 
 const RUN_FIELDS: &str =
     "id integrationId kind trigger outcome startedAt finishedAt created updated unchanged apiCalls error";
@@ -30,10 +32,6 @@ fn sync_runs_query() -> String {
 }
 
 const INTEGRATION_SYNC: &str = "query($id: ID!) { integration(id: $id) { status syncJobs { kind nextRunAt lastSuccessAt lastFailureAt lastError running } } }";
-
-fn gid(id: i64) -> String {
-    format!("gid://orderdeck/Integration/{id}")
-}
 
 async fn sync_now(app: &TestApp, token: &str, integration_id: &str, kind: Option<&str>) -> Value {
     let mut input = json!({ "integrationId": integration_id });

@@ -156,10 +156,6 @@ pub async fn order_to_germany(app: &TestApp, integration_id: i64, number: &str) 
     order_with(app, integration_id, number, to, 4).await
 }
 
-pub fn order_gid(id: i64) -> String {
-    format!("gid://orderdeck/Order/{id}")
-}
-
 /// `createDocumentLink` with `input`; its payload.
 pub async fn create_link(app: &TestApp, token: &str, input: Value) -> Value {
     app.data(Some(token), LINK, json!({ "i": input })).await["createDocumentLink"].clone()

@@ -17,6 +17,16 @@ const CHANGE_PASSWORD: &str = "mutation($i: ChangePasswordInput!) { changePasswo
 /// Every scalar field of `Integration`, for selections in tests.
 pub const INTEGRATION_FIELDS: &str = "id channel status storeHash clientId accessTokenLast4 alias storeName storeCurrency orderManagement inventoryManagement historicalImport historicalImportSince importOrdersSince iossNumber returnAddress { name company street1 street2 city state postalCode countryCode } phone phoneMode email emailMode logo { contentType width height byteSize sha256 url } connectedAt disconnectedAt connectedVia webhooks { state error destination registeredAt lastDeliveryAt }";
 
+/// The global id of the integration with this row id.
+pub fn integration_gid(id: i64) -> String {
+    format!("gid://orderdeck/Integration/{id}")
+}
+
+/// The global id of the order with this row id.
+pub fn order_gid(id: i64) -> String {
+    format!("gid://orderdeck/Order/{id}")
+}
+
 /// The codes of a payload's userErrors.
 pub fn codes(payload: &Value) -> Vec<String> {
     payload["userErrors"]

@@ -17,10 +17,12 @@ pub use app::{closed_port_url, free_port, spawn_app, TestApp, APP_CLIENT_ID, APP
 pub use channel::{dec, report, FakeChannel};
 pub use db::TestDb;
 pub use documents::{
-    address, create_link, get, order_gid, order_to_germany, order_with, shop_with_options,
-    store_options, text, tool, LINK,
+    address, create_link, get, order_to_germany, order_with, shop_with_options, store_options,
+    text, tool, LINK,
 };
-pub use graphql::{codes, error_code, INTEGRATION_FIELDS, ME, PASSWORD};
+pub use graphql::{
+    codes, error_code, integration_gid, order_gid, INTEGRATION_FIELDS, ME, PASSWORD,
+};
 pub use logos::{
     crc32, download, png, send_form, send_multipart, upload_mutation, upload_payload, Server,
     LOGO_FIELDS, PNG_SIGNATURE,
