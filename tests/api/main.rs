@@ -1,5 +1,7 @@
 //! Integration tests: each test spawns the server on a free port with its own database
 //! (SQLite by default; PostgreSQL when TEST_DATABASE_URL is set) and a BigCommerce sandbox.
+//! What the tests share is in `support/`: `spawn_app()`, or `TestApp::builder()` to adjust
+//! the settings, the sandbox or serve the app publicly; test files import only from there.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod accounts;
