@@ -46,6 +46,13 @@ pub fn free_port() -> u16 {
     listener.local_addr().unwrap().port()
 }
 
+/// A fresh random secret key (32 bytes, base64), as `ORDERDECK_SECRET_KEY` takes it.
+pub fn random_secret_key() -> String {
+    let mut key = [0u8; 32];
+    rand::thread_rng().fill_bytes(&mut key);
+    base64::engine::general_purpose::STANDARD.encode(key)
+}
+
 pub struct TestApp {
     pub address: String,
     pub http: reqwest::Client,
@@ -116,16 +123,12 @@ impl<'a> TestAppBuilder<'a> {
         }
         let sandbox = Sandbox::spawn(sandbox_config).expect("starting the sandbox");
         let store = sandbox.first_store();
-        let mut key = [0u8; 32];
-        rand::thread_rng().fill_bytes(&mut key);
         let mut settings = Settings {
             bind: "127.0.0.1:0".into(),
             data_dir: dir.path().join("data"),
             database_url: Some(Secret::new(db.url.clone())),
             db_max_connections: 5,
-            secret_key: Some(Secret::new(
-                base64::engine::general_purpose::STANDARD.encode(key),
-            )),
+            secret_key: Some(Secret::new(random_secret_key())),
             bigcommerce_api_url: sandbox.url.clone(),
             bigcommerce_timeout: Duration::from_millis(1500),
             sync_enabled: false,

@@ -13,7 +13,10 @@ mod shop;
 mod stores;
 mod wait;
 
-pub use app::{closed_port_url, free_port, spawn_app, TestApp, APP_CLIENT_ID, APP_CLIENT_SECRET};
+pub use app::{
+    closed_port_url, free_port, random_secret_key, spawn_app, TestApp, APP_CLIENT_ID,
+    APP_CLIENT_SECRET,
+};
 pub use channel::{dec, report, FakeChannel};
 pub use db::TestDb;
 pub use documents::{
