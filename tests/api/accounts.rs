@@ -1,10 +1,8 @@
 use std::time::Duration;
 
-use serde_json::{json, Value};
+use serde_json::json;
 
-use crate::helpers::{codes, error_code, spawn_app, spawn_app_with, TestApp, PASSWORD};
-
-const ME: &str = "{ me { id email account { id name } } }";
+use crate::support::{codes, error_code, spawn_app, TestApp, ME, PASSWORD};
 
 #[tokio::test]
 async fn registering_creates_an_account_and_its_first_user() {
@@ -157,9 +155,13 @@ async fn logging_out_everywhere_revokes_every_token_of_the_user() {
 
 #[tokio::test]
 async fn an_expired_token_is_refused() {
-    let app = spawn_app_with(|s| s.session_ttl = Duration::from_secs(1)).await;
+    let app = TestApp::builder()
+        .settings(|s| s.session_ttl = Duration::from_secs(1))
+        .spawn()
+        .await;
     let token = app.signed_in("late@example.com").await;
     assert!(app.gql(Some(&token), ME, json!({})).await["errors"].is_null());
+    // Time passing is the point: the session's one second runs out.
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert_eq!(
         error_code(&app.gql(Some(&token), ME, json!({})).await),
@@ -189,7 +191,6 @@ async fn requests_without_a_valid_token_are_unauthenticated() {
 }
 
 const REGISTER: &str = "mutation($i: RegisterInput!) { register(input: $i) { user { id } userErrors { field code message } } }";
-const CHANGE_PASSWORD: &str = "mutation($i: ChangePasswordInput!) { changePassword(input: $i) { revokedSessions userErrors { field code message } } }";
 const NEW_PASSWORD: &str = "violet kettle on the moon";
 
 /// Spawns the app with `email` registered and logged in twice: the app, the token that will
@@ -202,31 +203,6 @@ async fn user_with_two_sessions(email: &str) -> (TestApp, String, String) {
         .unwrap()
         .to_string();
     (app, caller, other)
-}
-
-impl TestApp {
-    /// Calls `changePassword` with `token` (or none): the whole response.
-    async fn change_password(&self, token: Option<&str>, current: &str, new: &str) -> Value {
-        self.gql(
-            token,
-            CHANGE_PASSWORD,
-            json!({ "i": { "currentPassword": current, "newPassword": new } }),
-        )
-        .await
-    }
-
-    /// Asserts that `email` logs in with `valid` and not with `stale`.
-    async fn assert_password(&self, email: &str, valid: &str, stale: &str) {
-        let login = self.login(email, valid).await;
-        assert!(login["token"].is_string(), "{login}");
-        let refused = self.login(email, stale).await;
-        assert_eq!(codes(&refused), vec!["INVALID_CREDENTIALS"], "{refused}");
-    }
-
-    /// Whether `token` is accepted.
-    async fn token_works(&self, token: &str) -> bool {
-        self.gql(Some(token), ME, json!({})).await["errors"].is_null()
-    }
 }
 
 #[tokio::test]

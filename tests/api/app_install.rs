@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 
-use crate::helpers::{codes, spawn_app, spawn_public_app, TestApp, APP_CLIENT_ID};
+use crate::support::{codes, spawn_app, TestApp, APP_CLIENT_ID};
 
 /// The sandbox signs a callback of `kind` for the first store (`flags`: `expired`,
 /// `wrong_audience`, `tamper`); the URL the control panel would open.
@@ -37,7 +37,7 @@ async fn integration(app: &TestApp, token: &str, id: &str) -> Value {
 
 #[tokio::test]
 async fn the_whole_install_claim_load_uninstall_and_reinstall_flow_works_against_the_sandbox() {
-    let app = spawn_public_app(|_| {}).await;
+    let app = TestApp::builder().public().spawn().await;
 
     // Install: the auth callback exchanges the code and shows a claim code.
     let code = app.install_app().await;
@@ -107,7 +107,7 @@ async fn the_whole_install_claim_load_uninstall_and_reinstall_flow_works_against
 
 #[tokio::test]
 async fn forged_expired_and_wrong_audience_payloads_are_refused_by_every_callback() {
-    let app = spawn_public_app(|_| {}).await;
+    let app = TestApp::builder().public().spawn().await;
     let code = app.install_app().await;
     let token = app.signed_in("owner@example.com").await;
     let claimed = app.claim(&token, json!({ "code": code })).await;
@@ -134,7 +134,7 @@ async fn forged_expired_and_wrong_audience_payloads_are_refused_by_every_callbac
 
 #[tokio::test]
 async fn a_load_payload_replayed_to_uninstall_leaves_a_store_that_still_has_the_app_connected() {
-    let app = spawn_public_app(|_| {}).await;
+    let app = TestApp::builder().public().spawn().await;
     let code = app.install_app().await;
     let token = app.signed_in("owner@example.com").await;
     let claimed = app.claim(&token, json!({ "code": code })).await;
@@ -150,7 +150,7 @@ async fn a_load_payload_replayed_to_uninstall_leaves_a_store_that_still_has_the_
 
 #[tokio::test]
 async fn a_claim_with_an_unknown_code_or_bad_options_changes_nothing_and_keeps_the_code() {
-    let app = spawn_public_app(|_| {}).await;
+    let app = TestApp::builder().public().spawn().await;
     let code = app.install_app().await;
     let token = app.signed_in("owner@example.com").await;
 
@@ -180,7 +180,7 @@ async fn a_claim_with_an_unknown_code_or_bad_options_changes_nothing_and_keeps_t
 
 #[tokio::test]
 async fn the_auth_callback_refuses_a_code_the_login_service_rejects_and_needs_the_app_configured() {
-    let app = spawn_public_app(|_| {}).await;
+    let app = TestApp::builder().public().spawn().await;
     let url = format!(
         "{}/bigcommerce/auth?code=bogus&scope=store_v2_orders&context=stores/{}",
         app.address, app.store.hash

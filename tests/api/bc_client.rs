@@ -12,7 +12,7 @@ use orderdeck_sandbox::model::{Store, Tracking};
 use rust_decimal::Decimal;
 use serde_json::json;
 
-use crate::helpers::{spawn_app_with_sandbox, TestApp};
+use crate::support::TestApp;
 
 fn long_ago() -> DateTime<Utc> {
     Utc::now() - chrono::Duration::days(365)
@@ -110,7 +110,10 @@ fn sandbox_with_data(
 
 #[tokio::test]
 async fn paging_every_order_returns_each_once_with_all_its_lines_at_the_floor_of_calls() {
-    let app = spawn_app_with_sandbox(sandbox_with_data(150, 40), |_| {}).await;
+    let app = TestApp::builder()
+        .sandbox(sandbox_with_data(150, 40))
+        .spawn()
+        .await;
     let long_id = add_long_order(&app);
     let store = channel(&app);
 
@@ -206,7 +209,10 @@ async fn paging_every_order_returns_each_once_with_all_its_lines_at_the_floor_of
 
 #[tokio::test]
 async fn an_order_maps_its_money_dates_and_addresses_exactly() {
-    let app = spawn_app_with_sandbox(sandbox_with_data(60, 20), |_| {}).await;
+    let app = TestApp::builder()
+        .sandbox(sandbox_with_data(60, 20))
+        .spawn()
+        .await;
     let store = channel(&app);
     let (shipped, open) = app
         .sandbox
@@ -289,7 +295,10 @@ async fn an_order_maps_its_money_dates_and_addresses_exactly() {
 
 #[tokio::test]
 async fn products_map_with_variants_tracking_sale_prices_and_categories() {
-    let app = spawn_app_with_sandbox(sandbox_with_data(0, 40), |_| {}).await;
+    let app = TestApp::builder()
+        .sandbox(sandbox_with_data(0, 40))
+        .spawn()
+        .await;
     let store = channel(&app);
 
     let products = all_products(&store).await;
@@ -361,7 +370,10 @@ async fn products_map_with_variants_tracking_sale_prices_and_categories() {
 
 #[tokio::test]
 async fn a_failing_store_still_yields_exactly_the_clean_result_and_every_attempt_counts() {
-    let app = spawn_app_with_sandbox(sandbox_with_data(150, 40), |_| {}).await;
+    let app = TestApp::builder()
+        .sandbox(sandbox_with_data(150, 40))
+        .spawn()
+        .await;
     add_long_order(&app);
     let clean = channel(&app);
     let clean_orders = all_orders(&clean, long_ago()).await;
@@ -394,7 +406,10 @@ async fn a_failing_store_still_yields_exactly_the_clean_result_and_every_attempt
 
 #[tokio::test]
 async fn a_rejected_token_is_not_retried_and_reads_as_unauthorized() {
-    let app = spawn_app_with_sandbox(sandbox_with_data(5, 10), |_| {}).await;
+    let app = TestApp::builder()
+        .sandbox(sandbox_with_data(5, 10))
+        .spawn()
+        .await;
     let store = app.state.bigcommerce.store(&app.store.hash, "wrong-token");
 
     let err = store
@@ -419,16 +434,15 @@ async fn a_rejected_token_is_not_retried_and_reads_as_unauthorized() {
 
 #[tokio::test]
 async fn a_small_quota_is_waited_out_instead_of_failing() {
-    let app = spawn_app_with_sandbox(
-        |c| {
+    let app = TestApp::builder()
+        .sandbox(|c| {
             c.orders = 20;
             c.products = 10;
             c.quota = 5;
             c.window = Duration::from_millis(1000);
-        },
-        |_| {},
-    )
-    .await;
+        })
+        .spawn()
+        .await;
     let store = channel(&app);
     let started = Instant::now();
 
@@ -458,7 +472,10 @@ async fn a_small_quota_is_waited_out_instead_of_failing() {
 
 #[tokio::test]
 async fn a_store_has_at_most_three_calls_in_flight_across_its_handles() {
-    let app = spawn_app_with_sandbox(sandbox_with_data(6, 10), |_| {}).await;
+    let app = TestApp::builder()
+        .sandbox(sandbox_with_data(6, 10))
+        .spawn()
+        .await;
     app.faults(json!({ "latency_ms": 300 })).await;
     let ids: Vec<i64> = app
         .sandbox
@@ -557,7 +574,10 @@ const POST_SHIPMENTS: &str = "POST /v2/orders/{id}/shipments";
 
 #[tokio::test]
 async fn creating_a_shipment_returns_the_stores_id_and_ships_the_order_partly_then_fully() {
-    let app = spawn_app_with_sandbox(sandbox_with_data(0, 10), |_| {}).await;
+    let app = TestApp::builder()
+        .sandbox(sandbox_with_data(0, 10))
+        .spawn()
+        .await;
     let (order, address, lines) = add_open_order(&app);
     let store = channel(&app);
 
@@ -593,7 +613,10 @@ async fn creating_a_shipment_returns_the_stores_id_and_ships_the_order_partly_th
 
 #[tokio::test]
 async fn listing_the_shipments_of_an_order_without_any_is_empty() {
-    let app = spawn_app_with_sandbox(sandbox_with_data(0, 10), |_| {}).await;
+    let app = TestApp::builder()
+        .sandbox(sandbox_with_data(0, 10))
+        .spawn()
+        .await;
     let (order, _, _) = add_open_order(&app);
     let store = channel(&app);
 
@@ -604,7 +627,10 @@ async fn listing_the_shipments_of_an_order_without_any_is_empty() {
 
 #[tokio::test]
 async fn shipments_of_an_order_the_store_does_not_have_are_rejected_as_404() {
-    let app = spawn_app_with_sandbox(sandbox_with_data(0, 10), |_| {}).await;
+    let app = TestApp::builder()
+        .sandbox(sandbox_with_data(0, 10))
+        .spawn()
+        .await;
     let (_, address, lines) = add_open_order(&app);
     let store = channel(&app);
 
@@ -627,7 +653,10 @@ async fn shipments_of_an_order_the_store_does_not_have_are_rejected_as_404() {
 
 #[tokio::test]
 async fn an_over_quantity_shipment_is_rejected_400_with_the_stores_reason() {
-    let app = spawn_app_with_sandbox(sandbox_with_data(0, 10), |_| {}).await;
+    let app = TestApp::builder()
+        .sandbox(sandbox_with_data(0, 10))
+        .spawn()
+        .await;
     let (order, address, lines) = add_open_order(&app);
     let store = channel(&app);
     let shipment = new_shipment(order, address, vec![(lines[0], 3)]);
@@ -663,7 +692,10 @@ async fn an_over_quantity_shipment_is_rejected_400_with_the_stores_reason() {
 
 #[tokio::test]
 async fn a_shipment_post_answered_500_is_not_retried() {
-    let app = spawn_app_with_sandbox(sandbox_with_data(0, 10), |_| {}).await;
+    let app = TestApp::builder()
+        .sandbox(sandbox_with_data(0, 10))
+        .spawn()
+        .await;
     let (order, address, lines) = add_open_order(&app);
     let store = channel(&app);
     app.faults(json!({ "schedule": [500] })).await;
@@ -681,7 +713,10 @@ async fn a_shipment_post_answered_500_is_not_retried() {
 
 #[tokio::test]
 async fn a_throttled_shipment_post_is_waited_out_and_sent_again() {
-    let app = spawn_app_with_sandbox(sandbox_with_data(0, 10), |_| {}).await;
+    let app = TestApp::builder()
+        .sandbox(sandbox_with_data(0, 10))
+        .spawn()
+        .await;
     let (order, address, lines) = add_open_order(&app);
     let store = channel(&app);
     app.faults(json!({ "schedule": [429] })).await;
@@ -698,7 +733,10 @@ async fn a_throttled_shipment_post_is_waited_out_and_sent_again() {
 
 #[tokio::test]
 async fn a_lost_answer_is_not_sent_twice_and_the_shipment_is_found_by_listing() {
-    let app = spawn_app_with_sandbox(sandbox_with_data(0, 10), |_| {}).await;
+    let app = TestApp::builder()
+        .sandbox(sandbox_with_data(0, 10))
+        .spawn()
+        .await;
     let (order, address, lines) = add_open_order(&app);
     let store = channel(&app);
     app.faults(json!({ "lose_responses": 1 })).await;

@@ -4,9 +4,9 @@
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::helpers::{codes, TestApp};
-use crate::stock_mutations::{
-    a_second_passes, assert_ledger_explains, delete_product, error_field, shop, Shop,
+use crate::support::{
+    a_second_passes, assert_ledger_explains, codes, delete_product, error_field, shop, Shop,
+    TestApp,
 };
 
 /// Requests other than reads that the sandbox store received (writes to the store).

@@ -5,231 +5,19 @@
 
 use std::process::Command;
 
-use chrono::{Duration, TimeZone, Utc};
-use orderdeck::domain::{ChannelShippingAddress, OrderAddress, OrderStatus, ShippingAddresses};
-use orderdeck::entities::{order, order_line};
-use reqwest::StatusCode;
-use sea_orm::{ActiveModelTrait, EntityTrait, Set};
+use chrono::{Duration, Utc};
+use orderdeck::entities::order;
+use sea_orm::EntityTrait;
 use serde_json::{json, Value};
 
-use crate::helpers::{codes, error_code, spawn_app, spawn_app_with_sandbox, store_input, TestApp};
-use crate::logos::{png, upload_payload};
-use crate::stock_mutations::{a_second_passes, shop as sandbox_shop, Shop};
-
-// ---------------------------------------------------------------------------------------------
-// Helpers (also used by tenancy.rs)
-// ---------------------------------------------------------------------------------------------
-
-pub const LINK: &str = "mutation($i: CreateDocumentLinkInput!) { createDocumentLink(input: $i) { link { url fileName expiresAt kind paperSize orderCount shipmentCount invoices { orderId number issuedAt } } userErrors { field code message } } }";
-
-/// A store in London with every document option set (phone OVERWRITE, email PREFILL).
-pub fn store_options(alias: &str) -> Value {
-    json!({
-        "alias": alias,
-        "iossNumber": "IM2760000001",
-        "returnAddress": {
-            "name": "Returns dept.", "street1": "12 Example Street", "city": "London",
-            "postalCode": "EC1A 1BB", "countryCode": "GB"
-        },
-        "phone": "+44 20 7946 0000",
-        "phoneMode": "OVERWRITE",
-        "email": "shop@example.com",
-        "emailMode": "PREFILL",
-    })
-}
-
-/// A connected account: (token, integration id, its global id).
-pub async fn shop(app: &TestApp, email: &str, options: Value) -> (String, i64, String) {
-    let (token, row) = app.connected_with(email, options).await;
-    let gid = format!("gid://orderdeck/Integration/{}", row.id);
-    (token, row.id, gid)
-}
-
-fn address(
-    first: &str,
-    last: &str,
-    city: &str,
-    postal: &str,
-    code: &str,
-    country: &str,
-) -> OrderAddress {
-    OrderAddress {
-        first_name: first.into(),
-        last_name: last.into(),
-        street1: "ul. Piotrkowska 104".into(),
-        city: city.into(),
-        postal_code: postal.into(),
-        country_code: code.into(),
-        country: country.into(),
-        email: format!("{}@example.com", first.to_lowercase()),
-        ..Default::default()
-    }
-}
-
-/// Stores an order of integration `integration_id` straight in the database (as the import
-/// would), billed to a Pole and shipped to `ship_to`, with `lines` lines; its row id.
-pub async fn order_with(
-    app: &TestApp,
-    integration_id: i64,
-    number: &str,
-    ship_to: OrderAddress,
-    lines: usize,
-) -> i64 {
-    let account_id = orderdeck::entities::integration::Entity::find_by_id(integration_id)
-        .one(&app.state.db)
-        .await
-        .unwrap()
-        .unwrap()
-        .account_id;
-    let billing = address("Łukasz", "Żółć", "Łódź", "90-001", "PL", "Poland");
-    let now = Utc::now();
-    let placed = Utc.with_ymd_and_hms(2026, 11, 27, 18, 30, 0).unwrap();
-    let row = order::ActiveModel {
-        account_id: Set(account_id),
-        integration_id: Set(integration_id),
-        external_id: Set(number.parse().unwrap()),
-        number: Set(number.into()),
-        status: Set(OrderStatus::New),
-        channel_status_id: Set(11),
-        channel_status: Set("Awaiting Fulfillment".into()),
-        currency: Set("EUR".into()),
-        subtotal_ex_tax: Set("50.00".into()),
-        subtotal_inc_tax: Set("59.50".into()),
-        shipping_cost: Set("9.90".into()),
-        tax_total: Set("9.50".into()),
-        total: Set("69.40".into()),
-        customer_name: Set("Łukasz Żółć".into()),
-        customer_email: Set(Some("lukasz@example.com".into())),
-        customer_phone: Set(None),
-        billing_address: Set(Some(billing)),
-        shipping_addresses: Set(Some(ShippingAddresses(vec![ChannelShippingAddress {
-            external_id: 1,
-            address: ship_to,
-            shipping_method: "Tracked".into(),
-        }]))),
-        placed_at: Set(placed),
-        channel_modified_at: Set(placed),
-        shipped_at: Set(None),
-        historical: Set(false),
-        stock_taken: Set(false),
-        restocked: Set(false),
-        imported_at: Set(now),
-        updated_at: Set(now),
-        canceled_here_at: Set(None),
-        canceled_by_user_id: Set(None),
-        ..Default::default()
-    }
-    .insert(&app.state.db)
-    .await
-    .unwrap();
-    let names = [
-        "Kubek „Żubr”",
-        "Teetasse Größe M",
-        "Κούπα καφέ",
-        "Кружка «Матрёшка»",
-    ];
-    for i in 0..lines {
-        order_line::ActiveModel {
-            account_id: Set(account_id),
-            order_id: Set(row.id),
-            external_id: Set(i64::try_from(i).unwrap() + 1),
-            external_product_id: Set(1),
-            external_variant_id: Set(1),
-            order_address_id: Set(1),
-            sku: Set(Some(format!("MUG-{:03}", i + 1))),
-            name: Set(format!("{} {}", names[i % 4], i + 1)),
-            quantity: Set(2),
-            quantity_shipped: Set(0),
-            unit_price: Set("12.5000".into()),
-            total: Set("29.7500".into()),
-            weight: Set(Some("0.4000".into())),
-            listing_id: Set(None),
-            inventory_item_id: Set(None),
-            ..Default::default()
-        }
-        .insert(&app.state.db)
-        .await
-        .unwrap();
-    }
-    row.id
-}
-
-/// An order shipped to Berlin (Germany: customs from the UK, IOSS applies).
-pub async fn order_to_germany(app: &TestApp, integration_id: i64, number: &str) -> i64 {
-    let to = address("Jürgen", "Großmann", "Berlin", "10115", "DE", "Germany");
-    order_with(app, integration_id, number, to, 4).await
-}
-
-pub fn order_gid(id: i64) -> String {
-    format!("gid://orderdeck/Order/{id}")
-}
-
-/// `createDocumentLink` with `input`; its payload.
-pub async fn create_link(app: &TestApp, token: &str, input: Value) -> Value {
-    app.data(Some(token), LINK, json!({ "i": input })).await["createDocumentLink"].clone()
-}
-
-/// A GET of `path` (with the token, if any): (status, content type, disposition, body).
-pub async fn get(
-    app: &TestApp,
-    token: Option<&str>,
-    path: &str,
-) -> (StatusCode, String, String, Vec<u8>) {
-    let mut req = app.http.get(format!("{}{path}", app.address));
-    if let Some(t) = token {
-        req = req.bearer_auth(t);
-    }
-    let res = req.send().await.unwrap();
-    let header = |name: &str| {
-        res.headers()
-            .get(name)
-            .map(|v| v.to_str().unwrap().to_string())
-            .unwrap_or_default()
-    };
-    let (status, kind, disposition) = (
-        res.status(),
-        header("content-type"),
-        header("content-disposition"),
-    );
-    (
-        status,
-        kind,
-        disposition,
-        res.bytes().await.unwrap().to_vec(),
-    )
-}
-
-/// Runs a poppler tool on a PDF; its output.
-pub fn tool(bytes: &[u8], program: &str, args: &[&str]) -> String {
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("doc.pdf");
-    std::fs::write(&file, bytes).unwrap();
-    let mut cmd = Command::new(program);
-    cmd.args(args).arg(&file);
-    if program == "pdftotext" {
-        cmd.arg("-");
-    }
-    let out = cmd
-        .output()
-        .unwrap_or_else(|e| panic!("{program} must be installed (poppler-utils): {e}"));
-    assert!(
-        out.status.success(),
-        "{program}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
-/// The text of a PDF, whitespace squashed.
-pub fn text(bytes: &[u8]) -> String {
-    tool(bytes, "pdftotext", &["-enc", "UTF-8"])
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-}
+use crate::support::{
+    a_second_passes, address, codes, create_link, error_code, get, order_gid, order_to_germany,
+    order_with, png, shop, shop_with_options, spawn_app, store_input, store_options, text, tool,
+    upload_payload, Shop, TestApp, LINK,
+};
 
 /// The Code128 barcodes zbar reads on page 1 rendered at 300 dpi.
-pub fn barcodes(bytes: &[u8]) -> Vec<String> {
+fn barcodes(bytes: &[u8]) -> Vec<String> {
     let dir = tempfile::tempdir().unwrap();
     let pdf = dir.path().join("label.pdf");
     std::fs::write(&pdf, bytes).unwrap();
@@ -278,7 +66,8 @@ fn assert_pdf(kind: &str, disposition: &str, file: &str) {
 #[tokio::test]
 async fn an_invoice_downloads_with_the_token_and_carries_the_stores_branding_and_the_order() {
     let app = spawn_app().await;
-    let (token, store, gid) = shop(&app, "inv@example.com", store_options("Łódź Ceramics")).await;
+    let (token, store, gid) =
+        shop_with_options(&app, "inv@example.com", store_options("Łódź Ceramics")).await;
     let logo = upload_payload(
         &app,
         &token,
@@ -358,8 +147,9 @@ async fn an_invoice_downloads_with_the_token_and_carries_the_stores_branding_and
 
 #[tokio::test]
 async fn invoice_numbers_are_sequential_per_store_and_stay_when_rendered_again() {
-    let app = spawn_app_with_sandbox(|s| s.stores = 2, |_| {}).await;
-    let (token, first, _) = shop(&app, "numbers@example.com", store_options("First")).await;
+    let app = TestApp::builder().sandbox(|s| s.stores = 2).spawn().await;
+    let (token, first, _) =
+        shop_with_options(&app, "numbers@example.com", store_options("First")).await;
     let second_store = app.sandbox.stores()[1].clone();
     let connected = app
         .data(
@@ -454,7 +244,8 @@ async fn invoice_numbers_are_sequential_per_store_and_stay_when_rendered_again()
 #[tokio::test]
 async fn concurrent_invoice_requests_never_give_two_orders_one_number() {
     let app = spawn_app().await;
-    let (token, store, _) = shop(&app, "race@example.com", store_options("Race")).await;
+    let (token, store, _) =
+        shop_with_options(&app, "race@example.com", store_options("Race")).await;
     let mut ids = Vec::new();
     for n in 0..6 {
         ids.push(order_to_germany(&app, store, &format!("{}", 3000 + n)).await);
@@ -493,7 +284,8 @@ async fn concurrent_invoice_requests_never_give_two_orders_one_number() {
 #[tokio::test]
 async fn a_label_downloads_through_a_signed_link_with_the_tracking_barcode_and_the_contact_rule() {
     let app = spawn_app().await;
-    let (token, store, gid) = shop(&app, "label@example.com", store_options("Łódź Ceramics")).await;
+    let (token, store, gid) =
+        shop_with_options(&app, "label@example.com", store_options("Łódź Ceramics")).await;
     upload_payload(&app, &token, &gid, png(120, 60, 3), "logo.png", "image/png").await;
     let to = address(
         "Αλέξανδρος",
@@ -576,7 +368,7 @@ async fn a_label_within_the_eu_has_no_customs_and_prefills_the_stores_phone_on_a
     options["returnAddress"] = json!({ "street1": "Hauptstraße 1", "city": "Berlin", "postalCode": "10115", "countryCode": "DE" });
     options["phoneMode"] = json!("PREFILL");
     options["emailMode"] = json!("OVERWRITE");
-    let (token, store, _) = shop(&app, "eu@example.com", options).await;
+    let (token, store, _) = shop_with_options(&app, "eu@example.com", options).await;
     let to = address(
         "Дмитрий",
         "Шостакович",
@@ -613,7 +405,8 @@ async fn a_label_within_the_eu_has_no_customs_and_prefills_the_stores_phone_on_a
 #[tokio::test]
 async fn many_orders_make_one_pdf_of_labels() {
     let app = spawn_app().await;
-    let (token, store, _) = shop(&app, "many@example.com", store_options("Many")).await;
+    let (token, store, _) =
+        shop_with_options(&app, "many@example.com", store_options("Many")).await;
     let mut ids = Vec::new();
     let mut shipping = Vec::new();
     for n in 0..3 {
@@ -646,7 +439,8 @@ async fn many_orders_make_one_pdf_of_labels() {
 #[tokio::test]
 async fn a_signed_link_refuses_tampering_and_expiry() {
     let app = spawn_app().await;
-    let (token, store, _) = shop(&app, "links@example.com", store_options("Links")).await;
+    let (token, store, _) =
+        shop_with_options(&app, "links@example.com", store_options("Links")).await;
     let id = order_to_germany(&app, store, "4004").await;
     let other = order_to_germany(&app, store, "4005").await;
     let created = create_link(
@@ -718,7 +512,8 @@ async fn a_signed_link_refuses_tampering_and_expiry() {
 #[tokio::test]
 async fn every_refused_download_answers_one_json_shape_with_a_stable_code() {
     let app = spawn_app().await;
-    let (token, store, _) = shop(&app, "shape@example.com", store_options("Shape")).await;
+    let (token, store, _) =
+        shop_with_options(&app, "shape@example.com", store_options("Shape")).await;
     let id = order_to_germany(&app, store, "4006").await;
     let cases = [
         (
@@ -770,7 +565,8 @@ async fn every_refused_download_answers_one_json_shape_with_a_stable_code() {
 #[tokio::test]
 async fn create_document_link_refuses_what_cannot_be_printed() {
     let app = spawn_app().await;
-    let (token, store, _) = shop(&app, "refuse@example.com", store_options("Refuse")).await;
+    let (token, store, _) =
+        shop_with_options(&app, "refuse@example.com", store_options("Refuse")).await;
     let id = order_gid(order_to_germany(&app, store, "6006").await);
     let cases = [
         (
@@ -848,7 +644,8 @@ async fn create_document_link_refuses_what_cannot_be_printed() {
 #[tokio::test]
 async fn the_download_routes_answer_401_400_and_404_plainly() {
     let app = spawn_app().await;
-    let (token, store, _) = shop(&app, "routes@example.com", store_options("Routes")).await;
+    let (token, store, _) =
+        shop_with_options(&app, "routes@example.com", store_options("Routes")).await;
     let id = order_to_germany(&app, store, "8008").await;
     for path in [
         format!("/documents/invoices.pdf?orders={id}"),
@@ -970,7 +767,7 @@ const SHIP: &str = "mutation($i: ShipOrdersInput!) { shipOrders(input: $i) { res
 /// A sandbox shop whose store is in London (outside the EU) with an IOSS number, a phone and an
 /// email, both PREFILL; MUG on its shelves.
 async fn london_shop(email: &str) -> Shop {
-    let s = sandbox_shop(email).await;
+    let s = shop(email).await;
     let mut input = store_options("London Parcels");
     input["id"] = json!(s.gid);
     input["phoneMode"] = json!("PREFILL");

@@ -8,7 +8,7 @@ use std::path::Path;
 use orderdeck::config::Secret;
 use orderdeck::crypto::GENERATED_KEY_FILE;
 
-use crate::helpers::spawn_app_with;
+use crate::support::TestApp;
 
 fn mode(path: &Path) -> u32 {
     std::fs::metadata(path)
@@ -30,11 +30,13 @@ fn database_files(db: &Path) -> [std::path::PathBuf; 3] {
 
 #[tokio::test]
 async fn a_new_data_directory_its_database_and_its_key_are_private_to_their_user() {
-    let app = spawn_app_with(|s| {
-        s.database_url = None;
-        s.secret_key = None;
-    })
-    .await;
+    let app = TestApp::builder()
+        .settings(|s| {
+            s.database_url = None;
+            s.secret_key = None;
+        })
+        .spawn()
+        .await;
     let dir = app.state.settings.data_dir.clone();
 
     assert_eq!(mode(&dir), 0o700, "{}", dir.display());
@@ -50,7 +52,10 @@ async fn a_new_sqlite_file_named_by_database_url_is_private_to_its_user() {
     let db = elsewhere.path().join("explicit.db");
     let url = format!("sqlite://{}", db.display());
 
-    let _app = spawn_app_with(|s| s.database_url = Some(Secret::new(url))).await;
+    let _app = TestApp::builder()
+        .settings(|s| s.database_url = Some(Secret::new(url)))
+        .spawn()
+        .await;
 
     for file in database_files(&db) {
         assert_eq!(mode(&file), 0o600, "{}", file.display());
@@ -67,11 +72,13 @@ async fn an_existing_data_directory_and_database_keep_their_modes() {
     std::fs::write(&db, b"").unwrap();
     std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o644)).unwrap();
 
-    let _app = spawn_app_with(|s| {
-        s.data_dir = dir.clone();
-        s.database_url = None;
-    })
-    .await;
+    let _app = TestApp::builder()
+        .settings(|s| {
+            s.data_dir = dir.clone();
+            s.database_url = None;
+        })
+        .spawn()
+        .await;
 
     assert_eq!(mode(&dir), 0o755);
     // SQLite gives the -wal and -shm files the main file's mode.

@@ -1,4 +1,4 @@
-use crate::helpers::spawn_app;
+use crate::support::spawn_app;
 
 #[tokio::test]
 async fn the_health_endpoints_answer_when_the_database_is_reachable() {

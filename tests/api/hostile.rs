@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::helpers::{codes, error_code, spawn_app, spawn_app_with, TestApp};
+use crate::support::{codes, error_code, spawn_app, TestApp};
 
 /// Posts `body` as JSON to `/graphql`; the status and the answer's text.
 async fn post_raw(app: &TestApp, token: Option<&str>, body: &Value) -> (u16, String) {
@@ -291,11 +291,13 @@ async fn control_characters_in_text_inputs_are_user_errors_on_every_database() {
 
 #[tokio::test]
 async fn a_request_past_its_time_budget_answers_timeout_while_others_are_served() {
-    let app = spawn_app_with(|s| {
-        s.request_timeout = Duration::from_secs(1);
-        s.account_concurrency = 1;
-    })
-    .await;
+    let app = TestApp::builder()
+        .settings(|s| {
+            s.request_timeout = Duration::from_secs(1);
+            s.account_concurrency = 1;
+        })
+        .spawn()
+        .await;
     let (token, integration) = app.connected("slow@example.com").await;
     app.faults(json!({ "latency_ms": 1400 })).await;
     let gid = format!("gid://orderdeck/Integration/{}", integration.id);
@@ -306,6 +308,8 @@ async fn a_request_past_its_time_budget_answers_timeout_while_others_are_served(
     let other = app.signed_in("other@example.com").await;
     let started = std::time::Instant::now();
     let ((status, text), me) = tokio::join!(post_raw(&app, Some(&token), &sync), async {
+        // A head start for the slow request, so this one is asked while it is in flight
+        // (nothing outside the server shows that it is).
         tokio::time::sleep(Duration::from_millis(100)).await;
         let asked = std::time::Instant::now();
         let body = app.gql(Some(&other), "{ me { email } }", json!({})).await;

@@ -8,7 +8,7 @@ use orderdeck::entities::{integration, inventory_item, order, order_line, stock_
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::json;
 
-use crate::helpers::{spawn_app_with_sandbox, TestApp};
+use crate::support::TestApp;
 
 /// What an account holds after its imports, in a form that compares across accounts.
 async fn snapshot(
@@ -90,15 +90,14 @@ async fn import(app: &TestApp, token: &str, i: &integration::Model) {
 #[tokio::test]
 async fn an_import_through_a_store_failing_a_fifth_of_its_requests_ends_with_the_data_of_a_clean_import(
 ) {
-    let app = spawn_app_with_sandbox(
-        |c| {
+    let app = TestApp::builder()
+        .sandbox(|c| {
             c.products = 40;
             c.orders = 150;
             c.window = Duration::from_secs(1);
-        },
-        |_| {},
-    )
-    .await;
+        })
+        .spawn()
+        .await;
     let extra = json!({ "historicalImport": "LAST_90_DAYS" });
     let (clean_token, clean) = app.connected_with("clean@example.com", extra.clone()).await;
     let (faulty_token, faulty) = app.connected_with("faulty@example.com", extra).await;

@@ -1,14 +1,8 @@
 //! Order import (docs/rules.md §5): unit-level rules against an in-memory channel, and end to
 //! end through the BigCommerce client and the sandbox.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
-
 use chrono::{DateTime, Duration, SubsecRound, Utc};
-use orderdeck::channels::{
-    ChannelCategory, ChannelError, ChannelOrder, ChannelOrderLine, ChannelProduct,
-    ChannelShippingAddress, OrderAddress, SalesChannel,
-};
+use orderdeck::channels::{ChannelOrder, ChannelOrderLine, ChannelShippingAddress, OrderAddress};
 use orderdeck::domain::{IntegrationStatus, OrderStatus, StockReason, StockTracking, SyncKind};
 use orderdeck::entities::{
     integration, inventory_item, listing, order, order_line, stock_movement,
@@ -19,123 +13,7 @@ use rust_decimal::Decimal;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde_json::{json, Value};
 
-use crate::helpers::{spawn_app, spawn_app_with_sandbox, TestApp};
-
-// ---------------------------------------------------------------------------------------------
-// An in-memory channel
-// ---------------------------------------------------------------------------------------------
-
-type PageHook = Box<dyn FnMut(u32, &mut Vec<ChannelOrder>) + Send>;
-
-/// A store held in memory: pages of `page_size` over the orders modified since a moment,
-/// oldest modification first, like the real one; counts calls; can fail once on a page and
-/// run a hook before serving a page (a merchant acting during an import).
-struct FakeChannel {
-    orders: Mutex<Vec<ChannelOrder>>,
-    page_size: usize,
-    calls: AtomicU64,
-    fail_once_on_page: Mutex<Option<u32>>,
-    before_page: Mutex<Option<PageHook>>,
-}
-
-impl FakeChannel {
-    fn new(orders: Vec<ChannelOrder>) -> Self {
-        Self::paged(orders, 250)
-    }
-
-    fn paged(orders: Vec<ChannelOrder>, page_size: usize) -> Self {
-        FakeChannel {
-            orders: Mutex::new(orders),
-            page_size,
-            calls: AtomicU64::new(0),
-            fail_once_on_page: Mutex::new(None),
-            before_page: Mutex::new(None),
-        }
-    }
-
-    /// The merchant changes an order on the channel (its modification time moves on).
-    fn change(&self, id: i64, f: impl FnOnce(&mut ChannelOrder)) {
-        let mut orders = self.orders.lock().unwrap();
-        let o = orders.iter_mut().find(|o| o.external_id == id).unwrap();
-        f(o);
-        o.modified_at = o.modified_at.max(Utc::now().trunc_subsecs(0)) + Duration::seconds(1);
-    }
-
-    fn calls(&self) -> u64 {
-        self.calls.load(Ordering::SeqCst)
-    }
-}
-
-#[async_trait::async_trait]
-impl SalesChannel for FakeChannel {
-    async fn orders_modified_since(
-        &self,
-        since: DateTime<Utc>,
-        page: u32,
-    ) -> Result<Vec<ChannelOrder>, ChannelError> {
-        self.calls.fetch_add(1, Ordering::SeqCst);
-        {
-            let mut fail = self.fail_once_on_page.lock().unwrap();
-            if *fail == Some(page) {
-                *fail = None;
-                return Err(ChannelError::Server { status: 500 });
-            }
-        }
-        let mut orders = self.orders.lock().unwrap();
-        if let Some(hook) = self.before_page.lock().unwrap().as_mut() {
-            hook(page, &mut orders);
-        }
-        let mut matching: Vec<&ChannelOrder> =
-            orders.iter().filter(|o| o.modified_at >= since).collect();
-        matching.sort_by_key(|o| (o.modified_at, o.external_id));
-        Ok(matching
-            .into_iter()
-            .skip((page as usize - 1) * self.page_size)
-            .take(self.page_size)
-            .cloned()
-            .collect())
-    }
-
-    async fn order(&self, external_id: i64) -> Result<Option<ChannelOrder>, ChannelError> {
-        self.calls.fetch_add(1, Ordering::SeqCst);
-        Ok(self
-            .orders
-            .lock()
-            .unwrap()
-            .iter()
-            .find(|o| o.external_id == external_id)
-            .cloned())
-    }
-
-    async fn products(&self, _page: u32) -> Result<Vec<ChannelProduct>, ChannelError> {
-        Ok(vec![])
-    }
-
-    async fn categories(&self) -> Result<Vec<ChannelCategory>, ChannelError> {
-        Ok(vec![])
-    }
-
-    fn api_calls(&self) -> u64 {
-        self.calls()
-    }
-    async fn set_stock_levels(
-        &self,
-        _levels: &[orderdeck::channels::StockLevel],
-    ) -> Result<(), ChannelError> {
-        Err(ChannelError::UnexpectedResponse(
-            "the fake store takes no writes".into(),
-        ))
-    }
-
-    async fn update_price(
-        &self,
-        _update: &orderdeck::channels::PriceUpdate,
-    ) -> Result<(), ChannelError> {
-        Err(ChannelError::UnexpectedResponse(
-            "the fake store takes no writes".into(),
-        ))
-    }
-}
+use crate::support::{a_second_passes, report, spawn_app, FakeChannel, TestApp};
 
 fn line(id: i64, sku: Option<&str>, quantity: i64) -> ChannelOrderLine {
     ChannelOrderLine {
@@ -310,14 +188,6 @@ async fn forget_cursor(app: &TestApp, integration: &integration::Model) {
         .unwrap();
 }
 
-fn report(created: u64, updated: u64, unchanged: u64) -> ImportReport {
-    ImportReport {
-        created,
-        updated,
-        unchanged,
-    }
-}
-
 // ---------------------------------------------------------------------------------------------
 // Rules, against the in-memory channel
 // ---------------------------------------------------------------------------------------------
@@ -335,7 +205,7 @@ async fn the_first_import_reaches_back_by_placement_date_to_the_historical_impor
     let mut old_but_edited =
         channel_order(1, 11, floor - Duration::days(10), vec![line(1, None, 1)]);
     old_but_edited.modified_at = floor + Duration::days(15);
-    let channel = FakeChannel::new(vec![
+    let channel = FakeChannel::with_orders(vec![
         old_but_edited,
         channel_order(2, 11, floor - Duration::seconds(1), vec![line(2, None, 1)]),
         channel_order(3, 11, floor + Duration::seconds(1), vec![line(3, None, 1)]),
@@ -425,7 +295,7 @@ async fn an_order_placed_after_connecting_takes_its_quantities_off_stock_once() 
     let (_, integration) = app.connected("placed@example.com").await;
     let mug = item(&app, integration.account_id, "MUG", 100).await;
     let cap = item(&app, integration.account_id, "CAP", 10).await;
-    let channel = FakeChannel::new(vec![channel_order(
+    let channel = FakeChannel::with_orders(vec![channel_order(
         7,
         11,
         after_connecting(),
@@ -479,7 +349,7 @@ async fn a_historical_order_never_moves_stock() {
     let (_, integration) = app.connected("history@example.com").await;
     let mug = item(&app, integration.account_id, "MUG", 100).await;
     let placed = integration.connected_at - Duration::days(2);
-    let channel = FakeChannel::new(vec![channel_order(
+    let channel = FakeChannel::with_orders(vec![channel_order(
         1,
         11,
         placed,
@@ -510,7 +380,7 @@ async fn a_line_whose_sku_matches_nothing_is_stored_unlinked_and_moves_no_stock(
     let app = spawn_app().await;
     let (_, integration) = app.connected("unlinked@example.com").await;
     let mug = item(&app, integration.account_id, "MUG", 100).await;
-    let channel = FakeChannel::new(vec![channel_order(
+    let channel = FakeChannel::with_orders(vec![channel_order(
         1,
         11,
         after_connecting(),
@@ -567,7 +437,7 @@ async fn a_line_links_to_its_listing_by_product_and_variant_and_moves_the_listin
     .await
     .unwrap();
     // The SKU on the order is stale (renamed since); the ids still say which listing it was.
-    let channel = FakeChannel::new(vec![channel_order(
+    let channel = FakeChannel::with_orders(vec![channel_order(
         1,
         11,
         after_connecting(),
@@ -601,7 +471,7 @@ async fn an_item_first_imported_after_the_order_was_placed_is_not_taken_twice() 
     .update(&app.state.db)
     .await
     .unwrap();
-    let channel = FakeChannel::new(vec![channel_order(
+    let channel = FakeChannel::with_orders(vec![channel_order(
         1,
         11,
         placed,
@@ -627,7 +497,7 @@ async fn an_order_canceled_on_the_channel_is_restocked_once() {
     let app = spawn_app().await;
     let (_, integration) = app.connected("cancel@example.com").await;
     let mug = item(&app, integration.account_id, "MUG", 100).await;
-    let channel = FakeChannel::new(vec![channel_order(
+    let channel = FakeChannel::with_orders(vec![channel_order(
         1,
         11,
         after_connecting(),
@@ -677,7 +547,7 @@ async fn an_order_refunded_on_the_channel_before_shipping_becomes_refunded_and_i
     let app = spawn_app().await;
     let (_, integration) = app.connected("refund@example.com").await;
     let mug = item(&app, integration.account_id, "MUG", 100).await;
-    let channel = FakeChannel::new(vec![channel_order(
+    let channel = FakeChannel::with_orders(vec![channel_order(
         1,
         7,
         after_connecting(),
@@ -708,7 +578,7 @@ async fn a_canceled_order_that_had_shipped_is_not_restocked() {
     let app = spawn_app().await;
     let (_, integration) = app.connected("shipped-cancel@example.com").await;
     let mug = item(&app, integration.account_id, "MUG", 100).await;
-    let channel = FakeChannel::new(vec![channel_order(
+    let channel = FakeChannel::with_orders(vec![channel_order(
         1,
         11,
         after_connecting(),
@@ -747,7 +617,7 @@ async fn an_order_first_seen_canceled_moves_no_stock() {
     let app = spawn_app().await;
     let (_, integration) = app.connected("dead-on-arrival@example.com").await;
     let mug = item(&app, integration.account_id, "MUG", 100).await;
-    let channel = FakeChannel::new(vec![channel_order(
+    let channel = FakeChannel::with_orders(vec![channel_order(
         1,
         6,
         after_connecting(),
@@ -773,7 +643,7 @@ async fn an_order_shipped_on_the_channel_becomes_shipped_with_its_date() {
     let app = spawn_app().await;
     let (_, integration) = app.connected("ship@example.com").await;
     let at = after_connecting();
-    let channel = FakeChannel::new(vec![
+    let channel = FakeChannel::with_orders(vec![
         channel_order(1, 11, at, vec![line(1, None, 2)]),
         channel_order(2, 11, at, vec![line(2, None, 1)]),
     ]);
@@ -819,7 +689,7 @@ async fn a_partially_refunded_order_maps_by_its_shipped_quantities() {
         }
         channel_order(id, 14, at, lines)
     };
-    let channel = FakeChannel::new(vec![
+    let channel = FakeChannel::with_orders(vec![
         order_shipping(1, [0, 0]),
         order_shipping(2, [2, 0]),
         order_shipping(3, [2, 2]),
@@ -863,7 +733,7 @@ async fn all_fifteen_bigcommerce_statuses_map_as_the_product_says() {
             o
         })
         .collect();
-    let channel = FakeChannel::new(orders);
+    let channel = FakeChannel::with_orders(orders);
 
     let imported = import_orders(&app.state, &integration, &channel)
         .await
@@ -1010,7 +880,7 @@ async fn money_is_stored_as_exact_decimals() {
     o.shipping_cost = "5.0000".parse().unwrap();
     o.lines[0].unit_price = "4.1152".parse().unwrap();
     o.lines[0].total = "12.3456".parse().unwrap();
-    let channel = FakeChannel::new(vec![o]);
+    let channel = FakeChannel::with_orders(vec![o]);
 
     import_orders(&app.state, &integration, &channel)
         .await
@@ -1045,7 +915,7 @@ async fn money_is_stored_as_exact_decimals() {
 async fn lines_edited_on_the_channel_are_updated_added_and_removed() {
     let app = spawn_app().await;
     let (_, integration) = app.connected("edit@example.com").await;
-    let channel = FakeChannel::new(vec![channel_order(
+    let channel = FakeChannel::with_orders(vec![channel_order(
         1,
         11,
         after_connecting(),
@@ -1078,7 +948,7 @@ async fn lines_edited_on_the_channel_are_updated_added_and_removed() {
 async fn stores_without_order_management_or_not_active_import_nothing() {
     let app = spawn_app().await;
     let (_, integration) = app.connected("off@example.com").await;
-    let channel = FakeChannel::new(vec![channel_order(
+    let channel = FakeChannel::with_orders(vec![channel_order(
         1,
         11,
         after_connecting(),
@@ -1118,7 +988,7 @@ async fn import_order_imports_one_order_and_nothing_for_an_unknown_id() {
     let (_, integration) = app.connected("one@example.com").await;
     let mug = item(&app, integration.account_id, "MUG", 100).await;
     let at = after_connecting();
-    let channel = FakeChannel::new(vec![
+    let channel = FakeChannel::with_orders(vec![
         channel_order(1, 11, at, vec![line(1, Some("MUG"), 2)]),
         channel_order(2, 11, at, vec![line(2, Some("MUG"), 2)]),
     ]);
@@ -1178,7 +1048,7 @@ async fn listed_product(app: &TestApp, account_id: i64, sku: &str) -> inventory_
 
 /// A shopper places an order on the sandbox store now; its id.
 async fn place(app: &TestApp, lines: Value) -> i64 {
-    tokio::time::sleep(std::time::Duration::from_millis(1100)).await; // a second after connecting
+    a_second_passes().await; // a second after connecting
     sandbox(
         app,
         reqwest::Method::POST,
@@ -1202,14 +1072,13 @@ async fn set_status(app: &TestApp, order_id: i64, status_id: i64) {
 
 #[tokio::test]
 async fn sandbox_the_first_import_reaches_back_by_the_historical_import_option_and_not_further() {
-    let app = spawn_app_with_sandbox(
-        |c| {
+    let app = TestApp::builder()
+        .sandbox(|c| {
             c.products = 20;
             c.orders = 150;
-        },
-        |_| {},
-    )
-    .await;
+        })
+        .spawn()
+        .await;
     let (_, integration) = app
         .connected_with(
             "e2e-reach@example.com",
@@ -1265,14 +1134,13 @@ async fn sandbox_the_first_import_reaches_back_by_the_historical_import_option_a
 
 #[tokio::test]
 async fn sandbox_re_importing_every_order_changes_nothing() {
-    let app = spawn_app_with_sandbox(
-        |c| {
+    let app = TestApp::builder()
+        .sandbox(|c| {
             c.products = 40;
             c.orders = 150;
-        },
-        |_| {},
-    )
-    .await;
+        })
+        .spawn()
+        .await;
     let (_, integration) = app
         .connected_with(
             "e2e-again@example.com",

@@ -3,139 +3,21 @@
 //! the channel or here. The rules are tested against an in-memory channel; the same scenarios
 //! run end to end through the BigCommerce client and the sandbox at the bottom.
 
-use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::atomic::Ordering;
 
 use chrono::{DateTime, TimeZone, Utc};
-use orderdeck::channels::{
-    ChannelCategory, ChannelError, ChannelOrder, ChannelProduct, ChannelVariant, SalesChannel,
-};
+use orderdeck::channels::{ChannelProduct, ChannelVariant, SalesChannel};
 use orderdeck::domain::{IntegrationStatus, StockReason, StockTracking};
 use orderdeck::entities::{
     integration, inventory_item as item, listing, stock_movement as movement,
 };
 use orderdeck::sync::products::import_products;
 use orderdeck::sync::ImportReport;
-use rust_decimal::Decimal;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde_json::{json, Value};
 
-use crate::helpers::{spawn_app, spawn_app_with_sandbox, TestApp};
-
-// ---------------------------------------------------------------------------------------------
-// An in-memory channel
-// ---------------------------------------------------------------------------------------------
-
-/// A store whose catalog the test edits directly; pages of `page_size` products by id.
-struct FakeChannel {
-    catalog: Mutex<BTreeMap<i64, ChannelProduct>>,
-    categories: Vec<ChannelCategory>,
-    page_size: usize,
-    product_calls: AtomicU64,
-    category_calls: AtomicU64,
-}
-
-impl FakeChannel {
-    fn new(products: Vec<ChannelProduct>) -> Self {
-        FakeChannel {
-            catalog: Mutex::new(products.into_iter().map(|p| (p.external_id, p)).collect()),
-            categories: vec![
-                ChannelCategory {
-                    id: 1,
-                    parent_id: 0,
-                    name: "Shirts".into(),
-                },
-                ChannelCategory {
-                    id: 2,
-                    parent_id: 1,
-                    name: "Summer Sale".into(),
-                },
-                ChannelCategory {
-                    id: 3,
-                    parent_id: 0,
-                    name: "Mugs".into(),
-                },
-            ],
-            page_size: 250,
-            product_calls: AtomicU64::new(0),
-            category_calls: AtomicU64::new(0),
-        }
-    }
-
-    fn edit(&self, id: i64, f: impl FnOnce(&mut ChannelProduct)) {
-        let mut catalog = self.catalog.lock().unwrap();
-        f(catalog.get_mut(&id).unwrap());
-    }
-
-    fn remove(&self, id: i64) -> ChannelProduct {
-        self.catalog.lock().unwrap().remove(&id).unwrap()
-    }
-
-    fn put(&self, p: ChannelProduct) {
-        self.catalog.lock().unwrap().insert(p.external_id, p);
-    }
-}
-
-#[async_trait::async_trait]
-impl SalesChannel for FakeChannel {
-    async fn orders_modified_since(
-        &self,
-        _since: DateTime<Utc>,
-        _page: u32,
-    ) -> Result<Vec<ChannelOrder>, ChannelError> {
-        Ok(Vec::new())
-    }
-
-    async fn order(&self, _external_id: i64) -> Result<Option<ChannelOrder>, ChannelError> {
-        Ok(None)
-    }
-
-    async fn products(&self, page: u32) -> Result<Vec<ChannelProduct>, ChannelError> {
-        self.product_calls.fetch_add(1, Ordering::Relaxed);
-        let skip = (page as usize - 1) * self.page_size;
-        Ok(self
-            .catalog
-            .lock()
-            .unwrap()
-            .values()
-            .skip(skip)
-            .take(self.page_size)
-            .cloned()
-            .collect())
-    }
-
-    async fn categories(&self) -> Result<Vec<ChannelCategory>, ChannelError> {
-        self.category_calls.fetch_add(1, Ordering::Relaxed);
-        Ok(self.categories.clone())
-    }
-
-    fn api_calls(&self) -> u64 {
-        self.product_calls.load(Ordering::Relaxed) + self.category_calls.load(Ordering::Relaxed)
-    }
-    async fn set_stock_levels(
-        &self,
-        _levels: &[orderdeck::channels::StockLevel],
-    ) -> Result<(), ChannelError> {
-        Err(ChannelError::UnexpectedResponse(
-            "the fake store takes no writes".into(),
-        ))
-    }
-
-    async fn update_price(
-        &self,
-        _update: &orderdeck::channels::PriceUpdate,
-    ) -> Result<(), ChannelError> {
-        Err(ChannelError::UnexpectedResponse(
-            "the fake store takes no writes".into(),
-        ))
-    }
-}
-
-fn dec(s: &str) -> Decimal {
-    s.parse().unwrap()
-}
+use crate::support::{dec, report, spawn_app, FakeChannel, TestApp};
 
 fn modified() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2025, 3, 4, 5, 6, 7).unwrap()
@@ -199,14 +81,6 @@ async fn import(
     import_products(&app.state, integration, channel)
         .await
         .unwrap()
-}
-
-fn report(created: u64, updated: u64, unchanged: u64) -> ImportReport {
-    ImportReport {
-        created,
-        updated,
-        unchanged,
-    }
 }
 
 async fn listings(app: &TestApp) -> Vec<listing::Model> {
@@ -299,7 +173,7 @@ async fn delete_item_here(app: &TestApp, id: i64) {
 async fn a_product_without_options_becomes_one_listing_and_one_item_with_its_starting_stock() {
     let app = spawn_app().await;
     let (_, integration) = app.connected("simple@example.com").await;
-    let channel = FakeChannel::new(vec![simple(7, "MUG-1", 42)]);
+    let channel = FakeChannel::with_products(vec![simple(7, "MUG-1", 42)]);
 
     let r = import(&app, &integration, &channel).await;
 
@@ -337,7 +211,8 @@ async fn a_product_with_three_variants_becomes_three_listings_and_three_items_an
 {
     let app = spawn_app().await;
     let (_, integration) = app.connected("variants@example.com").await;
-    let channel = FakeChannel::new(vec![with_sizes(5, "TEE", &[("S", 3), ("M", 4), ("L", 5)])]);
+    let channel =
+        FakeChannel::with_products(vec![with_sizes(5, "TEE", &[("S", 3), ("M", 4), ("L", 5)])]);
 
     let r = import(&app, &integration, &channel).await;
 
@@ -410,13 +285,13 @@ async fn the_same_sku_on_two_stores_is_one_item_with_two_listings() {
     import(
         &app,
         &first,
-        &FakeChannel::new(vec![simple(1, "SHARED", 10)]),
+        &FakeChannel::with_products(vec![simple(1, "SHARED", 10)]),
     )
     .await;
     let r = import(
         &app,
         &second,
-        &FakeChannel::new(vec![simple(900, "SHARED", 99)]),
+        &FakeChannel::with_products(vec![simple(900, "SHARED", 99)]),
     )
     .await;
 
@@ -445,7 +320,7 @@ async fn two_stores_imported_at_the_same_time_share_one_item_per_sku() {
     let (token, first) = app.connected("together@example.com").await;
     let (second, _) = connect_another(&app, &token).await;
     let catalog = |offset: i64| {
-        let mut c = FakeChannel::new(
+        let mut c = FakeChannel::with_products(
             (1..=40)
                 .map(|n| simple(offset + n, &format!("S{n:02}"), n))
                 .collect(),
@@ -475,7 +350,7 @@ async fn two_stores_imported_at_the_same_time_share_one_item_per_sku() {
 async fn importing_an_unchanged_catalog_again_changes_and_writes_nothing() {
     let app = spawn_app().await;
     let (_, integration) = app.connected("again@example.com").await;
-    let channel = FakeChannel::new(vec![
+    let channel = FakeChannel::with_products(vec![
         simple(1, "A", 1),
         with_sizes(2, "B", &[("S", 1), ("M", 2)]),
         simple(3, "C", 0),
@@ -499,7 +374,7 @@ async fn importing_an_unchanged_catalog_again_changes_and_writes_nothing() {
 async fn a_change_on_the_channel_updates_only_that_listing() {
     let app = spawn_app().await;
     let (_, integration) = app.connected("change@example.com").await;
-    let channel = FakeChannel::new(vec![simple(1, "A", 1), simple(2, "B", 2)]);
+    let channel = FakeChannel::with_products(vec![simple(1, "A", 1), simple(2, "B", 2)]);
     import(&app, &integration, &channel).await;
     channel.edit(2, |p| {
         p.price = dec("24.50");
@@ -523,7 +398,7 @@ async fn with_inventory_management_on_a_changed_channel_stock_is_recorded_but_no
     let app = spawn_app().await;
     let (_, integration) = app.connected("on@example.com").await;
     assert!(integration.inventory_management);
-    let channel = FakeChannel::new(vec![simple(1, "A", 20)]);
+    let channel = FakeChannel::with_products(vec![simple(1, "A", 20)]);
     import(&app, &integration, &channel).await;
     channel.edit(1, |p| p.inventory_level = 7);
 
@@ -544,7 +419,7 @@ async fn with_inventory_management_off_a_changed_channel_stock_is_imported_once(
     let (_, integration) = app
         .connected_with("off@example.com", json!({ "inventoryManagement": false }))
         .await;
-    let channel = FakeChannel::new(vec![simple(1, "A", 20)]);
+    let channel = FakeChannel::with_products(vec![simple(1, "A", 20)]);
     import(&app, &integration, &channel).await;
     channel.edit(1, |p| {
         p.inventory_level = 7;
@@ -578,10 +453,10 @@ async fn with_inventory_management_off_a_store_linking_an_existing_sku_imports_i
     import(
         &app,
         &first,
-        &FakeChannel::new(vec![simple(1, "SHARED", 10)]),
+        &FakeChannel::with_products(vec![simple(1, "SHARED", 10)]),
     )
     .await;
-    let channel = FakeChannel::new(vec![simple(900, "SHARED", 4)]);
+    let channel = FakeChannel::with_products(vec![simple(900, "SHARED", 4)]);
 
     import(&app, &second, &channel).await;
     let again = import(&app, &second, &channel).await;
@@ -599,7 +474,7 @@ async fn with_inventory_management_off_a_store_linking_an_existing_sku_imports_i
 async fn a_product_deleted_on_the_channel_is_kept_and_marked_missing_until_it_reappears() {
     let app = spawn_app().await;
     let (_, integration) = app.connected("missing@example.com").await;
-    let channel = FakeChannel::new(vec![
+    let channel = FakeChannel::with_products(vec![
         simple(1, "A", 1),
         with_sizes(2, "B", &[("S", 1), ("M", 2)]),
     ]);
@@ -639,7 +514,7 @@ async fn a_product_deleted_on_the_channel_is_kept_and_marked_missing_until_it_re
 async fn an_item_deleted_here_comes_back_at_the_next_import_with_its_stock() {
     let app = spawn_app().await;
     let (_, integration) = app.connected("back@example.com").await;
-    let channel = FakeChannel::new(vec![simple(1, "A", 12)]);
+    let channel = FakeChannel::with_products(vec![simple(1, "A", 12)]);
     import(&app, &integration, &channel).await;
     let before = item_by_sku(&app, "A").await;
     delete_item_here(&app, before.id).await;
@@ -665,7 +540,7 @@ async fn a_listing_without_sku_gets_its_own_item_and_keeps_it() {
     a.variants[0].sku = None;
     let mut b = simple(2, "  ", 4);
     b.variants[0].sku = Some(" ".into());
-    let channel = FakeChannel::new(vec![a, b]);
+    let channel = FakeChannel::with_products(vec![a, b]);
 
     let r = import(&app, &integration, &channel).await;
     let (ls, is) = (listings(&app).await, items(&app).await);
@@ -702,7 +577,7 @@ async fn names_prices_sale_prices_weights_images_and_categories_land_on_the_list
     tee.variants[1].price = Some(dec("22.75"));
     tee.variants[1].sale_price = Some(dec("21.10"));
     tee.variants[1].weight = Some(dec("2.25"));
-    let channel = FakeChannel::new(vec![mug, tee]);
+    let channel = FakeChannel::with_products(vec![mug, tee]);
 
     import(&app, &integration, &channel).await;
 
@@ -762,7 +637,7 @@ async fn an_untracked_product_shows_no_channel_stock_and_starts_at_zero() {
     let mut p = simple(1, "FREE", 0);
     p.tracking = StockTracking::None;
     p.inventory_level = 0;
-    let channel = FakeChannel::new(vec![p, with_sizes(2, "TEE", &[("S", 1)])]);
+    let channel = FakeChannel::with_products(vec![p, with_sizes(2, "TEE", &[("S", 1)])]);
     channel.edit(2, |p| {
         p.tracking = StockTracking::Product;
         p.inventory_level = 9;
@@ -787,7 +662,8 @@ async fn an_untracked_product_shows_no_channel_stock_and_starts_at_zero() {
 async fn every_page_is_read_until_an_empty_one_and_the_categories_once() {
     let app = spawn_app().await;
     let (_, integration) = app.connected("pages@example.com").await;
-    let mut channel = FakeChannel::new((1..=5).map(|n| simple(n, &format!("P{n}"), n)).collect());
+    let mut channel =
+        FakeChannel::with_products((1..=5).map(|n| simple(n, &format!("P{n}"), n)).collect());
     channel.page_size = 2;
 
     let r = import(&app, &integration, &channel).await;
@@ -805,7 +681,7 @@ async fn a_store_that_is_not_active_is_not_imported() {
     let mut row: integration::ActiveModel = integration.clone().into();
     row.status = Set(IntegrationStatus::NeedsCredentials);
     let integration = row.update(&app.state.db).await.unwrap();
-    let channel = FakeChannel::new(vec![simple(1, "A", 1)]);
+    let channel = FakeChannel::with_products(vec![simple(1, "A", 1)]);
 
     let r = import(&app, &integration, &channel).await;
 
@@ -941,7 +817,7 @@ mod through_the_sandbox {
 
     #[tokio::test]
     async fn the_same_sku_on_two_stores_is_one_item_with_two_listings() {
-        let app = spawn_app_with_sandbox(|c| c.products = 3, |_| {}).await;
+        let app = TestApp::builder().sandbox(|c| c.products = 3).spawn().await;
         let (token, first) = app.connected("sbx-two@example.com").await;
         let (second, hash) = connect_another(&app, &token).await;
         create_product(
@@ -991,7 +867,10 @@ mod through_the_sandbox {
 
     #[tokio::test]
     async fn importing_a_seeded_catalog_again_writes_nothing() {
-        let app = spawn_app_with_sandbox(|c| c.products = 40, |_| {}).await;
+        let app = TestApp::builder()
+            .sandbox(|c| c.products = 40)
+            .spawn()
+            .await;
         let (_, integration) = app.connected("sbx-again@example.com").await;
         let first = import_store(&app, &integration).await;
         let (ls, is, ms) = (
@@ -1177,7 +1056,7 @@ mod through_the_sandbox {
 
     #[tokio::test]
     async fn category_names_images_prices_and_sale_prices_land_on_the_listing_exactly() {
-        let app = spawn_app_with_sandbox(|c| c.products = 1, |_| {}).await;
+        let app = TestApp::builder().sandbox(|c| c.products = 1).spawn().await;
         let (_, integration) = app.connected("sbx-exact@example.com").await;
         let hash = app.store.hash.clone();
         let (category_ids, names): (Vec<i64>, Vec<String>) = app

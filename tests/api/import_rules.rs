@@ -16,7 +16,7 @@ use reqwest::Method;
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 
-use crate::helpers::{codes, spawn_app, spawn_app_with_sandbox, store_input, TestApp};
+use crate::support::{a_second_passes, codes, spawn_app, store_input, TestApp};
 
 // ---------------------------------------------------------------------------------------------
 // Queries
@@ -392,11 +392,6 @@ fn every_node(page: &Value) -> Vec<Value> {
     let nodes = page["nodes"].as_array().unwrap().clone();
     assert_eq!(page["totalCount"], nodes.len(), "{page}");
     nodes
-}
-
-/// Lets the clock pass a whole second: the channel's timestamps have second precision.
-async fn a_second_passes() {
-    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
 }
 
 /// A ledger row as `(reason, delta, quantity after)`.
@@ -1520,7 +1515,7 @@ async fn a_product_deleted_on_the_channel_keeps_its_product_and_its_listing_is_m
 #[tokio::test]
 async fn title_price_sale_price_images_categories_and_weight_are_visible_exactly() {
     let shop = Merchant::connect("exact@example.com")
-        .on(spawn_app_with_sandbox(|c| c.products = 1, |_| {}).await)
+        .on(TestApp::builder().sandbox(|c| c.products = 1).spawn().await)
         .await;
     let (category_ids, names): (Vec<i64>, Vec<String>) = shop.arrange(|st| {
         st.categories

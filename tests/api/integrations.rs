@@ -3,10 +3,7 @@ use orderdeck_sandbox::model::scopes;
 use orderdeck_sandbox::seed;
 use serde_json::{json, Value};
 
-use crate::helpers::{
-    closed_port_url, codes, spawn_app, spawn_app_with, spawn_app_with_sandbox, store_input,
-    TestApp, INTEGRATION_FIELDS,
-};
+use crate::support::{closed_port_url, codes, spawn_app, store_input, TestApp, INTEGRATION_FIELDS};
 
 /// A token of the first store's API account that lacks `store_v2_information`.
 const NO_INFO_SCOPE_TOKEN: &str = "no-information-scope-token";
@@ -106,7 +103,10 @@ async fn the_access_token_is_encrypted_at_rest_and_only_its_last_four_characters
 /// at a time.
 #[tokio::test]
 async fn every_bad_connect_input_has_its_own_code_and_saves_nothing() {
-    let app = spawn_app_with_sandbox(|c| c.unknown_store = UnknownStore::NotFound, |_| {}).await;
+    let app = TestApp::builder()
+        .sandbox(|c| c.unknown_store = UnknownStore::NotFound)
+        .spawn()
+        .await;
     add_account_without_information_scope(&app);
     let token = app.signed_in("bad@example.com").await;
     let store_faults = |input: &Value| match input["storeHash"].as_str() {
@@ -264,7 +264,10 @@ async fn an_unknown_store_hash_answered_with_403_reads_as_a_missing_scope() {
 
 #[tokio::test]
 async fn an_unreachable_store_is_reported_as_such() {
-    let app = spawn_app_with(|s| s.bigcommerce_api_url = closed_port_url()).await;
+    let app = TestApp::builder()
+        .settings(|s| s.bigcommerce_api_url = closed_port_url())
+        .spawn()
+        .await;
     let token = app.signed_in("offline@example.com").await;
     let res = app.connect(&token, json!({})).await;
     assert_eq!(codes(&res), vec!["STORE_UNREACHABLE"]);

@@ -11,12 +11,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use base64::Engine;
 use orderdeck_sandbox::{Sandbox, SandboxConfig, SandboxHandle};
-use rand::RngCore;
 use serde_json::{json, Value};
 
-use crate::helpers::{free_port, TestDb, APP_CLIENT_ID, APP_CLIENT_SECRET};
+use crate::support::{free_port, random_secret_key, TestDb, APP_CLIENT_ID, APP_CLIENT_SECRET};
 
 const PASSWORD: &str = "correct horse battery staple";
 const EMAIL: &str = "owner@logs.example";
@@ -250,9 +248,7 @@ async fn run(format: Format) -> Run {
     })
     .unwrap();
     let store = sandbox.first_store();
-    let mut key = [0u8; 32];
-    rand::thread_rng().fill_bytes(&mut key);
-    let key = base64::engine::general_purpose::STANDARD.encode(key);
+    let key = random_secret_key();
     let env = [
         ("DATABASE_URL", db.url.clone()),
         (

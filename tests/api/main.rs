@@ -1,5 +1,7 @@
 //! Integration tests: each test spawns the server on a free port with its own database
 //! (SQLite by default; PostgreSQL when TEST_DATABASE_URL is set) and a BigCommerce sandbox.
+//! What the tests share is in `support/`: `spawn_app()`, or `TestApp::builder()` to adjust
+//! the settings, the sandbox or serve the app publicly; test files import only from there.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod accounts;
@@ -9,7 +11,6 @@ mod cancel_delete;
 mod documents;
 mod files;
 mod health;
-mod helpers;
 mod hostile;
 mod import_faults;
 mod import_orders;
@@ -25,6 +26,7 @@ mod replicas;
 mod schema;
 mod shipments;
 mod stock_mutations;
+mod support;
 mod sync_engine;
 mod tenancy;
 mod webhooks;

@@ -11,7 +11,7 @@ use orderdeck::services::ledger::{self, Movement};
 use sea_orm::{ActiveModelTrait, ColumnTrait, Database, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde_json::{json, Value};
 
-use crate::helpers::{error_code, spawn_app, TestApp};
+use crate::support::{error_code, spawn_app, TestApp};
 
 /// Inserts `n` orders of 3 lines each (SKUs `SKU-0`…`SKU-4`, linked to items and listings),
 /// numbered 1000 + i, placed one hour apart, newest last.

@@ -3,127 +3,35 @@
 //! import is overwritten and recorded, failures are retried, replicas never push twice, and
 //! `updatePrice` validates, saves and pushes.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use orderdeck_sandbox::server::StoreCredentials;
 use serde_json::{json, Value};
 
-use crate::helpers::{codes, spawn_app_with_sandbox, store_input, TestApp};
-
-fn dec(s: &str) -> rust_decimal::Decimal {
-    s.parse().unwrap()
-}
+use crate::support::{
+    channel_stock, codes, connect, create_product, dec, sync, wait_for, wait_until, TestApp,
+};
 
 const PUSHED_ENDPOINT: &str = "PUT /v3/inventory/adjustments/absolute";
 
 /// An app whose push worker runs (polling fast), with `stores` sandbox stores.
 async fn push_app(stores: usize) -> TestApp {
-    spawn_app_with_sandbox(
-        |c| c.stores = stores,
-        |s| {
+    TestApp::builder()
+        .sandbox(|c| c.stores = stores)
+        .settings(|s| {
             s.push_enabled = true;
             s.push_poll = Duration::from_millis(50);
-        },
-    )
-    .await
+        })
+        .spawn()
+        .await
 }
 
 /// An app with the push worker off (tests drive `sync::push::run_once`).
 async fn manual_push_app(stores: usize) -> TestApp {
-    spawn_app_with_sandbox(|c| c.stores = stores, |_| {}).await
-}
-
-/// Connects `store` with `alias`; inventory management on or off. Its global id.
-pub(crate) async fn connect(
-    app: &TestApp,
-    token: &str,
-    store: &StoreCredentials,
-    alias: &str,
-    managed: bool,
-) -> String {
-    let res = app
-        .data(
-            Some(token),
-            "mutation($i: ConnectBigCommerceInput!) { connectBigCommerce(input: $i) { integration { id } userErrors { field code message } } }",
-            json!({ "i": store_input(store, json!({ "alias": alias, "inventoryManagement": managed })) }),
-        )
-        .await;
-    let payload = &res["connectBigCommerce"];
-    assert_eq!(payload["userErrors"], json!([]), "{payload}");
-    payload["integration"]["id"].as_str().unwrap().to_string()
-}
-
-/// The merchant creates a product on a sandbox store; its v3 JSON.
-pub(crate) async fn create_product(app: &TestApp, store: &StoreCredentials, body: Value) -> Value {
-    let res = app
-        .http
-        .post(format!(
-            "{}/_sandbox/stores/{}/products",
-            app.sandbox.url, store.hash
-        ))
-        .json(&body)
-        .send()
+    TestApp::builder()
+        .sandbox(|c| c.stores = stores)
+        .spawn()
         .await
-        .unwrap();
-    assert!(
-        res.status().is_success(),
-        "creating {body}: {}",
-        res.status()
-    );
-    let v: Value = res.json().await.unwrap();
-    v.get("data").cloned().unwrap_or(v)
-}
-
-/// Runs `syncNow` of `kind` and asserts it succeeded.
-pub(crate) async fn sync(app: &TestApp, token: &str, integration: &str, kind: &str) {
-    let res = app
-        .data(
-            Some(token),
-            "mutation($i: SyncNowInput!) { syncNow(input: $i) { runs { outcome error } userErrors { code message } } }",
-            json!({ "i": { "integrationId": integration, "kind": kind } }),
-        )
-        .await;
-    let payload = &res["syncNow"];
-    assert_eq!(payload["userErrors"], json!([]), "{payload}");
-    for run in payload["runs"].as_array().unwrap() {
-        assert_eq!(run["outcome"], "SUCCEEDED", "{run}");
-    }
-}
-
-/// The stock the sandbox store holds for a product (or one of its variants).
-pub(crate) fn channel_stock(
-    app: &TestApp,
-    store: &StoreCredentials,
-    product_id: i64,
-    variant_id: Option<i64>,
-) -> i64 {
-    app.sandbox
-        .with_store(&store.hash, |s| {
-            let p = &s.products[&product_id];
-            match variant_id {
-                Some(v) => {
-                    p.variants
-                        .iter()
-                        .find(|x| x.id == v)
-                        .unwrap()
-                        .inventory_level
-                }
-                None => p.inventory_level,
-            }
-        })
-        .unwrap()
-}
-
-/// Waits (up to 10 s) until `check` holds.
-async fn eventually(what: &str, mut check: impl FnMut() -> bool) {
-    let started = Instant::now();
-    while !check() {
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "timed out waiting for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
 }
 
 const PRODUCT_QUERY: &str = "query($sku: String!) { product(sku: $sku) { id stock listings { id integration { alias } stockPushState pushedStock pushError channelStock price salePrice pricePushState pricePushError } stockMovements(first: 50) { edges { node { delta quantityAfter reason note } } } } }";
@@ -166,10 +74,14 @@ struct ThreeStores {
 /// After the three imports: A created the item with 40; B showed 41 (overwritten); C,
 /// without inventory management, imported its 42, which then reached A and B.
 async fn settled(t: &ThreeStores) {
-    eventually("stores A and B to hold C's imported 42", || {
-        channel_stock(&t.app, &t.stores[0], t.products[0], None) == 42
-            && channel_stock(&t.app, &t.stores[1], t.products[1], None) == 42
-    })
+    wait_until(
+        "stores A and B to hold C's imported 42",
+        Duration::from_secs(10),
+        async || {
+            channel_stock(&t.app, &t.stores[0], t.products[0], None) == 42
+                && channel_stock(&t.app, &t.stores[1], t.products[1], None) == 42
+        },
+    )
     .await;
     let p = product(&t.app, &t.token, "MUG-1").await;
     let reasons: Vec<&str> = p["stockMovements"]["edges"]
@@ -217,10 +129,14 @@ async fn a_stock_change_reaches_every_store_that_lists_the_sku_but_not_one_witho
 
     adjust(&t.app, &t.token, "MUG-1", -7).await;
 
-    eventually("stores A and B to hold 35", || {
-        channel_stock(&t.app, &t.stores[0], t.products[0], None) == 35
-            && channel_stock(&t.app, &t.stores[1], t.products[1], None) == 35
-    })
+    wait_until(
+        "stores A and B to hold 35",
+        Duration::from_secs(10),
+        async || {
+            channel_stock(&t.app, &t.stores[0], t.products[0], None) == 35
+                && channel_stock(&t.app, &t.stores[1], t.products[1], None) == 35
+        },
+    )
     .await;
     assert_eq!(channel_stock(&t.app, &t.stores[2], t.products[2], None), 42);
     assert_eq!(t.app.sandbox.count(&t.stores[2].hash, PUSHED_ENDPOINT), 0);
@@ -256,7 +172,7 @@ async fn a_sale_on_one_store_reaches_the_other_store_after_the_order_import() {
     // Orders placed after connecting take stock; the sandbox placed it "now".
     sync(&t.app, &t.token, &t.integrations[0], "ORDERS").await;
 
-    eventually("store B to hold 38", || {
+    wait_until("store B to hold 38", Duration::from_secs(10), async || {
         channel_stock(&t.app, &t.stores[1], t.products[1], None) == 38
     })
     .await;
@@ -279,9 +195,11 @@ async fn a_stock_edit_made_on_the_store_is_overwritten_at_the_next_product_impor
     let id = connect(&app, &token, &store, "Shop", true).await;
     sync(&app, &token, &id, "PRODUCTS").await;
     adjust(&app, &token, "LAMP", -2).await;
-    eventually("the store to hold 10", || {
-        channel_stock(&app, &store, product_id, None) == 10
-    })
+    wait_until(
+        "the store to hold 10",
+        Duration::from_secs(10),
+        async || channel_stock(&app, &store, product_id, None) == 10,
+    )
     .await;
 
     // The merchant edits the stock on the store.
@@ -298,9 +216,11 @@ async fn a_stock_edit_made_on_the_store_is_overwritten_at_the_next_product_impor
     assert!(res.status().is_success());
     sync(&app, &token, &id, "PRODUCTS").await;
 
-    eventually("the store to be overwritten with 10", || {
-        channel_stock(&app, &store, product_id, None) == 10
-    })
+    wait_until(
+        "the store to be overwritten with 10",
+        Duration::from_secs(10),
+        async || channel_stock(&app, &store, product_id, None) == 10,
+    )
     .await;
     let p = product(&app, &token, "LAMP").await;
     assert_eq!(p["stock"], 10);
@@ -339,6 +259,7 @@ async fn a_listing_whose_store_does_not_track_stock_is_flagged_and_never_pushed(
     let id = connect(&app, &token, &store, "Shop", true).await;
     sync(&app, &token, &id, "PRODUCTS").await;
     adjust(&app, &token, "GIFT", 5).await;
+    // Nothing to wait for: the worker (polling every 50 ms) gets time to push, and must not.
     tokio::time::sleep(Duration::from_millis(300)).await;
 
     let p = product(&app, &token, "GIFT").await;
@@ -372,9 +293,11 @@ async fn a_variant_tracked_product_is_pushed_per_variant() {
     sync(&app, &token, &id, "PRODUCTS").await;
     adjust(&app, &token, "SHIRT-M", 4).await;
 
-    eventually("the M variant to hold 10", || {
-        channel_stock(&app, &store, product_id, Some(medium)) == 10
-    })
+    wait_until(
+        "the M variant to hold 10",
+        Duration::from_secs(10),
+        async || channel_stock(&app, &store, product_id, Some(medium)) == 10,
+    )
     .await;
     let p = product(&app, &token, "SHIRT-M").await;
     assert_eq!(listing_of(&p, "Shop")["stockPushState"], "IN_SYNC");
@@ -399,39 +322,42 @@ async fn a_failing_push_is_retried_with_backoff_and_shows_its_error_meanwhile() 
         .await;
     adjust(&app, &token, "VASE", 1).await;
 
-    let started = Instant::now();
-    loop {
+    let l = wait_for("the push to fail", Duration::from_secs(20), async || {
         let p = product(&app, &token, "VASE").await;
-        let l = listing_of(&p, "Shop");
+        let l = listing_of(&p, "Shop").clone();
         if l["stockPushState"] == "FAILED" {
-            assert!(l["pushError"].as_str().unwrap().contains("503"), "{l}");
-            break;
+            Ok(l)
+        } else {
+            Err(l)
         }
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "never failed: {l}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    })
+    .await;
+    assert!(l["pushError"].as_str().unwrap().contains("503"), "{l}");
     assert_eq!(channel_stock(&app, &store, product_id, None), 8);
     app.clear_faults().await;
 
-    eventually("the retry to deliver 9", || {
-        channel_stock(&app, &store, product_id, None) == 9
-    })
+    wait_until(
+        "the retry to deliver 9",
+        Duration::from_secs(10),
+        async || channel_stock(&app, &store, product_id, None) == 9,
+    )
     .await;
     // The worker records its success just after the store answered.
-    let started = Instant::now();
-    loop {
-        let p = product(&app, &token, "VASE").await;
-        let l = listing_of(&p, "Shop").clone();
-        let state = (l["stockPushState"].as_str(), l["pushError"].as_str());
-        if state == (Some("IN_SYNC"), None) {
-            break;
-        }
-        assert!(started.elapsed() < Duration::from_secs(10), "{l}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    wait_for(
+        "the listing to be in sync",
+        Duration::from_secs(10),
+        async || {
+            let p = product(&app, &token, "VASE").await;
+            let l = listing_of(&p, "Shop").clone();
+            let state = (l["stockPushState"].as_str(), l["pushError"].as_str());
+            if state == (Some("IN_SYNC"), None) {
+                Ok(())
+            } else {
+                Err(l)
+            }
+        },
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -699,17 +625,17 @@ async fn a_price_push_the_store_fails_is_kept_here_and_retried_until_it_lands() 
         .unwrap()
         .contains("500"));
     app.clear_faults().await;
-    eventually("the retry to land", || {
+    wait_until("the retry to land", Duration::from_secs(10), async || {
         sandbox_product(&app, "TEAPOT").price == dec("27")
     })
     .await;
-    let started = Instant::now();
-    loop {
-        let p = product(&app, &token, "TEAPOT").await;
-        if listing_of(&p, "Shop")["pricePushState"] == "PUSHED" {
-            break;
-        }
-        assert!(started.elapsed() < Duration::from_secs(10));
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_until(
+        "the price to be pushed",
+        Duration::from_secs(10),
+        async || {
+            let p = product(&app, &token, "TEAPOT").await;
+            listing_of(&p, "Shop")["pricePushState"] == "PUSHED"
+        },
+    )
+    .await;
 }

@@ -14,21 +14,21 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use base64::Engine;
 use chrono::{DateTime, Utc};
 use orderdeck::domain::{SyncKind, SyncOutcome};
 use orderdeck::entities::{push_queue, shipment, sync_job, sync_run};
 use orderdeck_sandbox::model::Tracking;
 use orderdeck_sandbox::server::StoreCredentials;
 use orderdeck_sandbox::{Sandbox, SandboxConfig, SandboxHandle};
-use rand::RngCore;
 use sea_orm::{
     ColumnTrait, Database, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
 };
 use serde_json::{json, Value};
 
-use crate::helpers::{free_port, store_input, TestDb, PASSWORD};
-use crate::stock_mutations::assert_ledger_explains;
+use crate::support::{
+    assert_ledger_explains, free_port, integration_gid, random_secret_key, store_input, TestDb,
+    PASSWORD,
+};
 
 const STORES: usize = 5;
 const SEEDED_ORDERS: usize = 40;
@@ -495,10 +495,6 @@ fn order_numbered(orders: &[Value], number: i64) -> Option<&Value> {
         .find(|o| o["number"].as_str().and_then(|n| n.parse().ok()) == Some(number))
 }
 
-fn integration_gid(id: i64) -> String {
-    format!("gid://orderdeck/Integration/{id}")
-}
-
 fn kind_name(kind: SyncKind) -> &'static str {
     match kind {
         SyncKind::Orders => "ORDERS",
@@ -632,14 +628,10 @@ async fn three_replicas_import_and_push_everything_once_and_a_killed_one_loses_n
         .map(|s| importable_orders(&sandbox, &s.hash))
         .collect();
 
-    let mut key = [0u8; 32];
-    rand::thread_rng().fill_bytes(&mut key);
+    let key = random_secret_key();
     let env: Vec<(&str, String)> = vec![
         ("DATABASE_URL", test_db.url.clone()),
-        (
-            "ORDERDECK_SECRET_KEY",
-            base64::engine::general_purpose::STANDARD.encode(key),
-        ),
+        ("ORDERDECK_SECRET_KEY", key),
         ("ORDERDECK_BIGCOMMERCE_API_URL", sandbox.url.clone()),
         ("ORDERDECK_BIGCOMMERCE_TIMEOUT_MS", "5000".into()),
         ("ORDERDECK_SYNC_ENABLED", "true".into()),

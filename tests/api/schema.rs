@@ -1,6 +1,6 @@
 use serde_json::{json, Value};
 
-use crate::helpers::{error_code, spawn_app};
+use crate::support::{error_code, spawn_app};
 
 #[test]
 fn schema_graphql_equals_the_served_schema() {

@@ -8,8 +8,7 @@ use std::time::{Duration, Instant};
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::helpers::codes;
-use crate::stock_mutations::{a_second_passes, shop, Shop};
+use crate::support::{a_second_passes, codes, shop, Shop};
 
 const SHIPMENT_FIELDS: &str = "id orderId method carrier service trackingNumber trackingUrl
     storeProvider storeTrackingCarrier weight contactPhone contactEmail

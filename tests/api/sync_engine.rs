@@ -14,8 +14,8 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::{json, Value};
 
-use crate::helpers::{
-    codes, error_code, spawn_app, spawn_app_with, spawn_app_with_sandbox, store_input, TestApp,
+use crate::support::{
+    codes, error_code, integration_gid as gid, spawn_app, store_input, wait_for, TestApp,
 };
 
 const RUN_FIELDS: &str =
@@ -32,10 +32,6 @@ fn sync_runs_query() -> String {
 }
 
 const INTEGRATION_SYNC: &str = "query($id: ID!) { integration(id: $id) { status syncJobs { kind nextRunAt lastSuccessAt lastFailureAt lastError running } } }";
-
-fn gid(id: i64) -> String {
-    format!("gid://orderdeck/Integration/{id}")
-}
 
 async fn sync_now(app: &TestApp, token: &str, integration_id: &str, kind: Option<&str>) -> Value {
     let mut input = json!({ "integrationId": integration_id });
@@ -105,14 +101,13 @@ async fn connect_store(app: &TestApp, token: &str, store: &StoreCredentials, ali
 }
 
 async fn with_data() -> TestApp {
-    spawn_app_with_sandbox(
-        |c| {
+    TestApp::builder()
+        .sandbox(|c| {
             c.products = 5;
             c.orders = 12;
-        },
-        |_| {},
-    )
-    .await
+        })
+        .spawn()
+        .await
 }
 
 #[tokio::test]
@@ -255,15 +250,14 @@ async fn a_store_answering_401_needs_new_credentials_and_is_not_called_until_the
 
 #[tokio::test]
 async fn two_schedulers_on_one_database_run_each_due_job_exactly_once() {
-    let app = spawn_app_with_sandbox(
-        |c| {
+    let app = TestApp::builder()
+        .sandbox(|c| {
             c.stores = 3;
             c.products = 3;
             c.orders = 5;
-        },
-        |_| {},
-    )
-    .await;
+        })
+        .spawn()
+        .await;
     let token = app.signed_in("replicas@example.com").await;
     for (i, store) in app.sandbox.stores().iter().enumerate() {
         connect_store(&app, &token, store, &format!("Store {i}")).await;
@@ -309,7 +303,7 @@ async fn two_schedulers_on_one_database_run_each_due_job_exactly_once() {
 
 #[tokio::test]
 async fn concurrent_claims_never_hand_one_job_to_two_owners() {
-    let app = spawn_app_with_sandbox(|c| c.stores = 4, |_| {}).await;
+    let app = TestApp::builder().sandbox(|c| c.stores = 4).spawn().await;
     let token = app.signed_in("claims@example.com").await;
     for (i, store) in app.sandbox.stores().iter().enumerate() {
         connect_store(&app, &token, store, &format!("Store {i}")).await;
@@ -440,13 +434,16 @@ async fn an_expired_lease_of_a_crashed_process_is_taken_over_and_a_live_one_is_r
 
 #[tokio::test]
 async fn with_sync_disabled_no_scheduler_runs_anything() {
-    let app = spawn_app_with(|s| {
-        s.sync_enabled = false;
-        s.scheduler_tick = Duration::from_millis(20);
-    })
-    .await;
+    let app = TestApp::builder()
+        .settings(|s| {
+            s.sync_enabled = false;
+            s.scheduler_tick = Duration::from_millis(20);
+        })
+        .spawn()
+        .await;
     app.connected("off@example.com").await;
 
+    // Time passing is the point: twenty ticks in which a scheduler would have run a job.
     tokio::time::sleep(Duration::from_millis(400)).await;
 
     assert_eq!(app.rows("sync_runs").await, 0);
@@ -457,28 +454,27 @@ async fn wait_for_runs(
     app: &TestApp,
     done: impl Fn(&[sync_run::Model]) -> bool,
 ) -> Vec<sync_run::Model> {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
-    loop {
+    wait_for("the stored runs", Duration::from_secs(15), async || {
         let runs = runs_in_db(&app.state).await;
         if done(&runs) {
-            return runs;
+            Ok(runs)
+        } else {
+            Err(runs)
         }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "runs so far: {runs:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    })
+    .await
 }
 
 #[tokio::test]
 async fn with_sync_enabled_the_scheduler_runs_due_jobs_by_itself_and_again_after_the_interval() {
-    let app = spawn_app_with(|s| {
-        s.sync_enabled = true;
-        s.scheduler_tick = Duration::from_millis(20);
-        s.order_sync_interval = Duration::from_secs(1);
-    })
-    .await;
+    let app = TestApp::builder()
+        .settings(|s| {
+            s.sync_enabled = true;
+            s.scheduler_tick = Duration::from_millis(20);
+            s.order_sync_interval = Duration::from_secs(1);
+        })
+        .spawn()
+        .await;
     app.connected("on@example.com").await;
 
     let finished = |r: &sync_run::Model| r.outcome != SyncOutcome::Running;
@@ -528,6 +524,7 @@ async fn the_scheduler_finishes_its_running_job_on_shutdown_and_then_claims_noth
         "{after:?}"
     );
     make_all_due(&app.state).await;
+    // Time passing is the point: ten ticks in which the stopped scheduler must claim nothing.
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(runs_in_db(&app.state).await.len(), after.len());
     let leased = sync_job::Entity::find()

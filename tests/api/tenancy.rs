@@ -3,8 +3,11 @@
 
 use serde_json::{json, Value};
 
-use crate::helpers::{codes, error_code, spawn_app, TestApp, INTEGRATION_FIELDS};
-use crate::logos::{png, send_multipart, upload_payload};
+use crate::support::{
+    a_second_passes, adjust_stock, codes, create_link, error_code, get, order_gid,
+    order_to_germany, png, product, send_multipart, shop, shop_with_options, spawn_app,
+    store_options, text, upload_payload, TestApp, INTEGRATION_FIELDS, LINK,
+};
 
 /// What another account must get back from an operation on an integration not its own.
 enum Foreign {
@@ -333,7 +336,6 @@ fn product_and_order_changes(product_id: &str, order_id: &str) -> Vec<ForeignCha
 #[tokio::test]
 async fn another_account_can_neither_change_stock_nor_delete_products_nor_cancel_orders_of_this_one(
 ) {
-    use crate::stock_mutations::{a_second_passes, shop};
     let a = shop("stock-a@example.com").await;
     let ids = a.stocked(&[("TEN-MUG", 12)]).await;
     a_second_passes().await;
@@ -384,7 +386,6 @@ async fn another_account_can_neither_change_stock_nor_delete_products_nor_cancel
 
 #[tokio::test]
 async fn an_account_changing_stock_by_sku_changes_its_own_product_and_never_another_accounts() {
-    use crate::stock_mutations::{adjust_stock, product, shop};
     let a = shop("sku-a@example.com").await;
     a.stocked(&[("TEN-CUP", 7)]).await;
     let token_b = a.app.signed_in("sku-b@example.com").await;
@@ -412,13 +413,12 @@ async fn an_account_changing_stock_by_sku_changes_its_own_product_and_never_anot
 
 #[tokio::test]
 async fn another_account_can_neither_download_nor_link_nor_number_this_accounts_documents() {
-    use crate::documents::{
-        create_link, get, order_gid, order_to_germany, shop, store_options, text, LINK,
-    };
     let app = spawn_app().await;
-    let (token_a, store_a, _) = shop(&app, "docs-a@example.com", store_options("A's shop")).await;
+    let (token_a, store_a, _) =
+        shop_with_options(&app, "docs-a@example.com", store_options("A's shop")).await;
     let order_a = order_to_germany(&app, store_a, "9101").await;
-    let (token_b, store_b, _) = shop(&app, "docs-b@example.com", store_options("B's shop")).await;
+    let (token_b, store_b, _) =
+        shop_with_options(&app, "docs-b@example.com", store_options("B's shop")).await;
     let order_b = order_to_germany(&app, store_b, "9201").await;
     let a_link = create_link(
         &app,
@@ -490,7 +490,6 @@ async fn another_account_can_neither_download_nor_link_nor_number_this_accounts_
 
 #[tokio::test]
 async fn another_account_can_neither_ship_this_accounts_orders_nor_see_or_retry_their_shipments() {
-    use crate::stock_mutations::{a_second_passes, shop};
     const SHIP: &str = "mutation($i: ShipOrdersInput!) { shipOrders(input: $i) { results { order { id } shipments { id } userErrors { field code } } userErrors { code } } }";
     const RETRY: &str = "mutation($i: RetryShipmentPushInput!) { retryShipmentPush(input: $i) { shipment { id } userErrors { field code } } }";
     const SHIPMENTS: &str =
@@ -571,8 +570,8 @@ async fn another_account_can_neither_ship_this_accounts_orders_nor_see_or_retry_
 #[tokio::test]
 async fn another_account_can_neither_claim_nor_see_an_app_store_nor_deliver_to_it_with_its_own_secret(
 ) {
-    use crate::helpers::spawn_public_app;
-    let app = spawn_public_app(|_| {}).await;
+    use crate::support::TestApp;
+    let app = TestApp::builder().public().spawn().await;
     let code = app.install_app().await;
 
     // Nobody claims without a token.

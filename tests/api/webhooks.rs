@@ -8,8 +8,7 @@ use std::time::{Duration, Instant};
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::helpers::{spawn_public_app, spawn_public_app_with, TestApp};
-use crate::push::{channel_stock, connect, create_product, sync};
+use crate::support::{channel_stock, connect, create_product, sync, wait_for, TestApp};
 
 const SECRET_HEADER: &str = "X-Orderdeck-Webhook-Secret";
 
@@ -130,7 +129,7 @@ fn order_delivery(app: &TestApp, order: i64, created_at: i64) -> Value {
 /// A public app with its store connected by `email`'s account; the integration's row id and
 /// the hooks' secret.
 async fn connected_hooks(email: &str) -> (TestApp, String, String) {
-    let app = spawn_public_app(|_| {}).await;
+    let app = TestApp::builder().public().spawn().await;
     let token = app.signed_in(email).await;
     let connected = app.connect(&token, json!({})).await;
     let id = row_id(connected["integration"]["id"].as_str().unwrap());
@@ -166,6 +165,7 @@ async fn settled(app: &TestApp, count: i64) -> u64 {
     while app.rows("orders").await < count && started.elapsed() < Duration::from_secs(5) {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+    // The merge window passing is the point: no further order or store call may follow.
     tokio::time::sleep(SETTLE).await;
     assert_eq!(app.rows("orders").await, count);
     order_calls(app)
@@ -176,7 +176,7 @@ const SETTLE: Duration = Duration::from_millis(2_500);
 
 #[tokio::test]
 async fn connecting_registers_order_hooks_and_a_placed_order_arrives_within_two_seconds() {
-    let app = spawn_public_app(|_| {}).await;
+    let app = TestApp::builder().public().spawn().await;
     let token = app.signed_in("hooks@example.com").await;
     let connected = app.connect(&token, json!({})).await;
     assert_eq!(connected["userErrors"], json!([]), "{connected}");
@@ -244,7 +244,11 @@ async fn connecting_registers_order_hooks_and_a_placed_order_arrives_within_two_
 
 #[tokio::test]
 async fn a_duplicate_delivery_imports_nothing_twice() {
-    let app = spawn_public_app(|c| c.duplicate_hook_deliveries = true).await;
+    let app = TestApp::builder()
+        .public()
+        .sandbox(|c| c.duplicate_hook_deliveries = true)
+        .spawn()
+        .await;
     let token = app.signed_in("dup@example.com").await;
     let connected = app.connect(&token, json!({})).await;
     let id = connected["integration"]["id"].as_str().unwrap().to_string();
@@ -252,7 +256,8 @@ async fn a_duplicate_delivery_imports_nothing_twice() {
     let external = place_order(&app).await;
     let (order, _) = wait_for_order(&app, &token, external, None, Duration::from_secs(5)).await;
     assert!(!order.is_null());
-    // Both copies have arrived by now (they are sent together).
+    // Both copies have arrived by now (they are sent together). Nothing to wait for: the
+    // second copy must change nothing, and the sandbox keeps no log of its deliveries.
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(app.rows("webhook_deliveries").await, 1);
     assert_eq!(webhook_runs(&app, &token, &id).await.len(), 1);
@@ -273,7 +278,8 @@ async fn a_duplicate_delivery_imports_nothing_twice() {
     });
     assert_eq!(deliver(&app, &row_id(&id), Some(secret), &body).await, 200);
     assert_eq!(deliver(&app, &row_id(&id), Some(secret), &body).await, 200);
-    // Its import may wait for the merge window of the first one.
+    // Its import may wait for the merge window of the first one; the window must pass
+    // before the counts can show that nothing was imported twice.
     tokio::time::sleep(SETTLE).await;
     assert_eq!(app.rows("webhook_deliveries").await, 2);
     assert_eq!(webhook_runs(&app, &token, &id).await.len(), 2);
@@ -282,7 +288,7 @@ async fn a_duplicate_delivery_imports_nothing_twice() {
 
 #[tokio::test]
 async fn a_delivery_without_the_right_secret_or_for_another_store_is_refused() {
-    let app = spawn_public_app(|_| {}).await;
+    let app = TestApp::builder().public().spawn().await;
     let token = app.signed_in("sec@example.com").await;
     let connected = app.connect(&token, json!({})).await;
     let id = row_id(connected["integration"]["id"].as_str().unwrap());
@@ -334,7 +340,7 @@ async fn a_delivery_without_the_right_secret_or_for_another_store_is_refused() {
 
 #[tokio::test]
 async fn disconnecting_removes_the_hooks_and_a_hook_turned_off_is_put_back_by_the_next_import() {
-    let app = spawn_public_app(|_| {}).await;
+    let app = TestApp::builder().public().spawn().await;
     let token = app.signed_in("off@example.com").await;
     let connected = app.connect(&token, json!({})).await;
     let id = connected["integration"]["id"].as_str().unwrap().to_string();
@@ -368,17 +374,18 @@ async fn disconnecting_removes_the_hooks_and_a_hook_turned_off_is_put_back_by_th
 
 #[tokio::test]
 async fn an_order_placed_on_one_store_lowers_the_other_stores_stock_within_seconds() {
-    let app = spawn_public_app_with(
-        |c| {
+    let app = TestApp::builder()
+        .public()
+        .sandbox(|c| {
             c.stores = 2;
             c.products = 0;
-        },
-        |s| {
+        })
+        .settings(|s| {
             s.push_enabled = true;
             s.push_poll = Duration::from_millis(50);
-        },
-    )
-    .await;
+        })
+        .spawn()
+        .await;
     let stores = app.sandbox.stores();
     let token = app.signed_in("two@example.com").await;
     let mut product_ids = Vec::new();
@@ -404,14 +411,15 @@ async fn an_order_placed_on_one_store_lowers_the_other_stores_stock_within_secon
         json!({ "lines": [{ "sku": "MUG", "quantity": 2 }] }),
     )
     .await;
-    while channel_stock(&app, &stores[1], product_ids[1], None) != 8 {
-        assert!(
-            started.elapsed() < Duration::from_secs(3),
-            "store B still holds {}",
-            channel_stock(&app, &stores[1], product_ids[1], None)
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    wait_for(
+        "store B to hold 8",
+        Duration::from_secs(3),
+        async || match channel_stock(&app, &stores[1], product_ids[1], None) {
+            8 => Ok(()),
+            held => Err(format!("store B still holds {held}")),
+        },
+    )
+    .await;
     assert!(
         started.elapsed() < Duration::from_secs(2),
         "{:?}",

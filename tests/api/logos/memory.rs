@@ -6,15 +6,15 @@ use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use base64::Engine;
 use image::ImageFormat;
 use orderdeck_sandbox::server::StoreCredentials;
 use orderdeck_sandbox::{Sandbox, SandboxConfig, SandboxHandle};
-use rand::RngCore;
 use serde_json::{json, Value};
 
-use super::{crc32, download, png, upload_payload, Server, PNG_SIGNATURE};
-use crate::helpers::{store_input, TestDb, PASSWORD};
+use crate::support::{
+    crc32, download, png, random_secret_key, store_input, upload_payload, Server, TestDb, PASSWORD,
+    PNG_SIGNATURE,
+};
 
 const MIB: u64 = 1024 * 1024;
 
@@ -59,8 +59,7 @@ impl ChildServer {
             ..Default::default()
         })
         .unwrap();
-        let mut key = [0u8; 32];
-        rand::thread_rng().fill_bytes(&mut key);
+        let key = random_secret_key();
         let mut child = Command::new(env!("CARGO_BIN_EXE_orderdeck"))
             .arg("serve")
             .current_dir(dir.path())
@@ -68,10 +67,7 @@ impl ChildServer {
             .env("ORDERDECK_BIND", "127.0.0.1:0")
             .env("ORDERDECK_DATA_DIR", dir.path().join("data"))
             .env("DATABASE_URL", &db.url)
-            .env(
-                "ORDERDECK_SECRET_KEY",
-                base64::engine::general_purpose::STANDARD.encode(key),
-            )
+            .env("ORDERDECK_SECRET_KEY", key)
             .env("ORDERDECK_BIGCOMMERCE_API_URL", &sandbox.url)
             .env("ORDERDECK_BIGCOMMERCE_TIMEOUT_MS", "1500")
             .env("ORDERDECK_SYNC_ENABLED", "false")
