@@ -21,6 +21,185 @@ use crate::domain::{HistoricalImport, SyncKind};
 use crate::startup::Application;
 use orderdeck_sandbox::server::StoreCredentials;
 
+/// `orderdeck bench …`: which figures to measure.
+#[derive(clap::Subcommand)]
+pub enum BenchCommand {
+    /// Import orders and products from a seeded sandbox store into a fresh database
+    /// (SQLite, or DATABASE_URL) and print API calls, time, orders/s and peak memory.
+    Import {
+        /// Orders in the store.
+        #[arg(long, default_value_t = 10_000)]
+        orders: usize,
+        /// Products in the store (30% of them with variants: 2–4 sizes × `colours`).
+        #[arg(long, default_value_t = 2_000)]
+        products: usize,
+        /// Colours of the products with variants (2: about 2.5 variants per product).
+        #[arg(long, default_value_t = 2)]
+        colours: usize,
+    },
+    /// Push stock changes to two sandbox stores listing the same SKUs and print the latency
+    /// from a committed change to the store holding it, and the calls a burst takes.
+    Push {
+        /// SKUs listed on both stores.
+        #[arg(long, default_value_t = 5_000)]
+        skus: usize,
+        /// Changes of the burst, spread over every SKU and committed together.
+        #[arg(long, default_value_t = 10_000)]
+        changes: usize,
+        /// Single changes timed one at a time.
+        #[arg(long, default_value_t = 300)]
+        samples: usize,
+    },
+    /// Fill an empty database (DATABASE_URL, or ./data/bench-read/orderdeck.db) with one
+    /// merchant of years of history, for `bench read`.
+    Seed {
+        /// Orders (1–5 lines each, 3 on average).
+        #[arg(long, default_value_t = 1_000_000)]
+        orders: usize,
+        /// Products, each listed on one or two stores.
+        #[arg(long, default_value_t = 50_000)]
+        products: usize,
+        /// Stores.
+        #[arg(long, default_value_t = 10)]
+        stores: usize,
+    },
+    /// Read latencies through GraphQL on the database `bench seed` filled, then requests per
+    /// second under concurrent clients, with and without an order import running.
+    Read {
+        /// Requests per case.
+        #[arg(long, default_value_t = 200)]
+        samples: usize,
+        /// Concurrent clients.
+        #[arg(long, default_value_t = 32)]
+        clients: usize,
+        /// Seconds of each load run.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+    },
+    /// Place orders on a sandbox store one at a time with webhooks on and print how long
+    /// each takes to be in orderdeck (median, p90, p99).
+    Webhook {
+        /// Orders placed and timed.
+        #[arg(long, default_value_t = 200)]
+        samples: usize,
+    },
+    /// One account loops its heaviest allowed request from several clients; print how long
+    /// another account's `me` takes meanwhile.
+    Fairness {
+        /// Orders imported into the looping account first.
+        #[arg(long, default_value_t = 20_000)]
+        orders: usize,
+        /// Clients looping at once.
+        #[arg(long, default_value_t = 4)]
+        clients: usize,
+        /// Seconds of the load run.
+        #[arg(long, default_value_t = 20)]
+        seconds: u64,
+        /// ORDERDECK_ACCOUNT_CONCURRENCY for this run (default: the server's default).
+        #[arg(long)]
+        account_concurrency: Option<u32>,
+    },
+    /// Start the server on an empty database, leave it idle and print its memory.
+    Idle {
+        /// Seconds to stay idle before measuring.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+    },
+    /// Render invoices and labels and print time and size per document.
+    Pdf {
+        /// Renders timed per kind.
+        #[arg(long, default_value_t = 500)]
+        samples: usize,
+        /// Orders in the batch rendered as one PDF.
+        #[arg(long, default_value_t = 500)]
+        batch: usize,
+    },
+}
+
+/// Runs `orderdeck bench …`: prints the machine and the figures.
+pub async fn run(command: &BenchCommand) -> anyhow::Result<()> {
+    match command {
+        BenchCommand::Import {
+            orders,
+            products,
+            colours,
+        } => {
+            self::import(
+                std::env::var("DATABASE_URL").ok(),
+                *orders,
+                *products,
+                *colours,
+            )
+            .await
+        }
+        BenchCommand::Push {
+            skus,
+            changes,
+            samples,
+        } => {
+            self::push::push(
+                std::env::var("DATABASE_URL").ok(),
+                *skus,
+                *changes,
+                *samples,
+            )
+            .await
+        }
+        BenchCommand::Seed {
+            orders,
+            products,
+            stores,
+        } => {
+            self::seed::seed(
+                std::env::var("DATABASE_URL").ok(),
+                self::seed::SeedSize {
+                    orders: *orders,
+                    products: (*products).max(1),
+                    stores: (*stores).max(1),
+                },
+            )
+            .await
+        }
+        BenchCommand::Read {
+            samples,
+            clients,
+            seconds,
+        } => {
+            self::read::read(
+                std::env::var("DATABASE_URL").ok(),
+                (*samples).max(1),
+                (*clients).max(1),
+                *seconds,
+            )
+            .await
+        }
+        BenchCommand::Webhook { samples } => {
+            self::webhook::webhook(std::env::var("DATABASE_URL").ok(), *samples).await
+        }
+        BenchCommand::Fairness {
+            orders,
+            clients,
+            seconds,
+            account_concurrency,
+        } => {
+            self::fairness::fairness(
+                std::env::var("DATABASE_URL").ok(),
+                self::fairness::FairnessOptions {
+                    orders: *orders,
+                    clients: (*clients).max(1),
+                    seconds: (*seconds).max(1),
+                    account_concurrency: *account_concurrency,
+                },
+            )
+            .await
+        }
+        BenchCommand::Idle { seconds } => {
+            self::idle::idle(std::env::var("DATABASE_URL").ok(), *seconds).await
+        }
+        BenchCommand::Pdf { samples, batch } => self::pdf::pdf(*samples, *batch),
+    }
+}
+
 /// Peak resident memory of this process (Linux `VmHWM`), in MiB.
 pub fn peak_rss_mib() -> Option<f64> {
     peak_rss_of("self")

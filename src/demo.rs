@@ -179,3 +179,100 @@ pub async fn account_with_store(
     let connected = integrations::connect(state, &principal, input).await;
     Ok((principal, login.token, connected))
 }
+
+/// Options of `orderdeck sandbox`.
+#[derive(clap::Args)]
+pub struct SandboxArgs {
+    /// Listen address.
+    #[arg(long, default_value = "127.0.0.1:8090")]
+    bind: String,
+    /// Stores to seed.
+    #[arg(long, default_value_t = 2)]
+    stores: usize,
+    /// Seed of the generated data (same seed, same data).
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Orders per store.
+    #[arg(long, default_value_t = 200)]
+    orders: usize,
+    /// Products per store.
+    #[arg(long, default_value_t = 50)]
+    products: usize,
+    /// Colours of products with variants: 0 gives sizes only (2–4 variants); N > 0 gives one
+    /// variant per size and colour (at most 6 colours).
+    #[arg(long, default_value_t = 0)]
+    colours: usize,
+    /// Orders spread over this many days before now.
+    #[arg(long, default_value_t = 90)]
+    order_days: i64,
+    /// Requests per rate-limit window per store (150 Standard/Plus, 450 Pro).
+    #[arg(long, default_value_t = 150)]
+    quota: u32,
+    /// Rate-limit window in milliseconds.
+    #[arg(long, default_value_t = 30_000)]
+    window_ms: u64,
+    /// Unknown store hashes answer 404 instead of 403.
+    #[arg(long)]
+    unknown_store_404: bool,
+    /// `limit` above 250 answers 413 instead of being clamped.
+    #[arg(long)]
+    refuse_over_limit: bool,
+    /// Delay before inventory writes become visible, in milliseconds.
+    #[arg(long, default_value_t = 0)]
+    inventory_delay_ms: u64,
+}
+
+impl SandboxArgs {
+    /// The sandbox configuration these options ask for.
+    pub fn config(&self) -> orderdeck_sandbox::SandboxConfig {
+        use orderdeck_sandbox::config::{OverLimit, UnknownStore};
+        orderdeck_sandbox::SandboxConfig {
+            stores: self.stores,
+            seed: self.seed,
+            orders: self.orders,
+            products: self.products,
+            colours: self.colours,
+            order_days: self.order_days,
+            quota: self.quota,
+            window: std::time::Duration::from_millis(self.window_ms),
+            unknown_store: if self.unknown_store_404 {
+                UnknownStore::NotFound
+            } else {
+                UnknownStore::Forbidden
+            },
+            over_limit: if self.refuse_over_limit {
+                OverLimit::Refuse
+            } else {
+                OverLimit::Clamp
+            },
+            inventory_delay: std::time::Duration::from_millis(self.inventory_delay_ms),
+            ..Default::default()
+        }
+    }
+}
+
+/// Runs `orderdeck sandbox`: the BigCommerce sandbox alone, until Ctrl-C.
+pub async fn run_sandbox(args: &SandboxArgs) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    let (sandbox, server) = orderdeck_sandbox::Sandbox::bind(args.config(), &args.bind)?;
+    println!("BigCommerce sandbox listening on {}", sandbox.url);
+    println!(
+        "  API base (ORDERDECK_BIGCOMMERCE_API_URL): {}",
+        sandbox.url
+    );
+    println!("  controls: {}/_sandbox/stores", sandbox.url);
+    println!("  seeded in {:.2?}", started.elapsed());
+    for s in sandbox.stores() {
+        println!(
+            "  store {}  hash={}  client_id={}  token={}  read_only_token={}",
+            s.name, s.hash, s.client_id, s.access_token, s.read_only_token
+        );
+    }
+    let stop = server.handle();
+    tokio::spawn(async move {
+        let _ = tokio::signal::ctrl_c().await;
+        stop.stop(true).await;
+    });
+    server.await?;
+    Ok(())
+}

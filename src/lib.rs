@@ -5,6 +5,8 @@
 pub mod bench;
 /// Sales channels (BigCommerce) behind typed clients.
 pub mod channels;
+/// The command line (`orderdeck serve`, `migrate`, …).
+pub mod cli;
 /// Typed settings: defaults, optional file, environment.
 pub mod config;
 /// Server key, token encryption, token and password hashing.

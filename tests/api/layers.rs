@@ -13,11 +13,14 @@ use std::path::{Path, PathBuf};
 const RULES: &[(&str, &[&str])] = &[
     (
         "services",
-        &["sync", "graphql", "http", "startup", "demo", "bench"],
+        &["sync", "graphql", "http", "startup", "cli", "demo", "bench"],
     ),
-    ("sync", &["graphql", "http", "startup", "demo", "bench"]),
-    ("graphql", &["http", "startup", "demo", "bench"]),
-    ("http", &["startup", "demo", "bench"]),
+    (
+        "sync",
+        &["graphql", "http", "startup", "cli", "demo", "bench"],
+    ),
+    ("graphql", &["http", "startup", "cli", "demo", "bench"]),
+    ("http", &["startup", "cli", "demo", "bench"]),
     (
         "domain",
         &[
@@ -28,7 +31,7 @@ const RULES: &[(&str, &[&str])] = &[
     (
         "entities",
         &[
-            "state", "services", "sync", "graphql", "http", "startup", "demo", "bench",
+            "state", "services", "sync", "graphql", "http", "startup", "cli", "demo", "bench",
         ],
     ),
     (
@@ -41,13 +44,13 @@ const RULES: &[(&str, &[&str])] = &[
     (
         "pdf",
         &[
-            "db", "state", "services", "sync", "graphql", "http", "startup", "demo", "bench",
+            "db", "state", "services", "sync", "graphql", "http", "startup", "cli", "demo", "bench",
         ],
     ),
     (
         "db",
         &[
-            "services", "sync", "graphql", "http", "startup", "demo", "bench",
+            "services", "sync", "graphql", "http", "startup", "cli", "demo", "bench",
         ],
     ),
 ];

@@ -1,0 +1,113 @@
+//! The command line: what each `orderdeck` command does, from parsed arguments to exit.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::Settings;
+use crate::startup::Application;
+
+/// Self-hosted multichannel order and inventory manager.
+#[derive(Parser)]
+#[command(version, about)]
+pub struct Cli {
+    /// Configuration file (TOML); default: ./orderdeck.toml when present.
+    #[arg(long, env = "ORDERDECK_CONFIG", global = true)]
+    pub config: Option<PathBuf>,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Subcommand)]
+pub enum Command {
+    /// Try orderdeck: the server plus the built-in BigCommerce sandbox, with a demo account
+    /// and a connected sandbox store.
+    #[cfg(feature = "sandbox")]
+    Demo {
+        /// Where the sandbox listens.
+        #[arg(long, default_value = "127.0.0.1:8090")]
+        sandbox_bind: String,
+    },
+    /// Run the server: GraphQL API, GraphiQL, downloads (applies migrations first).
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Give a user a new random password, revoke all of the user's sessions, and print the
+    /// password once (for a user locked out; they change it with `changePassword`).
+    ResetPassword {
+        /// The user's login email.
+        email: String,
+    },
+    /// Print the GraphQL schema (SDL).
+    Schema,
+    /// Run the BigCommerce sandbox alone (for tests, benchmarks, frontend work).
+    #[cfg(feature = "sandbox")]
+    Sandbox(crate::demo::SandboxArgs),
+    /// Print measured figures.
+    #[cfg(feature = "sandbox")]
+    #[command(subcommand)]
+    Bench(crate::bench::BenchCommand),
+}
+
+/// Runs the command `cli` asks for.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    match &cli.command {
+        Command::Schema => {
+            print!("{}", crate::graphql::sdl());
+            return Ok(());
+        }
+        #[cfg(feature = "sandbox")]
+        Command::Sandbox(args) => {
+            crate::telemetry::init(crate::config::LogFormat::Text);
+            return crate::demo::run_sandbox(args).await;
+        }
+        #[cfg(feature = "sandbox")]
+        Command::Bench(command) => return crate::bench::run(command).await,
+        _ => {}
+    }
+    let settings = Settings::load(cli.config.as_deref(), |k| std::env::var(k).ok())?;
+    crate::telemetry::init(settings.log_format);
+    tracing::info!(settings = ?settings, "starting");
+    match cli.command {
+        Command::Migrate => {
+            let db = crate::db::connect(&settings).await?;
+            crate::db::migrate(&db).await?;
+            tracing::info!("migrations applied");
+        }
+        Command::ResetPassword { email } => {
+            let db = crate::db::connect(&settings).await?;
+            let Some(reset) = crate::services::accounts::reset_password(&db, &email).await? else {
+                // One plain line for the operator, whatever RUST_BACKTRACE says.
+                eprintln!("error: no user has the email {email}");
+                std::process::exit(1);
+            };
+            println!("One-time password: {}", reset.password.expose());
+            println!(
+                "Give it to the user: they log in with it, then set their own password with the \
+                 `changePassword` mutation. {} session(s) were revoked.",
+                reset.revoked_sessions
+            );
+        }
+        Command::Serve => {
+            let app = Application::build(settings).await?;
+            tracing::info!(
+                port = app.port(),
+                "listening; GraphiQL at http://{}:{}/graphiql",
+                app.state().settings.bind_addr()?.ip(),
+                app.port()
+            );
+            app.run_until_stopped().await?;
+            tracing::info!("stopped");
+        }
+        #[cfg(feature = "sandbox")]
+        Command::Demo { sandbox_bind } => {
+            crate::demo::run(settings, &sandbox_bind).await?;
+        }
+        Command::Schema => {}
+        #[cfg(feature = "sandbox")]
+        Command::Sandbox(_) | Command::Bench(_) => {}
+    }
+    Ok(())
+}
