@@ -16,7 +16,7 @@ use serde_json::json;
 
 use crate::config::UnknownStore;
 use crate::format::{v2_error, v3_error};
-use crate::model::{scopes, LoggedRequest, SandboxState};
+use crate::model::{scopes, LoggedRequest, SandboxState, Store};
 use crate::server::Shared;
 
 /// The verdict on a request.
@@ -94,24 +94,45 @@ pub fn check(state: &mut SandboxState, req: &ServiceRequest, hash: &str, path: &
     let unknown = state.config.unknown_store;
     let window = state.window();
     let Some(store) = state.stores.get_mut(hash) else {
-        return Verdict::Reject(match unknown {
-            UnknownStore::Forbidden => v3_error(403, "You don't have a required scope to access the endpoint"),
-            UnknownStore::NotFound => HttpResponse::NotFound()
-                .content_type("text/html")
-                .body("<html><head><title>404 Not Found</title></head><body><center><h1>404 Not Found</h1></center><hr><center>openresty</center></body></html>"),
-        });
+        return Verdict::Reject(unknown_store(unknown));
     };
     *store
         .counters
         .entry(endpoint_key(req.method(), path))
         .or_insert(0) += 1;
+    if let Some(res) = authorize(store, req, path) {
+        return Verdict::Reject(res);
+    }
+    let (headers, limited) = rate_limit(store, window);
+    if let Some(res) = limited {
+        return Verdict::Reject(res);
+    }
+    if let Some(res) = check_content_type(req, path, &headers) {
+        return Verdict::Reject(res);
+    }
+    inject_faults(store, path, headers)
+}
+
+/// The answer for a store that does not exist, as the configuration asks.
+fn unknown_store(unknown: UnknownStore) -> HttpResponse {
+    match unknown {
+        UnknownStore::Forbidden => v3_error(403, "You don't have a required scope to access the endpoint"),
+        UnknownStore::NotFound => HttpResponse::NotFound()
+            .content_type("text/html")
+            .body("<html><head><title>404 Not Found</title></head><body><center><h1>404 Not Found</h1></center><hr><center>openresty</center></body></html>"),
+    }
+}
+
+/// The rejection, if any, of the request's token (401) or of its scopes for the path (403);
+/// a read-only scope allows only reads.
+fn authorize(store: &Store, req: &ServiceRequest, path: &str) -> Option<HttpResponse> {
     let token = req
         .headers()
         .get("x-auth-token")
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
     let Some(account) = store.account(token) else {
-        return Verdict::Reject(v3_error(
+        return Some(v3_error(
             401,
             "Unauthorized - the v3 Auth client ID or token in the request are not a valid combination for this store.",
         ));
@@ -120,14 +141,22 @@ pub fn check(state: &mut SandboxState, req: &ServiceRequest, hash: &str, path: &
         let full = account.scopes.contains(scope);
         let read_only = account.scopes.contains(&format!("{scope}_read_only"));
         if !(full || (read_only && reads_only(req.method()))) {
-            return Verdict::Reject(v3_error(
+            return Some(v3_error(
                 403,
                 "You don't have a required scope to access the endpoint",
             ));
         }
     }
+    None
+}
 
-    // Rate limit: a fixed window per store; every authenticated request counts.
+/// Counts the request against the store's quota (a fixed window per store; every
+/// authenticated request counts) and gives the rate-limit headers, with the 429 answer when
+/// the quota is used up.
+fn rate_limit(
+    store: &mut Store,
+    window: Duration,
+) -> (Vec<(&'static str, String)>, Option<HttpResponse>) {
     let now = Instant::now();
     if now.duration_since(store.bucket.window_start) >= window {
         store.bucket.window_start = now;
@@ -150,23 +179,33 @@ pub fn check(state: &mut SandboxState, req: &ServiceRequest, hash: &str, path: &
             (store.quota - store.bucket.used).to_string(),
         ),
     ];
-    let with_headers = |mut res: HttpResponse, headers: &[(&'static str, String)]| {
-        for (k, v) in headers {
-            if let Ok(value) = HeaderValue::from_str(v) {
-                res.headers_mut().insert(HeaderName::from_static(k), value);
-            }
-        }
-        res
-    };
     if limited {
         let retry = reset.as_secs().max(1).to_string();
         let res = with_headers(
             v3_error(429, "Too many requests"),
             &[headers.as_slice(), &[("x-retry-after", retry)]].concat(),
         );
-        return Verdict::Reject(res);
+        return (headers, Some(res));
     }
+    (headers, None)
+}
 
+/// Sets these headers on an answer.
+fn with_headers(mut res: HttpResponse, headers: &[(&'static str, String)]) -> HttpResponse {
+    for (k, v) in headers {
+        if let Ok(value) = HeaderValue::from_str(v) {
+            res.headers_mut().insert(HeaderName::from_static(k), value);
+        }
+    }
+    res
+}
+
+/// The 415 answer, if any, to a POST or PUT whose body is not declared JSON.
+fn check_content_type(
+    req: &ServiceRequest,
+    path: &str,
+    headers: &[(&'static str, String)],
+) -> Option<HttpResponse> {
     if matches!(*req.method(), Method::POST | Method::PUT) {
         let json = req
             .headers()
@@ -174,18 +213,22 @@ pub fn check(state: &mut SandboxState, req: &ServiceRequest, hash: &str, path: &
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.to_ascii_lowercase().starts_with("application/json"));
         if !json {
-            return Verdict::Reject(with_headers(
+            return Some(with_headers(
                 error(
                     path,
                     415,
                     "The request's Content-Type is not supported; send application/json.",
                 ),
-                &headers,
+                headers,
             ));
         }
     }
+    None
+}
 
-    // Injected faults.
+/// Applies the store's injected faults: a scheduled or random error status, a dropped
+/// connection, malformed JSON, or else a pass with the configured latency (and a lost answer).
+fn inject_faults(store: &mut Store, path: &str, headers: Vec<(&'static str, String)>) -> Verdict {
     let faults = &mut store.faults;
     let forced = match faults.schedule.pop_front() {
         // 0 in the schedule lets that request through.

@@ -97,6 +97,13 @@ pub(crate) fn base_variant_id(p: &Product) -> Option<i64> {
 
 /// A product as `GET /v3/catalog/products` shows it.
 pub(crate) fn product_json(p: &Product, view: &View) -> Value {
+    let mut map = product_fields(p);
+    let keep = add_included(p, view, &mut map);
+    view.select(Value::Object(map), &keep)
+}
+
+/// The fields every product shows, in BigCommerce's order.
+fn product_fields(p: &Product) -> Map<String, Value> {
     let zero = number(Decimal::ZERO);
     let mut map = Map::new();
     let parts = [
@@ -179,6 +186,12 @@ pub(crate) fn product_json(p: &Product, view: &View) -> Value {
             map.extend(m);
         }
     }
+    map
+}
+
+/// Adds the sub-resources the view includes (variants, images, options, …) and gives the
+/// fields a field selection must keep: the id and those sub-resources.
+fn add_included(p: &Product, view: &View, map: &mut Map<String, Value>) -> Vec<&'static str> {
     let mut keep = vec!["id"];
     if view.variants {
         map.insert(
@@ -218,7 +231,7 @@ pub(crate) fn product_json(p: &Product, view: &View) -> Value {
         map.insert("videos".into(), json!([]));
         keep.push("videos");
     }
-    view.select(Value::Object(map), &keep)
+    keep
 }
 
 /// An image URL resized the way the CDN spells it.

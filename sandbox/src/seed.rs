@@ -196,24 +196,7 @@ pub fn seed_catalog(
     anchor: DateTime<Utc>,
 ) {
     if store.categories.is_empty() {
-        for (i, name) in CATEGORIES.iter().enumerate() {
-            let id = store.new_id();
-            store.categories.push(Category {
-                id,
-                parent_id: 0,
-                name: name.to_string(),
-                sort_order: i as i64,
-                is_visible: true,
-            });
-            let child = store.new_id();
-            store.categories.push(Category {
-                id: child,
-                parent_id: id,
-                name: format!("{name} Extras"),
-                sort_order: 0,
-                is_visible: true,
-            });
-        }
+        seed_categories(store);
     }
     let category_ids: Vec<i64> = store.categories.iter().map(|c| c.id).collect();
     let start = store.products.len();
@@ -265,60 +248,106 @@ pub fn seed_catalog(
             date_created: created,
             date_modified: modified,
         };
-        for i in 0..rng.gen_range(1..=3) {
-            let image_id = store.new_id();
-            product.images.push(Image {
-                id: image_id,
-                is_thumbnail: i == 0,
-                sort_order: i,
-                url: format!(
-                    "https://cdn.sandbox.test/{}/products/{id}/images/{image_id}.jpg",
-                    store.hash
-                ),
-            });
-        }
+        add_images(rng, store, &mut product);
         if with_options && colours > 0 {
             add_size_colour_variants(rng, store, &mut product, colours);
         } else if with_options {
-            let option_id = store.new_id();
-            for size in SIZES.iter().take(rng.gen_range(2..=4)) {
-                let vid = store.new_id();
-                let value_id = store.new_id();
-                product.variants.push(Variant {
-                    id: vid,
-                    product_id: id,
-                    sku: format!("{sku}-{size}"),
-                    price: if *size == "XL" {
-                        Some(price + Decimal::new(200, 2))
-                    } else {
-                        None
-                    },
-                    sale_price: None,
-                    weight: None,
-                    inventory_level: rng.gen_range(0..100),
-                    option_values: vec![OptionValue {
-                        id: value_id,
-                        option_id,
-                        label: size.to_string(),
-                        option_display_name: "Size".into(),
-                    }],
-                });
-            }
+            add_size_variants(rng, store, &mut product, &sku, price);
         } else {
-            let vid = store.new_id();
-            product.variants.push(Variant {
-                id: vid,
-                product_id: id,
-                sku: sku.clone(),
-                price: None,
-                sale_price: None,
-                weight: None,
-                inventory_level: 0,
-                option_values: Vec::new(),
-            });
+            add_base_variant(store, &mut product, &sku);
         }
         store.products.insert(id, product);
     }
+}
+
+/// Gives an empty store the fixed category tree: each top category with one "Extras" child.
+fn seed_categories(store: &mut Store) {
+    for (i, name) in CATEGORIES.iter().enumerate() {
+        let id = store.new_id();
+        store.categories.push(Category {
+            id,
+            parent_id: 0,
+            name: name.to_string(),
+            sort_order: i as i64,
+            is_visible: true,
+        });
+        let child = store.new_id();
+        store.categories.push(Category {
+            id: child,
+            parent_id: id,
+            name: format!("{name} Extras"),
+            sort_order: 0,
+            is_visible: true,
+        });
+    }
+}
+
+/// Adds 1–3 images to a product, the first one its thumbnail.
+fn add_images(rng: &mut StdRng, store: &mut Store, product: &mut Product) {
+    let id = product.id;
+    for i in 0..rng.gen_range(1..=3) {
+        let image_id = store.new_id();
+        product.images.push(Image {
+            id: image_id,
+            is_thumbnail: i == 0,
+            sort_order: i,
+            url: format!(
+                "https://cdn.sandbox.test/{}/products/{id}/images/{image_id}.jpg",
+                store.hash
+            ),
+        });
+    }
+}
+
+/// One variant per size (2–4) of a Size option; XL costs 2.00 more.
+fn add_size_variants(
+    rng: &mut StdRng,
+    store: &mut Store,
+    product: &mut Product,
+    sku: &str,
+    price: Decimal,
+) {
+    let id = product.id;
+    let option_id = store.new_id();
+    for size in SIZES.iter().take(rng.gen_range(2..=4)) {
+        let vid = store.new_id();
+        let value_id = store.new_id();
+        product.variants.push(Variant {
+            id: vid,
+            product_id: id,
+            sku: format!("{sku}-{size}"),
+            price: if *size == "XL" {
+                Some(price + Decimal::new(200, 2))
+            } else {
+                None
+            },
+            sale_price: None,
+            weight: None,
+            inventory_level: rng.gen_range(0..100),
+            option_values: vec![OptionValue {
+                id: value_id,
+                option_id,
+                label: size.to_string(),
+                option_display_name: "Size".into(),
+            }],
+        });
+    }
+}
+
+/// The single base variant of a product without options, with the product's SKU.
+fn add_base_variant(store: &mut Store, product: &mut Product, sku: &str) {
+    let id = product.id;
+    let vid = store.new_id();
+    product.variants.push(Variant {
+        id: vid,
+        product_id: id,
+        sku: sku.to_string(),
+        price: None,
+        sale_price: None,
+        weight: None,
+        inventory_level: 0,
+        option_values: Vec::new(),
+    });
 }
 
 /// One variant per size (2–4) and colour (`colours`, at most 6) of an option product; option

@@ -16,6 +16,8 @@ use super::{machine, sandbox_store, SandboxProcess};
 use crate::config::{Secret, Settings};
 use crate::domain::{HistoricalImport, SyncKind};
 use crate::startup::Application;
+use crate::state::AppState;
+use orderdeck_sandbox::server::StoreCredentials;
 
 const PASSWORD: &str = "bench-fairness-password";
 
@@ -152,26 +154,8 @@ pub async fn fairness(database_url: Option<String>, o: FairnessOptions) -> anyho
     tokio::spawn(app.run_until_stopped());
 
     let hostile_email = format!("hostile-{}@orderdeck.local", std::process::id());
-    let input = crate::demo::sandbox_connect_input(&store, HistoricalImport::Last90Days);
-    let (principal, _, connected) =
-        crate::demo::account_with_store(&state, "Hostile", &hostile_email, PASSWORD, input).await?;
-    let integration = connected.map_err(|e| anyhow::anyhow!("connecting: {e:?}"))?;
-    for kind in [SyncKind::Products, SyncKind::Orders] {
-        crate::sync::runner::sync_now(&state, &principal, Some(integration.id), Some(kind))
-            .await
-            .map_err(|e| anyhow::anyhow!("import: {e:?}"))?;
-    }
-    let victim_email = format!("victim-{}@orderdeck.local", std::process::id());
-    crate::services::accounts::register(
-        &state,
-        crate::services::accounts::RegisterInput {
-            account_name: "Victim".into(),
-            email: victim_email.clone(),
-            password: PASSWORD.into(),
-        },
-    )
-    .await
-    .map_err(|e| anyhow::anyhow!("registering the victim: {e:?}"))?;
+    import_hostile(&state, &store, &hostile_email).await?;
+    let victim_email = register_victim(&state).await?;
 
     let http = reqwest::Client::new();
     let hostile = Arc::new(Client {
@@ -196,7 +180,73 @@ pub async fn fairness(database_url: Option<String>, o: FairnessOptions) -> anyho
     );
 
     // The heaviest allowed request, measured alone.
-    let mut heaviest: Option<(&str, String, Duration)> = None;
+    let (name, query) = heaviest_request(&hostile).await?;
+
+    let baseline_until = Instant::now() + Duration::from_secs(3);
+    let (median, p99, _) = percentiles(victim_loop(victim.clone(), baseline_until).await?);
+    println!("  victim `me`, server idle:                                 median {median:>7.1?}  p99 {p99:>7.1?}");
+
+    let until = Instant::now() + Duration::from_secs(o.seconds);
+    let query = Arc::new(query);
+    let loops = hostile_loops(&hostile, &query, o.clients, until);
+    let victim_times = victim_loop(victim.clone(), until).await?;
+    let (hostile_times, hostile_failed) = join_hostile_loops(loops).await?;
+    let done = hostile_times.len();
+    let (h_median, h_p99, _) = percentiles(hostile_times);
+    let (median, p99, max) = percentiles(victim_times.clone());
+    println!(
+        "  hostile: {} clients looping \"{name}\" for {} s: {done} answered ({:.1}/s, median {h_median:.0?}, p99 {h_p99:.0?}), {hostile_failed} refused or failed",
+        o.clients,
+        o.seconds,
+        done as f64 / o.seconds.max(1) as f64
+    );
+    println!(
+        "  victim `me` meanwhile ({} requests):                      median {median:>7.1?}  p99 {p99:>7.1?}  max {max:>7.1?}",
+        victim_times.len()
+    );
+    drop(sandbox);
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
+
+/// Connects the store to a new hostile account and imports its products, then its orders.
+async fn import_hostile(
+    state: &AppState,
+    store: &StoreCredentials,
+    hostile_email: &str,
+) -> anyhow::Result<()> {
+    let input = crate::demo::sandbox_connect_input(store, HistoricalImport::Last90Days);
+    let (principal, _, connected) =
+        crate::demo::account_with_store(state, "Hostile", hostile_email, PASSWORD, input).await?;
+    let integration = connected.map_err(|e| anyhow::anyhow!("connecting: {e:?}"))?;
+    for kind in [SyncKind::Products, SyncKind::Orders] {
+        crate::sync::runner::sync_now(state, &principal, Some(integration.id), Some(kind))
+            .await
+            .map_err(|e| anyhow::anyhow!("import: {e:?}"))?;
+    }
+    Ok(())
+}
+
+/// Registers the victim account, empty; its email.
+async fn register_victim(state: &AppState) -> anyhow::Result<String> {
+    let victim_email = format!("victim-{}@orderdeck.local", std::process::id());
+    crate::services::accounts::register(
+        state,
+        crate::services::accounts::RegisterInput {
+            account_name: "Victim".into(),
+            email: victim_email.clone(),
+            password: PASSWORD.into(),
+        },
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("registering the victim: {e:?}"))?;
+    Ok(victim_email)
+}
+
+/// Measures each candidate request alone (3 runs, printing the median) and gives the
+/// slowest: the heaviest allowed request, with its name.
+async fn heaviest_request(hostile: &Client) -> anyhow::Result<(&'static str, String)> {
+    let mut heaviest: Option<(&'static str, String, Duration)> = None;
     for (name, query) in candidates() {
         let mut times = Vec::new();
         for _ in 0..3 {
@@ -216,15 +266,19 @@ pub async fn fairness(database_url: Option<String>, o: FairnessOptions) -> anyho
     let Some((name, query, _)) = heaviest else {
         anyhow::bail!("no candidate request");
     };
+    Ok((name, query))
+}
 
-    let baseline_until = Instant::now() + Duration::from_secs(3);
-    let (median, p99, _) = percentiles(victim_loop(victim.clone(), baseline_until).await?);
-    println!("  victim `me`, server idle:                                 median {median:>7.1?}  p99 {p99:>7.1?}");
-
-    let until = Instant::now() + Duration::from_secs(o.seconds);
-    let query = Arc::new(query);
+/// Starts `clients` hostile clients looping the query until `until`; each gives its answer
+/// times and how many requests were refused or failed.
+fn hostile_loops(
+    hostile: &Arc<Client>,
+    query: &Arc<String>,
+    clients: usize,
+    until: Instant,
+) -> Vec<tokio::task::JoinHandle<(Vec<Duration>, usize)>> {
     let mut loops = Vec::new();
-    for _ in 0..o.clients {
+    for _ in 0..clients {
         let hostile = hostile.clone();
         let query = query.clone();
         loops.push(tokio::spawn(async move {
@@ -240,7 +294,13 @@ pub async fn fairness(database_url: Option<String>, o: FairnessOptions) -> anyho
             (times, failed)
         }));
     }
-    let victim_times = victim_loop(victim.clone(), until).await?;
+    loops
+}
+
+/// Waits for the hostile clients: all their answer times and their refused or failed count.
+async fn join_hostile_loops(
+    loops: Vec<tokio::task::JoinHandle<(Vec<Duration>, usize)>>,
+) -> anyhow::Result<(Vec<Duration>, usize)> {
     let mut hostile_times = Vec::new();
     let mut hostile_failed = 0;
     for l in loops {
@@ -248,20 +308,5 @@ pub async fn fairness(database_url: Option<String>, o: FairnessOptions) -> anyho
         hostile_times.extend(times);
         hostile_failed += failed;
     }
-    let done = hostile_times.len();
-    let (h_median, h_p99, _) = percentiles(hostile_times);
-    let (median, p99, max) = percentiles(victim_times.clone());
-    println!(
-        "  hostile: {} clients looping \"{name}\" for {} s: {done} answered ({:.1}/s, median {h_median:.0?}, p99 {h_p99:.0?}), {hostile_failed} refused or failed",
-        o.clients,
-        o.seconds,
-        done as f64 / o.seconds.max(1) as f64
-    );
-    println!(
-        "  victim `me` meanwhile ({} requests):                      median {median:>7.1?}  p99 {p99:>7.1?}  max {max:>7.1?}",
-        victim_times.len()
-    );
-    drop(sandbox);
-    let _ = std::fs::remove_dir_all(&dir);
-    Ok(())
+    Ok((hostile_times, hostile_failed))
 }

@@ -17,7 +17,8 @@ use crate::services::ledger::{self, Movement};
 use crate::services::Principal;
 use crate::startup::Application;
 use crate::state::AppState;
-use orderdeck_sandbox::{Sandbox, SandboxConfig};
+use orderdeck_sandbox::server::StoreCredentials;
+use orderdeck_sandbox::{Sandbox, SandboxConfig, SandboxHandle};
 
 const PUSHED_ENDPOINT: &str = "PUT /v3/inventory/adjustments/absolute";
 
@@ -41,33 +42,8 @@ pub async fn push(
         ..SandboxConfig::default()
     })?;
     let stores = sandbox.stores();
-    let http = reqwest::Client::new();
     let seeded = Instant::now();
-    for store in &stores {
-        let url = format!("{}/_sandbox/stores/{}/products", sandbox.url, store.hash);
-        let results: Vec<anyhow::Result<()>> = stream::iter(0..skus)
-            .map(|n| {
-                let http = http.clone();
-                let url = url.clone();
-                async move {
-                    http.post(&url)
-                        .json(&serde_json::json!({
-                            "name": format!("Bench item {n}"),
-                            "sku": format!("PUSH-{n:05}"),
-                            "inventory_level": 1_000,
-                        }))
-                        .send()
-                        .await
-                        .and_then(|r| r.error_for_status())
-                        .map(|_| ())
-                        .context("creating a sandbox product")
-                }
-            })
-            .buffer_unordered(16)
-            .collect()
-            .await;
-        results.into_iter().collect::<anyhow::Result<Vec<()>>>()?;
-    }
+    create_products(&sandbox, &stores, skus).await?;
     let seed_time = seeded.elapsed();
 
     let settings = Settings {
@@ -82,27 +58,8 @@ pub async fn push(
     let app = Application::build(settings).await?;
     let state = app.state().clone();
     let email = format!("bench-push-{}@orderdeck.local", std::process::id());
-    let mut principal = None;
-    for store in &stores {
-        let mut input = crate::demo::sandbox_connect_input(store, HistoricalImport::Last90Days);
-        input.options.alias = Some(store.hash.clone());
-        let (p, _, connected) =
-            crate::demo::account_with_store(&state, "Bench", &email, "bench-password-1", input)
-                .await?;
-        let integration = connected.map_err(|e| anyhow::anyhow!("connecting: {e:?}"))?;
-        crate::sync::runner::sync_now(&state, &p, Some(integration.id), Some(SyncKind::Products))
-            .await
-            .map_err(|e| anyhow::anyhow!("product import: {e:?}"))?;
-        principal = Some(p);
-    }
-    let principal = principal.context("no store connected")?;
-    let items: Vec<(i64, String)> = item::Entity::find()
-        .filter(item::Column::AccountId.eq(principal.account_id))
-        .all(&state.db)
-        .await?
-        .into_iter()
-        .filter_map(|i| i.sku.map(|s| (i.id, s)))
-        .collect();
+    let principal = connect_stores(&state, &stores, &email).await?;
+    let items = sku_items(&state, &principal).await?;
     // Let the pushes of the import itself (none expected: both stores show 1,000) settle.
     settle(&state).await?;
     let calls_before: Vec<u64> = stores
@@ -111,32 +68,8 @@ pub async fn push(
         .collect();
 
     // (1) Latency: one change at a time, until the store holds it.
-    let mut latencies = Vec::with_capacity(samples);
-    for n in 0..samples {
-        let (item_id, sku) = &items[n % items.len()];
-        let committed =
-            change(&state, &principal, &[*item_id], -1, &format!("latency:{n}")).await?;
-        let (hash, target) = (&stores[n % stores.len()].hash, committed[0]);
-        let started = Instant::now();
-        loop {
-            let level = sandbox
-                .with_store(hash, |s| {
-                    s.products
-                        .values()
-                        .find(|p| &p.sku == sku)
-                        .map(|p| p.inventory_level)
-                })
-                .flatten();
-            if level == Some(target) {
-                break;
-            }
-            if started.elapsed() > Duration::from_secs(10) {
-                anyhow::bail!("{sku} did not reach {hash} within 10 s");
-            }
-            tokio::time::sleep(Duration::from_micros(200)).await;
-        }
-        latencies.push(started.elapsed());
-    }
+    let mut latencies =
+        measure_latency(&state, &principal, &sandbox, &stores, &items, samples).await?;
     settle(&state).await?;
     latencies.sort();
     let pct = |p: f64| latencies[((latencies.len() as f64 - 1.0) * p).round() as usize];
@@ -157,26 +90,7 @@ pub async fn push(
         .map(|(s, before)| sandbox.count(&s.hash, PUSHED_ENDPOINT) - before)
         .collect();
     // Every store holds every figure.
-    let mut wrong = 0;
-    for store in &stores {
-        let figures: std::collections::HashMap<String, i64> = sandbox
-            .with_store(&store.hash, |s| {
-                s.products
-                    .values()
-                    .map(|p| (p.sku.clone(), p.inventory_level))
-                    .collect()
-            })
-            .unwrap_or_default();
-        for i in item::Entity::find()
-            .filter(item::Column::AccountId.eq(principal.account_id))
-            .all(&state.db)
-            .await?
-        {
-            if i.sku.as_ref().and_then(|s| figures.get(s)) != Some(&i.quantity) {
-                wrong += 1;
-            }
-        }
-    }
+    let wrong = count_wrong_figures(&state, &principal, &sandbox, &stores).await?;
 
     let backend = super::backend_name(&state.db);
     println!("orderdeck bench push  ({backend}; machine: {})", machine());
@@ -201,6 +115,156 @@ pub async fn push(
     sandbox.stop().await;
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
+}
+
+/// Creates `skus` products (`PUSH-00000`, …, 1,000 in stock) in every store, 16 at a time.
+async fn create_products(
+    sandbox: &SandboxHandle,
+    stores: &[StoreCredentials],
+    skus: usize,
+) -> anyhow::Result<()> {
+    let http = reqwest::Client::new();
+    for store in stores {
+        let url = format!("{}/_sandbox/stores/{}/products", sandbox.url, store.hash);
+        let results: Vec<anyhow::Result<()>> = stream::iter(0..skus)
+            .map(|n| {
+                let http = http.clone();
+                let url = url.clone();
+                async move {
+                    http.post(&url)
+                        .json(&serde_json::json!({
+                            "name": format!("Bench item {n}"),
+                            "sku": format!("PUSH-{n:05}"),
+                            "inventory_level": 1_000,
+                        }))
+                        .send()
+                        .await
+                        .and_then(|r| r.error_for_status())
+                        .map(|_| ())
+                        .context("creating a sandbox product")
+                }
+            })
+            .buffer_unordered(16)
+            .collect()
+            .await;
+        results.into_iter().collect::<anyhow::Result<Vec<()>>>()?;
+    }
+    Ok(())
+}
+
+/// Connects every store to one bench account with inventory management on and imports its
+/// products; the account's principal.
+async fn connect_stores(
+    state: &AppState,
+    stores: &[StoreCredentials],
+    email: &str,
+) -> anyhow::Result<Principal> {
+    let mut principal = None;
+    for store in stores {
+        let mut input = crate::demo::sandbox_connect_input(store, HistoricalImport::Last90Days);
+        input.options.alias = Some(store.hash.clone());
+        let (p, _, connected) =
+            crate::demo::account_with_store(state, "Bench", email, "bench-password-1", input)
+                .await?;
+        let integration = connected.map_err(|e| anyhow::anyhow!("connecting: {e:?}"))?;
+        crate::sync::runner::sync_now(state, &p, Some(integration.id), Some(SyncKind::Products))
+            .await
+            .map_err(|e| anyhow::anyhow!("product import: {e:?}"))?;
+        principal = Some(p);
+    }
+    principal.context("no store connected")
+}
+
+/// The account's inventory items that have a SKU: id and SKU.
+async fn sku_items(state: &AppState, principal: &Principal) -> anyhow::Result<Vec<(i64, String)>> {
+    Ok(item::Entity::find()
+        .filter(item::Column::AccountId.eq(principal.account_id))
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .filter_map(|i| i.sku.map(|s| (i.id, s)))
+        .collect())
+}
+
+/// Commits `samples` single changes one at a time, each over the next item and store in
+/// turn; the latency of each until the store holds it.
+async fn measure_latency(
+    state: &AppState,
+    principal: &Principal,
+    sandbox: &SandboxHandle,
+    stores: &[StoreCredentials],
+    items: &[(i64, String)],
+    samples: usize,
+) -> anyhow::Result<Vec<Duration>> {
+    let mut latencies = Vec::with_capacity(samples);
+    for n in 0..samples {
+        let (item_id, sku) = &items[n % items.len()];
+        let committed = change(state, principal, &[*item_id], -1, &format!("latency:{n}")).await?;
+        let (hash, target) = (&stores[n % stores.len()].hash, committed[0]);
+        let started = Instant::now();
+        wait_for_level(sandbox, hash, sku, target, started).await?;
+        latencies.push(started.elapsed());
+    }
+    Ok(latencies)
+}
+
+/// Polls the store until the product with this SKU holds `target` (at most 10 s after
+/// `started`).
+async fn wait_for_level(
+    sandbox: &SandboxHandle,
+    hash: &str,
+    sku: &str,
+    target: i64,
+    started: Instant,
+) -> anyhow::Result<()> {
+    loop {
+        let level = sandbox
+            .with_store(hash, |s| {
+                s.products
+                    .values()
+                    .find(|p| p.sku == sku)
+                    .map(|p| p.inventory_level)
+            })
+            .flatten();
+        if level == Some(target) {
+            break;
+        }
+        if started.elapsed() > Duration::from_secs(10) {
+            anyhow::bail!("{sku} did not reach {hash} within 10 s");
+        }
+        tokio::time::sleep(Duration::from_micros(200)).await;
+    }
+    Ok(())
+}
+
+/// How many store figures differ from orderdeck's, over every store and item.
+async fn count_wrong_figures(
+    state: &AppState,
+    principal: &Principal,
+    sandbox: &SandboxHandle,
+    stores: &[StoreCredentials],
+) -> anyhow::Result<usize> {
+    let mut wrong = 0;
+    for store in stores {
+        let figures: std::collections::HashMap<String, i64> = sandbox
+            .with_store(&store.hash, |s| {
+                s.products
+                    .values()
+                    .map(|p| (p.sku.clone(), p.inventory_level))
+                    .collect()
+            })
+            .unwrap_or_default();
+        for i in item::Entity::find()
+            .filter(item::Column::AccountId.eq(principal.account_id))
+            .all(&state.db)
+            .await?
+        {
+            if i.sku.as_ref().and_then(|s| figures.get(s)) != Some(&i.quantity) {
+                wrong += 1;
+            }
+        }
+    }
+    Ok(wrong)
 }
 
 /// Applies `delta` to each item (repeats apply again) in one transaction and wakes the push

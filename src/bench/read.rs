@@ -13,7 +13,8 @@ use super::seed::{email_of, name_of, sku_of, SEED_EMAIL, SEED_PASSWORD};
 use crate::config::{Secret, Settings};
 use crate::domain::{HistoricalImport, SyncKind};
 use crate::startup::Application;
-use orderdeck_sandbox::{Sandbox, SandboxConfig};
+use crate::state::AppState;
+use orderdeck_sandbox::{Sandbox, SandboxConfig, SandboxHandle};
 
 /// A page of 100 orders with everything a list screen shows.
 const PAGE: &str = "query($f: OrderFilterInput) { orders(first: 100, filter: $f) {
@@ -162,23 +163,55 @@ pub async fn read(
     let server = tokio::spawn(app.run_until_stopped());
     let http = reqwest::Client::new();
     let url = format!("http://127.0.0.1:{port}/graphql");
+    let token = log_in(&http, &url).await?;
+    let client = Arc::new(Client {
+        http: http.clone(),
+        url,
+        token,
+    });
+    let stores = seeded_stores(&client).await?;
+    let total = client.run(COUNT, json!({})).await?["data"]["orders"]["totalCount"]
+        .as_i64()
+        .unwrap_or(0);
+    let numbers = order_numbers(&client, &stores[0]).await?;
+    let backend = super::backend_name(&state.db);
+    println!("orderdeck bench read  ({backend}; machine: {})", machine());
+    println!(
+        "  {total} orders over {} stores; {samples} requests per case through POST /graphql",
+        stores.len()
+    );
+    read_latencies(&client, samples, &stores, &numbers).await?;
+
+    let (rps, median, p99) = load(&client, clients, seconds, &stores).await?;
+    println!(
+        "  {clients} clients, page of 100 by status and store, {seconds} s: {rps:.0} requests/s, median {median:.1?}, p99 {p99:.1?}"
+    );
+
+    // The same load while a store's orders are imported.
+    load_during_import(&state, &sandbox, &client, clients, seconds, &stores).await?;
+    server.abort();
+    sandbox.stop().await;
+    Ok(())
+}
+
+/// Logs in as the account `bench seed` made; its session token.
+async fn log_in(http: &reqwest::Client, url: &str) -> anyhow::Result<String> {
     let login: Value = http
-        .post(&url)
+        .post(url)
         .json(&json!({ "query": "mutation($i: LoginInput!) { login(input: $i) { token userErrors { message } } }",
             "variables": { "i": { "email": SEED_EMAIL, "password": SEED_PASSWORD } } }))
         .send()
         .await?
         .json()
         .await?;
-    let token = login["data"]["login"]["token"]
+    Ok(login["data"]["login"]["token"]
         .as_str()
         .context("no seeded account: run `orderdeck bench seed` first (same DATABASE_URL)")?
-        .to_string();
-    let client = Arc::new(Client {
-        http: http.clone(),
-        url,
-        token,
-    });
+        .to_string())
+}
+
+/// The ids of the seeded account's stores (at least one).
+async fn seeded_stores(client: &Client) -> anyhow::Result<Vec<String>> {
     let stores: Vec<String> = client
         .run("{ integrations(first: 100) { nodes { id } } }", json!({}))
         .await?["data"]["integrations"]["nodes"]
@@ -188,11 +221,13 @@ pub async fn read(
         .filter_map(|n| n["id"].as_str().map(str::to_string))
         .collect();
     anyhow::ensure!(!stores.is_empty(), "the seeded account has no stores");
-    let total = client.run(COUNT, json!({})).await?["data"]["orders"]["totalCount"]
-        .as_i64()
-        .unwrap_or(0);
-    let numbers: Vec<String> = client
-        .run(SEARCH, json!({ "f": { "integrationId": stores[0] } }))
+    Ok(stores)
+}
+
+/// The numbers of the first orders of a store, for the order-number searches.
+async fn order_numbers(client: &Client, store: &str) -> anyhow::Result<Vec<String>> {
+    Ok(client
+        .run(SEARCH, json!({ "f": { "integrationId": store } }))
         .await?["data"]["orders"]["nodes"]
         .as_array()
         .map(|a| {
@@ -200,17 +235,20 @@ pub async fn read(
                 .filter_map(|o| o["number"].as_str().map(str::to_string))
                 .collect()
         })
-        .unwrap_or_default();
-    let backend = super::backend_name(&state.db);
-    println!("orderdeck bench read  ({backend}; machine: {})", machine());
-    println!(
-        "  {total} orders over {} stores; {samples} requests per case through POST /graphql",
-        stores.len()
-    );
+        .unwrap_or_default())
+}
+
+/// Prints the latencies of each read case: order pages by filter, searches and counts.
+async fn read_latencies(
+    client: &Client,
+    samples: usize,
+    stores: &[String],
+    numbers: &[String],
+) -> anyhow::Result<()> {
     let day = |d: i64| (chrono::Utc::now() - chrono::Duration::days(d)).to_rfc3339();
-    let s = stores.clone();
+    let s = stores.to_vec();
     latencies(
-        &client,
+        client,
         "page of 100, status SHIPPED, lines+listings+shipments",
         PAGE,
         samples,
@@ -218,20 +256,20 @@ pub async fn read(
     )
     .await?;
     latencies(
-        &client,
+        client,
         "page of 100, one store",
         PAGE,
         samples,
         |n| json!({ "f": { "integrationId": s[n % s.len()] } }),
     )
     .await?;
-    latencies(&client, "page of 100, a 30-day range", PAGE, samples, |n| {
+    latencies(client, "page of 100, a 30-day range", PAGE, samples, |n| {
         let from = 30 + (n as i64 * 37) % 1000;
         json!({ "f": { "placedFrom": day(from), "placedTo": day(from - 30) } })
     })
     .await?;
     latencies(
-        &client,
+        client,
         "page of 100, status + store + 90-day range",
         PAGE,
         samples,
@@ -242,13 +280,13 @@ pub async fn read(
         },
     )
     .await?;
-    let nums = numbers.clone();
-    latencies(&client, "search by order number", SEARCH, samples, |n| {
+    let nums = numbers.to_vec();
+    latencies(client, "search by order number", SEARCH, samples, |n| {
         json!({ "f": { "search": nums.get(n % nums.len().max(1)).cloned().unwrap_or_default() } })
     })
     .await?;
     latencies(
-        &client,
+        client,
         "search by customer email",
         SEARCH,
         samples,
@@ -256,14 +294,14 @@ pub async fn read(
     )
     .await?;
     latencies(
-        &client,
+        client,
         "search by SKU",
         SEARCH,
         samples,
         |n| json!({ "f": { "search": sku_of(n * 131 % 50_000) } }),
     )
     .await?;
-    latencies(&client, "search by part of a name", SEARCH, samples, |n| {
+    latencies(client, "search by part of a name", SEARCH, samples, |n| {
         // "Customer 12345" of "Customer 123456": a handful of customers.
         let mut name = name_of(n * 7919);
         name.pop();
@@ -271,31 +309,37 @@ pub async fn read(
     })
     .await?;
     latencies(
-        &client,
+        client,
         "orders with a SKU (sku filter)",
         SEARCH,
         samples,
         |n| json!({ "f": { "sku": sku_of(n * 131 % 50_000) } }),
     )
     .await?;
-    latencies(&client, "totalCount of a status", COUNT, samples, |n| {
+    latencies(client, "totalCount of a status", COUNT, samples, |n| {
         let status = ["NEW", "SHIPPED", "CANCELED", "UNPAID"][n % 4];
         json!({ "f": { "status": [status] } })
     })
     .await?;
+    Ok(())
+}
 
-    let (rps, median, p99) = load(&client, clients, seconds, &stores).await?;
-    println!(
-        "  {clients} clients, page of 100 by status and store, {seconds} s: {rps:.0} requests/s, median {median:.1?}, p99 {p99:.1?}"
-    );
-
-    // The same load while a store's orders are imported.
+/// Connects a new store and imports its orders while `clients` clients load the API; prints
+/// the load figures and the import's.
+async fn load_during_import(
+    state: &AppState,
+    sandbox: &SandboxHandle,
+    client: &Arc<Client>,
+    clients: usize,
+    seconds: u64,
+    stores: &[String],
+) -> anyhow::Result<()> {
     let store = sandbox.first_store();
     let mut input = crate::demo::sandbox_connect_input(&store, HistoricalImport::Last90Days);
     // A store of its own on every run (the seeded database is reused).
     input.options.alias = Some(format!("Bench import {}", store.hash));
     let (principal, _, connected) =
-        crate::demo::account_with_store(&state, "Bench Read", SEED_EMAIL, SEED_PASSWORD, input)
+        crate::demo::account_with_store(state, "Bench Read", SEED_EMAIL, SEED_PASSWORD, input)
             .await?;
     let integration = connected.map_err(|e| anyhow::anyhow!("connecting: {e:?}"))?;
     let import_state = state.clone();
@@ -311,13 +355,11 @@ pub async fn read(
         .map_err(|e| anyhow::anyhow!("import: {e:?}"))?;
         Ok::<_, anyhow::Error>((started.elapsed(), runs))
     });
-    let (rps, median, p99) = load(&client, clients, seconds, &stores).await?;
+    let (rps, median, p99) = load(client, clients, seconds, stores).await?;
     let (took, runs) = import.await.context("the import task")??;
     let created: i64 = runs.iter().map(|r| r.created).sum();
     println!(
         "  … with an order import running ({created} orders imported in {took:.1?}): {rps:.0} requests/s, median {median:.1?}, p99 {p99:.1?}"
     );
-    server.abort();
-    sandbox.stop().await;
     Ok(())
 }

@@ -9,7 +9,7 @@
 use std::time::Instant;
 
 use anyhow::Context;
-use chrono::{Duration, Utc};
+use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
     ActiveModelTrait, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel,
     TransactionTrait,
@@ -162,8 +162,47 @@ async fn fill(
     })
     .await?;
     let state = app.state().clone();
+    let account_id = register_account(&state).await?;
+    let now = Utc::now();
+    let mut written = 0usize;
+
+    // Stores.
+    let integrations = insert_stores(db, account_id, now, size.stores).await?;
+    written += integrations.len();
+
+    // Products and listings, with ids given here (the sequences are moved past them after).
+    let first_item = next_id(db, "inventory_items").await?;
+    let first_listing = next_id(db, "listings").await?;
+    let seeding = Seeding {
+        account_id,
+        now,
+        size,
+        integrations,
+        first_item,
+        first_listing,
+    };
+    written += insert_catalog(db, &seeding).await?;
+
+    // Orders, lines, shipments and shipment lines, in chunks.
+    written += insert_orders(db, &seeding).await?;
+    for table in [
+        "inventory_items",
+        "listings",
+        "orders",
+        "order_lines",
+        "shipments",
+        "shipment_lines",
+    ] {
+        move_sequence(db, table).await?;
+    }
+    analyze(db).await?;
+    Ok(written)
+}
+
+/// Registers the seeded account; its id.
+async fn register_account(state: &crate::state::AppState) -> anyhow::Result<i64> {
     let account = crate::services::accounts::register(
-        &state,
+        state,
         crate::services::accounts::RegisterInput {
             account_name: "Bench Read".into(),
             email: SEED_EMAIL.into(),
@@ -172,13 +211,29 @@ async fn fill(
     )
     .await
     .map_err(|e| anyhow::anyhow!("registering {SEED_EMAIL} (is the database empty?): {e:?}"))?;
-    let account_id = account.1.id;
-    let now = Utc::now();
-    let mut written = 0usize;
+    Ok(account.1.id)
+}
 
-    // Stores.
+/// What the seeded rows refer to: the account, the stores, the first ids of the catalog.
+struct Seeding {
+    account_id: i64,
+    now: DateTime<Utc>,
+    size: SeedSize,
+    /// The stores' integration ids, in store order.
+    integrations: Vec<i64>,
+    first_item: i64,
+    first_listing: i64,
+}
+
+/// Inserts `stores` disconnected BigCommerce stores (`seed000`, …); their ids.
+async fn insert_stores(
+    db: &DatabaseConnection,
+    account_id: i64,
+    now: DateTime<Utc>,
+    stores: usize,
+) -> anyhow::Result<Vec<i64>> {
     let mut integrations = Vec::new();
-    for s in 0..size.stores {
+    for s in 0..stores {
         let row = integration::Model {
             id: 0,
             account_id,
@@ -217,17 +272,19 @@ async fn fill(
         let mut am = row.into_active_model();
         am.id = sea_orm::ActiveValue::NotSet;
         integrations.push(am.reset_all().insert(db).await?.id);
-        written += 1;
     }
+    Ok(integrations)
+}
 
-    // Products and listings, with ids given here (the sequences are moved past them after).
-    let first_item = next_id(db, "inventory_items").await?;
-    let first_listing = next_id(db, "listings").await?;
+/// Inserts the products and their listings (every even product on two stores, every odd one
+/// on one) in one transaction; the number of rows.
+async fn insert_catalog(db: &DatabaseConnection, ctx: &Seeding) -> anyhow::Result<usize> {
+    let (account_id, now, size) = (ctx.account_id, ctx.now, ctx.size);
     let txn = db.begin().await?;
     let mut items = Vec::with_capacity(size.products);
     let mut listings = Vec::with_capacity(size.products * 3 / 2);
     for p in 0..size.products {
-        let item_id = first_item + p as i64;
+        let item_id = ctx.first_item + p as i64;
         items.push(
             inventory_item::Model {
                 id: item_id,
@@ -251,9 +308,9 @@ async fn fill(
             let store = (p + k) % size.stores;
             listings.push(
                 listing::Model {
-                    id: first_listing + listings.len() as i64,
+                    id: ctx.first_listing + listings.len() as i64,
                     account_id,
-                    integration_id: integrations[store],
+                    integration_id: ctx.integrations[store],
                     inventory_item_id: item_id,
                     external_product_id: p as i64 + 1,
                     external_variant_id: p as i64 + 1,
@@ -284,170 +341,74 @@ async fn fill(
             );
         }
     }
-    written += items.len() + listings.len();
+    let written = items.len() + listings.len();
     insert_all(&txn, items, 12).await?;
     insert_all(&txn, listings, 27).await?;
     txn.commit().await?;
+    Ok(written)
+}
 
-    // Orders, lines, shipments and shipment lines, in chunks.
+/// The ids the next order line, shipment and shipment line get.
+struct NextIds {
+    line: i64,
+    shipment: i64,
+    shipment_line: i64,
+}
+
+/// The rows of a chunk of orders, inserted in one transaction.
+#[derive(Default)]
+struct Chunk {
+    orders: Vec<order::ActiveModel>,
+    lines: Vec<order_line::ActiveModel>,
+    shipments: Vec<shipment::ActiveModel>,
+    shipment_lines: Vec<shipment_line::ActiveModel>,
+}
+
+/// One seeded order: its id, store, number, date and status.
+struct SeedOrder {
+    n: usize,
+    id: i64,
+    store: usize,
+    external: i64,
+    placed: DateTime<Utc>,
+    status: OrderStatus,
+}
+
+/// Inserts the orders over the last three years with their lines and, for shipped orders,
+/// their shipment, `ORDERS_PER_TXN` orders per transaction; the number of rows.
+async fn insert_orders(db: &DatabaseConnection, ctx: &Seeding) -> anyhow::Result<usize> {
+    let size = ctx.size;
+    let mut written = 0usize;
     let span = Duration::days(3 * 365);
     let first_order = next_id(db, "orders").await?;
     let first_line = next_id(db, "order_lines").await?;
     let first_shipment = next_id(db, "shipments").await?;
     let first_shipment_line = next_id(db, "shipment_lines").await?;
-    let (mut line_id, mut shipment_id, mut shipment_line_id) =
-        (first_line, first_shipment, first_shipment_line);
+    let mut ids = NextIds {
+        line: first_line,
+        shipment: first_shipment,
+        shipment_line: first_shipment_line,
+    };
     for start in (0..size.orders).step_by(ORDERS_PER_TXN) {
         let end = (start + ORDERS_PER_TXN).min(size.orders);
-        let (mut orders, mut lines, mut shipments, mut shipment_lines) =
-            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let mut chunk = Chunk::default();
         for n in start..end {
-            let id = first_order + n as i64;
-            let store = n % size.stores;
-            let external = 100_000 + (n / size.stores) as i64;
-            let placed = now - span + span * (n as i32) / (size.orders.max(1) as i32);
-            let status = status_of(n);
-            let line_count = 1 + (mix(n as u64, 5) % 5) as usize;
-            let mut total = 0i64;
-            let mut order_lines = Vec::with_capacity(line_count);
-            for j in 0..line_count {
-                let p = (mix(n as u64, j as u64 + 100) % size.products.max(1) as u64) as usize;
-                let quantity = 1 + (mix(n as u64, j as u64 + 200) % 3) as i64;
-                let price = 5 + (p % 90) as i64;
-                total += price * quantity;
-                let shipped = match status {
-                    OrderStatus::Shipped => quantity,
-                    OrderStatus::PartiallyShipped if j == 0 => quantity,
-                    _ => 0,
-                };
-                order_lines.push(order_line::Model {
-                    id: line_id,
-                    account_id,
-                    order_id: id,
-                    external_id: line_id,
-                    external_product_id: p as i64 + 1,
-                    external_variant_id: p as i64 + 1,
-                    order_address_id: external,
-                    sku: Some(sku_of(p)),
-                    name: format!("Product {p}"),
-                    quantity,
-                    quantity_shipped: shipped,
-                    unit_price: format!("{price}.99"),
-                    total: format!("{}", price * quantity),
-                    weight: Some("0.5".into()),
-                    // Product p's first listing: two per even product before it, one per odd.
-                    listing_id: Some(first_listing + p as i64 + (p as i64 + 1) / 2),
-                    inventory_item_id: Some(first_item + p as i64),
-                });
-                line_id += 1;
-            }
-            if matches!(status, OrderStatus::Shipped | OrderStatus::PartiallyShipped) {
-                shipments.push(
-                    shipment::Model {
-                        id: shipment_id,
-                        account_id,
-                        integration_id: integrations[store],
-                        order_id: id,
-                        method: ShipmentMethod::Manual,
-                        carrier: Some("UPS".into()),
-                        service: Some("Ground".into()),
-                        tracking_number: format!("1Z{id:016}"),
-                        shipping_provider: "ups".into(),
-                        tracking_carrier: "".into(),
-                        order_address_id: external,
-                        weight: None,
-                        contact_phone: None,
-                        contact_email: None,
-                        customs: None,
-                        idempotency_key: None,
-                        push_state: ShipmentPushState::Pushed,
-                        push_attempts: 1,
-                        push_error: None,
-                        push_due_at: None,
-                        push_claimed_by: None,
-                        push_claimed_until: None,
-                        pushed_at: Some(placed + Duration::days(1)),
-                        external_id: Some(external),
-                        tracking_link: None,
-                        created_by_user_id: None,
-                        created_at: placed + Duration::days(1),
-                        updated_at: placed + Duration::days(1),
-                    }
-                    .into_active_model()
-                    .reset_all(),
-                );
-                for l in order_lines.iter().filter(|l| l.quantity_shipped > 0) {
-                    shipment_lines.push(
-                        shipment_line::Model {
-                            id: shipment_line_id,
-                            account_id,
-                            shipment_id,
-                            order_line_id: l.id,
-                            order_product_id: l.external_id,
-                            sku: l.sku.clone(),
-                            name: l.name.clone(),
-                            quantity: l.quantity_shipped,
-                        }
-                        .into_active_model()
-                        .reset_all(),
-                    );
-                    shipment_line_id += 1;
-                }
-                shipment_id += 1;
-            }
-            let email = email_of(n);
-            let name = name_of(n);
-            orders.push(
-                order::Model {
-                    id,
-                    account_id,
-                    integration_id: integrations[store],
-                    external_id: external,
-                    number: external.to_string(),
-                    status,
-                    channel_status_id: 11,
-                    channel_status: "Awaiting Fulfillment".into(),
-                    currency: "USD".into(),
-                    subtotal_ex_tax: format!("{total}.00"),
-                    subtotal_inc_tax: format!("{total}.00"),
-                    shipping_cost: "5.00".into(),
-                    tax_total: "0.00".into(),
-                    total: format!("{}.00", total + 5),
-                    customer_name: name.clone(),
-                    customer_email: Some(email.clone()),
-                    customer_phone: None,
-                    billing_address: Some(OrderAddress {
-                        first_name: "Customer".into(),
-                        last_name: name.clone(),
-                        street1: "1 Main St".into(),
-                        city: "Austin".into(),
-                        postal_code: "78701".into(),
-                        country_code: "US".into(),
-                        email: email.clone(),
-                        ..Default::default()
-                    }),
-                    shipping_addresses: None,
-                    placed_at: placed,
-                    channel_modified_at: placed,
-                    shipped_at: (status == OrderStatus::Shipped)
-                        .then(|| placed + Duration::days(1)),
-                    historical: true,
-                    stock_taken: false,
-                    restocked: false,
-                    imported_at: now,
-                    updated_at: now,
-                    canceled_here_at: None,
-                    canceled_by_user_id: None,
-                }
-                .into_active_model()
-                .reset_all(),
-            );
-            lines.extend(
-                order_lines
-                    .into_iter()
-                    .map(|l| l.into_active_model().reset_all()),
-            );
+            let o = SeedOrder {
+                n,
+                id: first_order + n as i64,
+                store: n % size.stores,
+                external: 100_000 + (n / size.stores) as i64,
+                placed: ctx.now - span + span * (n as i32) / (size.orders.max(1) as i32),
+                status: status_of(n),
+            };
+            add_order(ctx, &o, &mut ids, &mut chunk);
         }
+        let Chunk {
+            orders,
+            lines,
+            shipments,
+            shipment_lines,
+        } = chunk;
         written += orders.len() + lines.len() + shipments.len() + shipment_lines.len();
         let txn = db.begin().await?;
         insert_all(&txn, orders, 32).await?;
@@ -456,18 +417,191 @@ async fn fill(
         insert_all(&txn, shipment_lines, 8).await?;
         txn.commit().await?;
     }
-    for table in [
-        "inventory_items",
-        "listings",
-        "orders",
-        "order_lines",
-        "shipments",
-        "shipment_lines",
-    ] {
-        move_sequence(db, table).await?;
-    }
-    analyze(db).await?;
     Ok(written)
+}
+
+/// Adds an order's rows to the chunk: its shipment (when shipped), the order, its lines.
+fn add_order(ctx: &Seeding, o: &SeedOrder, ids: &mut NextIds, chunk: &mut Chunk) {
+    let (order_lines, total) = order_lines_of(ctx, o, &mut ids.line);
+    if matches!(
+        o.status,
+        OrderStatus::Shipped | OrderStatus::PartiallyShipped
+    ) {
+        add_shipment(ctx, o, &order_lines, ids, chunk);
+    }
+    chunk.orders.push(order_row(ctx, o, total));
+    chunk.lines.extend(
+        order_lines
+            .into_iter()
+            .map(|l| l.into_active_model().reset_all()),
+    );
+}
+
+/// The 1–5 lines of an order (all shipped when it is, the first when partially shipped) and
+/// its subtotal.
+fn order_lines_of(
+    ctx: &Seeding,
+    o: &SeedOrder,
+    line_id: &mut i64,
+) -> (Vec<order_line::Model>, i64) {
+    let (account_id, size, n, id, external, status) =
+        (ctx.account_id, ctx.size, o.n, o.id, o.external, o.status);
+    let (first_item, first_listing) = (ctx.first_item, ctx.first_listing);
+    let line_count = 1 + (mix(n as u64, 5) % 5) as usize;
+    let mut total = 0i64;
+    let mut order_lines = Vec::with_capacity(line_count);
+    for j in 0..line_count {
+        let p = (mix(n as u64, j as u64 + 100) % size.products.max(1) as u64) as usize;
+        let quantity = 1 + (mix(n as u64, j as u64 + 200) % 3) as i64;
+        let price = 5 + (p % 90) as i64;
+        total += price * quantity;
+        let shipped = match status {
+            OrderStatus::Shipped => quantity,
+            OrderStatus::PartiallyShipped if j == 0 => quantity,
+            _ => 0,
+        };
+        order_lines.push(order_line::Model {
+            id: *line_id,
+            account_id,
+            order_id: id,
+            external_id: *line_id,
+            external_product_id: p as i64 + 1,
+            external_variant_id: p as i64 + 1,
+            order_address_id: external,
+            sku: Some(sku_of(p)),
+            name: format!("Product {p}"),
+            quantity,
+            quantity_shipped: shipped,
+            unit_price: format!("{price}.99"),
+            total: format!("{}", price * quantity),
+            weight: Some("0.5".into()),
+            // Product p's first listing: two per even product before it, one per odd.
+            listing_id: Some(first_listing + p as i64 + (p as i64 + 1) / 2),
+            inventory_item_id: Some(first_item + p as i64),
+        });
+        *line_id += 1;
+    }
+    (order_lines, total)
+}
+
+/// Adds the shipment of a shipped order (by UPS, pushed a day after the order) and its lines.
+fn add_shipment(
+    ctx: &Seeding,
+    o: &SeedOrder,
+    order_lines: &[order_line::Model],
+    ids: &mut NextIds,
+    chunk: &mut Chunk,
+) {
+    let (account_id, id, external, placed) = (ctx.account_id, o.id, o.external, o.placed);
+    let shipment_id = ids.shipment;
+    chunk.shipments.push(
+        shipment::Model {
+            id: shipment_id,
+            account_id,
+            integration_id: ctx.integrations[o.store],
+            order_id: id,
+            method: ShipmentMethod::Manual,
+            carrier: Some("UPS".into()),
+            service: Some("Ground".into()),
+            tracking_number: format!("1Z{id:016}"),
+            shipping_provider: "ups".into(),
+            tracking_carrier: "".into(),
+            order_address_id: external,
+            weight: None,
+            contact_phone: None,
+            contact_email: None,
+            customs: None,
+            idempotency_key: None,
+            push_state: ShipmentPushState::Pushed,
+            push_attempts: 1,
+            push_error: None,
+            push_due_at: None,
+            push_claimed_by: None,
+            push_claimed_until: None,
+            pushed_at: Some(placed + Duration::days(1)),
+            external_id: Some(external),
+            tracking_link: None,
+            created_by_user_id: None,
+            created_at: placed + Duration::days(1),
+            updated_at: placed + Duration::days(1),
+        }
+        .into_active_model()
+        .reset_all(),
+    );
+    for l in order_lines.iter().filter(|l| l.quantity_shipped > 0) {
+        chunk.shipment_lines.push(
+            shipment_line::Model {
+                id: ids.shipment_line,
+                account_id,
+                shipment_id,
+                order_line_id: l.id,
+                order_product_id: l.external_id,
+                sku: l.sku.clone(),
+                name: l.name.clone(),
+                quantity: l.quantity_shipped,
+            }
+            .into_active_model()
+            .reset_all(),
+        );
+        ids.shipment_line += 1;
+    }
+    ids.shipment += 1;
+}
+
+/// The order row: a customer of its own, billed in Austin, awaiting fulfillment on the store.
+fn order_row(ctx: &Seeding, o: &SeedOrder, total: i64) -> order::ActiveModel {
+    let (account_id, now, id, external, placed, status) = (
+        ctx.account_id,
+        ctx.now,
+        o.id,
+        o.external,
+        o.placed,
+        o.status,
+    );
+    let email = email_of(o.n);
+    let name = name_of(o.n);
+    order::Model {
+        id,
+        account_id,
+        integration_id: ctx.integrations[o.store],
+        external_id: external,
+        number: external.to_string(),
+        status,
+        channel_status_id: 11,
+        channel_status: "Awaiting Fulfillment".into(),
+        currency: "USD".into(),
+        subtotal_ex_tax: format!("{total}.00"),
+        subtotal_inc_tax: format!("{total}.00"),
+        shipping_cost: "5.00".into(),
+        tax_total: "0.00".into(),
+        total: format!("{}.00", total + 5),
+        customer_name: name.clone(),
+        customer_email: Some(email.clone()),
+        customer_phone: None,
+        billing_address: Some(OrderAddress {
+            first_name: "Customer".into(),
+            last_name: name.clone(),
+            street1: "1 Main St".into(),
+            city: "Austin".into(),
+            postal_code: "78701".into(),
+            country_code: "US".into(),
+            email: email.clone(),
+            ..Default::default()
+        }),
+        shipping_addresses: None,
+        placed_at: placed,
+        channel_modified_at: placed,
+        shipped_at: (status == OrderStatus::Shipped).then(|| placed + Duration::days(1)),
+        historical: true,
+        stock_taken: false,
+        restocked: false,
+        imported_at: now,
+        updated_at: now,
+        canceled_here_at: None,
+        canceled_by_user_id: None,
+    }
+    .into_active_model()
+    .reset_all()
 }
 
 /// The next free id of `table`.

@@ -586,6 +586,43 @@ pub async fn update(
     input: UpdateInput,
 ) -> AppResult<integration::Model> {
     let current = require(state, p, id, "id").await?;
+    let checked = check_update(&current, &input)?;
+    if let Some(a) = &checked.alias {
+        ensure_alias_free(state, p, &current, a).await?;
+    }
+    let now = Utc::now();
+    let final_alias = checked
+        .alias
+        .clone()
+        .unwrap_or_else(|| current.alias.clone());
+    let mut row = current.clone().into_active_model();
+    if let Some(token) = &checked.token {
+        apply_new_token(state, &current, &mut row, token, now).await?;
+    }
+    row.alias = Set(final_alias.clone());
+    let token_given = checked.token.is_some();
+    apply_edits(&mut row, &current, input, checked, now);
+    let saved = row
+        .update(&state.db)
+        .await
+        .map_err(|e| unique_conflict(&e, &final_alias).unwrap_or_else(|| e.into()))?;
+    tracing::info!(integration_id = saved.id, "integration updated");
+    Ok(after_update(state, &current, saved, token_given).await)
+}
+
+/// The edits of an update once validated: what `update` writes.
+struct CheckedUpdate {
+    alias: Option<String>,
+    client_id: Option<String>,
+    token: Option<String>,
+    mode: HistoricalImport,
+    since: Option<NaiveDate>,
+    contact: Contact,
+}
+
+/// Validates every edit of an update against the current integration, collecting all user
+/// errors in field order before answering with them.
+fn check_update(current: &integration::Model, input: &UpdateInput) -> AppResult<CheckedUpdate> {
     let mut errors = Vec::new();
     let alias = match &input.alias {
         Some(a) => check_text(&mut errors, "alias", Some(a), true),
@@ -637,34 +674,72 @@ pub async fn update(
         email.as_deref(),
     );
     ensure_valid(errors)?;
+    Ok(CheckedUpdate {
+        alias,
+        client_id,
+        token,
+        mode,
+        since,
+        contact,
+    })
+}
 
-    if let Some(a) = &alias {
-        if alias_owner(state, p.account_id, a)
-            .await?
-            .is_some_and(|owner| owner != current.id)
-        {
-            return Err(alias_taken(a).into());
+/// Answers `ALIAS_TAKEN` when another integration of the account already uses the new alias.
+async fn ensure_alias_free(
+    state: &AppState,
+    p: &Principal,
+    current: &integration::Model,
+    alias: &str,
+) -> AppResult<()> {
+    if alias_owner(state, p.account_id, alias)
+        .await?
+        .is_some_and(|owner| owner != current.id)
+    {
+        return Err(alias_taken(alias).into());
+    }
+    Ok(())
+}
+
+/// Checks a new access token against the store and puts it, with the store's name and
+/// currency, on the row; a disconnected or rejected integration becomes `ACTIVE` again.
+async fn apply_new_token(
+    state: &AppState,
+    current: &integration::Model,
+    row: &mut integration::ActiveModel,
+    token: &str,
+    now: chrono::DateTime<Utc>,
+) -> AppResult<()> {
+    let info = check_store(state, &current.store_hash, token).await?;
+    row.access_token_ciphertext = Set(Some(state.cipher.encrypt(token, &current.token_binding())?));
+    row.access_token_last4 = Set(Some(last4(token)));
+    row.store_name = Set(info.name);
+    row.store_currency = Set(info.currency);
+    if current.status != IntegrationStatus::Active {
+        row.status = Set(IntegrationStatus::Active);
+        row.disconnected_at = Set(None);
+        if current.status == IntegrationStatus::Disconnected {
+            row.connected_at = Set(now);
         }
     }
-    let now = Utc::now();
-    let final_alias = alias.clone().unwrap_or_else(|| current.alias.clone());
-    let mut row = current.clone().into_active_model();
-    if let Some(token) = &token {
-        let info = check_store(state, &current.store_hash, token).await?;
-        row.access_token_ciphertext =
-            Set(Some(state.cipher.encrypt(token, &current.token_binding())?));
-        row.access_token_last4 = Set(Some(last4(token)));
-        row.store_name = Set(info.name);
-        row.store_currency = Set(info.currency);
-        if current.status != IntegrationStatus::Active {
-            row.status = Set(IntegrationStatus::Active);
-            row.disconnected_at = Set(None);
-            if current.status == IntegrationStatus::Disconnected {
-                row.connected_at = Set(now);
-            }
-        }
-    }
-    row.alias = Set(final_alias.clone());
+    Ok(())
+}
+
+/// Puts the validated settings, the import reach and the contact options on the row, and
+/// stamps it as updated.
+fn apply_edits(
+    row: &mut integration::ActiveModel,
+    current: &integration::Model,
+    input: UpdateInput,
+    checked: CheckedUpdate,
+    now: chrono::DateTime<Utc>,
+) {
+    let CheckedUpdate {
+        client_id,
+        mode,
+        since,
+        contact,
+        ..
+    } = checked;
     if let Some(c) = client_id {
         row.client_id = Set(c);
     }
@@ -690,11 +765,17 @@ pub async fn update(
         row.email_mode = Set(m);
     }
     row.updated_at = Set(now);
-    let saved = row
-        .update(&state.db)
-        .await
-        .map_err(|e| unique_conflict(&e, &final_alias).unwrap_or_else(|| e.into()))?;
-    tracing::info!(integration_id = saved.id, "integration updated");
+}
+
+/// What follows a saved update: an integration back to `ACTIVE` imports now, inventory
+/// management just turned on pushes every listing, and a new token registers the webhooks
+/// again.
+async fn after_update(
+    state: &AppState,
+    current: &integration::Model,
+    saved: integration::Model,
+    token_given: bool,
+) -> integration::Model {
     if current.status != IntegrationStatus::Active && saved.status == IntegrationStatus::Active {
         schedule_import_now(state, &saved).await;
     }
@@ -703,10 +784,10 @@ pub async fn update(
     }
     // A new token may belong to another API account, which does not see the hooks of the
     // old one: register them again.
-    if token.is_some() {
-        return Ok(crate::services::webhooks::register(state, saved).await);
+    if token_given {
+        return crate::services::webhooks::register(state, saved).await;
     }
-    Ok(saved)
+    saved
 }
 
 /// Inventory management just turned on: every listing of the store gets the figure here. The

@@ -3,6 +3,8 @@
 //! What the tests share is in `support/`: `spawn_app()`, or `TestApp::builder()` to adjust
 //! the settings, the sandbox or serve the app publicly; test files import only from there.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
+// A test reads as one story: long test functions stay whole.
+#![allow(clippy::too_many_lines)]
 
 mod accounts;
 mod app_install;
