@@ -16,9 +16,9 @@ use anyhow::Context;
 use sea_orm::ConnectionTrait;
 use serde::Deserialize;
 
-use crate::config::{Secret, Settings};
-use crate::domain::{HistoricalImport, SyncKind};
-use crate::startup::Application;
+use orderdeck::config::{Secret, Settings};
+use orderdeck::domain::{HistoricalImport, SyncKind};
+use orderdeck::startup::Application;
 use orderdeck_sandbox::server::StoreCredentials;
 
 /// `orderdeck bench …`: which figures to measure.
@@ -383,7 +383,7 @@ pub async fn import(
 ) -> anyhow::Result<()> {
     if std::env::var_os("RUST_LOG").is_some() {
         // Logs only when asked for (the import logs its fetch and store times).
-        crate::telemetry::init(crate::config::LogFormat::Text);
+        orderdeck::telemetry::init(orderdeck::config::LogFormat::Text);
     }
     let dir = std::env::temp_dir().join(format!("orderdeck-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).context("creating the bench directory")?;
@@ -410,7 +410,7 @@ pub async fn import(
     let integration = connected.map_err(|e| anyhow::anyhow!("connecting: {e:?}"))?;
 
     let started = Instant::now();
-    let product_runs = crate::sync::runner::sync_now(
+    let product_runs = orderdeck::sync::runner::sync_now(
         &state,
         &principal,
         Some(integration.id),
@@ -420,7 +420,7 @@ pub async fn import(
     .map_err(|e| anyhow::anyhow!("product import: {e:?}"))?;
     let product_time = started.elapsed();
     let started = Instant::now();
-    let order_runs = crate::sync::runner::sync_now(
+    let order_runs = orderdeck::sync::runner::sync_now(
         &state,
         &principal,
         Some(integration.id),
@@ -430,10 +430,11 @@ pub async fn import(
     .map_err(|e| anyhow::anyhow!("order import: {e:?}"))?;
     let order_time = started.elapsed();
 
-    let calls =
-        |runs: &[crate::entities::sync_run::Model]| runs.iter().map(|r| r.api_calls).sum::<i64>();
+    let calls = |runs: &[orderdeck::entities::sync_run::Model]| {
+        runs.iter().map(|r| r.api_calls).sum::<i64>()
+    };
     let created =
-        |runs: &[crate::entities::sync_run::Model]| runs.iter().map(|r| r.created).sum::<i64>();
+        |runs: &[orderdeck::entities::sync_run::Model]| runs.iter().map(|r| r.created).sum::<i64>();
     let failed: Vec<_> = product_runs
         .iter()
         .chain(&order_runs)

@@ -4,8 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
-use crate::config::Settings;
-use crate::startup::Application;
+use orderdeck::config::Settings;
+use orderdeck::startup::Application;
 
 /// Self-hosted multichannel order and inventory manager.
 #[derive(Parser)]
@@ -55,12 +55,12 @@ pub enum Command {
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match &cli.command {
         Command::Schema => {
-            print!("{}", crate::graphql::sdl());
+            print!("{}", orderdeck::graphql::sdl());
             return Ok(());
         }
         #[cfg(feature = "sandbox")]
         Command::Sandbox(args) => {
-            crate::telemetry::init(crate::config::LogFormat::Text);
+            orderdeck::telemetry::init(orderdeck::config::LogFormat::Text);
             return crate::demo::run_sandbox(args).await;
         }
         #[cfg(feature = "sandbox")]
@@ -68,17 +68,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         _ => {}
     }
     let settings = Settings::load(cli.config.as_deref(), |k| std::env::var(k).ok())?;
-    crate::telemetry::init(settings.log_format);
+    orderdeck::telemetry::init(settings.log_format);
     tracing::info!(settings = ?settings, "starting");
     match cli.command {
         Command::Migrate => {
-            let db = crate::db::connect(&settings).await?;
-            crate::db::migrate(&db).await?;
+            let db = orderdeck::db::connect(&settings).await?;
+            orderdeck::db::migrate(&db).await?;
             tracing::info!("migrations applied");
         }
         Command::ResetPassword { email } => {
-            let db = crate::db::connect(&settings).await?;
-            let Some(reset) = crate::services::accounts::reset_password(&db, &email).await? else {
+            let db = orderdeck::db::connect(&settings).await?;
+            let Some(reset) = orderdeck::services::accounts::reset_password(&db, &email).await?
+            else {
                 // One plain line for the operator, whatever RUST_BACKTRACE says.
                 eprintln!("error: no user has the email {email}");
                 std::process::exit(1);
@@ -110,4 +111,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Sandbox(_) | Command::Bench(_) => {}
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    /// clap's own checks of the declared commands and arguments (names, defaults, conflicts).
+    #[test]
+    fn the_command_line_is_declared_consistently() {
+        use clap::CommandFactory;
+        super::Cli::command().debug_assert();
+    }
 }

@@ -3,13 +3,13 @@
 
 use anyhow::Context;
 
-use crate::config::Settings;
-use crate::domain::{ContactMode, HistoricalImport, PostalAddress};
-use crate::entities::integration;
-use crate::error::AppResult;
-use crate::services::{accounts, integrations, sessions, Principal};
-use crate::startup::Application;
-use crate::state::AppState;
+use orderdeck::config::Settings;
+use orderdeck::domain::{ContactMode, HistoricalImport, PostalAddress};
+use orderdeck::entities::integration;
+use orderdeck::error::AppResult;
+use orderdeck::services::{accounts, integrations, sessions, Principal};
+use orderdeck::startup::Application;
+use orderdeck::state::AppState;
 use orderdeck_sandbox::server::StoreCredentials;
 use orderdeck_sandbox::{Sandbox, SandboxConfig};
 
@@ -80,7 +80,7 @@ pub async fn run(mut settings: Settings, sandbox_bind: &str) -> anyhow::Result<(
     // The first import, recorded like any other run, so the demo opens with data.
     let mut imported = Vec::new();
     if let Some(id) = integration_id {
-        match crate::sync::runner::sync_now(&state, &principal, Some(id), None).await {
+        match orderdeck::sync::runner::sync_now(&state, &principal, Some(id), None).await {
             Ok(runs) => imported = runs,
             Err(e) => tracing::warn!(error = ?e, "demo import failed"),
         }
@@ -275,4 +275,32 @@ pub async fn run_sandbox(args: &SandboxArgs) -> anyhow::Result<()> {
     });
     server.await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use orderdeck::domain::password::check;
+
+    #[test]
+    fn the_demo_and_bench_passwords_meet_the_rules() {
+        assert_eq!(
+            check(super::DEMO_PASSWORD, &[super::DEMO_EMAIL, "Demo Company"]),
+            Ok(())
+        );
+        assert_eq!(
+            check(
+                crate::bench::seed::SEED_PASSWORD,
+                &[crate::bench::seed::SEED_EMAIL, "Bench Read"]
+            ),
+            Ok(())
+        );
+        // The password of the throwaway accounts of `bench import`, `push` and `webhook`.
+        assert_eq!(
+            check(
+                "bench-password-1",
+                &["bench-push-4242@orderdeck.local", "Bench"]
+            ),
+            Ok(())
+        );
+    }
 }

@@ -1,21 +1,13 @@
 //! orderdeck: a self-hosted multichannel order and inventory manager with a GraphQL API.
 
-/// Benchmarks (`orderdeck bench`).
-#[cfg(feature = "sandbox")]
-pub mod bench;
 /// Sales channels (BigCommerce) behind typed clients.
 pub mod channels;
-/// The command line (`orderdeck serve`, `migrate`, …).
-pub mod cli;
 /// Typed settings: defaults, optional file, environment.
 pub mod config;
 /// Server key, token encryption, token and password hashing.
 pub mod crypto;
 /// Database connection and migrations.
 pub mod db;
-/// `orderdeck demo`: server + sandbox + demo account.
-#[cfg(feature = "sandbox")]
-pub mod demo;
 /// Pure domain types and rules.
 pub mod domain;
 /// sea-orm entities (database rows).

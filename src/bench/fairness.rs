@@ -13,10 +13,10 @@ use serde_json::{json, Value};
 
 use super::pdf::percentile;
 use super::{machine, sandbox_store, SandboxProcess};
-use crate::config::{Secret, Settings};
-use crate::domain::{HistoricalImport, SyncKind};
-use crate::startup::Application;
-use crate::state::AppState;
+use orderdeck::config::{Secret, Settings};
+use orderdeck::domain::{HistoricalImport, SyncKind};
+use orderdeck::startup::Application;
+use orderdeck::state::AppState;
 use orderdeck_sandbox::server::StoreCredentials;
 
 const PASSWORD: &str = "bench-fairness-password";
@@ -220,7 +220,7 @@ async fn import_hostile(
         crate::demo::account_with_store(state, "Hostile", hostile_email, PASSWORD, input).await?;
     let integration = connected.map_err(|e| anyhow::anyhow!("connecting: {e:?}"))?;
     for kind in [SyncKind::Products, SyncKind::Orders] {
-        crate::sync::runner::sync_now(state, &principal, Some(integration.id), Some(kind))
+        orderdeck::sync::runner::sync_now(state, &principal, Some(integration.id), Some(kind))
             .await
             .map_err(|e| anyhow::anyhow!("import: {e:?}"))?;
     }
@@ -230,9 +230,9 @@ async fn import_hostile(
 /// Registers the victim account, empty; its email.
 async fn register_victim(state: &AppState) -> anyhow::Result<String> {
     let victim_email = format!("victim-{}@orderdeck.local", std::process::id());
-    crate::services::accounts::register(
+    orderdeck::services::accounts::register(
         state,
-        crate::services::accounts::RegisterInput {
+        orderdeck::services::accounts::RegisterInput {
             account_name: "Victim".into(),
             email: victim_email.clone(),
             password: PASSWORD.into(),

@@ -5,8 +5,8 @@ use std::time::Duration;
 use anyhow::Context;
 
 use super::{machine, peak_rss_mib};
-use crate::config::{Secret, Settings};
-use crate::startup::Application;
+use orderdeck::config::{Secret, Settings};
+use orderdeck::startup::Application;
 
 /// Resident memory of this process now (Linux `VmRSS`), in MiB.
 fn rss_mib() -> Option<f64> {

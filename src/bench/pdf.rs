@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 
-use crate::pdf::{load_templates, sample, Logo, Rendered};
+use orderdeck::pdf::{load_templates, sample, Logo, Rendered};
 
 /// The `p` quantile (0 to 1) of `sorted` (zero when empty); the other benches use it too.
 pub(crate) fn percentile(sorted: &[Duration], p: f64) -> Duration {

@@ -8,15 +8,15 @@ use futures_util::stream::{self, StreamExt};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
 use super::machine;
-use crate::config::{Secret, Settings};
-use crate::db::ScopedFutureExt;
-use crate::domain::{HistoricalImport, StockReason, SyncKind};
-use crate::entities::inventory_item as item;
-use crate::error::AppError;
-use crate::services::ledger::{self, Movement};
-use crate::services::Principal;
-use crate::startup::Application;
-use crate::state::AppState;
+use orderdeck::config::{Secret, Settings};
+use orderdeck::db::ScopedFutureExt;
+use orderdeck::domain::{HistoricalImport, StockReason, SyncKind};
+use orderdeck::entities::inventory_item as item;
+use orderdeck::error::AppError;
+use orderdeck::services::ledger::{self, Movement};
+use orderdeck::services::Principal;
+use orderdeck::startup::Application;
+use orderdeck::state::AppState;
 use orderdeck_sandbox::server::StoreCredentials;
 use orderdeck_sandbox::{Sandbox, SandboxConfig, SandboxHandle};
 
@@ -167,9 +167,14 @@ async fn connect_stores(
             crate::demo::account_with_store(state, "Bench", email, "bench-password-1", input)
                 .await?;
         let integration = connected.map_err(|e| anyhow::anyhow!("connecting: {e:?}"))?;
-        crate::sync::runner::sync_now(state, &p, Some(integration.id), Some(SyncKind::Products))
-            .await
-            .map_err(|e| anyhow::anyhow!("product import: {e:?}"))?;
+        orderdeck::sync::runner::sync_now(
+            state,
+            &p,
+            Some(integration.id),
+            Some(SyncKind::Products),
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("product import: {e:?}"))?;
         principal = Some(p);
     }
     principal.context("no store connected")
@@ -276,7 +281,7 @@ async fn change(
     delta: i64,
     key: &str,
 ) -> anyhow::Result<Vec<i64>> {
-    let after = crate::db::write(&state.db, |txn| {
+    let after = orderdeck::db::write(&state.db, |txn| {
         async move {
             let mut after = Vec::with_capacity(item_ids.len());
             for (n, id) in item_ids.iter().enumerate() {
@@ -308,7 +313,7 @@ async fn change(
 async fn settle(state: &AppState) -> anyhow::Result<()> {
     let started = Instant::now();
     loop {
-        let left = crate::entities::push_queue::Entity::find()
+        let left = orderdeck::entities::push_queue::Entity::find()
             .count(&state.db)
             .await?;
         if left == 0 {

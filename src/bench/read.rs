@@ -10,10 +10,10 @@ use serde_json::{json, Value};
 
 use super::machine;
 use super::seed::{email_of, name_of, sku_of, SEED_EMAIL, SEED_PASSWORD};
-use crate::config::{Secret, Settings};
-use crate::domain::{HistoricalImport, SyncKind};
-use crate::startup::Application;
-use crate::state::AppState;
+use orderdeck::config::{Secret, Settings};
+use orderdeck::domain::{HistoricalImport, SyncKind};
+use orderdeck::startup::Application;
+use orderdeck::state::AppState;
 use orderdeck_sandbox::{Sandbox, SandboxConfig, SandboxHandle};
 
 /// A page of 100 orders with everything a list screen shows.
@@ -345,7 +345,7 @@ async fn load_during_import(
     let import_state = state.clone();
     let import = tokio::spawn(async move {
         let started = Instant::now();
-        let runs = crate::sync::runner::sync_now(
+        let runs = orderdeck::sync::runner::sync_now(
             &import_state,
             &principal,
             Some(integration.id),

@@ -16,12 +16,12 @@ use sea_orm::{
 };
 
 use super::machine;
-use crate::config::{Secret, Settings};
-use crate::domain::{
+use orderdeck::config::{Secret, Settings};
+use orderdeck::domain::{
     ChannelKind, ConnectedVia, ContactMode, HistoricalImport, IntegrationStatus, OrderAddress,
     OrderStatus, PricePushState, ShipmentMethod, ShipmentPushState, StockTracking, WebhookState,
 };
-use crate::entities::{
+use orderdeck::entities::{
     integration, inventory_item, listing, order, order_line, shipment, shipment_line,
 };
 
@@ -110,8 +110,8 @@ pub async fn seed(database_url: Option<String>, size: SeedSize) -> anyhow::Resul
         ..Settings::default()
     };
     std::fs::create_dir_all(&settings.data_dir).context("creating ./data/bench-read")?;
-    let db = crate::db::connect(&settings).await?;
-    crate::db::migrate(&db).await?;
+    let db = orderdeck::db::connect(&settings).await?;
+    orderdeck::db::migrate(&db).await?;
     let started = Instant::now();
     let rows = fill(&settings, &db, size).await?;
     let took = started.elapsed();
@@ -143,7 +143,7 @@ pub async fn seed(database_url: Option<String>, size: SeedSize) -> anyhow::Resul
     );
     println!(
         "  database: {}; login: {SEED_EMAIL} / {SEED_PASSWORD}",
-        crate::secret::redact_url(&settings.effective_database_url())
+        orderdeck::secret::redact_url(&settings.effective_database_url())
     );
     Ok(())
 }
@@ -154,7 +154,7 @@ async fn fill(
     db: &DatabaseConnection,
     size: SeedSize,
 ) -> anyhow::Result<usize> {
-    let app = crate::startup::Application::build(Settings {
+    let app = orderdeck::startup::Application::build(Settings {
         bind: "127.0.0.1:0".into(),
         sync_enabled: false,
         push_enabled: false,
@@ -200,10 +200,10 @@ async fn fill(
 }
 
 /// Registers the seeded account; its id.
-async fn register_account(state: &crate::state::AppState) -> anyhow::Result<i64> {
-    let account = crate::services::accounts::register(
+async fn register_account(state: &orderdeck::state::AppState) -> anyhow::Result<i64> {
+    let account = orderdeck::services::accounts::register(
         state,
-        crate::services::accounts::RegisterInput {
+        orderdeck::services::accounts::RegisterInput {
             account_name: "Bench Read".into(),
             email: SEED_EMAIL.into(),
             password: SEED_PASSWORD.into(),

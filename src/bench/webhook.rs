@@ -7,10 +7,10 @@ use anyhow::Context;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
 use super::machine;
-use crate::config::{Secret, Settings};
-use crate::domain::{HistoricalImport, SyncKind, WebhookState};
-use crate::entities::order;
-use crate::startup::Application;
+use orderdeck::config::{Secret, Settings};
+use orderdeck::domain::{HistoricalImport, SyncKind, WebhookState};
+use orderdeck::entities::order;
+use orderdeck::startup::Application;
 use orderdeck_sandbox::{Sandbox, SandboxConfig};
 
 /// Orders placed together in the burst.
@@ -26,7 +26,7 @@ const ORDER_READS: [&str; 3] = [
 struct Bench<'a> {
     http: &'a reqwest::Client,
     url: &'a str,
-    state: &'a crate::state::AppState,
+    state: &'a orderdeck::state::AppState,
     integration_id: i64,
 }
 
@@ -120,7 +120,7 @@ pub async fn webhook(database_url: Option<String>, samples: usize) -> anyhow::Re
         "webhooks were not registered: {:?}",
         integration.webhook_error
     );
-    crate::sync::runner::sync_now(&state, &p, Some(integration.id), Some(SyncKind::Products))
+    orderdeck::sync::runner::sync_now(&state, &p, Some(integration.id), Some(SyncKind::Products))
         .await
         .map_err(|e| anyhow::anyhow!("product import: {e:?}"))?;
 
@@ -138,7 +138,7 @@ pub async fn webhook(database_url: Option<String>, samples: usize) -> anyhow::Re
             .map(|e| sandbox.count(&store.hash, e))
             .sum::<u64>()
     };
-    let window = crate::sync::webhook_imports::WINDOW;
+    let window = orderdeck::sync::webhook_imports::WINDOW;
 
     // A quiet store: each order placed a merge window after the previous one arrived.
     let quiet_samples = samples.div_ceil(2).max(1);

@@ -180,32 +180,4 @@ mod tests {
             assert_eq!(refused(password), None, "{password}");
         }
     }
-
-    /// The demo and the benches exist only with the `sandbox` feature.
-    #[cfg(feature = "sandbox")]
-    #[test]
-    fn the_demo_and_bench_passwords_meet_the_rules() {
-        assert_eq!(
-            check(
-                crate::demo::DEMO_PASSWORD,
-                &[crate::demo::DEMO_EMAIL, "Demo Company"]
-            ),
-            Ok(())
-        );
-        assert_eq!(
-            check(
-                crate::bench::seed::SEED_PASSWORD,
-                &[crate::bench::seed::SEED_EMAIL, "Bench Read"]
-            ),
-            Ok(())
-        );
-        // The password of the throwaway accounts of `bench import`, `push` and `webhook`.
-        assert_eq!(
-            check(
-                "bench-password-1",
-                &["bench-push-4242@orderdeck.local", "Bench"]
-            ),
-            Ok(())
-        );
-    }
 }
