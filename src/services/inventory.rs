@@ -193,7 +193,6 @@ pub async fn change_stock(
         Ok(Applied::Replayed(outcome)) => Ok(outcome),
         // Another request with this key committed first, for another product (a row lock of
         // one item does not cover it): judge this one against what it recorded.
-        Ok(Applied::KeyTaken) => replay(state, p, item_id, c, key).await,
         Err(e) if e.is_unique_violation() => replay(state, p, item_id, c, key).await,
         Err(e) => Err(e),
     }
@@ -202,7 +201,6 @@ pub async fn change_stock(
 enum Applied {
     Changed(StockChangeOutcome),
     Replayed(StockChangeOutcome),
-    KeyTaken,
 }
 
 async fn apply<C: ConnectionTrait>(
@@ -274,13 +272,8 @@ async fn apply<C: ConnectionTrait>(
         idempotency_key: key,
         note: Some(c.reason.trim().to_string()),
     };
-    let recorded = match c.change {
-        Change::Set(q) => ledger::set(db, m, q).await?,
-        Change::Adjust(d) => ledger::adjust(db, m, d).await?,
-    };
-    let Some(movement) = recorded else {
-        return Ok(Applied::KeyTaken);
-    };
+    // Locked above, the key checked above, `current` read after the lock.
+    let movement = ledger::change_locked(db, m, current, after).await?;
     let item = load_item(db, p.account_id, item_id).await?;
     Ok(Applied::Changed(StockChangeOutcome { item, movement }))
 }

@@ -131,6 +131,40 @@ pub async fn adjust<C: ConnectionTrait>(
     record(db, m, delta, after).await.map(Some)
 }
 
+/// Moves an item the caller has already locked from `before` to `after` and records it: one
+/// `UPDATE` (figure and version), the push queued when the figure moves, one movement row. For
+/// a caller that took the row lock first, read `before` after it and checked the idempotency
+/// key itself (a user's stock change), so nothing is locked, looked up or read twice. A key
+/// recorded meanwhile by another transaction fails the insert as a unique violation.
+pub async fn change_locked<C: ConnectionTrait>(
+    db: &C,
+    m: Movement,
+    before: i64,
+    after: i64,
+) -> AppResult<movement::Model> {
+    let updated = item::Entity::update_many()
+        .col_expr(item::Column::Quantity, Expr::value(after))
+        .col_expr(
+            item::Column::Version,
+            Expr::col(item::Column::Version).add(1),
+        )
+        .col_expr(item::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(item::Column::Id.eq(m.item_id))
+        .filter(item::Column::AccountId.eq(m.account_id))
+        .exec(db)
+        .await?;
+    if updated.rows_affected == 0 {
+        return Err(AppError::internal(format!(
+            "inventory item {} not found",
+            m.item_id
+        )));
+    }
+    if after != before {
+        crate::services::push::enqueue_items(db, m.account_id, &[m.item_id]).await?;
+    }
+    record(db, m, after - before, after).await
+}
+
 /// Sets the item's stock to `quantity` and records the difference. `Ok(None)` when the key was
 /// already used. Use inside a transaction.
 pub async fn set<C: ConnectionTrait>(
