@@ -55,6 +55,13 @@ pub async fn idle(database_url: Option<String>, seconds: u64) -> anyhow::Result<
     println!(
         "  started, ready, one request, then {seconds} s idle (scheduler and push worker on): RSS {now:.1} MiB, peak {peak:.1} MiB"
     );
+    let binary = std::env::current_exe()?;
+    let size = std::fs::metadata(&binary)?.len();
+    println!(
+        "  this binary ({}): {size} bytes = {:.1} MB",
+        binary.display(),
+        size as f64 / 1e6
+    );
     server.abort();
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())

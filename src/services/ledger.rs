@@ -5,7 +5,7 @@
 //! queues its push to the stores in the same transaction (`services::push`).
 
 use chrono::Utc;
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, SimpleExpr};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 
 use crate::domain::StockReason;
@@ -64,19 +64,28 @@ async fn record<C: ConnectionTrait>(
     .await?)
 }
 
-/// Takes the item's row lock (a version bump: the row lock on PostgreSQL, the write lock on
-/// SQLite) before anything is read.
-async fn lock<C: ConnectionTrait>(db: &C, m: &Movement) -> AppResult<()> {
-    let locked = item::Entity::update_many()
-        .col_expr(
-            item::Column::Version,
-            Expr::col(item::Column::Version).add(1),
-        )
+/// Bumps the item's version, with its new `quantity` when given: the write that takes the row
+/// lock on PostgreSQL and the write lock on SQLite. An item that is not there is a bug.
+async fn bump<C: ConnectionTrait>(
+    db: &C,
+    m: &Movement,
+    quantity: Option<SimpleExpr>,
+) -> AppResult<()> {
+    let mut update = item::Entity::update_many().col_expr(
+        item::Column::Version,
+        Expr::col(item::Column::Version).add(1),
+    );
+    if let Some(quantity) = quantity {
+        update = update
+            .col_expr(item::Column::Quantity, quantity)
+            .col_expr(item::Column::UpdatedAt, Expr::value(Utc::now()));
+    }
+    let updated = update
         .filter(item::Column::Id.eq(m.item_id))
         .filter(item::Column::AccountId.eq(m.account_id))
         .exec(db)
         .await?;
-    if locked.rows_affected == 0 {
+    if updated.rows_affected == 0 {
         return Err(AppError::internal(format!(
             "inventory item {} not found",
             m.item_id
@@ -104,26 +113,7 @@ pub async fn adjust<C: ConnectionTrait>(
     if already_applied(db, &m).await?.is_some() {
         return Ok(None);
     }
-    let updated = item::Entity::update_many()
-        .col_expr(
-            item::Column::Quantity,
-            Expr::col(item::Column::Quantity).add(delta),
-        )
-        .col_expr(
-            item::Column::Version,
-            Expr::col(item::Column::Version).add(1),
-        )
-        .col_expr(item::Column::UpdatedAt, Expr::value(Utc::now()))
-        .filter(item::Column::Id.eq(m.item_id))
-        .filter(item::Column::AccountId.eq(m.account_id))
-        .exec(db)
-        .await?;
-    if updated.rows_affected == 0 {
-        return Err(AppError::internal(format!(
-            "inventory item {} not found",
-            m.item_id
-        )));
-    }
+    bump(db, &m, Some(Expr::col(item::Column::Quantity).add(delta))).await?;
     let after = current(db, m.account_id, m.item_id).await?;
     if delta != 0 {
         crate::services::push::enqueue_items(db, m.account_id, &[m.item_id]).await?;
@@ -142,23 +132,7 @@ pub async fn change_locked<C: ConnectionTrait>(
     before: i64,
     after: i64,
 ) -> AppResult<movement::Model> {
-    let updated = item::Entity::update_many()
-        .col_expr(item::Column::Quantity, Expr::value(after))
-        .col_expr(
-            item::Column::Version,
-            Expr::col(item::Column::Version).add(1),
-        )
-        .col_expr(item::Column::UpdatedAt, Expr::value(Utc::now()))
-        .filter(item::Column::Id.eq(m.item_id))
-        .filter(item::Column::AccountId.eq(m.account_id))
-        .exec(db)
-        .await?;
-    if updated.rows_affected == 0 {
-        return Err(AppError::internal(format!(
-            "inventory item {} not found",
-            m.item_id
-        )));
-    }
+    bump(db, &m, Some(Expr::value(after))).await?;
     if after != before {
         crate::services::push::enqueue_items(db, m.account_id, &[m.item_id]).await?;
     }
@@ -175,19 +149,10 @@ pub async fn set<C: ConnectionTrait>(
     if already_applied(db, &m).await?.is_some() {
         return Ok(None);
     }
-    // Lock first (version bump), then read, then write the new figure.
-    lock(db, &m).await?;
+    // Lock first, then read, then write the new figure.
+    bump(db, &m, None).await?;
     let before = current(db, m.account_id, m.item_id).await?;
-    item::Entity::update_many()
-        .col_expr(item::Column::Quantity, Expr::value(quantity))
-        .col_expr(item::Column::UpdatedAt, Expr::value(Utc::now()))
-        .filter(item::Column::Id.eq(m.item_id))
-        .exec(db)
-        .await?;
-    if quantity != before {
-        crate::services::push::enqueue_items(db, m.account_id, &[m.item_id]).await?;
-    }
-    record(db, m, quantity - before, quantity).await.map(Some)
+    change_locked(db, m, before, quantity).await.map(Some)
 }
 
 /// Records an observation that does not change the figure (delta 0 at the current figure),
@@ -200,7 +165,7 @@ pub async fn record_only<C: ConnectionTrait>(
     if already_applied(db, &m).await?.is_some() {
         return Ok(None);
     }
-    lock(db, &m).await?;
+    bump(db, &m, None).await?;
     let now = current(db, m.account_id, m.item_id).await?;
     record(db, m, 0, now).await.map(Some)
 }
