@@ -66,11 +66,6 @@ impl Gate {
         }
     }
 
-    /// How many accounts have a field running or waiting (for tests and metrics).
-    pub fn callers_in(&self) -> usize {
-        self.callers().len()
-    }
-
     fn callers(&self) -> std::sync::MutexGuard<'_, HashMap<Caller, Arc<Semaphore>>> {
         lock(&self.inner.callers)
     }
@@ -120,8 +115,8 @@ mod tests {
     async fn accounts_without_fields_running_are_forgotten() {
         let gate = Gate::new(1);
         let turn = gate.enter(3).await;
-        assert_eq!(gate.callers_in(), 1);
+        assert_eq!(gate.callers().len(), 1);
         drop(turn);
-        assert_eq!(gate.callers_in(), 0);
+        assert_eq!(gate.callers().len(), 0);
     }
 }

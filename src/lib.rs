@@ -15,11 +15,11 @@ pub mod entities;
 /// The application error and its mapping to GraphQL.
 pub mod error;
 /// Turns per account, so one account cannot take the server from the others.
-pub mod fairness;
+pub(crate) mod fairness;
 /// The GraphQL schema.
 pub mod graphql;
 /// HTTP routes.
-pub mod http;
+pub(crate) mod http;
 /// PDF invoices and shipping labels from `templates/`.
 pub mod pdf;
 /// Secrets in memory (never printed) and masked database URLs.

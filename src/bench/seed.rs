@@ -17,6 +17,7 @@ use sea_orm::{
 
 use super::machine;
 use orderdeck::config::{Secret, Settings};
+use orderdeck::domain::money::DecimalText;
 use orderdeck::domain::{
     ChannelKind, ConnectedVia, ContactMode, HistoricalImport, IntegrationStatus, OrderAddress,
     OrderStatus, PricePushState, ShipmentMethod, ShipmentPushState, StockTracking, WebhookState,
@@ -24,6 +25,7 @@ use orderdeck::domain::{
 use orderdeck::entities::{
     integration, inventory_item, listing, order, order_line, shipment, shipment_line,
 };
+use rust_decimal::Decimal;
 
 /// Login of the seeded account.
 pub const SEED_EMAIL: &str = "bench-read@orderdeck.local";
@@ -291,7 +293,7 @@ async fn insert_catalog(db: &DatabaseConnection, ctx: &Seeding) -> anyhow::Resul
                 account_id,
                 sku: Some(sku_of(p)),
                 name: format!("Product {p}"),
-                weight: Some("0.5".into()),
+                weight: Some(DecimalText(Decimal::new(5, 1))),
                 image_url: None,
                 quantity: (mix(p as u64, 11) % 500) as i64,
                 low_stock_threshold: None,
@@ -317,9 +319,9 @@ async fn insert_catalog(db: &DatabaseConnection, ctx: &Seeding) -> anyhow::Resul
                     tracking: StockTracking::Product,
                     sku: Some(sku_of(p)),
                     title: format!("Product {p}"),
-                    price: format!("{}.99", 5 + p % 90),
+                    price: DecimalText(Decimal::new((5 + (p % 90) as i64) * 100 + 99, 2)),
                     sale_price: None,
-                    weight: Some("0.5".into()),
+                    weight: Some(DecimalText(Decimal::new(5, 1))),
                     images: None,
                     categories: None,
                     channel_stock: None,
@@ -472,9 +474,9 @@ fn order_lines_of(
             name: format!("Product {p}"),
             quantity,
             quantity_shipped: shipped,
-            unit_price: format!("{price}.99"),
-            total: format!("{}", price * quantity),
-            weight: Some("0.5".into()),
+            unit_price: DecimalText(Decimal::new(price * 100 + 99, 2)),
+            total: DecimalText(Decimal::from(price * quantity)),
+            weight: Some(DecimalText(Decimal::new(5, 1))),
             // Product p's first listing: two per even product before it, one per odd.
             listing_id: Some(first_listing + p as i64 + (p as i64 + 1) / 2),
             inventory_item_id: Some(first_item + p as i64),
@@ -570,11 +572,11 @@ fn order_row(ctx: &Seeding, o: &SeedOrder, total: i64) -> order::ActiveModel {
         channel_status_id: 11,
         channel_status: "Awaiting Fulfillment".into(),
         currency: "USD".into(),
-        subtotal_ex_tax: format!("{total}.00"),
-        subtotal_inc_tax: format!("{total}.00"),
-        shipping_cost: "5.00".into(),
-        tax_total: "0.00".into(),
-        total: format!("{}.00", total + 5),
+        subtotal_ex_tax: DecimalText(Decimal::new(total * 100, 2)),
+        subtotal_inc_tax: DecimalText(Decimal::new(total * 100, 2)),
+        shipping_cost: DecimalText(Decimal::new(500, 2)),
+        tax_total: DecimalText(Decimal::new(0, 2)),
+        total: DecimalText(Decimal::new((total + 5) * 100, 2)),
         customer_name: name.clone(),
         customer_email: Some(email.clone()),
         customer_phone: None,

@@ -2,7 +2,7 @@
 //! wire formats stay private to its folder and are mapped to domain types at the edge.
 
 pub mod bigcommerce;
-pub mod types;
+pub(crate) mod types;
 
 use std::time::Duration;
 

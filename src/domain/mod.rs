@@ -39,16 +39,16 @@ macro_rules! domain_enum {
     };
 }
 
-pub mod address;
-pub mod catalog;
+pub(crate) mod address;
+pub(crate) mod catalog;
 pub mod money;
-pub mod orders;
+pub(crate) mod orders;
 pub mod password;
-pub mod rules;
-pub mod shipping;
-pub mod stock;
-pub mod stores;
-pub mod sync_runs;
+pub(crate) mod rules;
+pub(crate) mod shipping;
+pub(crate) mod stock;
+pub(crate) mod stores;
+pub(crate) mod sync_runs;
 
 pub use address::{ChannelShippingAddress, OrderAddress, PostalAddress, ShippingAddresses};
 pub use catalog::StringList;

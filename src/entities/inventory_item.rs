@@ -2,6 +2,8 @@
 
 use sea_orm::entity::prelude::*;
 
+use crate::domain::money::DecimalText;
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "inventory_items")]
 pub struct Model {
@@ -12,7 +14,7 @@ pub struct Model {
     pub sku: Option<String>,
     pub name: String,
     /// Decimal text.
-    pub weight: Option<String>,
+    pub weight: Option<DecimalText>,
     pub image_url: Option<String>,
     /// The stock figure. Change it only through `services::ledger` (it writes the ledger).
     pub quantity: i64,

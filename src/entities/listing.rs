@@ -2,6 +2,7 @@
 
 use sea_orm::entity::prelude::*;
 
+use crate::domain::money::DecimalText;
 use crate::domain::{PricePushState, StockTracking, StringList};
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -19,11 +20,11 @@ pub struct Model {
     pub sku: Option<String>,
     pub title: String,
     /// Decimal text.
-    pub price: String,
+    pub price: DecimalText,
     /// Decimal text; `None` when the channel has no sale price.
-    pub sale_price: Option<String>,
+    pub sale_price: Option<DecimalText>,
     /// Decimal text.
-    pub weight: Option<String>,
+    pub weight: Option<DecimalText>,
     /// Image URLs.
     #[sea_orm(column_type = "Json", nullable)]
     pub images: Option<StringList>,

@@ -3,6 +3,7 @@
 use sea_orm::entity::prelude::*;
 
 use crate::domain::address::Contact;
+use crate::domain::money::DecimalText;
 use crate::domain::{OrderAddress, OrderStatus, ShippingAddresses};
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -21,11 +22,11 @@ pub struct Model {
     pub channel_status: String,
     pub currency: String,
     /// Decimal text, like every money column.
-    pub subtotal_ex_tax: String,
-    pub subtotal_inc_tax: String,
-    pub shipping_cost: String,
-    pub tax_total: String,
-    pub total: String,
+    pub subtotal_ex_tax: DecimalText,
+    pub subtotal_inc_tax: DecimalText,
+    pub shipping_cost: DecimalText,
+    pub tax_total: DecimalText,
+    pub total: DecimalText,
     pub customer_name: String,
     pub customer_email: Option<String>,
     pub customer_phone: Option<String>,

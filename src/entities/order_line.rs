@@ -2,6 +2,8 @@
 
 use sea_orm::entity::prelude::*;
 
+use crate::domain::money::DecimalText;
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "order_lines")]
 pub struct Model {
@@ -20,11 +22,11 @@ pub struct Model {
     pub quantity: i64,
     pub quantity_shipped: i64,
     /// Decimal text.
-    pub unit_price: String,
+    pub unit_price: DecimalText,
     /// Decimal text.
-    pub total: String,
+    pub total: DecimalText,
     /// Decimal text.
-    pub weight: Option<String>,
+    pub weight: Option<DecimalText>,
     /// The listing it was sold from; `None` when unlinked.
     pub listing_id: Option<i64>,
     /// The inventory item whose stock it moves; `None` when its SKU matches nothing.

@@ -2,6 +2,7 @@
 
 use sea_orm::entity::prelude::*;
 
+use crate::domain::money::DecimalText;
 use crate::domain::{CustomsDeclaration, ShipmentMethod, ShipmentPushState};
 
 /// A shipment of (part of) an order.
@@ -24,7 +25,7 @@ pub struct Model {
     /// The store's id of the shipping address the lines go to.
     pub order_address_id: i64,
     /// Decimal text, in the store's weight unit.
-    pub weight: Option<String>,
+    pub weight: Option<DecimalText>,
     pub contact_phone: Option<String>,
     pub contact_email: Option<String>,
     /// The customs declaration, when the parcel needs one.

@@ -11,7 +11,7 @@ use super::integrations::Integration;
 use super::loaders::{
     feed, feed_lists, load, selects, IntegrationLoader, ItemListingsLoader, ItemLoader,
 };
-use crate::domain::money::stored_decimal;
+use crate::domain::money::DecimalText;
 use crate::domain::{PricePushState, StockReason, StockTracking, StringList};
 use crate::entities::{inventory_item, listing, stock_movement};
 use crate::services::catalog::{self as service, ProductFilter};
@@ -37,7 +37,7 @@ impl Product {
     }
     /// Weight in the store's unit.
     async fn weight(&self) -> Option<Decimal> {
-        self.0.weight.as_deref().map(stored_decimal)
+        self.0.weight.map(DecimalText::get)
     }
     /// Main image URL.
     async fn image_url(&self) -> Option<&str> {
@@ -150,15 +150,15 @@ impl Listing {
     }
     /// Price on the store.
     async fn price(&self) -> Decimal {
-        stored_decimal(&self.0.price)
+        self.0.price.get()
     }
     /// Sale price on the store, if any.
     async fn sale_price(&self) -> Option<Decimal> {
-        self.0.sale_price.as_deref().map(stored_decimal)
+        self.0.sale_price.map(DecimalText::get)
     }
     /// Weight on the store.
     async fn weight(&self) -> Option<Decimal> {
-        self.0.weight.as_deref().map(stored_decimal)
+        self.0.weight.map(DecimalText::get)
     }
     /// Image URLs.
     async fn images(&self) -> Vec<String> {

@@ -7,7 +7,7 @@ mod context;
 mod documents;
 mod ids;
 mod integrations;
-pub mod limits;
+pub(crate) mod limits;
 mod loaders;
 mod money;
 mod order_actions;

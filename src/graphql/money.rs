@@ -3,7 +3,7 @@
 use async_graphql::SimpleObject;
 use rust_decimal::Decimal;
 
-use crate::domain::money::stored_decimal;
+use crate::domain::money::DecimalText;
 
 /// An amount of money in a currency.
 #[derive(SimpleObject, Clone, Debug, PartialEq, Eq)]
@@ -14,10 +14,10 @@ pub struct Money {
     pub currency_code: String,
 }
 
-/// Money from stored decimal text (a bad value is logged and shown as 0).
-pub fn money(text: &str, currency: &str) -> Money {
+/// Money from a stored amount.
+pub fn money(amount: DecimalText, currency: &str) -> Money {
     Money {
-        amount: stored_decimal(text),
+        amount: amount.get(),
         currency_code: currency.to_string(),
     }
 }

@@ -15,7 +15,7 @@ use super::loaders::{
     ListingLoader, OrderLinesLoader, OrderShipmentsLoader, ShipmentLinesLoader,
 };
 use super::money::{money, Money};
-use crate::domain::money::stored_decimal;
+use crate::domain::money::DecimalText;
 use crate::domain::{OrderAddress, OrderStatus};
 use crate::entities::{order, order_line};
 use crate::services::order_queries::{self as service, OrderCursor, OrderFilter, OrderSort};
@@ -118,23 +118,23 @@ impl Order {
     }
     /// Sum of the lines before tax.
     async fn subtotal_ex_tax(&self) -> Money {
-        money(&self.0.subtotal_ex_tax, &self.0.currency)
+        money(self.0.subtotal_ex_tax, &self.0.currency)
     }
     /// Sum of the lines with tax.
     async fn subtotal_inc_tax(&self) -> Money {
-        money(&self.0.subtotal_inc_tax, &self.0.currency)
+        money(self.0.subtotal_inc_tax, &self.0.currency)
     }
     /// Shipping cost.
     async fn shipping(&self) -> Money {
-        money(&self.0.shipping_cost, &self.0.currency)
+        money(self.0.shipping_cost, &self.0.currency)
     }
     /// Total tax.
     async fn tax(&self) -> Money {
-        money(&self.0.tax_total, &self.0.currency)
+        money(self.0.tax_total, &self.0.currency)
     }
     /// Grand total.
     async fn total(&self) -> Money {
-        money(&self.0.total, &self.0.currency)
+        money(self.0.total, &self.0.currency)
     }
     /// Customer's name (billing).
     async fn customer_name(&self) -> &str {
@@ -255,15 +255,15 @@ impl OrderLine {
     }
     /// Price of one unit.
     async fn unit_price(&self) -> Money {
-        money(&self.0.unit_price, &self.1)
+        money(self.0.unit_price, &self.1)
     }
     /// Line total.
     async fn total(&self) -> Money {
-        money(&self.0.total, &self.1)
+        money(self.0.total, &self.1)
     }
     /// Weight of one unit.
     async fn weight(&self) -> Option<Decimal> {
-        self.0.weight.as_deref().map(stored_decimal)
+        self.0.weight.map(DecimalText::get)
     }
     /// False when its SKU matches no product: it moves no stock.
     async fn linked(&self) -> bool {

@@ -10,7 +10,7 @@ use super::loaders::{load, ShipmentLinesLoader};
 use super::money::Money;
 use super::orders::Order;
 use super::text;
-use crate::domain::money::stored_decimal;
+use crate::domain::money::DecimalText;
 use crate::domain::{CustomsDeclaration, ShipmentMethod, ShipmentPushState};
 use crate::entities::{shipment, shipment_line};
 use crate::error::{into_payload, UserError};
@@ -146,7 +146,7 @@ impl Shipment {
     }
     /// Parcel weight, in the store's unit.
     async fn weight(&self) -> Option<Decimal> {
-        self.0.weight.as_deref().map(stored_decimal)
+        self.0.weight.map(DecimalText::get)
     }
     /// The recipient's phone on the parcel (the order's, with the store's PREFILL/OVERWRITE
     /// rule applied).

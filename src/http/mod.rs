@@ -4,7 +4,7 @@
 mod auth;
 mod bigcommerce;
 mod documents;
-pub mod error;
+pub(crate) mod error;
 mod graphql;
 mod health;
 mod logos;

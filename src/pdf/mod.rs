@@ -9,11 +9,11 @@ mod fonts;
 mod invoice;
 mod label;
 mod loading;
-pub mod model;
+pub(crate) mod model;
 mod render;
-pub mod rules;
+pub(crate) mod rules;
 pub mod sample;
-pub mod template;
+pub(crate) mod template;
 #[cfg(test)]
 mod tests;
 

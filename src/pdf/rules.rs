@@ -1,8 +1,6 @@
-//! Rules that decide what a document shows (docs/rules.md §3, §6): the store's phone/email
-//! PREFILL/OVERWRITE rule, when a parcel needs a customs declaration, when IOSS applies.
+//! Rules that decide what a document shows (docs/rules.md §3, §6): when a parcel needs a
+//! customs declaration, when IOSS applies (the phone/email rule is `ContactMode::apply`).
 //! Pure functions, so shipments apply the same rules as documents.
-
-use crate::domain::ContactMode;
 
 /// ISO 3166-1 alpha-2 codes of the EU member states (the IOSS territory).
 pub const EU_COUNTRIES: [&str; 27] = [
@@ -18,17 +16,6 @@ pub fn is_eu(country: &str) -> bool {
 
 fn present(v: Option<&str>) -> Option<&str> {
     v.map(str::trim).filter(|v| !v.is_empty())
-}
-
-/// The phone or email a label shows for the recipient: `OVERWRITE` always uses the store's
-/// (when it has one), `PREFILL` only where the order has none. Never written into the order.
-pub fn contact(order: Option<&str>, store: Option<&str>, mode: ContactMode) -> Option<String> {
-    let (order, store) = (present(order), present(store));
-    match mode {
-        ContactMode::Overwrite => store.or(order),
-        ContactMode::Prefill => order.or(store),
-    }
-    .map(str::to_string)
 }
 
 /// Whether a parcel from `from` to `to` needs a customs declaration: it leaves the sender's
@@ -58,31 +45,6 @@ pub fn ioss_for(ioss: Option<&str>, from: Option<&str>, to: &str) -> Option<Stri
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn prefill_uses_the_stores_contact_only_where_the_order_has_none() {
-        let p = ContactMode::Prefill;
-        assert_eq!(
-            contact(Some("+48 1"), Some("+44 2"), p).as_deref(),
-            Some("+48 1")
-        );
-        assert_eq!(
-            contact(Some("  "), Some("+44 2"), p).as_deref(),
-            Some("+44 2")
-        );
-        assert_eq!(contact(None, Some("+44 2"), p).as_deref(), Some("+44 2"));
-        assert_eq!(contact(None, None, p), None);
-    }
-
-    #[test]
-    fn overwrite_always_uses_the_stores_contact_when_it_has_one() {
-        let o = ContactMode::Overwrite;
-        assert_eq!(
-            contact(Some("a@x.pl"), Some("s@shop.com"), o).as_deref(),
-            Some("s@shop.com")
-        );
-        assert_eq!(contact(Some("a@x.pl"), None, o).as_deref(), Some("a@x.pl"));
-    }
 
     #[test]
     fn customs_is_needed_leaving_the_country_but_not_within_the_eu() {

@@ -9,7 +9,6 @@ use rust_decimal::Decimal;
 use super::model::{
     Customs, CustomsItem, Invoice, InvoiceLine, Label, Logo, PrintedAddress, Sender,
 };
-use crate::domain::money::stored_decimal;
 
 /// A `width` × `height` RGBA PNG like a typical logo: a coloured disc and bars on a transparent
 /// background.
@@ -71,6 +70,11 @@ pub const NAMES: [&str; 4] = [
     "Дмитрий Шостакович",
 ];
 
+/// A decimal literal of the samples (they are all well-formed; 0 otherwise).
+fn dec(text: &str) -> Decimal {
+    Decimal::from_str_exact(text).unwrap_or_default()
+}
+
 fn address(name: &str, city: &str, country: &str, code: &str) -> PrintedAddress {
     PrintedAddress {
         name: name.into(),
@@ -96,13 +100,13 @@ pub fn invoice(number: &str, lines: usize, logo: Option<Arc<Logo>>) -> Invoice {
                 _ => format!("Кружка «Матрёшка» {}", i + 1),
             },
             quantity: i64::try_from(i % 3 + 1).unwrap_or(1),
-            unit_price: stored_decimal("12.50"),
-            total: stored_decimal("12.50") * Decimal::from(i % 3 + 1),
+            unit_price: dec("12.50"),
+            total: dec("12.50") * Decimal::from(i % 3 + 1),
         })
         .collect();
     let subtotal: Decimal = items.iter().map(|l| l.total).sum();
-    let shipping = stored_decimal("9.90");
-    let tax = (subtotal * stored_decimal("0.19")).round_dp(2);
+    let shipping = dec("9.90");
+    let tax = (subtotal * dec("0.19")).round_dp(2);
     Invoice {
         sender: sender(logo),
         number: number.into(),
@@ -139,21 +143,21 @@ pub fn label(tracking: Option<&str>, logo: Option<Arc<Logo>>) -> Label {
         carrier: Some("Royal Mail".into()),
         service: Some("International Tracked".into()),
         tracking_number: tracking.map(str::to_string),
-        weight: Some(stored_decimal("1.250")),
+        weight: Some(dec("1.250")),
         customs: Some(Customs {
             items: vec![
                 CustomsItem {
                     description: "Ceramic mug".into(),
                     quantity: 2,
-                    value: stored_decimal("25.00"),
+                    value: dec("25.00"),
                 },
                 CustomsItem {
                     description: "Teapot".into(),
                     quantity: 1,
-                    value: stored_decimal("40.00"),
+                    value: dec("40.00"),
                 },
             ],
-            total_value: stored_decimal("65.00"),
+            total_value: dec("65.00"),
             currency: "GBP".into(),
             currency_decimals: 2,
             ioss: Some("IM2760000001".into()),

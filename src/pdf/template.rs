@@ -7,7 +7,7 @@ use serde::{Deserialize, Deserializer};
 use toml::Spanned;
 
 pub use super::loading::{
-    check_date_format, check_placeholders, fault_at, line_of, parse, Source, TemplateError,
+    check_date_format, check_placeholders, fault_at, parse, Source, TemplateError,
 };
 
 /// Paper a document prints on.

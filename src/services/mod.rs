@@ -2,27 +2,27 @@
 //! SQL; callers pass the principal so every query is scoped to its account.
 
 pub mod accounts;
-pub mod app_install;
-pub mod catalog;
+pub(crate) mod app_install;
+pub(crate) mod catalog;
 pub mod documents;
 pub mod integrations;
-pub mod inventory;
-pub mod leases;
+pub(crate) mod inventory;
+pub(crate) mod leases;
 pub mod ledger;
-pub mod logo_image;
-pub mod logos;
-pub mod order_actions;
-pub mod order_queries;
-pub mod pagination;
-pub mod pricing;
-pub mod push;
-pub mod schedule;
-pub mod search;
+pub(crate) mod logo_image;
+pub(crate) mod logos;
+pub(crate) mod order_actions;
+pub(crate) mod order_queries;
+pub(crate) mod pagination;
+pub(crate) mod pricing;
+pub(crate) mod push;
+pub(crate) mod schedule;
+pub(crate) mod search;
 pub mod sessions;
-pub mod shipments;
-pub mod store_channel;
-pub mod webhooks;
-pub mod workers;
+pub(crate) mod shipments;
+pub(crate) mod store_channel;
+pub(crate) mod webhooks;
+pub(crate) mod workers;
 
 pub use sessions::Principal;
 

@@ -1,10 +1,5 @@
 //! Keyset pagination by id: stable under inserts and cheap at any depth.
 
-/// Largest page a client may ask for.
-pub const MAX_PAGE_SIZE: u64 = 100;
-/// Page size when the client gives none.
-pub const DEFAULT_PAGE_SIZE: u64 = 20;
-
 /// One page of a list, ordered by id.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PageRequest {

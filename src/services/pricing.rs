@@ -10,6 +10,7 @@ use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter};
 use super::push;
 use super::Principal;
 use crate::db::{self, ScopedFutureExt};
+use crate::domain::money::DecimalText;
 use crate::domain::{IntegrationStatus, PricePushState, PushKind};
 use crate::entities::{integration, listing};
 use crate::error::{AppResult, UserError, UserErrorCode as Code};
@@ -115,8 +116,7 @@ pub async fn update_price(
         Some(v) => v,
         None => current
             .sale_price
-            .as_deref()
-            .and_then(|s| s.parse::<Decimal>().ok())
+            .map(DecimalText::get)
             .filter(|d| !d.is_zero()),
     };
     if let Some(sale) = sale_price {
@@ -168,11 +168,11 @@ async fn set_price_in(
     listing::Entity::update_many()
         .col_expr(
             listing::Column::Price,
-            Expr::value(price.normalize().to_string()),
+            Expr::value(DecimalText::normalized(price)),
         )
         .col_expr(
             listing::Column::SalePrice,
-            Expr::value(sale_price.map(|s| s.normalize().to_string())),
+            Expr::value(sale_price.map(DecimalText::normalized)),
         )
         .col_expr(
             listing::Column::PricePushState,

@@ -4,12 +4,11 @@
 //! bumps the row's generation, so the worker sends only the latest figure.
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, Statement, Value,
 };
 
-use super::leases;
+use super::leases::Lease;
 use crate::domain::PushKind;
 use crate::entities::push_queue as queue;
 use crate::error::AppResult;
@@ -60,24 +59,14 @@ pub async fn enqueue_listings<C: ConnectionTrait>(
 /// sends it rather than a worker. `None` when a worker holds the row already (it is pushing
 /// the previous price; the new one goes out after it).
 pub async fn claim_price<C: ConnectionTrait>(db: &C, listing_id: i64) -> AppResult<Option<String>> {
-    let now = Utc::now();
-    let token = leases::claim_token("price-now");
-    let claimed = queue::Entity::update_many()
-        .col_expr(queue::Column::ClaimedBy, Expr::value(token.clone()))
-        .col_expr(
-            queue::Column::ClaimedUntil,
-            Expr::value(leases::push_lease_end(now)),
-        )
+    let lease = Lease::pushes("price-now");
+    let claimed = lease
+        .take(queue::Entity::update_many(), Utc::now())
         .filter(queue::Column::ListingId.eq(listing_id))
         .filter(queue::Column::Kind.eq(PushKind::Price))
-        .filter(
-            queue::Column::ClaimedUntil
-                .is_null()
-                .or(queue::Column::ClaimedUntil.lt(now)),
-        )
         .exec(db)
         .await?;
-    Ok((claimed.rows_affected > 0).then_some(token))
+    Ok((claimed.rows_affected > 0).then(|| lease.holder().to_string()))
 }
 
 /// `$1` account, `$2` now, then the condition's values. Rows are written (and locked) in

@@ -17,8 +17,8 @@ pub trait Pusher: Send + Sync {
     async fn push_price_now(&self, state: &AppState, listing_id: i64, token: &str)
         -> AppResult<()>;
 
-    /// Pushes the shipments claimed with `token` (`services::leases::claim_token` on rows
-    /// leased with `services::leases::shipment_lease_end`).
+    /// Pushes the shipments held by the lease named `token` (a
+    /// [`Lease::shipments`](super::leases::Lease::shipments)).
     async fn push_shipments_claimed(&self, state: AppState, token: String) -> AppResult<()>;
 }
 

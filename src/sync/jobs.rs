@@ -7,17 +7,16 @@
 
 use std::time::Duration;
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, Query};
-use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use crate::config::Settings;
 use crate::domain::{IntegrationStatus, SyncKind};
 use crate::entities::{integration, sync_job as job};
 use crate::error::{AppResult, UserError, UserErrorCode};
-pub use crate::services::leases::new_owner_id;
+use crate::services::leases::{self, Lease};
+pub use crate::services::leases::{later, new_owner_id};
 pub use crate::services::schedule::{ensure_jobs, ensure_jobs_due_now};
 
 /// How many due jobs one claim attempt looks at before trying again.
@@ -67,21 +66,6 @@ pub fn interval(settings: &Settings, kind: SyncKind) -> Duration {
     }
 }
 
-/// `at + d`, saturating far in the future instead of overflowing.
-pub fn later(at: DateTime<Utc>, d: Duration) -> DateTime<Utc> {
-    let delta = TimeDelta::from_std(d).unwrap_or(TimeDelta::MAX);
-    at.checked_add_signed(delta)
-        .unwrap_or(DateTime::<Utc>::MAX_UTC)
-}
-
-/// The lease is free: nobody holds it, or its holder let it run out.
-fn lease_free(now: DateTime<Utc>) -> Condition {
-    Condition::any()
-        .add(job::Column::LeaseOwner.is_null())
-        .add(job::Column::LeaseExpiresAt.is_null())
-        .add(job::Column::LeaseExpiresAt.lt(now))
-}
-
 /// Only jobs of integrations that are `ACTIVE` (never disconnected ones or those waiting for
 /// new credentials).
 fn of_active_integration() -> sea_orm::sea_query::SimpleExpr {
@@ -102,6 +86,7 @@ pub async fn claim_due<C: ConnectionTrait>(
     now: DateTime<Utc>,
     lease: Duration,
 ) -> AppResult<Option<job::Model>> {
+    let lease = Lease::new(owner, lease);
     // Each round either claims a job or sees every candidate leased by another process, so
     // the rounds are bounded only as a guard against a clock jumping backwards.
     for _ in 0..MAX_CLAIM_ROUNDS {
@@ -109,7 +94,7 @@ pub async fn claim_due<C: ConnectionTrait>(
             .select_only()
             .column(job::Column::Id)
             .filter(job::Column::NextRunAt.lte(now))
-            .filter(lease_free(now))
+            .filter(leases::free::<job::Entity>(now))
             .filter(of_active_integration())
             .order_by_asc(job::Column::NextRunAt)
             .order_by_asc(job::Column::Id)
@@ -121,13 +106,12 @@ pub async fn claim_due<C: ConnectionTrait>(
             return Ok(None);
         }
         for id in candidates {
-            let won = job::Entity::update_many()
-                .col_expr(job::Column::LeaseOwner, Expr::value(owner))
-                .col_expr(job::Column::LeaseExpiresAt, Expr::value(later(now, lease)))
-                .col_expr(job::Column::UpdatedAt, Expr::value(now))
+            let update =
+                job::Entity::update_many().col_expr(job::Column::UpdatedAt, Expr::value(now));
+            let won = lease
+                .take(update, now)
                 .filter(job::Column::Id.eq(id))
                 .filter(job::Column::NextRunAt.lte(now))
-                .filter(lease_free(now))
                 .filter(of_active_integration())
                 .exec(db)
                 .await?
@@ -156,13 +140,12 @@ pub async fn claim_now<C: ConnectionTrait>(
     lease: Duration,
 ) -> AppResult<job::Model> {
     ensure_jobs(db, integration).await?;
-    let won = job::Entity::update_many()
-        .col_expr(job::Column::LeaseOwner, Expr::value(owner))
-        .col_expr(job::Column::LeaseExpiresAt, Expr::value(later(now, lease)))
-        .col_expr(job::Column::UpdatedAt, Expr::value(now))
+    let lease = Lease::new(owner, lease);
+    let update = job::Entity::update_many().col_expr(job::Column::UpdatedAt, Expr::value(now));
+    let won = lease
+        .take(update, now)
         .filter(job::Column::IntegrationId.eq(integration.id))
         .filter(job::Column::Kind.eq(kind))
-        .filter(lease_free(now))
         .exec(db)
         .await?
         .rows_affected
@@ -171,7 +154,7 @@ pub async fn claim_now<C: ConnectionTrait>(
         job::Entity::find()
             .filter(job::Column::IntegrationId.eq(integration.id))
             .filter(job::Column::Kind.eq(kind))
-            .filter(job::Column::LeaseOwner.eq(owner))
+            .filter(lease.holds::<job::Entity>())
             .one(db)
             .await?
     } else {
@@ -206,10 +189,9 @@ pub async fn renew<C: ConnectionTrait>(
     now: DateTime<Utc>,
     lease: Duration,
 ) -> AppResult<bool> {
-    let result = job::Entity::update_many()
-        .col_expr(job::Column::LeaseExpiresAt, Expr::value(later(now, lease)))
+    let result = Lease::new(owner, lease)
+        .renew(job::Entity::update_many(), now)
         .filter(job::Column::Id.eq(job_id))
-        .filter(job::Column::LeaseOwner.eq(owner))
         .exec(db)
         .await?;
     Ok(result.rows_affected == 1)
@@ -238,11 +220,6 @@ pub async fn release<C: ConnectionTrait>(
 ) -> AppResult<bool> {
     let now = Utc::now();
     let mut update = job::Entity::update_many()
-        .col_expr(job::Column::LeaseOwner, Expr::value(Option::<String>::None))
-        .col_expr(
-            job::Column::LeaseExpiresAt,
-            Expr::value(Option::<DateTime<Utc>>::None),
-        )
         .col_expr(job::Column::NextRunAt, Expr::value(next_run_at))
         .col_expr(job::Column::UpdatedAt, Expr::value(now));
     update = match finished {
@@ -252,9 +229,9 @@ pub async fn release<C: ConnectionTrait>(
             .col_expr(job::Column::LastError, Expr::value(error)),
         Finished::Skipped => update,
     };
-    let result = update
+    let result = held_by(owner)
+        .give_up(update)
         .filter(job::Column::Id.eq(job_id))
-        .filter(job::Column::LeaseOwner.eq(owner))
         .exec(db)
         .await?;
     Ok(result.rows_affected == 1)
@@ -263,17 +240,17 @@ pub async fn release<C: ConnectionTrait>(
 /// Gives up `owner`'s lease without touching the schedule or the record (a claim that was
 /// not used after all).
 pub async fn unclaim<C: ConnectionTrait>(db: &C, job_id: i64, owner: &str) -> AppResult<()> {
-    job::Entity::update_many()
-        .col_expr(job::Column::LeaseOwner, Expr::value(Option::<String>::None))
-        .col_expr(
-            job::Column::LeaseExpiresAt,
-            Expr::value(Option::<DateTime<Utc>>::None),
-        )
+    held_by(owner)
+        .give_up(job::Entity::update_many())
         .filter(job::Column::Id.eq(job_id))
-        .filter(job::Column::LeaseOwner.eq(owner))
         .exec(db)
         .await?;
     Ok(())
+}
+
+/// `owner`'s lease, to give it up (its length plays no part then).
+fn held_by(owner: &str) -> Lease {
+    Lease::new(owner, Duration::ZERO)
 }
 
 /// The ACTIVE integrations that miss one of their jobs (cheap: one query, usually empty).

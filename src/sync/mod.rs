@@ -7,7 +7,7 @@ pub mod products;
 pub mod push;
 pub mod runner;
 pub mod scheduler;
-pub mod shipments;
+pub(crate) mod shipments;
 pub mod webhook_imports;
 
 use crate::channels::bigcommerce::BigCommerceStore;

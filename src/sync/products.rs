@@ -17,6 +17,7 @@ use sea_orm::{
 use super::{ImportReport, SyncError};
 use crate::channels::{ChannelProduct, ChannelVariant, SalesChannel};
 use crate::db::{self, ScopedFutureExt};
+use crate::domain::money::DecimalText;
 use crate::domain::{IntegrationStatus, StockReason, StockTracking, StringList};
 use crate::entities::{integration, inventory_item as item, listing};
 use crate::error::{AppError, DbContext};
@@ -82,9 +83,9 @@ struct Draft {
     variant_id: i64,
     sku: Option<String>,
     title: String,
-    price: String,
-    sale_price: Option<String>,
-    weight: Option<String>,
+    price: DecimalText,
+    sale_price: Option<DecimalText>,
+    weight: Option<DecimalText>,
     images: StringList,
     categories: StringList,
     image_url: Option<String>,
@@ -95,8 +96,8 @@ struct Draft {
     option_variant: bool,
 }
 
-fn money(value: Decimal) -> String {
-    value.normalize().to_string()
+fn money(value: Decimal) -> DecimalText {
+    DecimalText::normalized(value)
 }
 
 fn sku(value: Option<&str>) -> Option<String> {
@@ -390,7 +391,7 @@ impl Page {
             account_id: Set(integration.account_id),
             sku: Set(d.sku.clone()),
             name: Set(d.title.clone()),
-            weight: Set(d.weight.clone()),
+            weight: Set(d.weight),
             image_url: Set(d.image_url.clone()),
             quantity: Set(0),
             low_stock_threshold: Set(None),
@@ -445,7 +446,7 @@ impl Page {
             account_id: integration.account_id,
             sku: d.sku.clone(),
             name: d.title.clone(),
-            weight: d.weight.clone(),
+            weight: d.weight,
             image_url: d.image_url.clone(),
             quantity,
             low_stock_threshold: None,

@@ -13,13 +13,13 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
+use crate::domain::money::DecimalText;
 use chrono::{DateTime, Utc};
 use futures_util::future::join_all;
-use rust_decimal::Decimal;
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, LockBehavior, LockType};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait, QueryFilter,
-    QuerySelect, Statement, Value,
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, QueryTrait,
 };
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -30,7 +30,7 @@ use crate::db::{self, ScopedFutureExt};
 use crate::domain::{IntegrationStatus, PricePushState, PushKind, StockTracking};
 use crate::entities::{integration, inventory_item as item, listing, push_queue as queue};
 use crate::error::{AppError, AppResult};
-use crate::services::leases;
+use crate::services::leases::{self, Lease, PUSH_LEASE};
 use crate::services::push::retry_at;
 use crate::services::workers::Pusher;
 use crate::state::AppState;
@@ -118,11 +118,7 @@ pub async fn run_once(state: &AppState, owner: &str) -> AppResult<PushReport> {
         .column(queue::Column::IntegrationId)
         .distinct()
         .filter(queue::Column::DueAt.lte(now))
-        .filter(
-            queue::Column::ClaimedUntil
-                .is_null()
-                .or(queue::Column::ClaimedUntil.lt(now)),
-        )
+        .filter(leases::free::<queue::Entity>(now))
         .into_tuple()
         .all(&state.db)
         .await?;
@@ -168,14 +164,14 @@ async fn push_store(state: &AppState, owner: &str, integration_id: i64) -> AppRe
     };
     let max = channel.max_stock_levels_per_call();
     loop {
-        let (token, rows) = claim(state, owner, &integration, PushKind::Stock, max as u64).await?;
+        let (lease, rows) = claim(state, owner, &integration, PushKind::Stock, max as u64).await?;
         if rows.is_empty() {
             break;
         }
         match push_stock(state, &integration, &channel, rows).await {
             Ok(r) => report.add(r),
             Err(e) => {
-                release_claims(state, &token).await;
+                release_claims(state, &lease).await;
                 return Err(e);
             }
         }
@@ -184,14 +180,14 @@ async fn push_store(state: &AppState, owner: &str, integration_id: i64) -> AppRe
         }
     }
     loop {
-        let (token, rows) = claim(state, owner, &integration, PushKind::Price, PRICE_BATCH).await?;
+        let (lease, rows) = claim(state, owner, &integration, PushKind::Price, PRICE_BATCH).await?;
         if rows.is_empty() {
             break;
         }
         match push_prices(state, &integration, &channel, rows).await {
             Ok(r) => report.add(r),
             Err(e) => {
-                release_claims(state, &token).await;
+                release_claims(state, &lease).await;
                 return Err(e);
             }
         }
@@ -224,10 +220,11 @@ pub async fn push_price_now(state: &AppState, listing_id: i64, token: &str) -> A
             e.describe()
         ))
     })?;
-    let rows = load_claimed(&state.db, token).await?;
+    let lease = Lease::new(token, PUSH_LEASE);
+    let rows = load_claimed(&state.db, &lease).await?;
     if !rows.is_empty() {
         if let Err(e) = push_prices(state, &integration, &channel, rows).await {
-            release_claims(state, token).await;
+            release_claims(state, &lease).await;
             return Err(e);
         }
     }
@@ -264,70 +261,47 @@ struct Claimed {
     quantity: Option<i64>,
 }
 
-/// Claims up to `limit` due rows of one store and kind for [`leases::PUSH_LEASE`], and loads their
-/// listings and item figures. Returns the claim's token with the rows.
+/// Takes up to `limit` due rows of one store and kind for [`PUSH_LEASE`], and loads their
+/// listings and item figures. Returns the lease with the rows.
 async fn claim(
     state: &AppState,
     owner: &str,
     integration: &integration::Model,
     kind: PushKind,
     limit: u64,
-) -> AppResult<(String, Vec<Claimed>)> {
-    let db = &state.db;
-    let backend = db.get_database_backend();
+) -> AppResult<(Lease, Vec<Claimed>)> {
     let now = Utc::now();
-    let token = format!("{owner}:{}", leases::new_owner_id());
-    let kind_text = match kind {
-        PushKind::Stock => "STOCK",
-        PushKind::Price => "PRICE",
-    };
-    let p = |n: usize| match backend {
-        DbBackend::Postgres => format!("${n}"),
-        _ => format!("?{n}"),
-    };
-    let values: Vec<Value> = vec![
-        token.clone().into(),
-        leases::push_lease_end(now).into(),
-        integration.id.into(),
-        now.into(),
-        i64::try_from(limit).unwrap_or(i64::MAX).into(),
-    ];
-    let free = format!("(claimed_until IS NULL OR claimed_until < {})", p(4));
+    let lease = Lease::pushes(owner);
     // On PostgreSQL the rows are locked in id order and rows another transaction holds are
     // skipped (an import queuing them, a replica's pass recording its outcome): the claim never
-    // waits, so it cannot take part in a deadlock. SQLite has one writer at a time.
-    let skip_locked = match backend {
-        DbBackend::Postgres => " FOR UPDATE SKIP LOCKED",
-        _ => "",
-    };
-    let sql = format!(
-        "UPDATE push_queue SET claimed_by = {p1}, claimed_until = {p2} \
-         WHERE id IN (SELECT id FROM push_queue \
-                      WHERE integration_id = {p3} AND kind = '{kind_text}' AND due_at <= {p4} \
-                        AND {free} ORDER BY id LIMIT {p5}{skip_locked}) \
-           AND {free}",
-        p1 = p(1),
-        p2 = p(2),
-        p3 = p(3),
-        p4 = p(4),
-        p5 = p(5),
-    );
-    db.execute(Statement::from_sql_and_values(backend, sql, values))
+    // waits, so it cannot take part in a deadlock. SQLite has one writer at a time (and no row
+    // locks: the clause is left out there).
+    let due = queue::Entity::find()
+        .select_only()
+        .column(queue::Column::Id)
+        .filter(queue::Column::IntegrationId.eq(integration.id))
+        .filter(queue::Column::Kind.eq(kind))
+        .filter(queue::Column::DueAt.lte(now))
+        .filter(leases::free::<queue::Entity>(now))
+        .order_by_asc(queue::Column::Id)
+        .limit(limit)
+        .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
+        .into_query();
+    lease
+        .take(queue::Entity::update_many(), now)
+        .filter(queue::Column::Id.in_subquery(due))
+        .exec(&state.db)
         .await?;
-    Ok((token.clone(), load_claimed(db, &token).await?))
+    let rows = load_claimed(&state.db, &lease).await?;
+    Ok((lease, rows))
 }
 
-/// Gives back every row still claimed with `token` (a pass that failed half-way): they go out
-/// at the next pass instead of waiting for the lease to run out. Sending a figure twice is
-/// harmless (levels are absolute).
-async fn release_claims(state: &AppState, token: &str) {
-    let released = queue::Entity::update_many()
-        .col_expr(queue::Column::ClaimedBy, Expr::value(None::<String>))
-        .col_expr(
-            queue::Column::ClaimedUntil,
-            Expr::value(None::<DateTime<Utc>>),
-        )
-        .filter(queue::Column::ClaimedBy.eq(token))
+/// Gives back every row `lease` still holds (a pass that failed half-way): they go out at the
+/// next pass instead of waiting for the lease to run out. Sending a figure twice is harmless
+/// (levels are absolute).
+async fn release_claims(state: &AppState, lease: &Lease) {
+    let released = lease
+        .give_up(queue::Entity::update_many())
         .exec(&state.db)
         .await;
     if let Err(e) = released {
@@ -335,10 +309,10 @@ async fn release_claims(state: &AppState, token: &str) {
     }
 }
 
-/// The rows claimed with `token`, with their listings and item figures.
-async fn load_claimed<C: ConnectionTrait>(db: &C, token: &str) -> AppResult<Vec<Claimed>> {
+/// The rows `lease` holds, with their listings and item figures.
+async fn load_claimed<C: ConnectionTrait>(db: &C, lease: &Lease) -> AppResult<Vec<Claimed>> {
     let rows = queue::Entity::find()
-        .filter(queue::Column::ClaimedBy.eq(token))
+        .filter(lease.holds::<queue::Entity>())
         .all(db)
         .await?;
     if rows.is_empty() {
@@ -598,15 +572,8 @@ async fn push_prices(
 ) -> AppResult<PushReport> {
     let mut report = PushReport::default();
     for c in rows {
-        let update = price_update(&c.listing);
         let before = channel.api_calls();
-        let outcome = match update {
-            Some(u) => channel.update_price(&u).await,
-            None => Err(ChannelError::Rejected {
-                status: 0,
-                message: format!("the stored price {:?} is not a number", c.listing.price),
-            }),
-        };
+        let outcome = channel.update_price(&price_update(&c.listing)).await;
         report.calls += channel.api_calls() - before;
         if matches!(outcome, Err(ChannelError::Unauthorized)) {
             super::runner::needs_credentials(state, integration).await?;
@@ -666,17 +633,12 @@ async fn record_price_outcome(
     }
 }
 
-fn price_update(l: &listing::Model) -> Option<PriceUpdate> {
-    let price: Decimal = l.price.parse().ok()?;
-    let sale_price = match &l.sale_price {
-        Some(s) => Some(s.parse::<Decimal>().ok()?).filter(|d| !d.is_zero()),
-        None => None,
-    };
-    Some(PriceUpdate {
+fn price_update(l: &listing::Model) -> PriceUpdate {
+    PriceUpdate {
         target: target(l),
-        price,
-        sale_price,
-    })
+        price: l.price.get(),
+        sale_price: l.sale_price.map(DecimalText::get).filter(|d| !d.is_zero()),
+    }
 }
 
 async fn set_price_state<C: ConnectionTrait>(
@@ -727,12 +689,7 @@ async fn release<C: ConnectionTrait>(
     error: Option<&str>,
     due_at: Option<DateTime<Utc>>,
 ) -> AppResult<()> {
-    let mut update = queue::Entity::update_many()
-        .col_expr(queue::Column::ClaimedBy, Expr::value(None::<String>))
-        .col_expr(
-            queue::Column::ClaimedUntil,
-            Expr::value(None::<DateTime<Utc>>),
-        )
+    let mut update = leases::give_up(queue::Entity::update_many())
         .col_expr(queue::Column::UpdatedAt, Expr::value(Utc::now()))
         .filter(queue::Column::Id.eq(row.id));
     if let (Some(error), Some(due)) = (error, due_at) {

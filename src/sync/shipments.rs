@@ -17,7 +17,7 @@ use crate::channels::{ChannelError, ChannelShipment, NewShipment, SalesChannel};
 use crate::domain::{IntegrationStatus, ShipmentPushState};
 use crate::entities::{integration, order, shipment, shipment_line};
 use crate::error::AppResult;
-use crate::services::leases;
+use crate::services::leases::{self, Lease, SHIPMENT_LEASE};
 use crate::services::push::retry_at;
 use crate::state::AppState;
 
@@ -51,11 +51,12 @@ impl ShipmentPushReport {
     }
 }
 
-/// Pushes the shipments claimed with `token` (by `shipOrders` or `retryShipmentPush`, through
+/// Pushes the shipments held by the lease named `token` (by `shipOrders` or `retryShipmentPush`, through
 /// [`crate::services::workers::Pusher`]).
 pub async fn push_claimed(state: AppState, token: String) -> AppResult<ShipmentPushReport> {
+    let lease = Lease::new(token, SHIPMENT_LEASE);
     let rows = shipment::Entity::find()
-        .filter(shipment::Column::PushClaimedBy.eq(token.as_str()))
+        .filter(lease.holds::<shipment::Entity>())
         .filter(shipment::Column::PushState.eq(ShipmentPushState::Pending))
         .order_by_asc(shipment::Column::Id)
         .all(&state.db)
@@ -73,34 +74,29 @@ pub async fn push_claimed(state: AppState, token: String) -> AppResult<ShipmentP
             continue;
         };
         if store.status != IntegrationStatus::Active {
-            release_all(&state, &rows, &token).await?;
+            release_all(&state, &rows, &lease).await?;
             continue;
         }
         let channel = match channel_for(&state, &store) {
             Ok(c) => c,
             Err(e) => {
                 tracing::error!(integration_id, error = %e.describe(), "no channel handle for shipments");
-                release_all(&state, &rows, &token).await?;
+                release_all(&state, &rows, &lease).await?;
                 continue;
             }
         };
         for row in rows {
-            report.add(push_one(&state, &store, &channel, row, &token).await?);
+            report.add(push_one(&state, &store, &channel, row, &lease).await?);
         }
     }
     Ok(report)
 }
 
 /// Gives claimed rows back to the worker (store not active: they wait for it).
-async fn release_all(state: &AppState, rows: &[shipment::Model], token: &str) -> AppResult<()> {
-    shipment::Entity::update_many()
-        .col_expr(shipment::Column::PushClaimedBy, Expr::value(None::<String>))
-        .col_expr(
-            shipment::Column::PushClaimedUntil,
-            Expr::value(None::<DateTime<Utc>>),
-        )
+async fn release_all(state: &AppState, rows: &[shipment::Model], lease: &Lease) -> AppResult<()> {
+    lease
+        .give_up(shipment::Entity::update_many())
         .filter(shipment::Column::Id.is_in(rows.iter().map(|r| r.id)))
-        .filter(shipment::Column::PushClaimedBy.eq(token))
         .exec(&state.db)
         .await?;
     Ok(())
@@ -123,11 +119,7 @@ fn due(now: DateTime<Utc>) -> Condition {
     Condition::all()
         .add(shipment::Column::PushState.eq(ShipmentPushState::Pending))
         .add(shipment::Column::PushDueAt.lte(now))
-        .add(
-            Condition::any()
-                .add(shipment::Column::PushClaimedUntil.is_null())
-                .add(shipment::Column::PushClaimedUntil.lt(now)),
-        )
+        .add(leases::free::<shipment::Entity>(now))
 }
 
 /// Pushes one active store's due shipments (the push worker's part), a batch at a time.
@@ -153,21 +145,16 @@ pub async fn push_due(
         if candidates.is_empty() {
             break;
         }
-        let token = format!("{owner}:{}", leases::new_owner_id());
-        // Claimed one by one with the same condition: a row another pusher took meanwhile is
-        // left to it.
-        shipment::Entity::update_many()
-            .col_expr(shipment::Column::PushClaimedBy, Expr::value(token.clone()))
-            .col_expr(
-                shipment::Column::PushClaimedUntil,
-                Expr::value(leases::shipment_lease_end(now)),
-            )
+        let lease = Lease::shipments(owner);
+        // Taken with the same condition: a row another pusher took meanwhile is left to it.
+        lease
+            .take(shipment::Entity::update_many(), now)
             .filter(shipment::Column::Id.is_in(candidates))
             .filter(due(now))
             .exec(&state.db)
             .await?;
         let rows = shipment::Entity::find()
-            .filter(shipment::Column::PushClaimedBy.eq(token.as_str()))
+            .filter(lease.holds::<shipment::Entity>())
             .order_by_asc(shipment::Column::Id)
             .all(&state.db)
             .await?;
@@ -176,7 +163,7 @@ pub async fn push_due(
         }
         let mut failures = 0;
         for row in rows {
-            let outcome = push_one(state, store, channel, row, &token).await?;
+            let outcome = push_one(state, store, channel, row, &lease).await?;
             failures += u64::from(outcome == Outcome::Failed);
             report.add(outcome);
         }
@@ -203,7 +190,7 @@ async fn push_one(
     store: &integration::Model,
     channel: &dyn SalesChannel,
     row: shipment::Model,
-    token: &str,
+    lease: &Lease,
 ) -> AppResult<Outcome> {
     // Count the attempt before anything is sent: if this process stops half-way, the next
     // pusher knows the store may have it.
@@ -213,7 +200,7 @@ async fn push_one(
             Expr::col(shipment::Column::PushAttempts).add(1),
         )
         .filter(shipment::Column::Id.eq(row.id))
-        .filter(shipment::Column::PushClaimedBy.eq(token))
+        .filter(lease.holds::<shipment::Entity>())
         .filter(shipment::Column::PushState.eq(ShipmentPushState::Pending))
         .exec(&state.db)
         .await?;
@@ -246,10 +233,10 @@ async fn push_one(
                         store_shipment_id = found.external_id,
                         "shipment found on the store after an unanswered attempt; not sent again"
                     );
-                    return record_pushed(state, &row, found, token, Outcome::Found).await;
+                    return record_pushed(state, &row, found, lease, Outcome::Found).await;
                 }
             }
-            Err(e) => return record_failure(state, store, &row, token, attempt, &e).await,
+            Err(e) => return record_failure(state, store, &row, lease, attempt, &e).await,
         }
     }
     let new = NewShipment {
@@ -263,8 +250,8 @@ async fn push_one(
         items: items.clone(),
     };
     match channel.create_shipment(&new).await {
-        Ok(created) => record_pushed(state, &row, &created, token, Outcome::Created).await,
-        Err(e) => record_failure(state, store, &row, token, attempt, &e).await,
+        Ok(created) => record_pushed(state, &row, &created, lease, Outcome::Created).await,
+        Err(e) => record_failure(state, store, &row, lease, attempt, &e).await,
     }
 }
 
@@ -318,37 +305,34 @@ async fn record_pushed(
     state: &AppState,
     row: &shipment::Model,
     on_store: &ChannelShipment,
-    token: &str,
+    lease: &Lease,
     outcome: Outcome,
 ) -> AppResult<Outcome> {
     let now = Utc::now();
-    let done = shipment::Entity::update_many()
-        .col_expr(
-            shipment::Column::PushState,
-            Expr::value(ShipmentPushState::Pushed),
+    let done = lease
+        .give_up(
+            shipment::Entity::update_many()
+                .col_expr(
+                    shipment::Column::PushState,
+                    Expr::value(ShipmentPushState::Pushed),
+                )
+                .col_expr(
+                    shipment::Column::ExternalId,
+                    Expr::value(on_store.external_id),
+                )
+                .col_expr(
+                    shipment::Column::TrackingLink,
+                    Expr::value(on_store.tracking_link.clone()),
+                )
+                .col_expr(shipment::Column::PushedAt, Expr::value(now))
+                .col_expr(shipment::Column::PushError, Expr::value(None::<String>))
+                .col_expr(
+                    shipment::Column::PushDueAt,
+                    Expr::value(None::<DateTime<Utc>>),
+                )
+                .col_expr(shipment::Column::UpdatedAt, Expr::value(now)),
         )
-        .col_expr(
-            shipment::Column::ExternalId,
-            Expr::value(on_store.external_id),
-        )
-        .col_expr(
-            shipment::Column::TrackingLink,
-            Expr::value(on_store.tracking_link.clone()),
-        )
-        .col_expr(shipment::Column::PushedAt, Expr::value(now))
-        .col_expr(shipment::Column::PushError, Expr::value(None::<String>))
-        .col_expr(
-            shipment::Column::PushDueAt,
-            Expr::value(None::<DateTime<Utc>>),
-        )
-        .col_expr(shipment::Column::PushClaimedBy, Expr::value(None::<String>))
-        .col_expr(
-            shipment::Column::PushClaimedUntil,
-            Expr::value(None::<DateTime<Utc>>),
-        )
-        .col_expr(shipment::Column::UpdatedAt, Expr::value(now))
         .filter(shipment::Column::Id.eq(row.id))
-        .filter(shipment::Column::PushClaimedBy.eq(token))
         .exec(&state.db)
         .await?;
     if done.rows_affected == 0 {
@@ -367,7 +351,7 @@ async fn record_failure(
     state: &AppState,
     store: &integration::Model,
     row: &shipment::Model,
-    token: &str,
+    lease: &Lease,
     attempt: i64,
     error: &ChannelError,
 ) -> AppResult<Outcome> {
@@ -384,18 +368,15 @@ async fn record_failure(
     };
     let message: String = error.to_string().chars().take(MAX_ERROR_CHARS).collect();
     tracing::warn!(shipment_id = row.id, attempt, error = %message, "shipment push failed");
-    shipment::Entity::update_many()
-        .col_expr(shipment::Column::PushState, Expr::value(next_state))
-        .col_expr(shipment::Column::PushError, Expr::value(message))
-        .col_expr(shipment::Column::PushDueAt, Expr::value(due_at))
-        .col_expr(shipment::Column::PushClaimedBy, Expr::value(None::<String>))
-        .col_expr(
-            shipment::Column::PushClaimedUntil,
-            Expr::value(None::<DateTime<Utc>>),
+    lease
+        .give_up(
+            shipment::Entity::update_many()
+                .col_expr(shipment::Column::PushState, Expr::value(next_state))
+                .col_expr(shipment::Column::PushError, Expr::value(message))
+                .col_expr(shipment::Column::PushDueAt, Expr::value(due_at))
+                .col_expr(shipment::Column::UpdatedAt, Expr::value(now)),
         )
-        .col_expr(shipment::Column::UpdatedAt, Expr::value(now))
         .filter(shipment::Column::Id.eq(row.id))
-        .filter(shipment::Column::PushClaimedBy.eq(token))
         .exec(&state.db)
         .await?;
     Ok(Outcome::Failed)

@@ -62,7 +62,7 @@ async fn seed(
                 tracking: Set(StockTracking::Product),
                 sku: Set(Some(format!("SKU-{s}"))),
                 title: Set(format!("Thing {s}")),
-                price: Set("9.99".into()),
+                price: Set("9.99".parse().unwrap()),
                 created_at: Set(now),
                 updated_at: Set(now),
                 ..Default::default()
@@ -89,11 +89,11 @@ async fn seed(
             channel_status_id: Set(11),
             channel_status: Set("Awaiting Fulfillment".into()),
             currency: Set("EUR".into()),
-            subtotal_ex_tax: Set("30.00".into()),
-            subtotal_inc_tax: Set("36.90".into()),
-            shipping_cost: Set("5".into()),
-            tax_total: Set("6.90".into()),
-            total: Set("41.9".into()),
+            subtotal_ex_tax: Set("30.00".parse().unwrap()),
+            subtotal_inc_tax: Set("36.90".parse().unwrap()),
+            shipping_cost: Set("5".parse().unwrap()),
+            tax_total: Set("6.90".parse().unwrap()),
+            total: Set("41.9".parse().unwrap()),
             customer_name: Set(if i == 7 {
                 "Łucja Żółć".into()
             } else {
@@ -129,8 +129,8 @@ async fn seed(
                 name: Set(format!("Thing {s}")),
                 quantity: Set(1),
                 quantity_shipped: Set(0),
-                unit_price: Set("10.00".into()),
-                total: Set("12.30".into()),
+                unit_price: Set("10.00".parse().unwrap()),
+                total: Set("12.30".parse().unwrap()),
                 weight: Set(None),
                 listing_id: Set(Some(listings[s].id)),
                 inventory_item_id: Set(Some(items[s].id)),

@@ -1,6 +1,6 @@
 //! The BigCommerce REST API client (v2 and v3 under `{base}/stores/{hash}/`).
 
-pub mod app;
+pub(crate) mod app;
 pub mod carriers;
 mod client;
 mod hooks;

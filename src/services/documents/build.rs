@@ -7,7 +7,7 @@ use std::sync::Arc;
 use rust_decimal::Decimal;
 
 use crate::domain::address::{destination, parcel_address, recipient_contact};
-use crate::domain::money::stored_decimal;
+use crate::domain::money::DecimalText;
 use crate::domain::{OrderAddress, PostalAddress, ShippingAddresses};
 use crate::entities::{integration, invoice, order, order_line, shipment};
 use crate::pdf::rules::{ioss_for, needs_customs};
@@ -150,7 +150,7 @@ pub fn invoice(
         lines: lines
             .iter()
             .map(|l| {
-                let unit = stored_decimal(&l.unit_price);
+                let unit = l.unit_price.get();
                 InvoiceLine {
                     sku: l.sku.clone().unwrap_or_default(),
                     name: l.name.clone(),
@@ -162,10 +162,10 @@ pub fn invoice(
             .collect(),
         currency: o.currency.clone(),
         currency_decimals: currency_decimals(&o.currency),
-        subtotal: stored_decimal(&o.subtotal_ex_tax),
-        shipping_cost: stored_decimal(&o.shipping_cost),
-        tax: stored_decimal(&o.tax_total),
-        total: stored_decimal(&o.total),
+        subtotal: o.subtotal_ex_tax.get(),
+        shipping_cost: o.shipping_cost.get(),
+        tax: o.tax_total.get(),
+        total: o.total.get(),
         ioss,
         sender,
     }
@@ -190,11 +190,7 @@ pub fn label(
     );
     let weights: Vec<Decimal> = lines
         .iter()
-        .filter_map(|l| {
-            l.weight
-                .as_deref()
-                .map(|w| stored_decimal(w) * Decimal::from(l.quantity))
-        })
+        .filter_map(|l| l.weight.map(|w| w.get() * Decimal::from(l.quantity)))
         .collect();
     let from = sender.country_code.clone();
     let customs = needs_customs(from.as_deref(), &recipient.country_code).then(|| {
@@ -203,7 +199,7 @@ pub fn label(
             .map(|l| CustomsItem {
                 description: l.name.clone(),
                 quantity: l.quantity,
-                value: stored_decimal(&l.total),
+                value: l.total.get(),
             })
             .collect();
         Customs {
@@ -255,7 +251,7 @@ pub fn shipment_label(
         carrier: s.carrier.as_deref().and_then(some),
         service: s.service.as_deref().and_then(some),
         tracking_number: some(&s.tracking_number),
-        weight: s.weight.as_deref().map(stored_decimal),
+        weight: s.weight.map(DecimalText::get),
         customs: s.customs.as_ref().map(|d| Customs {
             items: d
                 .items

@@ -2,8 +2,8 @@
 //! rules, the data gathered from the database in a few queries whatever the number of orders or
 //! shipments, invoice numbers, signed links, and rendering off the async executor.
 
-pub mod build;
-pub mod invoices;
+pub(crate) mod build;
+pub(crate) mod invoices;
 pub mod links;
 
 use std::collections::HashMap;

@@ -3,7 +3,7 @@
 //! `SHIPPED`, and hands the shipments to the push (`sync::shipments`), which sends each to the
 //! store exactly once. Queries for the GraphQL types live here too.
 
-pub mod plan;
+pub(crate) mod plan;
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -17,11 +17,12 @@ use sea_orm::{
 };
 
 use self::plan::{Parcel, ShipmentRequest};
-use super::{leases, Principal};
+use super::leases::Lease;
+use super::Principal;
 use crate::channels::bigcommerce::carriers;
 use crate::db::{self, ScopedFutureExt};
 use crate::domain::address::{parcel_address, recipient_contact};
-use crate::domain::money::stored_decimal;
+use crate::domain::money::DecimalText;
 use crate::domain::shipping::{label_reference, shipped_status, CustomsDeclaration, CustomsLine};
 use crate::domain::{IntegrationStatus, OrderStatus, ShipmentMethod, ShipmentPushState};
 use crate::entities::{integration, order, order_line, shipment, shipment_line};
@@ -37,8 +38,6 @@ const INLINE_PUSH_WAIT: Duration = Duration::from_secs(5);
 /// What `shipOrders` answers for one request.
 #[derive(Debug)]
 pub struct ShipOutcome {
-    /// The order the request named (when it named one of the caller's).
-    pub order_id: Option<i64>,
     /// The order after shipping.
     pub order: Option<order::Model>,
     /// The shipments made (one per shipping address).
@@ -68,22 +67,20 @@ pub async fn ship_orders(
         )
         .into());
     }
-    let token = leases::claim_token("ship-now");
+    let lease = Lease::shipments("ship-now");
     let mut outcomes = Vec::with_capacity(requests.len());
     let mut fresh = false;
     for r in &requests {
-        match ship_one(state, p, r, &token).await {
+        match ship_one(state, p, r, &lease).await {
             Ok((order, shipments, new)) => {
                 fresh |= new;
                 outcomes.push(ShipOutcome {
-                    order_id: Some(order.id),
                     order: Some(order),
                     shipments,
                     errors: Vec::new(),
                 });
             }
             Err(AppError::User(errors)) => outcomes.push(ShipOutcome {
-                order_id: r.order_id,
                 order: None,
                 shipments: Vec::new(),
                 errors,
@@ -92,7 +89,7 @@ pub async fn ship_orders(
         }
     }
     if fresh {
-        let push = tokio::spawn(push_claimed(state.clone(), token.clone()));
+        let push = tokio::spawn(push_claimed(state.clone(), lease.holder().to_string()));
         match tokio::time::timeout(INLINE_PUSH_WAIT, push).await {
             Ok(Ok(Err(e))) => tracing::error!(error = ?e, "pushing new shipments failed"),
             Ok(Err(e)) => tracing::error!(error = %e, "the shipment push task failed"),
@@ -157,7 +154,7 @@ async fn ship_one(
     state: &AppState,
     p: &Principal,
     request: &ShipmentRequest,
-    token: &str,
+    lease: &Lease,
 ) -> AppResult<(order::Model, Vec<shipment::Model>, bool)> {
     let r = request.checked().map_err(AppError::User)?;
     if let Some((order, prior)) = replay(&state.db, p, &r).await? {
@@ -165,7 +162,7 @@ async fn ship_one(
     }
     let order_id = r.order_id.ok_or_else(not_found)?;
     let written = db::write(&state.db, |txn| {
-        ship_in(txn, p, &r, order_id, token).scope_boxed()
+        ship_in(txn, p, &r, order_id, lease).scope_boxed()
     })
     .await;
     match written {
@@ -187,7 +184,7 @@ async fn ship_in(
     p: &Principal,
     r: &ShipmentRequest,
     order_id: i64,
-    token: &str,
+    lease: &Lease,
 ) -> AppResult<(order::Model, Vec<shipment::Model>)> {
     // Write first: two shipments of one order take turns and the second sees the first.
     let locked = order::Entity::update_many()
@@ -232,7 +229,7 @@ async fn ship_in(
     let parcels = plan::parcels(r.lines.as_deref(), &lines).map_err(AppError::User)?;
     let mut made = Vec::new();
     for (address_id, parcel) in &parcels {
-        made.push(insert_shipment(txn, p, r, &o, &store, *address_id, parcel, token).await?);
+        made.push(insert_shipment(txn, p, r, &o, &store, *address_id, parcel, lease).await?);
     }
     // What has shipped of each line now, and the status that makes.
     let shipped: HashMap<i64, i64> = parcels
@@ -270,7 +267,7 @@ async fn insert_shipment<C: ConnectionTrait>(
     store: &integration::Model,
     address_id: i64,
     parcel: &Parcel,
-    token: &str,
+    lease: &Lease,
 ) -> AppResult<shipment::Model> {
     let now = Utc::now();
     let to = parcel_address(
@@ -288,11 +285,7 @@ async fn insert_shipment<C: ConnectionTrait>(
     let weight = r.weight.or_else(|| {
         let weights: Vec<Decimal> = parcel
             .iter()
-            .filter_map(|(l, q)| {
-                l.weight
-                    .as_deref()
-                    .map(|w| stored_decimal(w) * Decimal::from(*q))
-            })
+            .filter_map(|(l, q)| l.weight.map(|w| w.get() * Decimal::from(*q)))
             .collect();
         (!weights.is_empty()).then(|| weights.iter().sum())
     });
@@ -309,7 +302,7 @@ async fn insert_shipment<C: ConnectionTrait>(
                 description: l.name.clone(),
                 sku: l.sku.clone(),
                 quantity: *q,
-                value: stored_decimal(&l.unit_price) * Decimal::from(*q),
+                value: l.unit_price.get() * Decimal::from(*q),
             })
             .collect();
         CustomsDeclaration {
@@ -332,7 +325,7 @@ async fn insert_shipment<C: ConnectionTrait>(
         shipping_provider: Set(codes.shipping_provider.to_string()),
         tracking_carrier: Set(codes.tracking_carrier.to_string()),
         order_address_id: Set(address_id),
-        weight: Set(weight.map(|w| w.normalize().to_string())),
+        weight: Set(weight.map(DecimalText::normalized)),
         contact_phone: Set(phone),
         contact_email: Set(email),
         customs: Set(customs),
@@ -341,8 +334,8 @@ async fn insert_shipment<C: ConnectionTrait>(
         push_attempts: Set(0),
         push_error: Set(None),
         push_due_at: Set(Some(now)),
-        push_claimed_by: Set(Some(token.to_string())),
-        push_claimed_until: Set(Some(leases::shipment_lease_end(now))),
+        push_claimed_by: Set(Some(lease.holder().to_string())),
+        push_claimed_until: Set(Some(lease.until(now))),
         pushed_at: Set(None),
         external_id: Set(None),
         tracking_link: Set(None),
@@ -444,12 +437,12 @@ pub async fn retry_push(
     id: Option<i64>,
 ) -> AppResult<shipment::Model> {
     let id = id.ok_or_else(missing_shipment)?;
-    let token = leases::claim_token("retry-now");
+    let lease = Lease::shipments("retry-now");
     db::write(&state.db, |txn| {
-        reopen(txn, p.account_id, id, &token).scope_boxed()
+        reopen(txn, p.account_id, id, &lease).scope_boxed()
     })
     .await?;
-    let push = tokio::spawn(push_claimed(state.clone(), token));
+    let push = tokio::spawn(push_claimed(state.clone(), lease.holder().to_string()));
     let _ = tokio::time::timeout(INLINE_PUSH_WAIT, push).await;
     find(state, p.account_id, id)
         .await?
@@ -464,21 +457,23 @@ fn missing_shipment() -> UserError {
     )
 }
 
-/// Puts a `FAILED` shipment back to `PENDING`, claimed with `token` for an immediate push.
-async fn reopen(txn: &DatabaseTransaction, account_id: i64, id: i64, token: &str) -> AppResult<()> {
+/// Puts a `FAILED` shipment back to `PENDING`, taken by `lease` for an immediate push.
+async fn reopen(
+    txn: &DatabaseTransaction,
+    account_id: i64,
+    id: i64,
+    lease: &Lease,
+) -> AppResult<()> {
     let now = Utc::now();
-    let reopened = shipment::Entity::update_many()
+    let update = shipment::Entity::update_many()
         .col_expr(
             shipment::Column::PushState,
             Expr::value(ShipmentPushState::Pending),
         )
         .col_expr(shipment::Column::PushDueAt, Expr::value(now))
-        .col_expr(shipment::Column::PushClaimedBy, Expr::value(token))
-        .col_expr(
-            shipment::Column::PushClaimedUntil,
-            Expr::value(leases::shipment_lease_end(now)),
-        )
-        .col_expr(shipment::Column::UpdatedAt, Expr::value(now))
+        .col_expr(shipment::Column::UpdatedAt, Expr::value(now));
+    let reopened = lease
+        .take(update, now)
         .filter(shipment::Column::Id.eq(id))
         .filter(shipment::Column::AccountId.eq(account_id))
         .filter(shipment::Column::PushState.eq(ShipmentPushState::Failed))

@@ -276,6 +276,7 @@ pub fn parcels(
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+    use crate::domain::money::DecimalText;
 
     fn line(id: i64, address: i64, quantity: i64, shipped: i64) -> order_line::Model {
         order_line::Model {
@@ -290,8 +291,8 @@ mod tests {
             name: format!("line {id}"),
             quantity,
             quantity_shipped: shipped,
-            unit_price: "1.00".into(),
-            total: "1.00".into(),
+            unit_price: DecimalText(Decimal::new(100, 2)),
+            total: DecimalText(Decimal::new(100, 2)),
             weight: None,
             listing_id: None,
             inventory_item_id: None,

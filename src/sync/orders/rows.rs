@@ -9,14 +9,15 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 
 use crate::channels::{ChannelOrder, ChannelOrderLine};
+use crate::domain::money::DecimalText;
 use crate::domain::{OrderStatus, ShippingAddresses};
 use crate::entities::{integration, inventory_item as item, listing, order, order_line as line};
 use crate::error::DbContext;
 use crate::sync::SyncError;
 
 /// Money as stored: exact decimal text (`12.3456`, `336.32`).
-pub(super) fn money(d: Decimal) -> String {
-    d.normalize().to_string()
+pub(super) fn money(d: Decimal) -> DecimalText {
+    DecimalText::normalized(d)
 }
 
 /// Timestamps as both databases store them (microseconds), so a re-read compares equal.
