@@ -2,6 +2,7 @@
 
 pub mod fairness;
 pub mod idle;
+pub mod login;
 pub mod pdf;
 pub mod push;
 pub mod read;
@@ -105,6 +106,19 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 10)]
         seconds: u64,
     },
+    /// Start the server, send a burst of logins and print password checks per second and the
+    /// resident memory before, at the peak and after.
+    Login {
+        /// Logins in all.
+        #[arg(long, default_value_t = 400)]
+        attempts: usize,
+        /// Logins in flight at once.
+        #[arg(long, default_value_t = 100)]
+        concurrency: usize,
+        /// Seconds after the burst before the memory left is measured.
+        #[arg(long, default_value_t = 10)]
+        settle_seconds: u64,
+    },
     /// Render invoices and labels and print time and size per document.
     Pdf {
         /// Renders timed per kind.
@@ -196,8 +210,28 @@ pub async fn run(command: &BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Idle { seconds } => {
             self::idle::idle(std::env::var("DATABASE_URL").ok(), *seconds).await
         }
+        BenchCommand::Login {
+            attempts,
+            concurrency,
+            settle_seconds,
+        } => {
+            self::login::login(
+                std::env::var("DATABASE_URL").ok(),
+                self::login::LoginOptions {
+                    attempts: *attempts,
+                    concurrency: *concurrency,
+                    settle_seconds: *settle_seconds,
+                },
+            )
+            .await
+        }
         BenchCommand::Pdf { samples, batch } => self::pdf::pdf(*samples, *batch),
     }
+}
+
+/// Resident memory of this process now (Linux `VmRSS`), in MiB.
+pub fn rss_mib() -> Option<f64> {
+    status_mib("self", "VmRSS:")
 }
 
 /// Peak resident memory of this process (Linux `VmHWM`), in MiB.
@@ -207,8 +241,13 @@ pub fn peak_rss_mib() -> Option<f64> {
 
 /// Peak resident memory of process `pid` (`self` for this one), in MiB.
 fn peak_rss_of(pid: &str) -> Option<f64> {
+    status_mib(pid, "VmHWM:")
+}
+
+/// The line `key` (a size in KiB) of `/proc/<pid>/status`, in MiB.
+fn status_mib(pid: &str, key: &str) -> Option<f64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let line = status.lines().find(|l| l.starts_with(key))?;
     let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kib / 1024.0)
 }

@@ -8,8 +8,11 @@ use std::sync::OnceLock;
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
 use anyhow::Context;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::Argon2;
+use argon2::password_hash::{
+    self, Ident, Output, ParamsString, PasswordHash, PasswordHasher, PasswordVerifier, Salt,
+    SaltString,
+};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
 use rand::rngs::OsRng;
@@ -266,7 +269,7 @@ pub fn hash_token(token: &str) -> String {
 /// from a blocking task.
 pub fn hash_password(password: &str) -> anyhow::Result<String> {
     let salt = SaltString::generate(&mut OsRng);
-    Argon2::default()
+    ReturnedMemory
         .hash_password(password.as_bytes(), &salt)
         .map(|h| h.to_string())
         .map_err(|e| anyhow::anyhow!("hashing a password failed: {e}"))
@@ -283,12 +286,77 @@ pub fn verify_password(password: &str, stored: Option<&str>) -> bool {
     };
     let ok = PasswordHash::new(hash)
         .map(|parsed| {
-            Argon2::default()
+            ReturnedMemory
                 .verify_password(password.as_bytes(), &parsed)
                 .is_ok()
         })
         .unwrap_or(false);
     ok && known
+}
+
+/// Argon2 (the crate's defaults: argon2id, 19 MiB, 2 passes) computed in memory that goes
+/// back to the operating system when the hash is done.
+///
+/// `argon2` allocates its 19 MiB with a plain `Vec`. glibc serves a block that large from
+/// `mmap` the first time, then raises its mmap threshold to the freed size, so every later
+/// one comes from the calling thread's heap arena and stays there after it is freed: a burst
+/// of logins on many blocking threads left hundreds of megabytes resident for good. A
+/// reservation above glibc's largest dynamic threshold (32 MiB on 64-bit) is always mapped
+/// and unmapped on free; only the 19 MiB that are written become resident.
+struct ReturnedMemory;
+
+/// Bytes reserved for the argon2 memory: above glibc's 32 MiB maximum mmap threshold.
+const ALWAYS_MAPPED: usize = 33 * 1024 * 1024;
+
+impl PasswordHasher for ReturnedMemory {
+    type Params = Params;
+
+    fn hash_password<'a>(
+        &self,
+        password: &[u8],
+        salt: impl Into<Salt<'a>>,
+    ) -> password_hash::Result<PasswordHash<'a>> {
+        self.hash_password_customized(password, None, None, Params::default(), salt)
+    }
+
+    fn hash_password_customized<'a>(
+        &self,
+        password: &[u8],
+        alg_id: Option<Ident<'a>>,
+        version: Option<password_hash::Decimal>,
+        params: Params,
+        salt: impl Into<Salt<'a>>,
+    ) -> password_hash::Result<PasswordHash<'a>> {
+        let algorithm = alg_id
+            .map(Algorithm::try_from)
+            .transpose()?
+            .unwrap_or_default();
+        let version = version
+            .map(Version::try_from)
+            .transpose()?
+            .unwrap_or_default();
+        let salt = salt.into();
+        let mut salt_bytes = [0u8; 64];
+        let salt_bytes = salt.decode_b64(&mut salt_bytes)?;
+        let output_len = params.output_len().unwrap_or(Params::DEFAULT_OUTPUT_LEN);
+        let param_string = ParamsString::try_from(&params)?;
+        let blocks = params.block_count();
+        let argon2 = Argon2::new(algorithm, version, params);
+        let mut memory: Vec<Block> = Vec::with_capacity(blocks.max(ALWAYS_MAPPED / Block::SIZE));
+        memory.resize(blocks, Block::default());
+        let output = Output::init_with(output_len, |out| {
+            argon2
+                .hash_password_into_with_memory(password, salt_bytes, out, &mut memory)
+                .map_err(password_hash::Error::from)
+        })?;
+        Ok(PasswordHash {
+            algorithm: algorithm.ident(),
+            version: Some(version.into()),
+            params: param_string,
+            salt: Some(salt),
+            hash: Some(output),
+        })
+    }
 }
 
 #[cfg(test)]
@@ -343,6 +411,22 @@ mod tests {
         assert!(verify_password("correct horse battery", Some(&h)));
         assert!(!verify_password("wrong horse battery", Some(&h)));
         assert!(!verify_password("correct horse battery", None));
+    }
+
+    #[test]
+    fn hashes_made_in_returned_memory_are_the_argon2_crates_own() {
+        let ours = hash_password("correct horse battery").unwrap();
+        let parsed = PasswordHash::new(&ours).unwrap();
+        assert!(Argon2::default()
+            .verify_password(b"correct horse battery", &parsed)
+            .is_ok());
+        let salt = SaltString::generate(&mut OsRng);
+        let theirs = Argon2::default()
+            .hash_password(b"stored before", &salt)
+            .unwrap()
+            .to_string();
+        assert!(verify_password("stored before", Some(&theirs)));
+        assert!(!verify_password("stored after", Some(&theirs)));
     }
 
     #[test]

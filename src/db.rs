@@ -209,6 +209,15 @@ impl Transient for crate::error::AppError {
     }
 }
 
+impl Transient for sea_orm::DbErr {
+    fn is_transient(&self) -> bool {
+        is_transient(self)
+    }
+    fn describe(&self) -> String {
+        self.to_string()
+    }
+}
+
 /// The one way a use case writes: runs `work` in a transaction started with [`begin_write`],
 /// commits when it returns `Ok` and rolls back when it returns `Err` (nothing half-written),
 /// and runs it all again from the start, up to 5 times, when only a concurrent transaction

@@ -32,6 +32,9 @@ pub enum UserErrorCode {
     EmailTaken,
     /// The email and password do not match an account (deliberately vague).
     InvalidCredentials,
+    /// Too many password checks are under way or waiting on this server, or too many wrong
+    /// passwords were tried for this email: try again after the time the message gives.
+    TooManyAttempts,
     /// The object does not exist or belongs to another account.
     NotFound,
     /// The BigCommerce store hash is malformed (expected e.g. `abc123`).

@@ -52,6 +52,7 @@ impl Application {
             pusher: Arc::new(crate::sync::push::PushNow),
             webhook_imports: Arc::new(crate::sync::webhook_imports::WebhookImports::default()),
             logo_slots: crate::services::logos::slots(),
+            passwords: crate::services::passwords::PasswordPool::per_core(),
         };
         let gate = crate::fairness::Gate::new(
             usize::try_from(state.settings.account_concurrency).unwrap_or(usize::MAX),

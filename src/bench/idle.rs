@@ -4,17 +4,9 @@ use std::time::Duration;
 
 use anyhow::Context;
 
-use super::{machine, peak_rss_mib};
+use super::{machine, peak_rss_mib, rss_mib};
 use orderdeck::config::{Secret, Settings};
 use orderdeck::startup::Application;
-
-/// Resident memory of this process now (Linux `VmRSS`), in MiB.
-fn rss_mib() -> Option<f64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
-    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib / 1024.0)
-}
 
 /// Starts the server as `serve` would (scheduler and push worker on, migrations applied) on a
 /// fresh SQLite database in a temp directory (or `DATABASE_URL`), asks it `/readyz` and a

@@ -11,12 +11,12 @@ use std::time::Instant;
 use anyhow::Context;
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
-    ActiveModelTrait, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel,
-    TransactionTrait,
+    ActiveModelTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, IntoActiveModel,
 };
 
 use super::machine;
 use orderdeck::config::{Secret, Settings};
+use orderdeck::db::ScopedFutureExt;
 use orderdeck::domain::money::DecimalText;
 use orderdeck::domain::{
     ChannelKind, ConnectedVia, ContactMode, HistoricalImport, IntegrationStatus, OrderAddress,
@@ -59,7 +59,7 @@ fn mix(a: u64, b: u64) -> u64 {
 }
 
 /// Inserts `rows` in statements of at most [`PARAMS_PER_STATEMENT`] parameters.
-async fn insert_all<E, A, C>(db: &C, rows: Vec<A>, columns: usize) -> anyhow::Result<()>
+async fn insert_all<E, A, C>(db: &C, rows: Vec<A>, columns: usize) -> Result<(), DbErr>
 where
     E: EntityTrait,
     E::Model: IntoActiveModel<A>,
@@ -282,7 +282,6 @@ async fn insert_stores(
 /// on one) in one transaction; the number of rows.
 async fn insert_catalog(db: &DatabaseConnection, ctx: &Seeding) -> anyhow::Result<usize> {
     let (account_id, now, size) = (ctx.account_id, ctx.now, ctx.size);
-    let txn = db.begin().await?;
     let mut items = Vec::with_capacity(size.products);
     let mut listings = Vec::with_capacity(size.products * 3 / 2);
     for p in 0..size.products {
@@ -344,9 +343,15 @@ async fn insert_catalog(db: &DatabaseConnection, ctx: &Seeding) -> anyhow::Resul
         }
     }
     let written = items.len() + listings.len();
-    insert_all(&txn, items, 12).await?;
-    insert_all(&txn, listings, 27).await?;
-    txn.commit().await?;
+    orderdeck::db::write(db, |txn| {
+        let (items, listings) = (items.clone(), listings.clone());
+        async move {
+            insert_all(txn, items, 12).await?;
+            insert_all(txn, listings, 27).await
+        }
+        .scope_boxed()
+    })
+    .await?;
     Ok(written)
 }
 
@@ -412,12 +417,18 @@ async fn insert_orders(db: &DatabaseConnection, ctx: &Seeding) -> anyhow::Result
             shipment_lines,
         } = chunk;
         written += orders.len() + lines.len() + shipments.len() + shipment_lines.len();
-        let txn = db.begin().await?;
-        insert_all(&txn, orders, 32).await?;
-        insert_all(&txn, lines, 17).await?;
-        insert_all(&txn, shipments, 29).await?;
-        insert_all(&txn, shipment_lines, 8).await?;
-        txn.commit().await?;
+        orderdeck::db::write(db, |txn| {
+            let (orders, lines) = (orders.clone(), lines.clone());
+            let (shipments, shipment_lines) = (shipments.clone(), shipment_lines.clone());
+            async move {
+                insert_all(txn, orders, 32).await?;
+                insert_all(txn, lines, 17).await?;
+                insert_all(txn, shipments, 29).await?;
+                insert_all(txn, shipment_lines, 8).await
+            }
+            .scope_boxed()
+        })
+        .await?;
     }
     Ok(written)
 }

@@ -98,7 +98,9 @@ pub struct LoginPayload {
     pub expires_at: Option<DateTime<Utc>>,
     /// The user who logged in.
     pub user: Option<User>,
-    /// `INVALID_CREDENTIALS` when the email or password is wrong (never says which).
+    /// `INVALID_CREDENTIALS` when the email or password is wrong (never says which);
+    /// `TOO_MANY_ATTEMPTS` when the server has too many sign-ins to check at once (try again
+    /// in a few seconds).
     pub user_errors: Vec<UserError>,
 }
 
@@ -136,7 +138,8 @@ pub struct ChangePasswordPayload {
     /// not empty.
     pub revoked_sessions: u64,
     /// `INVALID_CREDENTIALS` on `currentPassword` when it is wrong; `PASSWORD_TOO_SHORT`,
-    /// `PASSWORD_TOO_LONG` or `PASSWORD_TOO_COMMON` on `newPassword`. Nothing changes then.
+    /// `PASSWORD_TOO_LONG` or `PASSWORD_TOO_COMMON` on `newPassword`; `TOO_MANY_ATTEMPTS` when
+    /// the server has too many passwords to check at once. Nothing changes then.
     pub user_errors: Vec<UserError>,
 }
 

@@ -11,7 +11,7 @@ use sea_orm::{
 use super::sessions::{self, Revoke};
 use super::{blocking, Principal};
 use crate::config::Secret;
-use crate::crypto::{generate_secret, hash_password, verify_password};
+use crate::crypto::{generate_secret, hash_password};
 use crate::db::{self, is_unique_violation, ScopedFutureExt};
 use crate::domain::password::{self, Weakness};
 use crate::domain::rules;
@@ -73,8 +73,7 @@ pub async fn register(
     {
         return Err(email_taken());
     }
-    let password = input.password;
-    let hash = blocking(move || hash_password(&password)).await??;
+    let hash = state.passwords.hash(&input.password).await?;
 
     let (account, user) = db::write(&state.db, |txn| {
         create_in(txn, account_name.clone(), email.clone(), hash.clone()).scope_boxed()
@@ -188,9 +187,11 @@ pub async fn change_password(
 ) -> AppResult<u64> {
     let (user, account) = me(state, principal).await?;
     let mut errors = Vec::new();
-    let current = input.current_password;
-    let stored = user.password_hash.clone();
-    if !blocking(move || verify_password(&current, Some(&stored))).await? {
+    if !state
+        .passwords
+        .verify(&input.current_password, Some(&user.password_hash))
+        .await?
+    {
         tracing::info!(user_id = user.id, "failed password change");
         errors.push(wrong_current_password());
     }
@@ -203,8 +204,7 @@ pub async fn change_password(
         .await?,
     );
     ensure_valid(errors)?;
-    let new_password = input.new_password;
-    let hash = blocking(move || hash_password(&new_password)).await??;
+    let hash = state.passwords.hash(&input.new_password).await?;
     // Another change of the same password won the race: ours was checked against a hash that
     // is gone, so it must not overwrite the winner.
     let revoked = replace_password(

@@ -14,6 +14,7 @@ pub(crate) mod logos;
 pub(crate) mod order_actions;
 pub(crate) mod order_queries;
 pub(crate) mod pagination;
+pub(crate) mod passwords;
 pub(crate) mod pricing;
 pub(crate) mod push;
 pub(crate) mod schedule;

@@ -6,8 +6,7 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
 };
 
-use super::blocking;
-use crate::crypto::{generate_token, hash_token, verify_password};
+use crate::crypto::{generate_token, hash_token};
 use crate::entities::{session, user};
 use crate::error::{AppError, AppResult, UserError, UserErrorCode};
 use crate::state::AppState;
@@ -42,8 +41,7 @@ pub async fn login(state: &AppState, email: &str, password: &str) -> AppResult<L
         .one(&state.db)
         .await?;
     let stored = found.as_ref().map(|u| u.password_hash.clone());
-    let password = password.to_string();
-    let ok = blocking(move || verify_password(&password, stored.as_deref())).await?;
+    let ok = state.passwords.verify(password, stored.as_deref()).await?;
     let user = match (ok, found) {
         (true, Some(u)) => u,
         _ => {
