@@ -15,7 +15,20 @@ mod kinds;
 
 use crate::secret::decode_secret_key;
 pub use crate::secret::Secret;
-use kinds::{Count, DbUrl, Dir, Flag, Format, Hidden, Kind, Millis, Opt, Secs, Text};
+use kinds::{Count, DbUrl, Dir, Flag, Format, Hidden, Kind, Millis, Opt, Secs, Signup, Text};
+
+/// Who may create a new account with `register`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Registration {
+    /// Anyone who reaches the server.
+    Open,
+    /// Only with an invitation code (which joins an existing account), except the very first
+    /// account of an empty instance.
+    Invite,
+    /// No new accounts; invitation codes still join existing ones.
+    Closed,
+}
 
 /// Log output format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
@@ -148,6 +161,9 @@ settings! {
     /// other replicas, retries after backoff).
     push_poll: Duration = Duration::from_millis(500), push_poll_ms as Millis,
         must "be between 10 and 600000 ms" if |d| TICKS.contains(d);
+    /// Who may create a new account: `open`, `invite` (only the first account of an empty
+    /// instance without an invitation code) or `closed`. Invitation codes always work.
+    registration: Registration = Registration::Open, registration as Signup;
     /// Lifetime of a login token.
     session_ttl: Duration = Duration::from_secs(30 * 24 * 3600), session_ttl_secs as Secs,
         must "be above 0" if |d| !d.is_zero();

@@ -240,11 +240,31 @@ impl LinkSigner {
 /// Prefix of bearer tokens, so leaked tokens are recognisable by secret scanners.
 pub const TOKEN_PREFIX: &str = "odk_";
 
-/// A new random bearer token (256 bits).
+/// How an API key's secret starts (a login token never does), so that it is recognisable in
+/// a configuration file or a secret scanner.
+pub const API_KEY_PREFIX: &str = "odk_live_";
+
+/// How an invitation code starts.
+pub const INVITATION_PREFIX: &str = "odi_";
+
+/// A new random login token (256 bits): `odk_` and base64url, never starting like an API key.
 pub fn generate_token() -> String {
-    let mut bytes = [0u8; 32];
-    OsRng.fill_bytes(&mut bytes);
-    format!("{TOKEN_PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes))
+    loop {
+        let token = format!("{TOKEN_PREFIX}{}", generate_secret());
+        if !token.starts_with(API_KEY_PREFIX) {
+            return token;
+        }
+    }
+}
+
+/// A new random API key secret (256 bits) starting with [`API_KEY_PREFIX`].
+pub fn generate_api_key() -> String {
+    format!("{API_KEY_PREFIX}{}", generate_secret())
+}
+
+/// A new random invitation code (256 bits) starting with [`INVITATION_PREFIX`].
+pub fn generate_invitation_code() -> String {
+    format!("{INVITATION_PREFIX}{}", generate_secret())
 }
 
 /// A new random secret (256 bits, base64url), e.g. a webhook's shared header.

@@ -161,6 +161,7 @@ pub async fn account_with_store(
             account_name: account_name.into(),
             email: email.into(),
             password: password.into(),
+            invitation_code: None,
         },
     )
     .await;
@@ -171,11 +172,7 @@ pub async fn account_with_store(
     let login = sessions::login(state, email, password)
         .await
         .map_err(|e| anyhow::anyhow!("logging in {email}: {e:?}"))?;
-    let principal = Principal {
-        user_id: login.user.id,
-        account_id: login.user.account_id,
-        session_id: 0,
-    };
+    let principal = login.principal;
     let connected = integrations::connect(state, &principal, input).await;
     Ok((principal, login.token, connected))
 }

@@ -32,6 +32,15 @@ pub enum UserErrorCode {
     EmailTaken,
     /// The email and password do not match an account (deliberately vague).
     InvalidCredentials,
+    /// The caller's role may not do this (see the roles in the README); nothing changed.
+    Forbidden,
+    /// New accounts cannot be created here now (`ORDERDECK_REGISTRATION`); an invitation code
+    /// may still join an existing account.
+    RegistrationClosed,
+    /// The invitation code is unknown, used, revoked, expired, or for another email.
+    InvalidInvitation,
+    /// The change would leave the account without an owner.
+    LastOwner,
     /// Too many password checks are under way or waiting on this server, or too many wrong
     /// passwords were tried for this email: try again after the time the message gives.
     TooManyAttempts,
@@ -157,6 +166,13 @@ pub enum AppError {
     User(Vec<UserError>),
     /// No valid bearer token.
     Unauthenticated,
+    /// The caller's role does not have the permission the field or route needs.
+    Forbidden {
+        /// The caller's role.
+        role: crate::domain::Role,
+        /// What was needed.
+        needed: crate::domain::Permission,
+    },
     /// A database statement failed. Kept typed so a caller can tell a unique violation or a
     /// conflict with a concurrent transaction ([`AppError::is_transient`]) from other failures.
     Db {
@@ -228,6 +244,8 @@ pub fn ensure_valid(errors: Vec<UserError>) -> AppResult<()> {
 pub mod codes {
     /// No valid bearer token.
     pub const UNAUTHENTICATED: &str = "UNAUTHENTICATED";
+    /// The caller's role may not read this field; it is null.
+    pub const FORBIDDEN: &str = "FORBIDDEN";
     /// Input refused outside a mutation payload (`extensions.reason` holds the user error code).
     pub const BAD_USER_INPUT: &str = "BAD_USER_INPUT";
     /// A bug or an infrastructure failure; the message carries a reference to the log entry.
@@ -291,6 +309,7 @@ impl std::fmt::Display for Report<'_> {
                 write!(f, "{}", messages.join("; "))
             }
             AppError::Unauthenticated => write!(f, "authentication required"),
+            AppError::Forbidden { role, needed } => write!(f, "role {role:?} lacks {needed:?}"),
             AppError::Db { during, source } if during.is_empty() => write!(f, "{source}"),
             AppError::Db { during, source } => write!(f, "{during}: {source}"),
             AppError::Internal(cause) => write!(f, "{cause:#}"),
@@ -318,6 +337,11 @@ impl From<AppError> for async_graphql::Error {
                 "Authentication required: send `Authorization: Bearer <token>` from `login`.",
             )
             .extend_with(|_, ext| ext.set("code", codes::UNAUTHENTICATED)),
+            forbidden @ AppError::Forbidden { .. } => {
+                let message = forbidden_error(&forbidden).message;
+                async_graphql::Error::new(message)
+                    .extend_with(|_, ext| ext.set("code", codes::FORBIDDEN))
+            }
             AppError::User(errors) => {
                 let message = errors
                     .iter()
@@ -364,8 +388,24 @@ pub fn into_payload<T>(result: AppResult<T>) -> async_graphql::Result<(Option<T>
     match result {
         Ok(v) => Ok((Some(v), Vec::new())),
         Err(AppError::User(errors)) => Ok((None, errors)),
+        Err(forbidden @ AppError::Forbidden { .. }) => {
+            Ok((None, vec![forbidden_error(&forbidden)]))
+        }
         Err(other) => Err(other.into()),
     }
+}
+
+/// The `FORBIDDEN` user error a mutation answers when the caller's role may not make it.
+fn forbidden_error(e: &AppError) -> UserError {
+    let role = match e {
+        AppError::Forbidden { role, .. } => async_graphql::InputType::to_value(role).to_string(),
+        _ => String::new(),
+    };
+    UserError::new(
+        "",
+        UserErrorCode::Forbidden,
+        format!("The role {role} may not do this; ask an owner or an admin of the account."),
+    )
 }
 
 #[cfg(test)]

@@ -21,6 +21,7 @@ mod m20261128_000012_create_app_installations_and_webhooks;
 mod m20261128_000013_order_read_indexes;
 mod m20261204_000014_order_counts_and_search;
 mod m20261204_000015_create_instance_facts;
+mod m20261206_000016_teams;
 
 /// Applies every migration in order.
 pub struct Migrator;
@@ -44,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000013_order_read_indexes::Migration),
             Box::new(m20261204_000014_order_counts_and_search::Migration),
             Box::new(m20261204_000015_create_instance_facts::Migration),
+            Box::new(m20261206_000016_teams::Migration),
         ]
     }
 }

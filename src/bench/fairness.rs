@@ -236,6 +236,7 @@ async fn register_victim(state: &AppState) -> anyhow::Result<String> {
             account_name: "Victim".into(),
             email: victim_email.clone(),
             password: PASSWORD.into(),
+            invitation_code: None,
         },
     )
     .await

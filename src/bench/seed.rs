@@ -209,6 +209,7 @@ async fn register_account(state: &orderdeck::state::AppState) -> anyhow::Result<
             account_name: "Bench Read".into(),
             email: SEED_EMAIL.into(),
             password: SEED_PASSWORD.into(),
+            invitation_code: None,
         },
     )
     .await

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use serde::de::DeserializeOwned;
 
-use super::LogFormat;
+use super::{LogFormat, Registration};
 use crate::secret::{redact_url, Secret};
 
 /// How a setting is read: its type in the file, how its environment text is parsed (or what
@@ -63,6 +63,14 @@ Format: LogFormat, file LogFormat => |v| v, env |t: &str| match t.to_ascii_lower
     "text" => Ok(LogFormat::Text),
     "json" => Ok(LogFormat::Json),
     _ => Err("text or json"),
+});
+
+kind!(/// `open`, `invite` or `closed` (any case in the environment).
+Signup: Registration, file Registration => |v| v, env |t: &str| match t.to_ascii_lowercase().as_str() {
+    "open" => Ok(Registration::Open),
+    "invite" => Ok(Registration::Invite),
+    "closed" => Ok(Registration::Closed),
+    _ => Err("open, invite or closed"),
 });
 
 /// An optional setting of kind `K`: unset by default.

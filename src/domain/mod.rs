@@ -49,6 +49,7 @@ pub(crate) mod shipping;
 pub(crate) mod stock;
 pub(crate) mod stores;
 pub(crate) mod sync_runs;
+pub(crate) mod team;
 
 pub use address::{ChannelShippingAddress, OrderAddress, PostalAddress, ShippingAddresses};
 pub use catalog::StringList;
@@ -59,3 +60,4 @@ pub use stores::{
     ChannelKind, ConnectedVia, ContactMode, HistoricalImport, IntegrationStatus, WebhookState,
 };
 pub use sync_runs::{SyncKind, SyncOutcome, SyncTrigger};
+pub use team::{Permission, Role};

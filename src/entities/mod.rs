@@ -1,10 +1,12 @@
 //! sea-orm entities: database rows. Never exposed as GraphQL types directly.
 
 pub(crate) mod account;
+pub(crate) mod api_key;
 pub(crate) mod app_installation;
 pub mod integration;
 pub(crate) mod integration_logo;
 pub mod inventory_item;
+pub(crate) mod invitation;
 pub(crate) mod invoice;
 pub mod listing;
 pub mod order;

@@ -15,6 +15,8 @@ pub struct Model {
     pub quantity_after: i64,
     pub reason: StockReason,
     pub actor_user_id: Option<i64>,
+    /// The API key that made the change, when a key rather than a user did.
+    pub actor_api_key_id: Option<i64>,
     pub integration_id: Option<i64>,
     pub order_id: Option<i64>,
     /// Makes a retried change apply once (unique per account).

@@ -3,9 +3,10 @@
 use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 
-use super::context::{principal, state};
+use super::context::{acting, principal, state};
 use super::ids;
 use super::text;
+use crate::domain::{Permission, Role};
 use crate::entities::{account, user};
 use crate::error::{into_payload, UserError};
 use crate::services::{accounts, sessions};
@@ -32,8 +33,8 @@ impl Account {
 
 /// A person who logs in.
 pub struct User {
-    model: user::Model,
-    account: account::Model,
+    pub(super) model: user::Model,
+    pub(super) account: account::Model,
 }
 
 /// A person who logs in.
@@ -51,6 +52,14 @@ impl User {
     async fn created_at(&self) -> DateTime<Utc> {
         self.model.created_at
     }
+    /// What the user may do in the account.
+    async fn role(&self) -> Role {
+        self.model.role
+    }
+    /// When the user last logged in; null when never.
+    async fn last_login_at(&self) -> Option<DateTime<Utc>> {
+        self.model.last_login_at
+    }
     /// The account the user belongs to.
     async fn account(&self) -> Account {
         Account(self.account.clone())
@@ -60,14 +69,19 @@ impl User {
 /// Input of `register`.
 #[derive(InputObject)]
 pub struct RegisterInput {
-    /// Name of the company (the account).
+    /// Name of the company (the account). Ignored with an invitation code; send an empty
+    /// string then.
+    #[graphql(default)]
     pub account_name: String,
-    /// Email of the first user; used to log in.
+    /// The user's email; used to log in. With an invitation code, the invited email.
     pub email: String,
     /// Password: 12 to 128 characters, and not easy to guess (`PASSWORD_TOO_COMMON`: a
     /// common password, a keyboard row or sequence, one repeated character, or the email or
     /// company name). A few unrelated words make a good one.
     pub password: String,
+    /// A code from `inviteUser`: the user joins the inviting account with the invited role
+    /// instead of creating an account. Works whatever `ORDERDECK_REGISTRATION` says.
+    pub invitation_code: Option<String>,
 }
 
 /// Result of `register`.
@@ -75,7 +89,9 @@ pub struct RegisterInput {
 pub struct RegisterPayload {
     /// The new user, with its account; null when `userErrors` is not empty.
     pub user: Option<User>,
-    /// What was wrong with the input; empty on success.
+    /// What was wrong with the input; empty on success. `REGISTRATION_CLOSED` when this
+    /// server creates no new accounts without an invitation; `INVALID_INVITATION` when the
+    /// code is unknown, used, revoked, expired or for another email.
     pub user_errors: Vec<UserError>,
 }
 
@@ -151,7 +167,7 @@ pub struct AccountQuery;
 impl AccountQuery {
     /// The logged-in user.
     async fn me(&self, ctx: &Context<'_>) -> async_graphql::Result<User> {
-        let p = principal(ctx)?;
+        let p = principal(ctx, Permission::Own)?;
         let (model, account) = accounts::me(state(ctx)?, &p).await?;
         Ok(User { model, account })
     }
@@ -163,7 +179,9 @@ pub struct AccountMutation;
 
 #[Object]
 impl AccountMutation {
-    /// Creates an account (company) and its first user. Does not log in: call `login` next.
+    /// Creates an account (company) and its first user, its owner; or, with an invitation
+    /// code, the invited user in the inviting account with the invited role. Does not log in:
+    /// call `login` next.
     async fn register(
         &self,
         ctx: &Context<'_>,
@@ -178,6 +196,7 @@ impl AccountMutation {
                     account_name: input.account_name,
                     email: input.email,
                     password: input.password,
+                    invitation_code: input.invitation_code,
                 },
             ),
         )
@@ -210,12 +229,7 @@ impl AccountMutation {
                 user_errors,
             });
         };
-        let p = sessions::Principal {
-            user_id: outcome.user.id,
-            account_id: outcome.user.account_id,
-            session_id: 0,
-        };
-        let (model, account) = accounts::me(st, &p).await?;
+        let (model, account) = accounts::me(st, &outcome.principal).await?;
         Ok(LoginPayload {
             token: Some(outcome.token),
             expires_at: Some(outcome.expires_at),
@@ -230,11 +244,13 @@ impl AccountMutation {
         ctx: &Context<'_>,
         #[graphql(default, desc = "Which tokens to revoke.")] input: LogoutInput,
     ) -> async_graphql::Result<LogoutPayload> {
-        let p = principal(ctx)?;
-        let revoked = sessions::logout(state(ctx)?, &p, input.everywhere).await?;
+        let (p, allowed) = acting(ctx, Permission::Own)?;
+        let (revoked, user_errors) = into_payload(
+            text::then(allowed, sessions::logout(state(ctx)?, &p, input.everywhere)).await,
+        )?;
         Ok(LogoutPayload {
-            revoked_sessions: revoked,
-            user_errors: Vec::new(),
+            revoked_sessions: revoked.unwrap_or(0),
+            user_errors,
         })
     }
 
@@ -245,8 +261,8 @@ impl AccountMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The current and the new password.")] input: ChangePasswordInput,
     ) -> async_graphql::Result<ChangePasswordPayload> {
-        let p = principal(ctx)?;
-        let checked = text::plain(&input);
+        let (p, allowed) = acting(ctx, Permission::Own)?;
+        let checked = allowed.and(text::plain(&input));
         let result = text::then(
             checked,
             accounts::change_password(

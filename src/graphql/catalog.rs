@@ -12,6 +12,7 @@ use super::loaders::{
     feed, feed_lists, load, selects, IntegrationLoader, ItemListingsLoader, ItemLoader,
 };
 use crate::domain::money::DecimalText;
+use crate::domain::Permission;
 use crate::domain::{PricePushState, StockReason, StockTracking, StringList};
 use crate::entities::{inventory_item, listing, stock_movement};
 use crate::services::catalog::{self as service, ProductFilter};
@@ -314,7 +315,7 @@ async fn movements_page(
     first: i32,
     after: Option<String>,
 ) -> async_graphql::Result<StockMovementConnection> {
-    let (p, _turn) = principal_with_turn(ctx).await?;
+    let (p, _turn) = principal_with_turn(ctx, Permission::Read).await?;
     let after = after.as_deref().map(ids::decode_cursor).transpose()?;
     let page = service::movements(
         state(ctx)?,
@@ -356,7 +357,7 @@ impl CatalogQuery {
         #[graphql(desc = "Cursor after which the page starts.")] after: Option<String>,
         #[graphql(desc = "Filters.")] filter: Option<ProductFilterInput>,
     ) -> async_graphql::Result<ProductConnection> {
-        let (p, _turn) = principal_with_turn(ctx).await?;
+        let (p, _turn) = principal_with_turn(ctx, Permission::Read).await?;
         let after = after.as_deref().map(ids::decode_cursor).transpose()?;
         let filter = filter.unwrap_or_default();
         let filter = ProductFilter {
@@ -404,7 +405,7 @@ impl CatalogQuery {
         #[graphql(desc = "Global id of the product.")] id: Option<ID>,
         #[graphql(desc = "SKU of the product.")] sku: Option<String>,
     ) -> async_graphql::Result<Option<Product>> {
-        let (p, _turn) = principal_with_turn(ctx).await?;
+        let (p, _turn) = principal_with_turn(ctx, Permission::Read).await?;
         let row_id = match &id {
             Some(gid) => match ids::decode("Product", gid) {
                 Some(n) => Some(n),

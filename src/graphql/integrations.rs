@@ -7,10 +7,11 @@ use std::io::Read;
 use async_graphql::{Context, InputObject, MaybeUndefined, Object, SimpleObject, Upload, ID};
 use chrono::{DateTime, NaiveDate, Utc};
 
-use super::context::{principal, principal_with_turn, state};
+use super::context::{acting, principal_with_turn, state, Need};
 use super::ids;
 use super::loaders::LogoLoader;
 use super::text;
+use crate::domain::Permission;
 use crate::domain::{
     ChannelKind, ConnectedVia, ContactMode, HistoricalImport, IntegrationStatus, PostalAddress,
     WebhookState,
@@ -193,15 +194,21 @@ impl Integration {
     async fn import_orders_since(&self) -> DateTime<Utc> {
         self.0.import_orders_since
     }
-    /// EU IOSS number, printed on customs declarations of shipments to EU countries.
+    /// EU IOSS number, printed on customs declarations of shipments to EU countries. Store
+    /// settings: null with a `FORBIDDEN` error for roles other than OWNER and ADMIN.
+    #[graphql(guard = "Need(Permission::ReadStoreSettings)")]
     async fn ioss_number(&self) -> Option<&str> {
         self.0.ioss_number.as_deref()
     }
-    /// Sender address on labels and invoices.
+    /// Sender address on labels and invoices. Store settings: null with a `FORBIDDEN` error
+    /// for roles other than OWNER and ADMIN.
+    #[graphql(guard = "Need(Permission::ReadStoreSettings)")]
     async fn return_address(&self) -> Option<Address> {
         self.0.return_address.as_ref().map(Address::from)
     }
-    /// The store's phone number for shipments, applied by `phoneMode`.
+    /// The store's phone number for shipments, applied by `phoneMode`. Store settings: null
+    /// with a `FORBIDDEN` error for roles other than OWNER and ADMIN.
+    #[graphql(guard = "Need(Permission::ReadStoreSettings)")]
     async fn phone(&self) -> Option<&str> {
         self.0.phone.as_deref()
     }
@@ -209,7 +216,9 @@ impl Integration {
     async fn phone_mode(&self) -> ContactMode {
         self.0.phone_mode
     }
-    /// The store's email for shipments, applied by `emailMode`.
+    /// The store's email for shipments, applied by `emailMode`. Store settings: null with a
+    /// `FORBIDDEN` error for roles other than OWNER and ADMIN.
+    #[graphql(guard = "Need(Permission::ReadStoreSettings)")]
     async fn email(&self) -> Option<&str> {
         self.0.email.as_deref()
     }
@@ -328,7 +337,8 @@ pub struct StoreOptionsInput {
     pub historical_import_since: Option<NaiveDate>,
     /// EU IOSS number (`IM` + 10 digits).
     pub ioss_number: Option<String>,
-    /// Sender address on labels and invoices.
+    /// Sender address on labels and invoices. Store settings: null with a `FORBIDDEN` error
+    /// for roles other than OWNER and ADMIN.
     pub return_address: Option<AddressInput>,
     /// Phone number for shipments.
     pub phone: Option<String>,
@@ -475,7 +485,7 @@ impl IntegrationQuery {
         #[graphql(desc = "Cursor after which the page starts.")] after: Option<String>,
         #[graphql(desc = "Only integrations in this status.")] status: Option<IntegrationStatus>,
     ) -> async_graphql::Result<IntegrationConnection> {
-        let (p, _turn) = principal_with_turn(ctx).await?;
+        let (p, _turn) = principal_with_turn(ctx, Permission::Read).await?;
         let after = after.as_deref().map(ids::decode_cursor).transpose()?;
         let page = service::list(
             state(ctx)?,
@@ -501,7 +511,7 @@ impl IntegrationQuery {
         ctx: &Context<'_>,
         #[graphql(desc = "Global id of the integration.")] id: ID,
     ) -> async_graphql::Result<Option<Integration>> {
-        let (p, _turn) = principal_with_turn(ctx).await?;
+        let (p, _turn) = principal_with_turn(ctx, Permission::Read).await?;
         let Some(row_id) = ids::decode("Integration", &id) else {
             return Ok(None);
         };
@@ -523,8 +533,8 @@ impl IntegrationMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "What to do.")] input: ConnectBigCommerceInput,
     ) -> async_graphql::Result<IntegrationPayload> {
-        let p = principal(ctx)?;
-        let checked = text::plain(&input);
+        let (p, allowed) = acting(ctx, Permission::ManageStores)?;
+        let checked = allowed.and(text::plain(&input));
         let input = service::ConnectInput {
             store_hash: input.store_hash,
             client_id: input.client_id,
@@ -544,8 +554,8 @@ impl IntegrationMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "What to do.")] input: ClaimBigCommerceInstallationInput,
     ) -> async_graphql::Result<IntegrationPayload> {
-        let p = principal(ctx)?;
-        let checked = text::plain(&input);
+        let (p, allowed) = acting(ctx, Permission::ManageStores)?;
+        let checked = allowed.and(text::plain(&input));
         let options: service::StoreOptions = input.options.into();
         IntegrationPayload::from_result(
             text::then(
@@ -562,8 +572,8 @@ impl IntegrationMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "What to do.")] input: UpdateIntegrationInput,
     ) -> async_graphql::Result<IntegrationPayload> {
-        let p = principal(ctx)?;
-        let checked = text::plain(&input);
+        let (p, allowed) = acting(ctx, Permission::ManageStores)?;
+        let checked = allowed.and(text::plain(&input));
         let id = ids::decode("Integration", &input.id);
         let update = service::UpdateInput {
             alias: input.alias,
@@ -592,9 +602,11 @@ impl IntegrationMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "What to do.")] input: DisconnectIntegrationInput,
     ) -> async_graphql::Result<IntegrationPayload> {
-        let p = principal(ctx)?;
+        let (p, allowed) = acting(ctx, Permission::ManageStores)?;
         let id = ids::decode("Integration", &input.id);
-        IntegrationPayload::from_result(service::disconnect(state(ctx)?, &p, id).await)
+        IntegrationPayload::from_result(
+            text::then(allowed, service::disconnect(state(ctx)?, &p, id)).await,
+        )
     }
 
     /// Sets or replaces a store's logo (GraphQL multipart request; PNG or JPEG, at most 2 MB
@@ -604,7 +616,10 @@ impl IntegrationMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "What to do.")] input: UploadIntegrationLogoInput,
     ) -> async_graphql::Result<IntegrationPayload> {
-        let p = principal(ctx)?;
+        let (p, allowed) = acting(ctx, Permission::ManageStores)?;
+        if let Err(refused) = allowed {
+            return IntegrationPayload::from_result(Err(refused));
+        }
         let id = ids::decode("Integration", &input.integration_id);
         let upload = input.file.value(ctx)?;
         // Read at most one byte past the limit: enough to know it is too large.
@@ -623,8 +638,10 @@ impl IntegrationMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "What to do.")] input: RemoveIntegrationLogoInput,
     ) -> async_graphql::Result<IntegrationPayload> {
-        let p = principal(ctx)?;
+        let (p, allowed) = acting(ctx, Permission::ManageStores)?;
         let id = ids::decode("Integration", &input.integration_id);
-        IntegrationPayload::from_result(logos::remove(state(ctx)?, &p, id).await)
+        IntegrationPayload::from_result(
+            text::then(allowed, logos::remove(state(ctx)?, &p, id)).await,
+        )
     }
 }

@@ -16,6 +16,7 @@ mod pricing;
 mod shipments;
 mod stock;
 mod sync;
+mod team;
 mod text;
 
 use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
@@ -31,6 +32,7 @@ pub struct QueryRoot(
     catalog::CatalogQuery,
     orders::OrderQuery,
     sync::SyncQuery,
+    team::TeamQuery,
 );
 
 /// Every mutation field.
@@ -44,6 +46,7 @@ pub struct MutationRoot(
     pricing::PricingMutation,
     documents::DocumentMutation,
     shipments::ShipmentMutation,
+    team::TeamMutation,
 );
 
 /// The served schema.

@@ -2,9 +2,11 @@
 
 use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
 
-use super::context::{principal, state};
+use super::context::{acting, state};
 use super::ids;
 use super::orders::Order;
+use super::text;
+use crate::domain::Permission;
 use crate::error::{into_payload, UserError};
 use crate::services::order_actions;
 
@@ -40,9 +42,10 @@ impl OrderActionMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The order.")] input: CancelOrderInput,
     ) -> async_graphql::Result<CancelOrderPayload> {
-        let p = principal(ctx)?;
+        let (p, allowed) = acting(ctx, Permission::CancelOrders)?;
         let id = ids::decode("Order", &input.order_id);
-        let (order, user_errors) = into_payload(order_actions::cancel(state(ctx)?, &p, id).await)?;
+        let (order, user_errors) =
+            into_payload(text::then(allowed, order_actions::cancel(state(ctx)?, &p, id)).await)?;
         Ok(CancelOrderPayload {
             order: order.map(Order),
             user_errors,

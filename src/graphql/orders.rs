@@ -16,6 +16,7 @@ use super::loaders::{
 };
 use super::money::{money, Money};
 use crate::domain::money::DecimalText;
+use crate::domain::Permission;
 use crate::domain::{OrderAddress, OrderStatus};
 use crate::entities::{order, order_line};
 use crate::services::order_queries::{self as service, OrderCursor, OrderFilter, OrderSort};
@@ -414,7 +415,7 @@ impl OrderQuery {
         #[graphql(desc = "Filters.")] filter: Option<OrderFilterInput>,
         #[graphql(desc = "Order of the list (default NEWEST_FIRST).")] sort: Option<OrderSortInput>,
     ) -> async_graphql::Result<OrderConnection> {
-        let (p, _turn) = principal_with_turn(ctx).await?;
+        let (p, _turn) = principal_with_turn(ctx, Permission::Read).await?;
         let cursor = after.as_deref().map(decode_order_cursor).transpose()?;
         let filter = filter.unwrap_or_default();
         let integration_id = filter
@@ -462,7 +463,7 @@ impl OrderQuery {
         ctx: &Context<'_>,
         #[graphql(desc = "Global id of the order.")] id: ID,
     ) -> async_graphql::Result<Option<Order>> {
-        let (p, _turn) = principal_with_turn(ctx).await?;
+        let (p, _turn) = principal_with_turn(ctx, Permission::Read).await?;
         let Some(row_id) = ids::decode("Order", &id) else {
             return Ok(None);
         };

@@ -4,9 +4,10 @@ use async_graphql::{Context, InputObject, MaybeUndefined, Object, SimpleObject, 
 use rust_decimal::Decimal;
 
 use super::catalog::Listing;
-use super::context::{principal, state};
+use super::context::{acting, state};
 use super::ids;
 use super::text;
+use crate::domain::Permission;
 use crate::error::{into_payload, UserError};
 use crate::services::pricing::{self, PriceChange};
 
@@ -50,8 +51,8 @@ impl PricingMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The listing and its new price.")] input: UpdatePriceInput,
     ) -> async_graphql::Result<UpdatePricePayload> {
-        let p = principal(ctx)?;
-        let checked = text::plain(&input);
+        let (p, allowed) = acting(ctx, Permission::ChangePrices)?;
+        let checked = allowed.and(text::plain(&input));
         let change = PriceChange {
             listing_id: ids::decode("Listing", &input.listing_id),
             price: input.price,

@@ -4,13 +4,14 @@ use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
-use super::context::{principal, state};
+use super::context::{acting, state};
 use super::ids;
 use super::loaders::{load, ShipmentLinesLoader};
 use super::money::Money;
 use super::orders::Order;
 use super::text;
 use crate::domain::money::DecimalText;
+use crate::domain::Permission;
 use crate::domain::{CustomsDeclaration, ShipmentMethod, ShipmentPushState};
 use crate::entities::{shipment, shipment_line};
 use crate::error::{into_payload, UserError};
@@ -323,8 +324,8 @@ impl ShipmentMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The shipments to make.")] input: ShipOrdersInput,
     ) -> async_graphql::Result<ShipOrdersPayload> {
-        let p = principal(ctx)?;
-        let checked = text::plain(&input);
+        let (p, allowed) = acting(ctx, Permission::Ship)?;
+        let checked = allowed.and(text::plain(&input));
         let given: Vec<ID> = input.shipments.iter().map(|s| s.order_id.clone()).collect();
         let requests = input.shipments.into_iter().map(request).collect();
         let (outcomes, user_errors) = into_payload(
@@ -355,9 +356,10 @@ impl ShipmentMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The shipment.")] input: RetryShipmentPushInput,
     ) -> async_graphql::Result<RetryShipmentPushPayload> {
-        let p = principal(ctx)?;
+        let (p, allowed) = acting(ctx, Permission::Ship)?;
         let id = ids::decode("Shipment", &input.shipment_id);
-        let (shipment, user_errors) = into_payload(service::retry_push(state(ctx)?, &p, id).await)?;
+        let (shipment, user_errors) =
+            into_payload(text::then(allowed, service::retry_push(state(ctx)?, &p, id)).await)?;
         Ok(RetryShipmentPushPayload {
             shipment: shipment.map(Shipment),
             user_errors,

@@ -4,9 +4,10 @@
 use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
 
 use super::catalog::{Product, StockMovement};
-use super::context::{principal, state};
+use super::context::{acting, state};
 use super::ids;
 use super::text;
+use crate::domain::Permission;
 use crate::error::{into_payload, AppResult, UserError};
 use crate::services::inventory::{self, Change, ProductKey, StockChange};
 
@@ -104,7 +105,12 @@ async fn change_stock(
     fields: StockChangeFields,
     change: Change,
 ) -> async_graphql::Result<(Option<Product>, Option<StockMovement>, Vec<UserError>)> {
-    let p = principal(ctx)?;
+    let needed = match change {
+        Change::Set(_) => Permission::SetStock,
+        Change::Adjust(_) => Permission::AdjustStock,
+    };
+    let (p, allowed) = acting(ctx, needed)?;
+    let checked = allowed.and(checked);
     let change = StockChange {
         product: product_key(fields.product_id, fields.sku),
         change,
@@ -181,8 +187,8 @@ impl StockMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The product.")] input: DeleteProductInput,
     ) -> async_graphql::Result<DeleteProductPayload> {
-        let p = principal(ctx)?;
-        let checked = text::plain(&input);
+        let (p, allowed) = acting(ctx, Permission::DeleteProducts)?;
+        let checked = allowed.and(text::plain(&input));
         let key = product_key(input.product_id, input.sku);
         let (id, user_errors) = into_payload(
             text::then(checked, inventory::delete_product(state(ctx)?, &p, key)).await,

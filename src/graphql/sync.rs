@@ -3,8 +3,10 @@
 use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 
-use super::context::{principal, principal_with_turn, state};
+use super::context::{acting, principal_with_turn, state};
 use super::ids;
+use super::text;
+use crate::domain::Permission;
 use crate::domain::{SyncKind, SyncOutcome, SyncTrigger};
 use crate::entities::{integration, sync_job, sync_run};
 use crate::error::{into_payload, UserError};
@@ -163,7 +165,7 @@ impl SyncQuery {
         >,
         #[graphql(desc = "Only runs of this kind.")] kind: Option<SyncKind>,
     ) -> async_graphql::Result<SyncRunConnection> {
-        let (p, _turn) = principal_with_turn(ctx).await?;
+        let (p, _turn) = principal_with_turn(ctx, Permission::Read).await?;
         let after = after.as_deref().map(ids::decode_cursor).transpose()?;
         let page = runner::list_runs(
             state(ctx)?,
@@ -201,10 +203,11 @@ impl SyncMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "What to do.")] input: SyncNowInput,
     ) -> async_graphql::Result<SyncNowPayload> {
-        let p = principal(ctx)?;
+        let (p, allowed) = acting(ctx, Permission::SyncNow)?;
         let id = ids::decode("Integration", &input.integration_id);
-        let (runs, user_errors) =
-            into_payload(runner::sync_now(state(ctx)?, &p, id, input.kind).await)?;
+        let (runs, user_errors) = into_payload(
+            text::then(allowed, runner::sync_now(state(ctx)?, &p, id, input.kind)).await,
+        )?;
         Ok(SyncNowPayload {
             runs: runs.unwrap_or_default().into_iter().map(SyncRun).collect(),
             user_errors,

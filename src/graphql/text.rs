@@ -23,7 +23,8 @@ pub fn plain<T: InputType>(input: &T) -> AppResult<()> {
     }
 }
 
-/// Runs `run` only when `checked` passed: `text::then(text::plain(&input), service(…))`.
+/// Runs `run` only when `checked` passed: `text::then(text::plain(&input), service(…))`, or
+/// the permission check of `context::acting`.
 pub async fn then<T>(
     checked: AppResult<()>,
     run: impl Future<Output = AppResult<T>>,

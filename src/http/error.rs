@@ -16,7 +16,8 @@ pub enum HttpError {
     Unauthenticated,
     /// 401 `REFUSED`: a secret or a signature did not verify (the message says which).
     Refused(&'static str),
-    /// 403 `FORBIDDEN`: the request is understood and refused (an altered link).
+    /// 403 `FORBIDDEN`: the request is understood and refused (an altered link, or a role
+    /// that may not).
     Forbidden(&'static str),
     /// 404 `NOT_FOUND`: missing, or belongs to another account.
     NotFound(&'static str),
@@ -104,6 +105,7 @@ impl From<AppError> for HttpError {
                     .join("; "),
             ),
             AppError::Unauthenticated => HttpError::Unauthenticated,
+            AppError::Forbidden { .. } => HttpError::Forbidden("the caller's role may not do this"),
             other => HttpError::Internal(other),
         }
     }

@@ -8,34 +8,97 @@ use sea_orm::{
     QueryFilter, Set,
 };
 
-use super::sessions::{self, Revoke};
-use super::{blocking, Principal};
-use crate::config::Secret;
+use super::sessions::{self, Actor, Revoke};
+use super::{blocking, team, Principal};
+use crate::config::{Registration, Secret};
 use crate::crypto::{generate_secret, hash_password};
 use crate::db::{self, is_unique_violation, ScopedFutureExt};
 use crate::domain::password::{self, Weakness};
-use crate::domain::rules;
+use crate::domain::{rules, Role};
 use crate::entities::{account, user};
 use crate::error::{ensure_valid, AppError, AppResult, UserError, UserErrorCode as Code};
 use crate::state::AppState;
 
 /// What `register` needs.
 pub struct RegisterInput {
-    /// The company's name.
+    /// The company's name (unused with an invitation code: the user joins that account).
     pub account_name: String,
-    /// The first user's email.
+    /// The user's email.
     pub email: String,
-    /// The first user's password.
+    /// The user's password.
     pub password: String,
+    /// An invitation code from `inviteUser`: the user joins the inviting account with the
+    /// invited role instead of creating an account.
+    pub invitation_code: Option<String>,
 }
 
-/// Creates an account and its first user, atomically.
+/// Creates an account and its first user (its owner), atomically; or, with an invitation
+/// code, the invited user in the inviting account. `REGISTRATION_CLOSED` when
+/// `ORDERDECK_REGISTRATION` does not let a new account be created.
 pub async fn register(
     state: &AppState,
     input: RegisterInput,
 ) -> AppResult<(user::Model, account::Model)> {
+    let code = input
+        .invitation_code
+        .as_deref()
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .map(str::to_string);
     let mut errors = Vec::new();
-    let account_name = match rules::non_blank(&input.account_name) {
+    let account_name = match &code {
+        Some(_) => String::new(),
+        None => account_name(&input.account_name, &mut errors),
+    };
+    let email = rules::email(&input.email).unwrap_or_else(|m| {
+        errors.push(UserError::new("email", Code::InvalidEmail, m));
+        String::new()
+    });
+    let personal = [input.email.as_str(), input.account_name.as_str()];
+    errors.extend(password_error("password", &input.password, &personal).await?);
+    ensure_valid(errors)?;
+    if code.is_none() {
+        registration_open(state).await?;
+    }
+
+    if user::Entity::find()
+        .filter(user::Column::Email.eq(&email))
+        .one(&state.db)
+        .await?
+        .is_some()
+    {
+        return Err(email_taken());
+    }
+    let hash = state.passwords.hash(&input.password).await?;
+
+    let (account, user) = db::write(&state.db, |txn| {
+        let (account_name, email, hash, code) = (
+            account_name.clone(),
+            email.clone(),
+            hash.clone(),
+            code.clone(),
+        );
+        async move {
+            match code {
+                None => create_in(txn, account_name, email, hash).await,
+                Some(code) => join_in(txn, &code, email, hash).await,
+            }
+        }
+        .scope_boxed()
+    })
+    .await?;
+    tracing::info!(
+        account_id = account.id,
+        user_id = user.id,
+        role = ?user.role,
+        "user registered"
+    );
+    Ok((user, account))
+}
+
+/// The account name, or a user error for it in `errors`.
+fn account_name(given: &str, errors: &mut Vec<UserError>) -> String {
+    match rules::non_blank(given) {
         None => {
             errors.push(UserError::new(
                 "accountName",
@@ -56,35 +119,27 @@ pub async fn register(
             n
         }
         Some(n) => n,
-    };
-    let email = rules::email(&input.email).unwrap_or_else(|m| {
-        errors.push(UserError::new("email", Code::InvalidEmail, m));
-        String::new()
-    });
-    let personal = [input.email.as_str(), input.account_name.as_str()];
-    errors.extend(password_error("password", &input.password, &personal).await?);
-    ensure_valid(errors)?;
-
-    if user::Entity::find()
-        .filter(user::Column::Email.eq(&email))
-        .one(&state.db)
-        .await?
-        .is_some()
-    {
-        return Err(email_taken());
     }
-    let hash = state.passwords.hash(&input.password).await?;
+}
 
-    let (account, user) = db::write(&state.db, |txn| {
-        create_in(txn, account_name.clone(), email.clone(), hash.clone()).scope_boxed()
-    })
-    .await?;
-    tracing::info!(
-        account_id = account.id,
-        user_id = user.id,
-        "account registered"
-    );
-    Ok((user, account))
+/// `REGISTRATION_CLOSED` unless a new account may be created without an invitation: always
+/// with `open`, only on an instance without accounts with `invite`, never with `closed`.
+async fn registration_open(state: &AppState) -> AppResult<()> {
+    let open = match state.settings.registration {
+        Registration::Open => true,
+        Registration::Invite => account::Entity::find().one(&state.db).await?.is_none(),
+        Registration::Closed => false,
+    };
+    if open {
+        return Ok(());
+    }
+    Err(UserError::new(
+        "invitationCode",
+        Code::RegistrationClosed,
+        "New accounts cannot be created on this server; ask an owner or admin of an account \
+         for an invitation code.",
+    )
+    .into())
 }
 
 fn email_taken() -> AppError {
@@ -95,8 +150,8 @@ fn email_taken() -> AppError {
     ))
 }
 
-/// Inserts a new account with its first user; `EMAIL_TAKEN` when a concurrent registration
-/// with the same email won the race.
+/// Inserts a new account with its first user, its owner; `EMAIL_TAKEN` when a concurrent
+/// registration with the same email won the race.
 async fn create_in(
     txn: &DatabaseTransaction,
     account_name: String,
@@ -111,17 +166,49 @@ async fn create_in(
     }
     .insert(txn)
     .await?;
+    let user = insert_user(txn, account.id, email, hash, Role::Owner).await?;
+    Ok((account, user))
+}
+
+/// Inserts the invited user into the inviting account with the invited role, and uses the
+/// invitation up: `INVALID_INVITATION` when the code does not work for this email.
+async fn join_in(
+    txn: &DatabaseTransaction,
+    code: &str,
+    email: String,
+    hash: String,
+) -> AppResult<(account::Model, user::Model)> {
+    let now = Utc::now();
+    let invitation = team::invitation_to_accept(txn, code, &email, now).await?;
+    let account = account::Entity::find_by_id(invitation.account_id)
+        .one(txn)
+        .await?
+        .ok_or_else(|| AppError::internal("an invitation's account is gone"))?;
+    let user = insert_user(txn, account.id, email, hash, invitation.role).await?;
+    team::accepted(txn, invitation.id, user.id, now).await?;
+    Ok((account, user))
+}
+
+async fn insert_user(
+    txn: &DatabaseTransaction,
+    account_id: i64,
+    email: String,
+    hash: String,
+    role: Role,
+) -> AppResult<user::Model> {
     let inserted = user::ActiveModel {
-        account_id: Set(account.id),
+        account_id: Set(account_id),
         email: Set(email),
         password_hash: Set(hash),
-        created_at: Set(now),
+        created_at: Set(Utc::now()),
+        role: Set(role),
+        last_login_at: Set(None),
         ..Default::default()
     }
     .insert(txn)
     .await;
     match inserted {
-        Ok(user) => Ok((account, user)),
+        Ok(user) => Ok(user),
         Err(e) if is_unique_violation(&e) => Err(email_taken()),
         Err(e) => Err(e.into()),
     }
@@ -132,7 +219,8 @@ pub async fn me(
     state: &AppState,
     principal: &Principal,
 ) -> AppResult<(user::Model, account::Model)> {
-    let user = user::Entity::find_by_id(principal.user_id)
+    let user_id = principal.user_id().ok_or(AppError::Unauthenticated)?;
+    let user = user::Entity::find_by_id(user_id)
         .filter(user::Column::AccountId.eq(principal.account_id))
         .one(&state.db)
         .await?
@@ -207,14 +295,13 @@ pub async fn change_password(
     let hash = state.passwords.hash(&input.new_password).await?;
     // Another change of the same password won the race: ours was checked against a hash that
     // is gone, so it must not overwrite the winner.
-    let revoked = replace_password(
-        &state.db,
-        &user,
-        &hash,
-        Revoke::AllBut(principal.session_id),
-    )
-    .await?
-    .ok_or_else(wrong_current_password)?;
+    let keep = match principal.actor {
+        Actor::User { session_id, .. } => Revoke::AllBut(session_id),
+        Actor::ApiKey { .. } => Revoke::All,
+    };
+    let revoked = replace_password(&state.db, &user, &hash, keep)
+        .await?
+        .ok_or_else(wrong_current_password)?;
     tracing::info!(user_id = user.id, revoked, "password changed");
     Ok(revoked)
 }

@@ -18,7 +18,10 @@ pub struct Movement {
     pub account_id: i64,
     pub item_id: i64,
     pub reason: StockReason,
+    /// The user who made the change, when a user did.
     pub actor_user_id: Option<i64>,
+    /// The API key that made the change, when a key did.
+    pub actor_api_key_id: Option<i64>,
     pub integration_id: Option<i64>,
     pub order_id: Option<i64>,
     /// A change with a key already in the ledger is not applied again.
@@ -53,6 +56,7 @@ async fn record<C: ConnectionTrait>(
         quantity_after: Set(after),
         reason: Set(m.reason),
         actor_user_id: Set(m.actor_user_id),
+        actor_api_key_id: Set(m.actor_api_key_id),
         integration_id: Set(m.integration_id),
         order_id: Set(m.order_id),
         idempotency_key: Set(m.idempotency_key),

@@ -2,6 +2,7 @@
 //! SQL; callers pass the principal so every query is scoped to its account.
 
 pub mod accounts;
+pub(crate) mod api_keys;
 pub(crate) mod app_install;
 pub(crate) mod catalog;
 pub mod documents;
@@ -22,6 +23,7 @@ pub(crate) mod search;
 pub mod sessions;
 pub(crate) mod shipments;
 pub(crate) mod store_channel;
+pub(crate) mod team;
 pub(crate) mod webhooks;
 pub(crate) mod workers;
 

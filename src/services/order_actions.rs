@@ -84,7 +84,7 @@ async fn cancel_in(
     am.status = Set(OrderStatus::Canceled);
     am.restocked = Set(o.restocked || moved);
     am.canceled_here_at = Set(Some(now));
-    am.canceled_by_user_id = Set(Some(p.user_id));
+    am.canceled_by_user_id = Set(p.user_id());
     am.updated_at = Set(now);
     Ok((am.update(txn).await?, moved))
 }
@@ -139,7 +139,8 @@ async fn restock<C: ConnectionTrait>(db: &C, p: &Principal, o: &order::Model) ->
             account_id: p.account_id,
             item_id: m.inventory_item_id,
             reason: StockReason::OrderCanceled,
-            actor_user_id: Some(p.user_id),
+            actor_user_id: p.user_id(),
+            actor_api_key_id: p.api_key_id(),
             integration_id: Some(o.integration_id),
             order_id: Some(o.id),
             idempotency_key: Some(key),

@@ -7,19 +7,65 @@ use sea_orm::{
 };
 
 use crate::crypto::{generate_token, hash_token};
+use crate::domain::{Permission, Role};
 use crate::entities::{session, user};
 use crate::error::{AppError, AppResult, UserError, UserErrorCode};
 use crate::state::AppState;
 
-/// Who is calling: resolved from a valid bearer token.
+/// Who is calling: resolved from a valid bearer token or API key.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Principal {
-    /// The user.
-    pub user_id: i64,
-    /// The user's account; every query is scoped to it.
+    /// The caller's account; every query is scoped to it.
     pub account_id: i64,
-    /// The session the token belongs to.
-    pub session_id: i64,
+    /// What the caller may do, as it is now (read with the token on every request, so a
+    /// changed role applies at once on every replica).
+    pub role: Role,
+    /// The user or the key.
+    pub actor: Actor,
+}
+
+/// The user or API key behind a request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Actor {
+    /// A user, signed in with a login token.
+    User {
+        /// The user.
+        user_id: i64,
+        /// The session the token belongs to.
+        session_id: i64,
+    },
+    /// One of the account's API keys.
+    ApiKey {
+        /// The key.
+        key_id: i64,
+    },
+}
+
+impl Principal {
+    /// The user calling, when a user (not an API key) is.
+    pub fn user_id(&self) -> Option<i64> {
+        match self.actor {
+            Actor::User { user_id, .. } => Some(user_id),
+            Actor::ApiKey { .. } => None,
+        }
+    }
+
+    /// The API key calling, when a key is.
+    pub fn api_key_id(&self) -> Option<i64> {
+        match self.actor {
+            Actor::ApiKey { key_id } => Some(key_id),
+            Actor::User { .. } => None,
+        }
+    }
+
+    /// Whether the caller has `permission`. What concerns a user itself ([`Permission::Own`])
+    /// is for users only: a key has no password, sessions or profile.
+    pub fn may(&self, permission: Permission) -> bool {
+        match (permission, self.actor) {
+            (Permission::Own, Actor::ApiKey { .. }) => false,
+            _ => self.role.may(permission),
+        }
+    }
 }
 
 /// A successful login.
@@ -30,6 +76,8 @@ pub struct LoginOutcome {
     pub expires_at: DateTime<Utc>,
     /// The user who logged in.
     pub user: user::Model,
+    /// The user as a caller, with the new session.
+    pub principal: Principal,
 }
 
 /// Checks email and password and opens a session. A wrong password and an unknown email give
@@ -70,23 +118,43 @@ pub async fn login(state: &AppState, email: &str, password: &str) -> AppResult<L
     }
     .insert(&state.db)
     .await?;
+    user::Entity::update_many()
+        .col_expr(user::Column::LastLoginAt, Expr::value(now))
+        .filter(user::Column::Id.eq(user.id))
+        .exec(&state.db)
+        .await?;
     tracing::info!(user_id = user.id, session_id = session.id, "login");
+    let principal = Principal {
+        account_id: user.account_id,
+        role: user.role,
+        actor: Actor::User {
+            user_id: user.id,
+            session_id: session.id,
+        },
+    };
     Ok(LoginOutcome {
         token,
         expires_at,
-        user,
+        user: user::Model {
+            last_login_at: Some(now),
+            ..user
+        },
+        principal,
     })
 }
 
 /// Revokes the caller's token, or every token of the caller when `everywhere`. Returns how
 /// many sessions were revoked.
 pub async fn logout(state: &AppState, principal: &Principal, everywhere: bool) -> AppResult<u64> {
-    let scope = if everywhere {
-        Revoke::All
-    } else {
-        Revoke::Only(principal.session_id)
+    let scope = match principal.actor {
+        Actor::User { .. } if everywhere => Revoke::All,
+        Actor::User { session_id, .. } => Revoke::Only(session_id),
+        Actor::ApiKey { .. } => return Ok(0),
     };
-    Ok(revoke(&state.db, principal.user_id, scope).await?)
+    let Actor::User { user_id, .. } = principal.actor else {
+        return Ok(0);
+    };
+    Ok(revoke(&state.db, user_id, scope).await?)
 }
 
 /// Which of a user's sessions [`revoke`] ends.
@@ -119,21 +187,32 @@ pub async fn revoke(
     Ok(update.exec(conn).await?.rows_affected)
 }
 
-/// Resolves a bearer token to its principal; `None` for unknown, revoked or expired tokens.
+/// Resolves a bearer token (a login token or an API key) to its principal; `None` for
+/// unknown, revoked or expired tokens and for revoked keys.
 pub async fn authenticate(state: &AppState, token: &str) -> AppResult<Option<Principal>> {
     if !token.starts_with(crate::crypto::TOKEN_PREFIX) || token.len() > 200 {
         return Ok(None);
     }
+    if token.starts_with(crate::crypto::API_KEY_PREFIX) {
+        return Ok(super::api_keys::authenticate(&state.db, token).await?);
+    }
     let found = session::Entity::find()
         .filter(session::Column::TokenHash.eq(hash_token(token)))
+        .find_also_related(user::Entity)
         .one(&state.db)
         .await
         .map_err(AppError::from)?;
-    Ok(found.and_then(|s| {
-        (s.revoked_at.is_none() && s.expires_at > Utc::now()).then_some(Principal {
-            user_id: s.user_id,
-            account_id: s.account_id,
-            session_id: s.id,
-        })
-    }))
+    Ok(match found {
+        Some((s, Some(u))) if s.revoked_at.is_none() && s.expires_at > Utc::now() => {
+            Some(Principal {
+                account_id: s.account_id,
+                role: u.role,
+                actor: Actor::User {
+                    user_id: s.user_id,
+                    session_id: s.id,
+                },
+            })
+        }
+        _ => None,
+    })
 }

@@ -434,6 +434,7 @@ impl Page {
             item_id: id,
             reason: StockReason::InitialImport,
             actor_user_id: None,
+            actor_api_key_id: None,
             integration_id: Some(integration.id),
             order_id: None,
             idempotency_key: Some(format!("item:{id}:initial")),
@@ -515,6 +516,7 @@ impl Page {
             item_id: id,
             reason: StockReason::ChannelImport,
             actor_user_id: None,
+            actor_api_key_id: None,
             integration_id: Some(integration.id),
             order_id: None,
             idempotency_key: Some(format!(

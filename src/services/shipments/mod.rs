@@ -339,7 +339,7 @@ async fn insert_shipment<C: ConnectionTrait>(
         pushed_at: Set(None),
         external_id: Set(None),
         tracking_link: Set(None),
-        created_by_user_id: Set(Some(p.user_id)),
+        created_by_user_id: Set(p.user_id()),
         created_at: Set(now),
         updated_at: Set(now),
         ..Default::default()

@@ -64,6 +64,7 @@ pub(super) async fn reconcile<C: ConnectionTrait>(
             item_id: l.inventory_item_id,
             reason: StockReason::ChannelDrift,
             actor_user_id: None,
+            actor_api_key_id: None,
             integration_id: Some(integration.id),
             order_id: None,
             idempotency_key: Some(format!("listing:{}:drift:{seen}:{at}", l.id)),
