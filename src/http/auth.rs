@@ -4,7 +4,8 @@ use actix_web::http::header::AUTHORIZATION;
 use actix_web::HttpRequest;
 
 use super::error::HttpError;
-use crate::error::AppResult;
+use crate::domain::Permission;
+use crate::error::{AppError, AppResult};
 use crate::services::{sessions, Principal};
 use crate::state::AppState;
 
@@ -23,9 +24,22 @@ pub async fn principal(req: &HttpRequest, state: &AppState) -> AppResult<Option<
     }
 }
 
-/// The caller of a request that needs one: 401 without a valid token.
-pub async fn required(req: &HttpRequest, state: &AppState) -> Result<Principal, HttpError> {
-    principal(req, state)
+/// The caller of a route that needs `permission` (each route names its own): 401 without a
+/// valid token, 403 when the caller's role lacks the permission.
+pub async fn required(
+    req: &HttpRequest,
+    state: &AppState,
+    permission: Permission,
+) -> Result<Principal, HttpError> {
+    let p = principal(req, state)
         .await?
-        .ok_or(HttpError::Unauthenticated)
+        .ok_or(HttpError::Unauthenticated)?;
+    if !p.may(permission) {
+        return Err(AppError::Forbidden {
+            role: p.role,
+            needed: permission,
+        }
+        .into());
+    }
+    Ok(p)
 }

@@ -18,6 +18,7 @@ use serde::Deserialize;
 
 use super::auth;
 use super::error::HttpError;
+use crate::domain::Permission;
 use crate::pdf::{DocumentKind, PaperSize};
 use crate::services::documents::{self, links, DocumentRequest, Shipping};
 use crate::state::AppState;
@@ -127,7 +128,7 @@ async fn with_token(
     query: web::Query<DownloadQuery>,
     kind: DocumentKind,
 ) -> Result<HttpResponse, HttpError> {
-    let principal = auth::required(&req, &state).await?;
+    let principal = auth::required(&req, &state, Permission::PrintDocuments).await?;
     let request = request_of(kind, query.into_inner())?;
     respond(&state, principal.account_id, &request).await
 }

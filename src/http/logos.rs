@@ -5,6 +5,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::auth;
 use super::error::HttpError;
+use crate::domain::Permission;
 use crate::services::logos;
 use crate::state::AppState;
 
@@ -14,7 +15,7 @@ pub async fn download(
     path: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, HttpError> {
-    let principal = auth::required(&req, &state).await?;
+    let principal = auth::required(&req, &state, Permission::Read).await?;
     let not_found = || HttpError::NotFound("not found");
     let id = path.into_inner().parse::<i64>().map_err(|_| not_found())?;
     let logo = logos::data(&state, principal.account_id, id)

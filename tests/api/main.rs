@@ -25,6 +25,7 @@ mod logs;
 mod orders_query;
 mod push;
 mod replicas;
+mod roles;
 mod schema;
 mod shipments;
 mod stock_mutations;

@@ -44,6 +44,7 @@ async fn seed(
             item_id: item.id,
             reason: StockReason::InitialImport,
             actor_user_id: None,
+            actor_api_key_id: None,
             integration_id: Some(integration.id),
             order_id: None,
             idempotency_key: None,

@@ -11,6 +11,7 @@ mod logos;
 mod sandbox;
 mod shop;
 mod stores;
+mod team;
 mod wait;
 
 pub use app::{
@@ -36,4 +37,5 @@ pub use shop::{
     shop, Shop,
 };
 pub use stores::{channel_stock, connect, create_product, sync};
+pub use team::{CREATE_KEY, INVITE};
 pub use wait::{wait_for, wait_until};
