@@ -37,5 +37,5 @@ pub use shop::{
     shop, Shop,
 };
 pub use stores::{channel_stock, connect, create_product, sync};
-pub use team::{CREATE_KEY, INVITE};
+pub use team::CREATE_KEY;
 pub use wait::{wait_for, wait_until};
