@@ -164,6 +164,16 @@ settings! {
     /// Who may create a new account: `open`, `invite` (only the first account of an empty
     /// instance without an invitation code) or `closed`. Invitation codes always work.
     registration: Registration = Registration::Open, registration as Signup;
+    /// Logins and registrations one client address may attempt per minute (every replica
+    /// counting together); more answer HTTP 429 with `Retry-After`. 0: no limit.
+    sign_in_attempts_per_minute: u32 = 30, sign_in_attempts_per_minute as Count;
+    /// The request header holding the client's address when orderdeck runs behind a load
+    /// balancer or proxy (e.g. `x-forwarded-for`; its last address, the one the proxy
+    /// added, is used). `None`: the connection's peer address. Set it only behind a proxy
+    /// that sets the header: otherwise any client can claim any address.
+    client_address_header: Option<String> = None, client_address_header as Opt<Text>,
+        must "be a header name (letters, digits and dashes)"
+        if |v| v.as_deref().is_none_or(|h| !h.is_empty() && h.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'));
     /// Lifetime of a login token.
     session_ttl: Duration = Duration::from_secs(30 * 24 * 3600), session_ttl_secs as Secs,
         must "be above 0" if |d| !d.is_zero();

@@ -169,7 +169,7 @@ pub async fn account_with_store(
         // Already registered by an earlier run on the same data directory.
         tracing::info!(error = ?e, "account exists");
     }
-    let login = sessions::login(state, email, password)
+    let login = sessions::login(state, email, password, &sessions::Client::default())
         .await
         .map_err(|e| anyhow::anyhow!("logging in {email}: {e:?}"))?;
     let principal = login.principal;

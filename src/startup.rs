@@ -69,6 +69,7 @@ impl Application {
             tracing::info!("sync scheduler off (ORDERDECK_SYNC_ENABLED=false)");
             None
         };
+        crate::services::sessions::start_purging(state.db.clone());
         let pusher = if state.settings.push_enabled {
             Some(crate::sync::push::start(state.clone()))
         } else {

@@ -1,10 +1,10 @@
 //! Teams: a role per user and when each last logged in, invitations to join an account, API
-//! keys for the merchant's own systems (only hashes of their secrets are stored), and the API
-//! key behind a stock movement.
+//! keys for the merchant's own systems (only hashes of their secrets are stored), the API key
+//! behind a stock movement, the audit trail, and the sign-in attempts that throttling counts.
 
 use sea_orm_migration::prelude::*;
 
-use crate::columns::{big_null, fk, id, text, timestamp, timestamp_null};
+use crate::columns::{big_null, fk, id, text, text_null, timestamp, timestamp_null};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -54,6 +54,36 @@ enum ApiKeys {
 }
 
 #[derive(DeriveIden)]
+enum AuditEvents {
+    Table,
+    Id,
+    AccountId,
+    ActorUserId,
+    ActorApiKeyId,
+    Action,
+    TargetId,
+    Summary,
+    CreatedAt,
+}
+
+#[derive(DeriveIden)]
+enum SignInAttempts {
+    Table,
+    Id,
+    Email,
+    Address,
+    Outcome,
+    CreatedAt,
+}
+
+#[derive(DeriveIden)]
+enum Sessions {
+    Table,
+    UserAgent,
+    LastUsedAt,
+}
+
+#[derive(DeriveIden)]
 enum StockMovements {
     Table,
     ActorApiKeyId,
@@ -89,6 +119,22 @@ impl MigrationTrait for Migration {
                 Table::alter()
                     .table(StockMovements::Table)
                     .add_column(big_null(StockMovements::ActorApiKeyId))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(Sessions::Table)
+                    .add_column(text_null(Sessions::UserAgent))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(Sessions::Table)
+                    .add_column(timestamp_null(Sessions::LastUsedAt))
                     .to_owned(),
             )
             .await?;
@@ -176,16 +222,91 @@ impl MigrationTrait for Migration {
                     .col(ApiKeys::AccountId)
                     .to_owned(),
             )
-            .await
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(AuditEvents::Table)
+                    .col(id(AuditEvents::Id))
+                    .col(fk(AuditEvents::AccountId))
+                    .col(big_null(AuditEvents::ActorUserId))
+                    .col(big_null(AuditEvents::ActorApiKeyId))
+                    .col(text(AuditEvents::Action))
+                    .col(text_null(AuditEvents::TargetId))
+                    .col(text(AuditEvents::Summary))
+                    .col(timestamp(AuditEvents::CreatedAt))
+                    .foreign_key(
+                        ForeignKey::create()
+                            .from(AuditEvents::Table, AuditEvents::AccountId)
+                            .to(Accounts::Table, Accounts::Id)
+                            .on_delete(ForeignKeyAction::Cascade),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("audit_events_account_id_id_idx")
+                    .table(AuditEvents::Table)
+                    .col(AuditEvents::AccountId)
+                    .col(AuditEvents::Id)
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(SignInAttempts::Table)
+                    .col(id(SignInAttempts::Id))
+                    .col(text(SignInAttempts::Email))
+                    .col(text(SignInAttempts::Address))
+                    .col(text(SignInAttempts::Outcome))
+                    .col(timestamp(SignInAttempts::CreatedAt))
+                    .to_owned(),
+            )
+            .await?;
+        for (name, column) in [
+            ("sign_in_attempts_email_idx", SignInAttempts::Email),
+            ("sign_in_attempts_address_idx", SignInAttempts::Address),
+        ] {
+            manager
+                .create_index(
+                    Index::create()
+                        .name(name)
+                        .table(SignInAttempts::Table)
+                        .col(column)
+                        .col(SignInAttempts::CreatedAt)
+                        .to_owned(),
+                )
+                .await?;
+        }
+        Ok(())
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .drop_table(Table::drop().table(SignInAttempts::Table).to_owned())
+            .await?;
+        manager
+            .drop_table(Table::drop().table(AuditEvents::Table).to_owned())
+            .await?;
         manager
             .drop_table(Table::drop().table(ApiKeys::Table).to_owned())
             .await?;
         manager
             .drop_table(Table::drop().table(Invitations::Table).to_owned())
             .await?;
+        for column in [Sessions::UserAgent, Sessions::LastUsedAt] {
+            manager
+                .alter_table(
+                    Table::alter()
+                        .table(Sessions::Table)
+                        .drop_column(column)
+                        .to_owned(),
+                )
+                .await?;
+        }
         for column in [Users::Role, Users::LastLoginAt] {
             manager
                 .alter_table(

@@ -55,6 +55,8 @@ pub async fn login(database_url: Option<String>, o: LoginOptions) -> anyhow::Res
         bind: "127.0.0.1:0".into(),
         data_dir: dir.clone(),
         database_url: database_url.map(Secret::new),
+        // Every attempt comes from this machine: the per-address limit would refuse most.
+        sign_in_attempts_per_minute: 0,
         ..Settings::default()
     };
     let app = Application::build(settings).await?;

@@ -36,6 +36,16 @@ macro_rules! domain_enum {
                 $variant,
             )+
         }
+
+        impl $name {
+            /// The value as stored and as the schema spells it.
+            #[allow(dead_code)]
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $( $name::$variant => $value, )+
+                }
+            }
+        }
     };
 }
 
@@ -60,4 +70,4 @@ pub use stores::{
     ChannelKind, ConnectedVia, ContactMode, HistoricalImport, IntegrationStatus, WebhookState,
 };
 pub use sync_runs::{SyncKind, SyncOutcome, SyncTrigger};
-pub use team::{Permission, Role};
+pub use team::{AuditAction, Permission, Role, SignInOutcome};

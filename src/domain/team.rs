@@ -19,13 +19,82 @@ domain_enum! {
     }
 }
 
+domain_enum! {
+    /// What a recorded change was.
+    pub enum AuditAction {
+        /// A new account was registered (its first user, its owner).
+        Register = "REGISTER",
+        /// An invited user joined the account.
+        JoinAccount = "JOIN_ACCOUNT",
+        /// A user changed their password.
+        ChangePassword = "CHANGE_PASSWORD",
+        /// A user revoked one of their sessions.
+        RevokeSession = "REVOKE_SESSION",
+        /// A login with this account's email failed (wrong password, or throttled).
+        LoginFailed = "LOGIN_FAILED",
+        /// A store was connected (`connectBigCommerce`, `claimBigCommerceInstallation`).
+        ConnectIntegration = "CONNECT_INTEGRATION",
+        /// A store's settings or credentials changed.
+        UpdateIntegration = "UPDATE_INTEGRATION",
+        /// A store was disconnected.
+        DisconnectIntegration = "DISCONNECT_INTEGRATION",
+        /// A store's logo was set or removed.
+        ChangeLogo = "CHANGE_LOGO",
+        /// An import was started by hand.
+        SyncNow = "SYNC_NOW",
+        /// A product's stock was set to a figure.
+        SetStock = "SET_STOCK",
+        /// A product's stock was adjusted.
+        AdjustStock = "ADJUST_STOCK",
+        /// A product was deleted.
+        DeleteProduct = "DELETE_PRODUCT",
+        /// A listing's price changed.
+        UpdatePrice = "UPDATE_PRICE",
+        /// An order was canceled.
+        CancelOrder = "CANCEL_ORDER",
+        /// Orders were shipped.
+        ShipOrders = "SHIP_ORDERS",
+        /// A refused shipment push was retried.
+        RetryShipmentPush = "RETRY_SHIPMENT_PUSH",
+        /// Invoices or labels were rendered (invoice numbers are given on the first).
+        CreateDocumentLink = "CREATE_DOCUMENT_LINK",
+        /// Someone was invited.
+        InviteUser = "INVITE_USER",
+        /// An invitation was revoked.
+        RevokeInvitation = "REVOKE_INVITATION",
+        /// A user's role changed.
+        UpdateUserRole = "UPDATE_USER_ROLE",
+        /// A user was removed.
+        RemoveUser = "REMOVE_USER",
+        /// An API key was created.
+        CreateApiKey = "CREATE_API_KEY",
+        /// An API key was revoked.
+        RevokeApiKey = "REVOKE_API_KEY",
+    }
+}
+
+domain_enum! {
+    /// How a sign-in attempt ended, as throttling counts it.
+    pub enum SignInOutcome {
+        /// A login with the right password.
+        Succeeded = "SUCCEEDED",
+        /// A login with a wrong password or an unknown email: counts towards the email's limit.
+        Failed = "FAILED",
+        /// A login refused unchecked because the email had too many failures.
+        Throttled = "THROTTLED",
+        /// A registration (counted per address only).
+        Register = "REGISTER",
+    }
+}
+
 /// What a resolver or route needs from its caller. Every GraphQL root field names one
 /// (`graphql::permissions`), and [`Role::may`] is the only place that says which roles have it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Permission {
     /// Anyone, without a token: `register`, `login`.
     Public,
-    /// Any signed-in caller, about itself: `me`, `logout`, `changePassword`, `sessions`.
+    /// Any signed-in user, about itself: `me`, `sessions`, `revokeSession`, `logout`,
+    /// `changePassword`. Never an API key.
     Own,
     /// Read orders, products, stock movements, stores (without their settings) and sync runs.
     Read,

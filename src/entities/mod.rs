@@ -3,6 +3,7 @@
 pub(crate) mod account;
 pub(crate) mod api_key;
 pub(crate) mod app_installation;
+pub(crate) mod audit_event;
 pub mod integration;
 pub(crate) mod integration_logo;
 pub mod inventory_item;
@@ -15,6 +16,7 @@ pub mod push_queue;
 pub(crate) mod session;
 pub mod shipment;
 pub mod shipment_line;
+pub(crate) mod sign_in_attempt;
 pub mod stock_movement;
 pub mod sync_job;
 pub mod sync_run;

@@ -13,6 +13,10 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub expires_at: DateTimeUtc,
     pub revoked_at: Option<DateTimeUtc>,
+    /// The client's `User-Agent` at login (cut to 200 characters), to tell sessions apart.
+    pub user_agent: Option<String>,
+    /// When the token was last used, to the minute.
+    pub last_used_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -3,13 +3,14 @@
 use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 
-use super::context::{acting, principal, state};
+use super::audit;
+use super::context::{acting, client, principal, state};
 use super::ids;
 use super::text;
-use crate::domain::{Permission, Role};
+use crate::domain::{AuditAction, Permission, Role, SignInOutcome};
 use crate::entities::{account, user};
-use crate::error::{into_payload, UserError};
-use crate::services::{accounts, sessions};
+use crate::error::{into_payload, AppError, UserError, UserErrorCode};
+use crate::services::{accounts, sessions, throttle};
 
 /// A merchant's company; owns users and connected stores.
 pub struct Account(pub account::Model);
@@ -159,6 +160,59 @@ pub struct ChangePasswordPayload {
     pub user_errors: Vec<UserError>,
 }
 
+/// One of the caller's logins.
+pub struct Session {
+    model: crate::entities::session::Model,
+    current: bool,
+}
+
+/// A login of the caller: a token that works until it expires or is revoked.
+#[Object]
+impl Session {
+    /// Global id.
+    async fn id(&self) -> ID {
+        ids::encode("Session", self.model.id)
+    }
+    /// The client's `User-Agent` when it logged in (its first 200 characters), to recognise
+    /// the device; null when it sent none.
+    async fn user_agent(&self) -> Option<&str> {
+        self.model.user_agent.as_deref()
+    }
+    /// When it logged in.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.model.created_at
+    }
+    /// When the token was last used, to the minute.
+    async fn last_used_at(&self) -> Option<DateTime<Utc>> {
+        self.model.last_used_at
+    }
+    /// When the token stops working.
+    async fn expires_at(&self) -> DateTime<Utc> {
+        self.model.expires_at
+    }
+    /// Whether this is the session of the token that asked.
+    async fn current(&self) -> bool {
+        self.current
+    }
+}
+
+/// Input of `revokeSession`.
+#[derive(InputObject)]
+pub struct RevokeSessionInput {
+    /// One of the caller's sessions.
+    pub id: ID,
+}
+
+/// Result of `revokeSession`.
+#[derive(SimpleObject)]
+pub struct RevokeSessionPayload {
+    /// The revoked session.
+    pub session: Option<Session>,
+    /// `NOT_FOUND` for a session that is not the caller's, or no longer works; `FORBIDDEN` for
+    /// an API key.
+    pub user_errors: Vec<UserError>,
+}
+
 /// Account queries.
 #[derive(Default)]
 pub struct AccountQuery;
@@ -170,6 +224,24 @@ impl AccountQuery {
         let p = principal(ctx, Permission::Own)?;
         let (model, account) = accounts::me(state(ctx)?, &p).await?;
         Ok(User { model, account })
+    }
+
+    /// The logged-in user's sessions that still work, newest first; revoke one with
+    /// `revokeSession`.
+    async fn sessions(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Session>> {
+        let p = principal(ctx, Permission::Own)?;
+        let current = match p.actor {
+            sessions::Actor::User { session_id, .. } => Some(session_id),
+            sessions::Actor::ApiKey { .. } => None,
+        };
+        Ok(sessions::own_sessions(state(ctx)?, &p)
+            .await?
+            .into_iter()
+            .map(|model| Session {
+                current: Some(model.id) == current,
+                model,
+            })
+            .collect())
     }
 }
 
@@ -188,6 +260,16 @@ impl AccountMutation {
         #[graphql(desc = "The new account and user.")] input: RegisterInput,
     ) -> async_graphql::Result<RegisterPayload> {
         let checked = text::plain(&input);
+        let st = state(ctx)?;
+        let email = input.email.trim().to_lowercase();
+        throttle::note(
+            &st.db,
+            &email,
+            &client(ctx).address,
+            SignInOutcome::Register,
+        )
+        .await
+        .map_err(AppError::from)?;
         let result = text::then(
             checked,
             accounts::register(
@@ -217,7 +299,7 @@ impl AccountMutation {
         let st = state(ctx)?;
         let result = text::then(
             text::plain(&input),
-            sessions::login(st, &input.email, &input.password),
+            sessions::login(st, &input.email, &input.password, client(ctx)),
         )
         .await;
         let (outcome, user_errors) = into_payload(result)?;
@@ -234,6 +316,44 @@ impl AccountMutation {
             token: Some(outcome.token),
             expires_at: Some(outcome.expires_at),
             user: Some(User { model, account }),
+            user_errors,
+        })
+    }
+
+    /// Revokes one of the logged-in user's sessions (a lost phone, an old browser): its token
+    /// stops working at once, on every replica.
+    async fn revoke_session(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The session.")] input: RevokeSessionInput,
+    ) -> async_graphql::Result<RevokeSessionPayload> {
+        let (p, allowed) = acting(ctx, Permission::Own)?;
+        let st = state(ctx)?;
+        let result = text::then(allowed, async {
+            let id = ids::decode("Session", &input.id).ok_or_else(|| {
+                AppError::from(UserError::new(
+                    "id",
+                    UserErrorCode::NotFound,
+                    "No such session of yours.",
+                ))
+            })?;
+            sessions::revoke_own(st, &p, id).await
+        })
+        .await;
+        let (session, user_errors) = into_payload(result)?;
+        if let Some(s) = &session {
+            let target = ids::encode("Session", s.id).0;
+            let summary = format!(
+                "session revoked ({})",
+                s.user_agent.as_deref().unwrap_or("no user agent")
+            );
+            audit::record(ctx, &p, AuditAction::RevokeSession, Some(target), summary).await;
+        }
+        Ok(RevokeSessionPayload {
+            session: session.map(|model| Session {
+                model,
+                current: false,
+            }),
             user_errors,
         })
     }
@@ -276,6 +396,11 @@ impl AccountMutation {
         )
         .await;
         let (revoked, user_errors) = into_payload(result)?;
+        if let (Some(revoked), Some(user_id)) = (revoked, p.user_id()) {
+            let target = ids::encode("User", user_id).0;
+            let summary = format!("password changed; {revoked} other session(s) ended");
+            audit::record(ctx, &p, AuditAction::ChangePassword, Some(target), summary).await;
+        }
         Ok(ChangePasswordPayload {
             revoked_sessions: revoked.unwrap_or(0),
             user_errors,

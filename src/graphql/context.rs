@@ -5,13 +5,24 @@ use async_graphql::Context;
 use crate::domain::Permission;
 use crate::error::{AppError, AppResult};
 use crate::fairness::{Gate, Turn};
+use crate::services::sessions::Client;
 use crate::services::Principal;
 use crate::state::AppState;
 
 /// What the HTTP layer attaches to each GraphQL request.
+#[derive(Default)]
 pub struct RequestData {
     /// The caller, when a valid bearer token was sent.
     pub principal: Option<Principal>,
+    /// Where the request came from (for sign-in throttling and session labels).
+    pub client: Client,
+}
+
+/// The client of the request (empty when unknown, as in tests that execute the schema).
+pub fn client<'a>(ctx: &Context<'a>) -> &'a Client {
+    static UNKNOWN: std::sync::OnceLock<Client> = std::sync::OnceLock::new();
+    ctx.data_opt::<RequestData>()
+        .map_or_else(|| UNKNOWN.get_or_init(Client::default), |d| &d.client)
 }
 
 /// The shared application state.

@@ -5,10 +5,11 @@
 use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 
+use super::audit;
 use super::context::{acting, state};
 use super::ids;
 use super::text;
-use crate::domain::Permission;
+use crate::domain::{AuditAction, Permission};
 use crate::error::{into_payload, UserError, UserErrorCode};
 use crate::pdf::{DocumentKind, PaperSize};
 use crate::services::documents::{self as service, CreatedLink, DocumentRequest, Shipping};
@@ -191,6 +192,21 @@ impl DocumentMutation {
         })
         .await;
         let (link, user_errors) = into_payload(result)?;
+        if let Some(l) = &link {
+            let r = &l.request;
+            let target = match (r.order_ids.as_slice(), r.shipment_ids.as_slice()) {
+                ([one], []) => Some(ids::encode("Order", *one).0),
+                ([], [one]) => Some(ids::encode("Shipment", *one).0),
+                _ => None,
+            };
+            let summary = format!(
+                "{:?} for {} order(s) and {} shipment(s)",
+                r.kind,
+                r.order_ids.len(),
+                r.shipment_ids.len()
+            );
+            audit::record(ctx, &p, AuditAction::CreateDocumentLink, target, summary).await;
+        }
         Ok(CreateDocumentLinkPayload {
             link: link.map(DocumentLink::from),
             user_errors,

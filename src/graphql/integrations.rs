@@ -7,11 +7,12 @@ use std::io::Read;
 use async_graphql::{Context, InputObject, MaybeUndefined, Object, SimpleObject, Upload, ID};
 use chrono::{DateTime, NaiveDate, Utc};
 
+use super::audit;
 use super::context::{acting, principal_with_turn, state, Need};
 use super::ids;
 use super::loaders::LogoLoader;
 use super::text;
-use crate::domain::Permission;
+use crate::domain::{AuditAction, Permission};
 use crate::domain::{
     ChannelKind, ConnectedVia, ContactMode, HistoricalImport, IntegrationStatus, PostalAddress,
     WebhookState,
@@ -21,6 +22,7 @@ use crate::error::{into_payload, AppError, UserError};
 use crate::services::integrations::{self as service, Change};
 use crate::services::logos::{self, LogoMeta};
 use crate::services::pagination::PageRequest;
+use crate::services::Principal;
 
 /// A connected store (one BigCommerce store) and its options.
 pub struct Integration(pub integration::Model);
@@ -423,6 +425,39 @@ fn change<T, U>(value: MaybeUndefined<T>, map: impl FnOnce(T) -> U) -> Change<U>
     }
 }
 
+/// The audit summary of a connected store.
+fn connected(m: &integration::Model) -> String {
+    format!("{} ({})", m.alias, m.store_hash)
+}
+
+/// The settings an `updateIntegration` input changes, by name (never their values: the
+/// access token is among them).
+fn changed_settings(input: &UpdateIntegrationInput) -> Vec<&'static str> {
+    let given = [
+        ("alias", input.alias.is_some()),
+        ("clientId", input.client_id.is_some()),
+        ("accessToken", input.access_token.is_some()),
+        ("orderManagement", input.order_management.is_some()),
+        ("inventoryManagement", input.inventory_management.is_some()),
+        ("historicalImport", input.historical_import.is_some()),
+        (
+            "historicalImportSince",
+            !input.historical_import_since.is_undefined(),
+        ),
+        ("iossNumber", !input.ioss_number.is_undefined()),
+        ("returnAddress", !input.return_address.is_undefined()),
+        ("phone", !input.phone.is_undefined()),
+        ("phoneMode", input.phone_mode.is_some()),
+        ("email", !input.email.is_undefined()),
+        ("emailMode", input.email_mode.is_some()),
+    ];
+    given
+        .into_iter()
+        .filter(|(_, set)| *set)
+        .map(|(name, _)| name)
+        .collect()
+}
+
 /// Input of `disconnectIntegration`.
 #[derive(InputObject)]
 pub struct DisconnectIntegrationInput {
@@ -462,6 +497,21 @@ impl IntegrationPayload {
             integration: model.map(Integration),
             user_errors,
         })
+    }
+
+    /// The payload of a change to a store, recorded in the audit trail when it succeeded.
+    async fn recorded(
+        ctx: &Context<'_>,
+        p: &Principal,
+        action: AuditAction,
+        summary: impl FnOnce(&integration::Model) -> String,
+        result: Result<integration::Model, AppError>,
+    ) -> async_graphql::Result<Self> {
+        if let Ok(model) = &result {
+            let target = ids::encode("Integration", model.id).0;
+            audit::record(ctx, p, action, Some(target), summary(model)).await;
+        }
+        Self::from_result(result)
     }
 }
 
@@ -541,9 +591,9 @@ impl IntegrationMutation {
             access_token: input.access_token,
             options: input.options.into(),
         };
-        IntegrationPayload::from_result(
-            text::then(checked, service::connect(state(ctx)?, &p, input)).await,
-        )
+        let result = text::then(checked, service::connect(state(ctx)?, &p, input)).await;
+        IntegrationPayload::recorded(ctx, &p, AuditAction::ConnectIntegration, connected, result)
+            .await
     }
 
     /// Connects the store that installed the orderdeck app from the BigCommerce control panel
@@ -557,13 +607,13 @@ impl IntegrationMutation {
         let (p, allowed) = acting(ctx, Permission::ManageStores)?;
         let checked = allowed.and(text::plain(&input));
         let options: service::StoreOptions = input.options.into();
-        IntegrationPayload::from_result(
-            text::then(
-                checked,
-                crate::services::app_install::claim(state(ctx)?, &p, &input.code, &options),
-            )
-            .await,
+        let result = text::then(
+            checked,
+            crate::services::app_install::claim(state(ctx)?, &p, &input.code, &options),
         )
+        .await;
+        IntegrationPayload::recorded(ctx, &p, AuditAction::ConnectIntegration, connected, result)
+            .await
     }
 
     /// Edits any option of a connected store; every change is validated before any is saved.
@@ -575,6 +625,7 @@ impl IntegrationMutation {
         let (p, allowed) = acting(ctx, Permission::ManageStores)?;
         let checked = allowed.and(text::plain(&input));
         let id = ids::decode("Integration", &input.id);
+        let changed = changed_settings(&input);
         let update = service::UpdateInput {
             alias: input.alias,
             client_id: input.client_id,
@@ -590,9 +641,9 @@ impl IntegrationMutation {
             email: change(input.email, |v| v),
             email_mode: input.email_mode,
         };
-        IntegrationPayload::from_result(
-            text::then(checked, service::update(state(ctx)?, &p, id, update)).await,
-        )
+        let result = text::then(checked, service::update(state(ctx)?, &p, id, update)).await;
+        let summary = |_: &integration::Model| format!("changed: {}", changed.join(", "));
+        IntegrationPayload::recorded(ctx, &p, AuditAction::UpdateIntegration, summary, result).await
     }
 
     /// Stops all sync and pushes for a store and erases its access token; imported history
@@ -604,9 +655,10 @@ impl IntegrationMutation {
     ) -> async_graphql::Result<IntegrationPayload> {
         let (p, allowed) = acting(ctx, Permission::ManageStores)?;
         let id = ids::decode("Integration", &input.id);
-        IntegrationPayload::from_result(
-            text::then(allowed, service::disconnect(state(ctx)?, &p, id)).await,
-        )
+        let result = text::then(allowed, service::disconnect(state(ctx)?, &p, id)).await;
+        let summary = |m: &integration::Model| format!("{} ({})", m.alias, m.store_hash);
+        IntegrationPayload::recorded(ctx, &p, AuditAction::DisconnectIntegration, summary, result)
+            .await
     }
 
     /// Sets or replaces a store's logo (GraphQL multipart request; PNG or JPEG, at most 2 MB
@@ -629,7 +681,10 @@ impl IntegrationMutation {
             .take(crate::services::logo_image::MAX_BYTES as u64 + 1)
             .read_to_end(&mut bytes)
             .map_err(|e| AppError::internal(format!("reading the upload: {e}")))?;
-        IntegrationPayload::from_result(logos::upload(state(ctx)?, &p, id, bytes).await)
+        let size = bytes.len();
+        let result = logos::upload(state(ctx)?, &p, id, bytes).await;
+        let summary = |_: &integration::Model| format!("logo set ({size} bytes uploaded)");
+        IntegrationPayload::recorded(ctx, &p, AuditAction::ChangeLogo, summary, result).await
     }
 
     /// Removes a store's logo.
@@ -640,8 +695,8 @@ impl IntegrationMutation {
     ) -> async_graphql::Result<IntegrationPayload> {
         let (p, allowed) = acting(ctx, Permission::ManageStores)?;
         let id = ids::decode("Integration", &input.integration_id);
-        IntegrationPayload::from_result(
-            text::then(allowed, logos::remove(state(ctx)?, &p, id)).await,
-        )
+        let result = text::then(allowed, logos::remove(state(ctx)?, &p, id)).await;
+        let summary = |_: &integration::Model| "logo removed".to_string();
+        IntegrationPayload::recorded(ctx, &p, AuditAction::ChangeLogo, summary, result).await
     }
 }

@@ -1,6 +1,7 @@
 //! The GraphQL schema: merged query and mutation roots per domain, their types and loaders.
 
 mod accounts;
+mod audit;
 mod catalog;
 mod connection;
 mod context;
@@ -33,6 +34,7 @@ pub struct QueryRoot(
     orders::OrderQuery,
     sync::SyncQuery,
     team::TeamQuery,
+    audit::AuditQuery,
 );
 
 /// Every mutation field.

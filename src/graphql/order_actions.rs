@@ -2,11 +2,12 @@
 
 use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
 
+use super::audit;
 use super::context::{acting, state};
 use super::ids;
 use super::orders::Order;
 use super::text;
-use crate::domain::Permission;
+use crate::domain::{AuditAction, Permission};
 use crate::error::{into_payload, UserError};
 use crate::services::order_actions;
 
@@ -46,6 +47,11 @@ impl OrderActionMutation {
         let id = ids::decode("Order", &input.order_id);
         let (order, user_errors) =
             into_payload(text::then(allowed, order_actions::cancel(state(ctx)?, &p, id)).await)?;
+        if let Some(o) = &order {
+            let target = ids::encode("Order", o.id).0;
+            let summary = format!("order {} canceled", o.number);
+            audit::record(ctx, &p, AuditAction::CancelOrder, Some(target), summary).await;
+        }
         Ok(CancelOrderPayload {
             order: order.map(Order),
             user_errors,

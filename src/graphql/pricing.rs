@@ -3,11 +3,12 @@
 use async_graphql::{Context, InputObject, MaybeUndefined, Object, SimpleObject, ID};
 use rust_decimal::Decimal;
 
+use super::audit;
 use super::catalog::Listing;
 use super::context::{acting, state};
 use super::ids;
 use super::text;
-use crate::domain::Permission;
+use crate::domain::{AuditAction, Permission};
 use crate::error::{into_payload, UserError};
 use crate::services::pricing::{self, PriceChange};
 
@@ -65,6 +66,18 @@ impl PricingMutation {
         let (listing, user_errors) = into_payload(
             text::then(checked, pricing::update_price(state(ctx)?, &p, change)).await,
         )?;
+        if let Some(l) = &listing {
+            let summary = format!(
+                "{}: price {}, sale price {}",
+                l.sku.as_deref().unwrap_or("(no SKU)"),
+                l.price,
+                l.sale_price
+                    .as_ref()
+                    .map_or_else(|| "none".to_string(), ToString::to_string)
+            );
+            let target = ids::encode("Listing", l.id).0;
+            audit::record(ctx, &p, AuditAction::UpdatePrice, Some(target), summary).await;
+        }
         Ok(UpdatePricePayload {
             listing: listing.map(Listing),
             user_errors,

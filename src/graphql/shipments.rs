@@ -4,6 +4,7 @@ use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
+use super::audit;
 use super::context::{acting, state};
 use super::ids;
 use super::loaders::{load, ShipmentLinesLoader};
@@ -11,9 +12,9 @@ use super::money::Money;
 use super::orders::Order;
 use super::text;
 use crate::domain::money::DecimalText;
-use crate::domain::Permission;
+use crate::domain::{AuditAction, Permission};
 use crate::domain::{CustomsDeclaration, ShipmentMethod, ShipmentPushState};
-use crate::entities::{shipment, shipment_line};
+use crate::entities::{order, shipment, shipment_line};
 use crate::error::{into_payload, UserError};
 use crate::services::shipments as service;
 use crate::services::shipments::plan::{LineRequest, ShipmentRequest};
@@ -331,6 +332,21 @@ impl ShipmentMutation {
         let (outcomes, user_errors) = into_payload(
             text::then(checked, service::ship_orders(state(ctx)?, &p, requests)).await,
         )?;
+        let shipped: Vec<&order::Model> = outcomes
+            .iter()
+            .flatten()
+            .filter(|o| !o.shipments.is_empty())
+            .filter_map(|o| o.order.as_ref())
+            .collect();
+        if !shipped.is_empty() {
+            let target = match shipped.as_slice() {
+                [one] => Some(ids::encode("Order", one.id).0),
+                _ => None,
+            };
+            let numbers: Vec<&str> = shipped.iter().map(|o| o.number.as_str()).collect();
+            let summary = format!("shipped order(s) {}", numbers.join(", "));
+            audit::record(ctx, &p, AuditAction::ShipOrders, target, summary).await;
+        }
         let results = outcomes
             .unwrap_or_default()
             .into_iter()
@@ -360,6 +376,18 @@ impl ShipmentMutation {
         let id = ids::decode("Shipment", &input.shipment_id);
         let (shipment, user_errors) =
             into_payload(text::then(allowed, service::retry_push(state(ctx)?, &p, id)).await)?;
+        if let Some(s) = &shipment {
+            let target = ids::encode("Shipment", s.id).0;
+            let summary = "push retried".to_string();
+            audit::record(
+                ctx,
+                &p,
+                AuditAction::RetryShipmentPush,
+                Some(target),
+                summary,
+            )
+            .await;
+        }
         Ok(RetryShipmentPushPayload {
             shipment: shipment.map(Shipment),
             user_errors,

@@ -3,11 +3,12 @@
 
 use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
 
+use super::audit;
 use super::catalog::{Product, StockMovement};
 use super::context::{acting, state};
 use super::ids;
 use super::text;
-use crate::domain::Permission;
+use crate::domain::{AuditAction, Permission};
 use crate::error::{into_payload, AppResult, UserError};
 use crate::services::inventory::{self, Change, ProductKey, StockChange};
 
@@ -121,6 +122,22 @@ async fn change_stock(
     };
     let (outcome, user_errors) =
         into_payload(text::then(checked, inventory::change_stock(state(ctx)?, &p, change)).await)?;
+    if let Some(o) = &outcome {
+        let m = &o.movement;
+        let action = match needed {
+            Permission::SetStock => AuditAction::SetStock,
+            _ => AuditAction::AdjustStock,
+        };
+        let summary = format!(
+            "{}: {} → {} ({})",
+            o.item.sku.as_deref().unwrap_or("(no SKU)"),
+            m.quantity_after - m.delta,
+            m.quantity_after,
+            m.note.as_deref().unwrap_or_default()
+        );
+        let target = ids::encode("Product", o.item.id).0;
+        audit::record(ctx, &p, action, Some(target), summary).await;
+    }
     Ok(match outcome {
         Some(o) => (
             Some(Product(o.item)),
@@ -193,6 +210,10 @@ impl StockMutation {
         let (id, user_errors) = into_payload(
             text::then(checked, inventory::delete_product(state(ctx)?, &p, key)).await,
         )?;
+        if let Some(id) = id {
+            let target = ids::encode("Product", id).0;
+            audit::record(ctx, &p, AuditAction::DeleteProduct, Some(target), "deleted").await;
+        }
         Ok(DeleteProductPayload {
             deleted_product_id: id.map(|id| ids::encode("Product", id)),
             user_errors,

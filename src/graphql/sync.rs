@@ -3,10 +3,11 @@
 use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 
+use super::audit;
 use super::context::{acting, principal_with_turn, state};
 use super::ids;
 use super::text;
-use crate::domain::Permission;
+use crate::domain::{AuditAction, Permission};
 use crate::domain::{SyncKind, SyncOutcome, SyncTrigger};
 use crate::entities::{integration, sync_job, sync_run};
 use crate::error::{into_payload, UserError};
@@ -208,6 +209,18 @@ impl SyncMutation {
         let (runs, user_errors) = into_payload(
             text::then(allowed, runner::sync_now(state(ctx)?, &p, id, input.kind)).await,
         )?;
+        if let Some(runs) = &runs {
+            let kinds: Vec<&str> = runs.iter().map(|r| r.kind.as_str()).collect();
+            let summary = format!("import of {} started", kinds.join(" and "));
+            audit::record(
+                ctx,
+                &p,
+                AuditAction::SyncNow,
+                Some(input.integration_id.0),
+                summary,
+            )
+            .await;
+        }
         Ok(SyncNowPayload {
             runs: runs.unwrap_or_default().into_iter().map(SyncRun).collect(),
             user_errors,

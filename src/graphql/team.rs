@@ -5,10 +5,11 @@ use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 
 use super::accounts::User;
+use super::audit;
 use super::context::{acting, principal, state};
 use super::ids;
 use super::text;
-use crate::domain::{Permission, Role};
+use crate::domain::{AuditAction, Permission, Role};
 use crate::entities::{account, api_key, invitation};
 use crate::error::{into_payload, AppError, AppResult, UserError, UserErrorCode};
 use crate::services::{api_keys, team};
@@ -269,7 +270,13 @@ impl TeamMutation {
         let (created, user_errors) =
             into_payload(text::then(checked, team::invite(state(ctx)?, &p, new)).await)?;
         let (invitation, code) = match created {
-            Some(c) => (Some(Invitation(c.invitation)), Some(c.code)),
+            Some(c) => {
+                let i = &c.invitation;
+                let summary = format!("{} invited as {}", i.email, i.role.as_str());
+                let target = ids::encode("Invitation", i.id).0;
+                audit::record(ctx, &p, AuditAction::InviteUser, Some(target), summary).await;
+                (Some(Invitation(c.invitation)), Some(c.code))
+            }
             None => (None, None),
         };
         Ok(InviteUserPayload {
@@ -293,6 +300,18 @@ impl TeamMutation {
         })
         .await;
         let (invitation, user_errors) = into_payload(result)?;
+        if let Some(i) = &invitation {
+            let summary = format!("invitation of {} revoked", i.email);
+            let target = ids::encode("Invitation", i.id).0;
+            audit::record(
+                ctx,
+                &p,
+                AuditAction::RevokeInvitation,
+                Some(target),
+                summary,
+            )
+            .await;
+        }
         Ok(RevokeInvitationPayload {
             invitation: invitation.map(Invitation),
             user_errors,
@@ -313,6 +332,11 @@ impl TeamMutation {
             team::update_role(st, &p, id, input.role).await
         })
         .await;
+        if let Ok(u) = &result {
+            let summary = format!("{} is now {}", u.email, u.role.as_str());
+            let target = ids::encode("User", u.id).0;
+            audit::record(ctx, &p, AuditAction::UpdateUserRole, Some(target), summary).await;
+        }
         user_payload(st, p.account_id, result).await
     }
 
@@ -329,6 +353,11 @@ impl TeamMutation {
             team::remove_user(st, &p, id).await
         })
         .await;
+        if let Ok(u) = &result {
+            let summary = format!("{} ({}) removed", u.email, u.role.as_str());
+            let target = ids::encode("User", u.id).0;
+            audit::record(ctx, &p, AuditAction::RemoveUser, Some(target), summary).await;
+        }
         user_payload(st, p.account_id, result).await
     }
 
@@ -347,7 +376,17 @@ impl TeamMutation {
         let (created, user_errors) =
             into_payload(text::then(checked, api_keys::create(state(ctx)?, &p, new)).await)?;
         let (api_key, secret) = match created {
-            Some(c) => (Some(ApiKey(c.key)), Some(c.secret)),
+            Some(c) => {
+                let summary = format!(
+                    "key {:?} ({}) created as {}",
+                    c.key.name,
+                    c.key.hint,
+                    c.key.role.as_str()
+                );
+                let target = ids::encode("ApiKey", c.key.id).0;
+                audit::record(ctx, &p, AuditAction::CreateApiKey, Some(target), summary).await;
+                (Some(ApiKey(c.key)), Some(c.secret))
+            }
             None => (None, None),
         };
         Ok(CreateApiKeyPayload {
@@ -372,6 +411,11 @@ impl TeamMutation {
         })
         .await;
         let (key, user_errors) = into_payload(result)?;
+        if let Some(k) = &key {
+            let summary = format!("key {:?} ({}) revoked", k.name, k.hint);
+            let target = ids::encode("ApiKey", k.id).0;
+            audit::record(ctx, &p, AuditAction::RevokeApiKey, Some(target), summary).await;
+        }
         Ok(RevokeApiKeyPayload {
             api_key: key.map(ApiKey),
             user_errors,

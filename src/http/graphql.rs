@@ -4,18 +4,22 @@
 //! document then passes the checks of `graphql::limits` before it is parsed (nesting) and
 //! before it runs (size, root fields, mutations allowed once, control characters); it runs
 //! within the request's time budget (its root fields taking turns with the account's other
-//! requests, see `fairness`), and its errors are capped in number and length.
+//! requests, see `fairness`), and its errors are capped in number and length. A document
+//! with `login` or `register` fields first passes the per-address sign-in limit (429).
 
 use actix_web::http::header::CONTENT_TYPE;
 use actix_web::{web, HttpRequest, HttpResponse};
 use async_graphql::http::MultipartOptions;
-use async_graphql::parser::types::OperationType;
+use async_graphql::parser::types::{ExecutableDocument, OperationType, Selection, SelectionSet};
+use chrono::Utc;
 use futures_util::StreamExt;
 use serde_json::json;
 
 use super::auth;
 use crate::graphql::limits::{self, Refusal};
 use crate::graphql::{AppSchema, RequestData};
+use crate::services::sessions::{Client, USER_AGENT_MAX};
+use crate::services::throttle;
 use crate::state::AppState;
 
 /// Largest JSON request body.
@@ -169,6 +173,13 @@ async fn execute(
             return refused(&refusal);
         }
     }
+    let client = client_of(req, &state.settings);
+    if let Ok(doc) = request.parsed_query() {
+        let sign_ins = sign_in_fields(doc);
+        if let Some(response) = too_many_sign_ins(state, &client.address, sign_ins).await {
+            return response;
+        }
+    }
     let principal = match auth::principal(req, state).await {
         Ok(p) => p,
         Err(e) => {
@@ -182,8 +193,11 @@ async fn execute(
     };
     let account_id = principal.map(|p| p.account_id).unwrap_or(0);
     let deadline = started + budget;
-    let request =
-        crate::graphql::attach_loaders(request.data(RequestData { principal }), state, account_id);
+    let request = crate::graphql::attach_loaders(
+        request.data(RequestData { principal, client }),
+        state,
+        account_id,
+    );
     match tokio::time::timeout_at(deadline, schema.execute(request)).await {
         Ok(mut response) => {
             cap_errors(&mut response.errors);
@@ -205,6 +219,99 @@ async fn execute(
             )
         }
     }
+}
+
+/// The client of a request: its address (the trusted proxy header's last entry when
+/// `ORDERDECK_CLIENT_ADDRESS_HEADER` is set, else the peer) and its user agent.
+fn client_of(req: &HttpRequest, settings: &crate::config::Settings) -> Client {
+    let from_header = settings.client_address_header.as_deref().and_then(|name| {
+        let value = req.headers().get(name)?.to_str().ok()?;
+        let last = value.rsplit(',').next()?.trim();
+        (!last.is_empty()).then(|| last.to_string())
+    });
+    let address = from_header
+        .or_else(|| req.peer_addr().map(|a| a.ip().to_string()))
+        .unwrap_or_default();
+    let user_agent = req
+        .headers()
+        .get(actix_web::http::header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(|ua| ua.chars().take(USER_AGENT_MAX).collect());
+    Client {
+        address,
+        user_agent,
+    }
+}
+
+/// The `login` and `register` fields at the root of the document's mutations (aliases
+/// counted one by one, fragments spread at the root followed once each).
+fn sign_in_fields(doc: &ExecutableDocument) -> u64 {
+    fn count<'a>(
+        doc: &'a ExecutableDocument,
+        set: &'a SelectionSet,
+        seen: &mut Vec<&'a str>,
+    ) -> u64 {
+        set.items
+            .iter()
+            .map(|item| match &item.node {
+                Selection::Field(f) => {
+                    u64::from(matches!(f.node.name.node.as_str(), "login" | "register"))
+                }
+                Selection::InlineFragment(i) => count(doc, &i.node.selection_set.node, seen),
+                Selection::FragmentSpread(spread) => {
+                    let name = spread.node.fragment_name.node.as_str();
+                    if seen.contains(&name) {
+                        return 0;
+                    }
+                    seen.push(name);
+                    doc.fragments
+                        .get(&spread.node.fragment_name.node)
+                        .map_or(0, |f| count(doc, &f.node.selection_set.node, seen))
+                }
+            })
+            .sum()
+    }
+    doc.operations
+        .iter()
+        .filter(|(_, op)| op.node.ty == OperationType::Mutation)
+        .map(|(_, op)| count(doc, &op.node.selection_set.node, &mut Vec::new()))
+        .sum()
+}
+
+/// HTTP 429 with `Retry-After` when `address` may not make `sign_ins` more sign-in attempts
+/// this minute (`ORDERDECK_SIGN_IN_ATTEMPTS_PER_MINUTE`, counted across replicas).
+async fn too_many_sign_ins(state: &AppState, address: &str, sign_ins: u64) -> Option<HttpResponse> {
+    let limit = state.settings.sign_in_attempts_per_minute;
+    let wait = match throttle::address_wait(&state.db, address, sign_ins, limit, Utc::now()).await {
+        Ok(wait) => wait?,
+        Err(e) => {
+            tracing::error!(error = %e, "counting sign-in attempts failed");
+            return Some(error_response(
+                actix_web::http::StatusCode::SERVICE_UNAVAILABLE,
+                "INTERNAL",
+                "The server cannot check sign-in attempts right now.",
+            ));
+        }
+    };
+    tracing::warn!(
+        sign_ins,
+        limit,
+        "sign-in attempts refused: too many from one address"
+    );
+    let mut response = error_response(
+        actix_web::http::StatusCode::TOO_MANY_REQUESTS,
+        "TOO_MANY_ATTEMPTS",
+        &format!(
+            "Too many sign-in attempts from this address: at most {limit} a minute. Try again \
+             in {wait} seconds."
+        ),
+    );
+    if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&wait.to_string()) {
+        response
+            .headers_mut()
+            .insert(actix_web::http::header::RETRY_AFTER, value);
+    }
+    Some(response)
 }
 
 /// At most [`limits::MAX_ERRORS`] errors of at most [`limits::MAX_ERROR_CHARS`] characters:

@@ -9,12 +9,12 @@ use sea_orm::{
 };
 
 use super::sessions::{self, Actor, Revoke};
-use super::{blocking, team, Principal};
+use super::{audit, blocking, team, Principal};
 use crate::config::{Registration, Secret};
 use crate::crypto::{generate_secret, hash_password};
 use crate::db::{self, is_unique_violation, ScopedFutureExt};
 use crate::domain::password::{self, Weakness};
-use crate::domain::{rules, Role};
+use crate::domain::{rules, AuditAction, Role};
 use crate::entities::{account, user};
 use crate::error::{ensure_valid, AppError, AppResult, UserError, UserErrorCode as Code};
 use crate::state::AppState;
@@ -167,6 +167,12 @@ async fn create_in(
     .insert(txn)
     .await?;
     let user = insert_user(txn, account.id, email, hash, Role::Owner).await?;
+    let event = audit::Event {
+        action: AuditAction::Register,
+        target_id: Some(format!("gid://orderdeck/Account/{}", account.id)),
+        summary: format!("account {:?} registered by {}", account.name, user.email),
+    };
+    audit::record(txn, account.id, audit::By::User(user.id), event).await?;
     Ok((account, user))
 }
 
@@ -186,6 +192,12 @@ async fn join_in(
         .ok_or_else(|| AppError::internal("an invitation's account is gone"))?;
     let user = insert_user(txn, account.id, email, hash, invitation.role).await?;
     team::accepted(txn, invitation.id, user.id, now).await?;
+    let event = audit::Event {
+        action: AuditAction::JoinAccount,
+        target_id: Some(format!("gid://orderdeck/User/{}", user.id)),
+        summary: format!("{} joined as {}", user.email, user.role.as_str()),
+    };
+    audit::record(txn, account.id, audit::By::User(user.id), event).await?;
     Ok((account, user))
 }
 

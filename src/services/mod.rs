@@ -4,6 +4,7 @@
 pub mod accounts;
 pub(crate) mod api_keys;
 pub(crate) mod app_install;
+pub(crate) mod audit;
 pub(crate) mod catalog;
 pub mod documents;
 pub mod integrations;
@@ -24,6 +25,7 @@ pub mod sessions;
 pub(crate) mod shipments;
 pub(crate) mod store_channel;
 pub(crate) mod team;
+pub(crate) mod throttle;
 pub(crate) mod webhooks;
 pub(crate) mod workers;
 

@@ -8,6 +8,7 @@
 
 mod accounts;
 mod app_install;
+mod audit;
 mod bc_client;
 mod cancel_delete;
 mod documents;
@@ -28,6 +29,7 @@ mod replicas;
 mod roles;
 mod schema;
 mod shipments;
+mod sign_in;
 mod stock_mutations;
 mod support;
 mod sync_engine;

@@ -192,7 +192,10 @@ async fn a_page_of_100_orders_costs_as_many_sql_statements_as_a_page_of_10() {
                 async_graphql::Variables::from_json(json!({ "first": first })),
             );
             let request = orderdeck::graphql::attach_loaders(
-                request.data(orderdeck::graphql::RequestData { principal }),
+                request.data(orderdeck::graphql::RequestData {
+                    principal,
+                    ..Default::default()
+                }),
                 &state,
                 principal.unwrap().account_id,
             );

@@ -80,6 +80,8 @@ fn matrix(email: &str) -> Vec<Case> {
     use Allowed::{Admin, Own, Public, Read, Staff};
     vec![
         query("me", "{ me { id role } }", json!({}), Own),
+        query("sessions", "{ sessions { id current } }", json!({}), Own),
+        query("auditEvents", "{ auditEvents { totalCount } }", json!({}), Admin),
         query("integrations", "{ integrations { totalCount } }", json!({}), Read),
         query("integration", "query($id: ID!) { integration(id: $id) { id } }", json!({ "id": missing("Integration") }), Read),
         query("products", "{ products { totalCount } }", json!({}), Read),
@@ -122,6 +124,7 @@ fn matrix(email: &str) -> Vec<Case> {
         mutation("removeUser", "mutation($i: RemoveUserInput!) { removeUser(input: $i) { user { id } userErrors { code } } }", json!({ "userId": missing("User") }), Admin),
         mutation("createApiKey", "mutation($i: CreateApiKeyInput!) { createApiKey(input: $i) { apiKey { id } secret userErrors { code } } }", json!({ "name": "Matrix", "role": "VIEWER" }), Admin),
         mutation("revokeApiKey", "mutation($i: RevokeApiKeyInput!) { revokeApiKey(input: $i) { apiKey { id } userErrors { code } } }", json!({ "id": missing("ApiKey") }), Admin),
+        mutation("revokeSession", "mutation($i: RevokeSessionInput!) { revokeSession(input: $i) { session { id } userErrors { code } } }", json!({ "id": missing("Session") }), Own),
         mutation("logout", "mutation { logout { revokedSessions userErrors { code } } }", json!({}), Own),
     ]
 }

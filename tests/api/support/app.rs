@@ -135,6 +135,8 @@ impl<'a> TestAppBuilder<'a> {
             // Tests that check pushes to the stores turn the worker on (or drive
             // `sync::push::run_once`); elsewhere pushes would add calls to the sandbox's counts.
             push_enabled: false,
+            // Every test signs in from 127.0.0.1; the throttling tests set a limit.
+            sign_in_attempts_per_minute: 0,
             ..Settings::default()
         };
         for tweak in self.settings {
