@@ -4,10 +4,10 @@
 use anyhow::Context;
 
 use orderdeck::config::Settings;
-use orderdeck::domain::{ContactMode, HistoricalImport, PostalAddress};
+use orderdeck::domain::{ContactMode, HistoricalImport, PostalAddress, Role};
 use orderdeck::entities::integration;
 use orderdeck::error::AppResult;
-use orderdeck::services::{accounts, integrations, sessions, Principal};
+use orderdeck::services::{accounts, integrations, sessions, team, Principal};
 use orderdeck::startup::Application;
 use orderdeck::state::AppState;
 use orderdeck_sandbox::server::StoreCredentials;
@@ -17,6 +17,12 @@ use orderdeck_sandbox::{Sandbox, SandboxConfig};
 pub const DEMO_EMAIL: &str = "demo@orderdeck.local";
 /// Demo password (the demo is local-only).
 pub const DEMO_PASSWORD: &str = "orderdeck-demo";
+
+/// The demo's STAFF user: ships and prints, but may not change prices, set stock figures or
+/// touch the stores.
+pub const DEMO_STAFF_EMAIL: &str = "packer@orderdeck.local";
+/// Its password.
+pub const DEMO_STAFF_PASSWORD: &str = "orderdeck-demo-packer";
 
 /// Starts the sandbox and the server, prepares the demo account, prints how to use them, and
 /// serves until stopped.
@@ -77,6 +83,7 @@ pub async fn run(mut settings: Settings, sandbox_bind: &str) -> anyhow::Result<(
             None
         }
     };
+    staff_member(&state, &principal).await;
     // The first import, recorded like any other run, so the demo opens with data.
     let mut imported = Vec::new();
     if let Some(id) = integration_id {
@@ -92,7 +99,10 @@ pub async fn run(mut settings: Settings, sandbox_bind: &str) -> anyhow::Result<(
     println!();
     println!("orderdeck demo is running");
     println!("  GraphiQL:   http://{}:{}/graphiql", addr.ip(), app.port());
-    println!("  login:      {DEMO_EMAIL} / {DEMO_PASSWORD}");
+    println!("  login:      {DEMO_EMAIL} / {DEMO_PASSWORD}  (OWNER)");
+    println!(
+        "              {DEMO_STAFF_EMAIL} / {DEMO_STAFF_PASSWORD}  (STAFF: ships and prints; no prices, stock figures or stores)"
+    );
     println!("  token:      {}", token);
     println!(
         "              (GraphiQL → Headers: {{\"Authorization\": \"Bearer {}\"}})",
@@ -118,6 +128,40 @@ pub async fn run(mut settings: Settings, sandbox_bind: &str) -> anyhow::Result<(
     app.run_until_stopped().await?;
     sandbox.stop().await;
     Ok(())
+}
+
+/// Invites the demo's STAFF user into the demo account and registers it (once: a later run on
+/// the same data finds it there).
+async fn staff_member(state: &AppState, owner: &Principal) {
+    let invited = team::invite(
+        state,
+        owner,
+        team::NewInvitation {
+            email: DEMO_STAFF_EMAIL.into(),
+            role: Role::Staff,
+        },
+    )
+    .await;
+    let code = match invited {
+        Ok(created) => created.code,
+        Err(e) => {
+            tracing::info!(error = ?e, "demo staff user not invited (already there?)");
+            return;
+        }
+    };
+    let joined = accounts::register(
+        state,
+        accounts::RegisterInput {
+            account_name: String::new(),
+            email: DEMO_STAFF_EMAIL.into(),
+            password: DEMO_STAFF_PASSWORD.into(),
+            invitation_code: Some(code),
+        },
+    )
+    .await;
+    if let Err(e) = joined {
+        tracing::warn!(error = ?e, "the demo staff user could not join");
+    }
 }
 
 /// `connectBigCommerce` options for a sandbox store: order and inventory management on, no
@@ -282,6 +326,13 @@ mod tests {
     fn the_demo_and_bench_passwords_meet_the_rules() {
         assert_eq!(
             check(super::DEMO_PASSWORD, &[super::DEMO_EMAIL, "Demo Company"]),
+            Ok(())
+        );
+        assert_eq!(
+            check(
+                super::DEMO_STAFF_PASSWORD,
+                &[super::DEMO_STAFF_EMAIL, "Demo Company"]
+            ),
             Ok(())
         );
         assert_eq!(

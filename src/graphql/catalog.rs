@@ -269,6 +269,10 @@ impl StockMovement {
     async fn actor_user_id(&self) -> Option<ID> {
         self.0.actor_user_id.map(|id| ids::encode("User", id))
     }
+    /// The API key that changed it, if a key did.
+    async fn actor_api_key_id(&self) -> Option<ID> {
+        self.0.actor_api_key_id.map(|id| ids::encode("ApiKey", id))
+    }
     /// The store involved, if any.
     async fn integration_id(&self) -> Option<ID> {
         self.0

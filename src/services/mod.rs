@@ -24,7 +24,7 @@ pub(crate) mod search;
 pub mod sessions;
 pub(crate) mod shipments;
 pub(crate) mod store_channel;
-pub(crate) mod team;
+pub mod team;
 pub(crate) mod throttle;
 pub(crate) mod webhooks;
 pub(crate) mod workers;

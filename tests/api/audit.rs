@@ -160,10 +160,12 @@ async fn every_change_leaves_exactly_one_event_naming_its_actor() {
     .await;
     trail.one("ADJUST_STOCK", ("actorApiKeyId", &key_id)).await;
     let ledger = s.ledger(&ids["CUP"]).await;
-    assert!(
-        ledger.iter().any(|m| m["note"] == "Delivery"),
-        "the key's movement is in the ledger: {ledger:?}"
-    );
+    let by_key = ledger
+        .iter()
+        .find(|m| m["note"] == "Delivery")
+        .expect("the key's movement");
+    assert_eq!(by_key["actorApiKeyId"], key_id, "{by_key}");
+    assert!(by_key["actorUserId"].is_null(), "{by_key}");
     mutate(
         &s,
         &s.token,

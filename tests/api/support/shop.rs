@@ -11,7 +11,7 @@ use super::app::{spawn_app, TestApp};
 pub const PRODUCT_FIELDS: &str = "id sku stock";
 
 pub const MOVEMENT_FIELDS: &str =
-    "id delta quantityAfter reason actorUserId integrationId orderId note createdAt";
+    "id delta quantityAfter reason actorUserId actorApiKeyId integrationId orderId note createdAt";
 
 /// A test app with an account connected to the sandbox's first store.
 pub struct Shop {
