@@ -207,25 +207,70 @@ pub async fn run(command: &BenchCommand) -> anyhow::Result<()> {
             )
             .await
         }
-        BenchCommand::Idle { seconds } => {
-            self::idle::idle(std::env::var("DATABASE_URL").ok(), *seconds).await
-        }
+        BenchCommand::Idle { seconds } => self::idle::idle(*seconds).await,
         BenchCommand::Login {
             attempts,
             concurrency,
             settle_seconds,
         } => {
-            self::login::login(
-                std::env::var("DATABASE_URL").ok(),
-                self::login::LoginOptions {
-                    attempts: *attempts,
-                    concurrency: *concurrency,
-                    settle_seconds: *settle_seconds,
-                },
-            )
+            self::login::login(self::login::LoginOptions {
+                attempts: *attempts,
+                concurrency: *concurrency,
+                settle_seconds: *settle_seconds,
+            })
             .await
         }
         BenchCommand::Pdf { samples, batch } => self::pdf::pdf(*samples, *batch),
+    }
+}
+
+/// A server started in this process as `serve` would start it (scheduler and push worker on,
+/// migrations applied) on a fresh SQLite database in a temp directory, or `DATABASE_URL`.
+/// Dropping it stops the server and removes the directory.
+pub struct LocalServer {
+    /// The port it listens on (127.0.0.1).
+    pub port: u16,
+    /// "SQLite" or "PostgreSQL".
+    pub backend: &'static str,
+    dir: std::path::PathBuf,
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl LocalServer {
+    /// Starts it; `tweak` adjusts the settings first.
+    pub async fn start(name: &str, tweak: impl FnOnce(&mut Settings)) -> anyhow::Result<Self> {
+        let database_url = std::env::var("DATABASE_URL").ok();
+        let dir =
+            std::env::temp_dir().join(format!("orderdeck-bench-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).context("creating the bench directory")?;
+        let backend = if database_url.is_some() {
+            "PostgreSQL"
+        } else {
+            "SQLite"
+        };
+        let mut settings = Settings {
+            bind: "127.0.0.1:0".into(),
+            data_dir: dir.clone(),
+            database_url: database_url.map(Secret::new),
+            ..Settings::default()
+        };
+        tweak(&mut settings);
+        let app = Application::build(settings).await?;
+        let port = app.port();
+        let server = tokio::spawn(app.run_until_stopped());
+        Ok(Self {
+            port,
+            backend,
+            dir,
+            server,
+        })
+    }
+}
+
+impl Drop for LocalServer {
+    fn drop(&mut self) {
+        self.server.abort();
+        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 

@@ -4,30 +4,14 @@ use std::time::Duration;
 
 use anyhow::Context;
 
-use super::{machine, peak_rss_mib, rss_mib};
-use orderdeck::config::{Secret, Settings};
-use orderdeck::startup::Application;
+use super::{machine, peak_rss_mib, rss_mib, LocalServer};
 
 /// Starts the server as `serve` would (scheduler and push worker on, migrations applied) on a
 /// fresh SQLite database in a temp directory (or `DATABASE_URL`), asks it `/readyz` and a
 /// GraphQL query, waits `seconds`, and prints its resident memory, now and at its peak.
-pub async fn idle(database_url: Option<String>, seconds: u64) -> anyhow::Result<()> {
-    let dir = std::env::temp_dir().join(format!("orderdeck-bench-idle-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).context("creating the bench directory")?;
-    let backend = if database_url.is_some() {
-        "PostgreSQL"
-    } else {
-        "SQLite"
-    };
-    let settings = Settings {
-        bind: "127.0.0.1:0".into(),
-        data_dir: dir.clone(),
-        database_url: database_url.map(Secret::new),
-        ..Settings::default()
-    };
-    let app = Application::build(settings).await?;
-    let port = app.port();
-    let server = tokio::spawn(app.run_until_stopped());
+pub async fn idle(seconds: u64) -> anyhow::Result<()> {
+    let local = LocalServer::start("idle", |_| {}).await?;
+    let (port, backend) = (local.port, local.backend);
     let http = reqwest::Client::new();
     let ready = http
         .get(format!("http://127.0.0.1:{port}/readyz"))
@@ -54,7 +38,6 @@ pub async fn idle(database_url: Option<String>, seconds: u64) -> anyhow::Result<
         binary.display(),
         size as f64 / 1e6
     );
-    server.abort();
-    let _ = std::fs::remove_dir_all(&dir);
+    drop(local);
     Ok(())
 }

@@ -9,9 +9,7 @@ use anyhow::Context;
 use futures_util::StreamExt;
 use serde_json::{json, Value};
 
-use super::{machine, rss_mib};
-use orderdeck::config::{Secret, Settings};
-use orderdeck::startup::Application;
+use super::{machine, rss_mib, LocalServer};
 
 /// The registered user's password.
 const PASSWORD: &str = "bench login password, long enough";
@@ -43,25 +41,13 @@ pub struct LoginOptions {
 /// with the right password, the rest for unknown emails (which cost the same check). Prints
 /// checks per second, the answers, and the resident memory before, at its peak (sampled
 /// every 10 ms) and `settle_seconds` after.
-pub async fn login(database_url: Option<String>, o: LoginOptions) -> anyhow::Result<()> {
-    let dir = std::env::temp_dir().join(format!("orderdeck-bench-login-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).context("creating the bench directory")?;
-    let backend = if database_url.is_some() {
-        "PostgreSQL"
-    } else {
-        "SQLite"
-    };
-    let settings = Settings {
-        bind: "127.0.0.1:0".into(),
-        data_dir: dir.clone(),
-        database_url: database_url.map(Secret::new),
-        // Every attempt comes from this machine: the per-address limit would refuse most.
-        sign_in_attempts_per_minute: 0,
-        ..Settings::default()
-    };
-    let app = Application::build(settings).await?;
-    let url = format!("http://127.0.0.1:{}/graphql", app.port());
-    let server = tokio::spawn(app.run_until_stopped());
+pub async fn login(o: LoginOptions) -> anyhow::Result<()> {
+    // Every attempt comes from this machine: the per-address limit would refuse most.
+    let local = LocalServer::start("login", |s| s.sign_in_attempts_per_minute = 0).await?;
+    let (url, backend) = (
+        format!("http://127.0.0.1:{}/graphql", local.port),
+        local.backend,
+    );
     let http = reqwest::Client::new();
     let email = format!("bench-login-{}@orderdeck.local", std::process::id());
     register(&http, &url, &email).await?;
@@ -120,8 +106,7 @@ pub async fn login(database_url: Option<String>, o: LoginOptions) -> anyhow::Res
         "  resident memory: {before:.1} MiB before, peak {peak:.1} MiB during, {after:.1} MiB {} s after",
         o.settle_seconds
     );
-    server.abort();
-    let _ = std::fs::remove_dir_all(&dir);
+    drop(local);
     anyhow::ensure!(failed.is_empty(), "requests failed: {failed:?}");
     Ok(())
 }
