@@ -237,8 +237,8 @@ pub struct LocalServer {
 }
 
 impl LocalServer {
-    /// Starts it; `tweak` adjusts the settings first.
-    pub async fn start(name: &str, tweak: impl FnOnce(&mut Settings)) -> anyhow::Result<Self> {
+    /// Starts it; `name` tells its temp directory apart.
+    pub async fn start(name: &str) -> anyhow::Result<Self> {
         let database_url = std::env::var("DATABASE_URL").ok();
         let dir =
             std::env::temp_dir().join(format!("orderdeck-bench-{name}-{}", std::process::id()));
@@ -248,13 +248,12 @@ impl LocalServer {
         } else {
             "SQLite"
         };
-        let mut settings = Settings {
+        let settings = Settings {
             bind: "127.0.0.1:0".into(),
             data_dir: dir.clone(),
             database_url: database_url.map(Secret::new),
             ..Settings::default()
         };
-        tweak(&mut settings);
         let app = Application::build(settings).await?;
         let port = app.port();
         let server = tokio::spawn(app.run_until_stopped());
@@ -290,7 +289,7 @@ fn peak_rss_of(pid: &str) -> Option<f64> {
 }
 
 /// The line `key` (a size in KiB) of `/proc/<pid>/status`, in MiB.
-fn status_mib(pid: &str, key: &str) -> Option<f64> {
+pub fn status_mib(pid: &str, key: &str) -> Option<f64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     let line = status.lines().find(|l| l.starts_with(key))?;
     let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;

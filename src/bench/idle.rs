@@ -10,7 +10,7 @@ use super::{machine, peak_rss_mib, rss_mib, LocalServer};
 /// fresh SQLite database in a temp directory (or `DATABASE_URL`), asks it `/readyz` and a
 /// GraphQL query, waits `seconds`, and prints its resident memory, now and at its peak.
 pub async fn idle(seconds: u64) -> anyhow::Result<()> {
-    let local = LocalServer::start("idle", |_| {}).await?;
+    let local = LocalServer::start("idle").await?;
     let (port, backend) = (local.port, local.backend);
     let http = reqwest::Client::new();
     let ready = http

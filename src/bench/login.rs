@@ -9,7 +9,7 @@ use anyhow::Context;
 use futures_util::StreamExt;
 use serde_json::{json, Value};
 
-use super::{machine, rss_mib, LocalServer};
+use super::{machine, status_mib};
 
 /// The registered user's password.
 const PASSWORD: &str = "bench login password, long enough";
@@ -36,26 +36,23 @@ pub struct LoginOptions {
     pub settle_seconds: u64,
 }
 
-/// Starts the server as `serve` would on a fresh SQLite database (or `DATABASE_URL`),
-/// registers one user, then sends `attempts` logins, `concurrency` at a time: every other one
+/// Starts `orderdeck serve` as a child process on a fresh SQLite database (or `DATABASE_URL`),
+/// so that its memory is the server's alone, registers one user, then sends `attempts` logins, `concurrency` at a time: every other one
 /// with the right password, the rest for unknown emails (which cost the same check). Prints
 /// checks per second, the answers, and the resident memory before, at its peak (sampled
 /// every 10 ms) and `settle_seconds` after.
 pub async fn login(o: LoginOptions) -> anyhow::Result<()> {
-    // Every attempt comes from this machine: the per-address limit would refuse most.
-    let local = LocalServer::start("login", |s| s.sign_in_attempts_per_minute = 0).await?;
-    let (url, backend) = (
-        format!("http://127.0.0.1:{}/graphql", local.port),
-        local.backend,
-    );
+    let server = ServerProcess::start().await?;
+    let (url, backend) = (format!("{}/graphql", server.base), server.backend);
+    let pid = server.child.id().to_string();
     let http = reqwest::Client::new();
     let email = format!("bench-login-{}@orderdeck.local", std::process::id());
     register(&http, &url, &email).await?;
     tokio::time::sleep(Duration::from_secs(1)).await;
-    let before = rss_mib().context("no /proc/self/status")?;
+    let before = status_mib(&pid, "VmRSS:").context("no /proc status of the server")?;
 
     let peak_kib = Arc::new(AtomicU64::new(0));
-    let sampling = tokio::spawn(sample_peak(peak_kib.clone()));
+    let sampling = tokio::spawn(sample_peak(pid.clone(), peak_kib.clone()));
     let started = Instant::now();
     let outcomes: Vec<anyhow::Result<Outcome>> = futures_util::stream::iter(0..o.attempts)
         .map(|n| {
@@ -90,7 +87,7 @@ pub async fn login(o: LoginOptions) -> anyhow::Result<()> {
         count(Outcome::Busy),
     );
     tokio::time::sleep(Duration::from_secs(o.settle_seconds)).await;
-    let after = rss_mib().context("no /proc/self/status")?;
+    let after = status_mib(&pid, "VmRSS:").context("no /proc status of the server")?;
 
     println!("orderdeck bench login  ({backend}; machine: {})", machine());
     println!(
@@ -106,15 +103,15 @@ pub async fn login(o: LoginOptions) -> anyhow::Result<()> {
         "  resident memory: {before:.1} MiB before, peak {peak:.1} MiB during, {after:.1} MiB {} s after",
         o.settle_seconds
     );
-    drop(local);
+    drop(server);
     anyhow::ensure!(failed.is_empty(), "requests failed: {failed:?}");
     Ok(())
 }
 
-/// Keeps the highest resident memory seen (KiB) in `peak`, every 10 ms.
-async fn sample_peak(peak: Arc<AtomicU64>) {
+/// Keeps the highest resident memory of process `pid` seen (KiB) in `peak`, every 10 ms.
+async fn sample_peak(pid: String, peak: Arc<AtomicU64>) {
     loop {
-        if let Some(mib) = rss_mib() {
+        if let Some(mib) = status_mib(&pid, "VmRSS:") {
             peak.fetch_max((mib * 1024.0) as u64, Ordering::Relaxed);
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
@@ -159,5 +156,65 @@ async fn attempt(http: &reqwest::Client, url: &str, email: &str) -> anyhow::Resu
         (None, Some("INVALID_CREDENTIALS")) => Ok(Outcome::Refused),
         (None, Some("TOO_MANY_ATTEMPTS")) => Ok(Outcome::Busy),
         _ => anyhow::bail!("unexpected answer: {body}"),
+    }
+}
+
+/// `orderdeck serve` run as a child process on a free port of 127.0.0.1 and a temporary data
+/// directory, without the per-address sign-in limit (every attempt comes from this machine);
+/// killed when dropped.
+struct ServerProcess {
+    child: std::process::Child,
+    base: String,
+    backend: &'static str,
+    dir: std::path::PathBuf,
+}
+
+impl ServerProcess {
+    async fn start() -> anyhow::Result<Self> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
+        let dir =
+            std::env::temp_dir().join(format!("orderdeck-bench-login-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).context("creating the bench directory")?;
+        let backend = if std::env::var_os("DATABASE_URL").is_some() {
+            "PostgreSQL"
+        } else {
+            "SQLite"
+        };
+        let exe = std::env::current_exe().context("finding the orderdeck executable")?;
+        let child = std::process::Command::new(exe)
+            .arg("serve")
+            .env("ORDERDECK_BIND", format!("127.0.0.1:{port}"))
+            .env("ORDERDECK_DATA_DIR", &dir)
+            .env("ORDERDECK_SIGN_IN_ATTEMPTS_PER_MINUTE", "0")
+            .env("RUST_LOG", "warn")
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .context("starting orderdeck serve")?;
+        let server = Self {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+            backend,
+            dir,
+        };
+        let http = reqwest::Client::new();
+        for _ in 0..600 {
+            let ready = http.get(format!("{}/readyz", server.base)).send().await;
+            if ready.is_ok_and(|r| r.status().is_success()) {
+                return Ok(server);
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        anyhow::bail!("orderdeck serve did not become ready within 60 s")
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
