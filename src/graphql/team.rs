@@ -410,14 +410,14 @@ impl TeamMutation {
             api_keys::revoke(st, &p, id).await
         })
         .await;
-        let (key, user_errors) = into_payload(result)?;
-        if let Some(k) = &key {
+        let (revoked, user_errors) = into_payload(result)?;
+        if let Some((k, true)) = &revoked {
             let summary = format!("key {:?} ({}) revoked", k.name, k.hint);
             let target = ids::encode("ApiKey", k.id).0;
             audit::record(ctx, &p, AuditAction::RevokeApiKey, Some(target), summary).await;
         }
         Ok(RevokeApiKeyPayload {
-            api_key: key.map(ApiKey),
+            api_key: revoked.map(|(k, _)| ApiKey(k)),
             user_errors,
         })
     }

@@ -131,8 +131,12 @@ pub async fn list(state: &AppState, p: &Principal) -> AppResult<Vec<api_key::Mod
 }
 
 /// Revokes one of the account's keys: from the next request on, on every replica, the key is
-/// `UNAUTHENTICATED`. Revoking a revoked key changes nothing.
-pub async fn revoke(state: &AppState, p: &Principal, key_id: i64) -> AppResult<api_key::Model> {
+/// `UNAUTHENTICATED`. Revoking a revoked key changes nothing (`false`: it was revoked already).
+pub async fn revoke(
+    state: &AppState,
+    p: &Principal,
+    key_id: i64,
+) -> AppResult<(api_key::Model, bool)> {
     let key = api_key::Entity::find_by_id(key_id)
         .filter(api_key::Column::AccountId.eq(p.account_id))
         .one(&state.db)
@@ -147,22 +151,25 @@ pub async fn revoke(state: &AppState, p: &Principal, key_id: i64) -> AppResult<a
         .into());
     }
     if key.revoked_at.is_some() {
-        return Ok(key);
+        return Ok((key, false));
     }
     let now = Utc::now();
-    api_key::Entity::update_many()
+    let changed = api_key::Entity::update_many()
         .col_expr(api_key::Column::RevokedAt, Expr::value(now))
         .filter(api_key::Column::Id.eq(key.id))
         .filter(api_key::Column::RevokedAt.is_null())
         .exec(&state.db)
-        .await?;
+        .await?
+        .rows_affected
+        > 0;
     tracing::info!(
         key_id = key.id,
         account_id = p.account_id,
         "API key revoked"
     );
-    Ok(api_key::Model {
+    let key = api_key::Model {
         revoked_at: Some(now),
         ..key
-    })
+    };
+    Ok((key, changed))
 }
