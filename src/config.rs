@@ -15,7 +15,7 @@ mod kinds;
 
 use crate::secret::decode_secret_key;
 pub use crate::secret::Secret;
-use kinds::{Count, DbUrl, Dir, Flag, Format, Hidden, Kind, Millis, Opt, Secs, Signup, Text};
+use kinds::{Count, DbUrl, Dir, Flag, Format, Hidden, Kind, List, Millis, Opt, Secs, Signup, Text};
 
 /// Who may create a new account with `register`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
@@ -161,6 +161,11 @@ settings! {
     /// other replicas, retries after backoff).
     push_poll: Duration = Duration::from_millis(500), push_poll_ms as Millis,
         must "be between 10 and 600000 ms" if |d| TICKS.contains(d);
+    /// Origins (`scheme://host[:port]`, exact) of frontends allowed to call `/graphql` and the
+    /// downloads from a browser; empty: no cross-origin access.
+    cors_origins: Vec<String> = Vec::new(), cors_origins as List,
+        must "be origins like https://app.example.com or http://localhost:5173 (scheme, host and port only)"
+        if |v| v.iter().all(|o| is_origin(o));
     /// Who may create a new account: `open`, `invite` (only the first account of an empty
     /// instance without an invitation code) or `closed`. Invitation codes always work.
     registration: Registration = Registration::Open, registration as Signup;
@@ -343,6 +348,25 @@ fn resolve(bind: &str) -> std::io::Result<SocketAddr> {
 fn is_http_url(url: &str) -> bool {
     let url = url.trim_end_matches('/');
     (url.starts_with("http://") || url.starts_with("https://")) && url.len() >= 10
+}
+
+/// Whether `origin` is a browser origin: `http(s)://host[:port]`, nothing after.
+fn is_origin(origin: &str) -> bool {
+    let Some(rest) = origin
+        .strip_prefix("https://")
+        .or_else(|| origin.strip_prefix("http://"))
+    else {
+        return false;
+    };
+    let (host, port) = match rest.rsplit_once(':') {
+        Some((h, p)) if !h.contains(']') || h.ends_with(']') => (h, Some(p)),
+        _ => (rest, None),
+    };
+    !host.is_empty()
+        && host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '[' | ']' | ':'))
+        && port.is_none_or(|p| !p.is_empty() && p.parse::<u16>().is_ok())
 }
 
 fn read_file(path: &Path) -> Result<FileSettings, String> {
@@ -564,6 +588,39 @@ mod tests {
                 "{name}: {text}"
             );
         }
+    }
+
+    #[test]
+    fn cors_origins_are_exact_origins_and_read_comma_separated() {
+        for good in [
+            "http://localhost:5173",
+            "https://app.example.com",
+            "http://[::1]:8080",
+        ] {
+            assert!(super::is_origin(good), "{good}");
+        }
+        for bad in [
+            "app.example.com",
+            "https://app.example.com/",
+            "https://a.example/x",
+            "ftp://a.example",
+            "https://a.example:99999",
+            "https://",
+        ] {
+            assert!(!super::is_origin(bad), "{bad}");
+        }
+        let env = |k: &str| {
+            (k == "ORDERDECK_CORS_ORIGINS")
+                .then(|| " http://localhost:5173, https://app.example.com ,".to_string())
+        };
+        let mut s = Settings::default();
+        let mut errors = Vec::new();
+        s.apply_env(&env, &mut errors);
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(
+            s.cors_origins,
+            ["http://localhost:5173", "https://app.example.com"]
+        );
     }
 
     #[test]

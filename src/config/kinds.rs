@@ -65,6 +65,10 @@ Format: LogFormat, file LogFormat => |v| v, env |t: &str| match t.to_ascii_lower
     _ => Err("text or json"),
 });
 
+kind!(/// A list of texts: an array in the file, comma-separated in the environment (blanks
+    /// dropped).
+    List: Vec<String>, file Vec<String> => |v: Vec<String>| v.into_iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect(),
+    env |t: &str| Ok(t.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect()));
 kind!(/// `open`, `invite` or `closed` (any case in the environment).
 Signup: Registration, file Registration => |v| v, env |t: &str| match t.to_ascii_lowercase().as_str() {
     "open" => Ok(Registration::Open),

@@ -27,6 +27,7 @@ pub use loaders::attach as attach_loaders;
 
 /// Every query field.
 #[derive(MergedObject, Default)]
+#[graphql(name = "Query")]
 pub struct QueryRoot(
     accounts::AccountQuery,
     integrations::IntegrationQuery,
@@ -39,6 +40,7 @@ pub struct QueryRoot(
 
 /// Every mutation field.
 #[derive(MergedObject, Default)]
+#[graphql(name = "Mutation")]
 pub struct MutationRoot(
     accounts::AccountMutation,
     integrations::IntegrationMutation,

@@ -34,8 +34,49 @@ fn error_response(status: actix_web::http::StatusCode, code: &str, message: &str
     }))
 }
 
+/// The GraphQL-over-HTTP media type of answers, for clients that ask for it.
+const GRAPHQL_RESPONSE: &str = "application/graphql-response+json; charset=utf-8";
+
+/// Whether the client asks for `application/graphql-response+json` (GraphQL over HTTP): its
+/// answers then carry that type, and a request that fails before execution (a document that
+/// does not parse or validate, or is refused by the limits) has a 4xx status. Clients that
+/// accept only `application/json` get what they always got.
+fn wants_graphql_response(req: &HttpRequest) -> bool {
+    req.headers()
+        .get_all(actix_web::http::header::ACCEPT)
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|t| {
+            t.split(';').next().is_some_and(|m| {
+                m.trim()
+                    .eq_ignore_ascii_case("application/graphql-response+json")
+            })
+        })
+}
+
+/// Labels an answer with the media type the client asked for.
+fn in_media_type(wanted: bool, mut res: HttpResponse) -> HttpResponse {
+    if wanted {
+        res.headers_mut().insert(
+            CONTENT_TYPE,
+            actix_web::http::header::HeaderValue::from_static(GRAPHQL_RESPONSE),
+        );
+    }
+    res
+}
+
 /// Executes a GraphQL request (JSON or a multipart upload).
 pub async fn post(
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+    schema: web::Data<AppSchema>,
+) -> HttpResponse {
+    let wanted = wants_graphql_response(&req);
+    in_media_type(wanted, post_request(req, payload, state, schema).await)
+}
+
+async fn post_request(
     req: HttpRequest,
     mut payload: web::Payload,
     state: web::Data<AppState>,
@@ -114,6 +155,15 @@ pub async fn post(
 
 /// Executes a query sent as URL parameters. Mutations are refused (GET must not change state).
 pub async fn get(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    schema: web::Data<AppSchema>,
+) -> HttpResponse {
+    let wanted = wants_graphql_response(&req);
+    in_media_type(wanted, get_request(req, state, schema).await)
+}
+
+async fn get_request(
     req: HttpRequest,
     state: web::Data<AppState>,
     schema: web::Data<AppSchema>,
@@ -201,7 +251,16 @@ async fn execute(
     match tokio::time::timeout_at(deadline, schema.execute(request)).await {
         Ok(mut response) => {
             cap_errors(&mut response.errors);
-            HttpResponse::Ok().json(response)
+            // A request that never ran (parse or validation errors: no data, no error with a
+            // path) is a 400 for GraphQL-over-HTTP clients; `application/json` keeps 200.
+            let never_ran = response.data == async_graphql::Value::Null
+                && !response.errors.is_empty()
+                && response.errors.iter().all(|e| e.path.is_empty());
+            if never_ran && wants_graphql_response(req) {
+                HttpResponse::BadRequest().json(response)
+            } else {
+                HttpResponse::Ok().json(response)
+            }
         }
         Err(_) => {
             tracing::warn!(

@@ -11,8 +11,10 @@ mod logos;
 
 use std::net::TcpListener;
 
+use actix_cors::Cors;
 use actix_web::dev::{Server, Service};
-use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::middleware::Condition;
 use actix_web::{web, App, HttpMessage, HttpServer};
 use tracing_actix_web::{DefaultRootSpanBuilder, RequestId, RootSpanBuilder, TracingLogger};
 
@@ -108,8 +110,7 @@ const CONTROL_PANEL_FRAMING: &str =
 /// Security headers on every answer: no content sniffing, no referrer (a document link in a
 /// page's URL must not leak to another site), and no framing except the app pages the
 /// BigCommerce control panel frames.
-fn secure_headers(path: &str, headers: &mut actix_web::http::header::HeaderMap) {
-    use actix_web::http::header;
+fn secure_headers(path: &str, headers: &mut header::HeaderMap) {
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
@@ -132,6 +133,25 @@ fn secure_headers(path: &str, headers: &mut actix_web::http::header::HeaderMap) 
     }
 }
 
+/// Cross-origin access for the frontends of `ORDERDECK_CORS_ORIGINS`: exact origins only,
+/// the methods and headers the API uses (a bearer token, JSON or multipart bodies), preflights
+/// cached for an hour, and the download's file name readable by the page. Any other origin
+/// gets no CORS headers, so its browser refuses the answer.
+fn cors(origins: &[String]) -> Cors {
+    let mut cors = Cors::default()
+        .allowed_methods(["GET", "POST"])
+        .allowed_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT])
+        .expose_headers([
+            header::CONTENT_DISPOSITION,
+            HeaderName::from_static("x-request-id"),
+        ])
+        .max_age(3600);
+    for origin in origins {
+        cors = cors.allowed_origin(origin);
+    }
+    cors
+}
+
 /// Builds the HTTP server on `listener`. It stops gracefully on SIGINT/SIGTERM: no new
 /// connections, in-flight requests finish within the shutdown timeout.
 pub fn server(
@@ -142,6 +162,7 @@ pub fn server(
     let shutdown = state.settings.shutdown_timeout.as_secs();
     let data = web::Data::new(state);
     let schema = web::Data::new(schema);
+    let origins = data.settings.cors_origins.clone();
     let server = HttpServer::new(move || {
         App::new()
             .app_data(data.clone())
@@ -163,6 +184,7 @@ pub fn server(
                     Ok(res)
                 }
             })
+            .wrap(Condition::new(!origins.is_empty(), cors(&origins)))
             .wrap(TracingLogger::<PathOnlySpan>::new())
     })
     .shutdown_timeout(shutdown)

@@ -19,7 +19,7 @@ async fn post_raw(app: &TestApp, token: Option<&str>, body: &Value) -> (u16, Str
 
 async fn still_answers(app: &TestApp) {
     let body = app.gql(None, "{ __typename }", json!({})).await;
-    assert_eq!(body["data"]["__typename"], "QueryRoot", "{body}");
+    assert_eq!(body["data"]["__typename"], "Query", "{body}");
 }
 
 fn code_of(text: &str) -> String {
