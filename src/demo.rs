@@ -98,7 +98,11 @@ pub async fn run(mut settings: Settings, sandbox_bind: &str) -> anyhow::Result<(
         .context("reading the bind address")?;
     println!();
     println!("orderdeck demo is running");
-    println!("  GraphiQL:   http://{}:{}/graphiql", addr.ip(), app.port());
+    println!(
+        "  GraphiQL:   http://{}:{}/graphiql#token={token}   (signed in as the owner)",
+        addr.ip(),
+        app.port()
+    );
     println!("  login:      {DEMO_EMAIL} / {DEMO_PASSWORD}  (OWNER)");
     println!(
         "              {DEMO_STAFF_EMAIL} / {DEMO_STAFF_PASSWORD}  (STAFF: ships and prints; no prices, stock figures or stores)"

@@ -1,4 +1,4 @@
-//! `POST /graphql` (JSON or multipart uploads), `GET /graphql` (queries only) and GraphiQL.
+//! `POST /graphql` (JSON or multipart uploads) and `GET /graphql` (queries only).
 //!
 //! The body is read here with a size limit (async-graphql's own extractor has none). Every
 //! document then passes the checks of `graphql::limits` before it is parsed (nesting) and
@@ -398,11 +398,4 @@ fn cap_errors(errors: &mut Vec<async_graphql::ServerError>) {
         }
         e.locations.truncate(5);
     }
-}
-
-/// The GraphiQL playground.
-pub async fn graphiql() -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("text/html; charset=utf-8")
-        .body(include_str!("graphiql.html"))
 }

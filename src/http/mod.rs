@@ -5,6 +5,7 @@ mod auth;
 mod bigcommerce;
 mod documents;
 pub(crate) mod error;
+mod graphiql;
 mod graphql;
 mod health;
 mod logos;
@@ -25,7 +26,8 @@ use crate::state::AppState;
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/graphql", web::post().to(graphql::post))
         .route("/graphql", web::get().to(graphql::get))
-        .route("/graphiql", web::get().to(graphql::graphiql))
+        .route("/graphiql", web::get().to(graphiql::page))
+        .route("/graphiql/assets/{name}", web::get().to(graphiql::asset))
         .route("/healthz", web::get().to(health::healthz))
         .route("/readyz", web::get().to(health::readyz))
         .route("/integrations/{id}/logo", web::get().to(logos::download))

@@ -34,7 +34,7 @@ async fn readiness_fails_when_the_database_is_closed() {
 }
 
 #[tokio::test]
-async fn graphiql_is_served() {
+async fn graphiql_and_every_file_it_names_are_served_by_orderdeck_itself() {
     let app = spawn_app().await;
     let res = app
         .http
@@ -43,7 +43,44 @@ async fn graphiql_is_served() {
         .await
         .unwrap();
     assert_eq!(res.status(), 200);
-    assert!(res.text().await.unwrap().contains("GraphiQL"));
+    let html = res.text().await.unwrap();
+    assert!(html.contains("GraphiQL"));
+
+    // Every src= and href= of the page.
+    let mut urls = Vec::new();
+    for attr in ["src=\"", "href=\""] {
+        for part in html.split(attr).skip(1) {
+            urls.push(part.split('"').next().unwrap().to_string());
+        }
+    }
+    assert_eq!(urls.len(), 4, "{urls:?}");
+    for url in &urls {
+        assert!(
+            url.starts_with('/') && !url.starts_with("//"),
+            "{url} is not served by orderdeck"
+        );
+        let res = app
+            .http
+            .get(format!("{}{url}", app.address))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200, "{url}");
+        assert_eq!(res.headers()["content-encoding"], "gzip", "{url}");
+        let body = res.bytes().await.unwrap();
+        assert!(
+            body.starts_with(&[0x1f, 0x8b]) && body.len() > 1000,
+            "{url}"
+        );
+    }
+    assert!(!html.contains("://"), "the page names another host");
+    let missing = app
+        .http
+        .get(format!("{}/graphiql/assets/nothing.js", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
 }
 
 #[tokio::test]
