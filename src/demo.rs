@@ -32,6 +32,9 @@ pub async fn run(mut settings: Settings, sandbox_bind: &str) -> anyhow::Result<(
             stores: 2,
             orders: 500,
             products: 100,
+            // One stock figure per SKU, pushed to every store: the demo's two stores sell
+            // mostly the same products.
+            shared_catalogue: true,
             ..SandboxConfig::default()
         },
         sandbox_bind,
@@ -73,22 +76,18 @@ pub async fn run(mut settings: Settings, sandbox_bind: &str) -> anyhow::Result<(
     input.options.email = Some("shipping@demo.example".into());
     let (principal, token, connected) =
         account_with_store(&state, "Demo Company", DEMO_EMAIL, DEMO_PASSWORD, input).await?;
-    let integration_id = match connected {
-        Ok(i) => {
-            tracing::info!(integration_id = i.id, "demo store connected");
-            Some(i.id)
-        }
-        Err(e) => {
-            tracing::info!(error = ?e, "demo store not connected (already connected?)");
-            None
-        }
-    };
+    let mut integration_ids = Vec::new();
+    match connected {
+        Ok(i) => integration_ids.push(i.id),
+        Err(e) => tracing::info!(error = ?e, "demo store not connected (already connected?)"),
+    }
+    integration_ids.extend(other_stores(&state, &principal, &sandbox.stores()[1..]).await);
     staff_member(&state, &principal).await;
-    // The first import, recorded like any other run, so the demo opens with data.
+    // The first imports, recorded like any other run, so the demo opens with data.
     let mut imported = Vec::new();
-    if let Some(id) = integration_id {
+    for id in integration_ids {
         match orderdeck::sync::runner::sync_now(&state, &principal, Some(id), None).await {
-            Ok(runs) => imported = runs,
+            Ok(runs) => imported.extend(runs),
             Err(e) => tracing::warn!(error = ?e, "demo import failed"),
         }
     }
@@ -114,8 +113,8 @@ pub async fn run(mut settings: Settings, sandbox_bind: &str) -> anyhow::Result<(
     );
     for run in &imported {
         println!(
-            "  imported:   {:?}: {} created, {} updated, {} API calls ({:?})",
-            run.kind, run.created, run.updated, run.api_calls, run.outcome
+            "  imported:   store {} {:?}: {} created, {} updated, {} API calls ({:?})",
+            run.integration_id, run.kind, run.created, run.updated, run.api_calls, run.outcome
         );
     }
     println!(
@@ -132,6 +131,26 @@ pub async fn run(mut settings: Settings, sandbox_bind: &str) -> anyhow::Result<(
     app.run_until_stopped().await?;
     sandbox.stop().await;
     Ok(())
+}
+
+/// Connects the sandbox's other stores to the demo account (they share most SKUs with the
+/// first: one stock figure, pushed to each): the new integrations' ids.
+async fn other_stores(
+    state: &AppState,
+    owner: &Principal,
+    stores: &[StoreCredentials],
+) -> Vec<i64> {
+    let mut ids = Vec::new();
+    for store in stores {
+        let input = sandbox_connect_input(store, HistoricalImport::Last30Days);
+        match integrations::connect(state, owner, input).await {
+            Ok(i) => ids.push(i.id),
+            Err(e) => {
+                tracing::info!(error = ?e, store = %store.hash, "demo store not connected (already connected?)")
+            }
+        }
+    }
+    ids
 }
 
 /// Invites the demo's STAFF user into the demo account and registers it (once: a later run on
@@ -247,6 +266,9 @@ pub struct SandboxArgs {
     /// variant per size and colour (at most 6 colours).
     #[arg(long, default_value_t = 0)]
     colours: usize,
+    /// The stores share a catalogue: four products in five have the same SKU on every store.
+    #[arg(long)]
+    shared_catalogue: bool,
     /// Orders spread over this many days before now.
     #[arg(long, default_value_t = 90)]
     order_days: i64,
@@ -277,6 +299,7 @@ impl SandboxArgs {
             orders: self.orders,
             products: self.products,
             colours: self.colours,
+            shared_catalogue: self.shared_catalogue,
             order_days: self.order_days,
             quota: self.quota,
             window: std::time::Duration::from_millis(self.window_ms),

@@ -39,6 +39,10 @@ pub struct SandboxConfig {
     /// colour, at most 6 colours).
     #[serde(default)]
     pub colours: usize,
+    /// Whether the stores share a catalogue: four products in five have the same SKU and name
+    /// on every store, the fifth is each store's own. Off: every SKU names its store.
+    #[serde(default)]
+    pub shared_catalogue: bool,
     /// Orders are spread over this many days before now.
     pub order_days: i64,
     /// Requests per window per store (150 = Standard/Plus, 450 = Pro).
@@ -72,6 +76,7 @@ impl Default for SandboxConfig {
             orders: 200,
             products: 50,
             colours: 0,
+            shared_catalogue: false,
             order_days: 90,
             quota: 150,
             window: Duration::from_secs(30),

@@ -171,6 +171,7 @@ pub fn seed(config: &SandboxConfig, anchor: DateTime<Utc>) -> BTreeMap<String, S
             &mut store,
             config.products,
             config.colours,
+            config.shared_catalogue,
             anchor,
         );
         seed_orders(
@@ -193,6 +194,7 @@ pub fn seed_catalog(
     store: &mut Store,
     count: usize,
     colours: usize,
+    shared: bool,
     anchor: DateTime<Utc>,
 ) {
     if store.categories.is_empty() {
@@ -215,18 +217,34 @@ pub fn seed_catalog(
             Decimal::ZERO
         };
         let id = store.new_id();
-        let sku = format!("SKU-{}-{n:05}", &store.hash[..4].to_uppercase());
+        // A shared catalogue lists four products in five under the same SKU and name on every
+        // store (as a merchant's shops in two countries do); the fifth is this store's own.
+        let in_every_store = shared && n % 5 != 4;
+        let sku = if in_every_store {
+            format!("SKU-{n:05}")
+        } else {
+            format!("SKU-{}-{n:05}", &store.hash[..4].to_uppercase())
+        };
         let created = anchor - Duration::seconds(rng.gen_range(86_400..400 * 86_400));
         let modified =
             created + Duration::seconds(rng.gen_range(0..(anchor - created).num_seconds().max(1)));
+        let mut name = format!(
+            "{} {} {}",
+            ADJECTIVES[rng.gen_range(0..ADJECTIVES.len())],
+            NOUNS[rng.gen_range(0..NOUNS.len())],
+            n + 1
+        );
+        if in_every_store {
+            name = format!(
+                "{} {} {}",
+                ADJECTIVES[n % ADJECTIVES.len()],
+                NOUNS[(n / ADJECTIVES.len()) % NOUNS.len()],
+                n + 1
+            );
+        }
         let mut product = Product {
             id,
-            name: format!(
-                "{} {} {}",
-                ADJECTIVES[rng.gen_range(0..ADJECTIVES.len())],
-                NOUNS[rng.gen_range(0..NOUNS.len())],
-                n + 1
-            ),
+            name,
             sku: sku.clone(),
             price,
             sale_price,
@@ -692,7 +710,7 @@ mod tests {
     fn catalog(colours: usize) -> Store {
         let mut rng = StdRng::seed_from_u64(1);
         let mut store = empty_store(&mut rng, 0, 150);
-        seed_catalog(&mut rng, &mut store, 2_000, colours, Utc::now());
+        seed_catalog(&mut rng, &mut store, 2_000, colours, false, Utc::now());
         store
     }
 
@@ -731,5 +749,40 @@ mod tests {
             .flat_map(|p| p.variants.iter().map(|v| v.sku.as_str()))
             .collect();
         assert_eq!(skus.len(), variants(&store), "SKUs are unique");
+    }
+
+    #[test]
+    fn a_shared_catalogue_lists_four_products_in_five_on_every_store_under_one_sku_and_name() {
+        let config = SandboxConfig {
+            stores: 2,
+            products: 50,
+            orders: 0,
+            shared_catalogue: true,
+            ..SandboxConfig::default()
+        };
+        let stores: Vec<Store> = seed(&config, Utc::now()).into_values().collect();
+        let named = |store: &Store| -> BTreeMap<String, String> {
+            store
+                .products
+                .values()
+                .map(|p| (p.sku.clone(), p.name.clone()))
+                .collect()
+        };
+        let (a, b) = (named(&stores[0]), named(&stores[1]));
+        let shared: Vec<&String> = a.keys().filter(|sku| b.contains_key(*sku)).collect();
+        assert_eq!(shared.len(), 40, "{shared:?}");
+        for sku in shared {
+            assert_eq!(a[sku], b[sku], "{sku}");
+        }
+        let unshared = seed(
+            &SandboxConfig {
+                shared_catalogue: false,
+                ..config
+            },
+            Utc::now(),
+        );
+        let stores: Vec<&Store> = unshared.values().collect();
+        let (a, b) = (named(stores[0]), named(stores[1]));
+        assert!(a.keys().all(|sku| !b.contains_key(sku)));
     }
 }

@@ -177,8 +177,8 @@ impl SandboxHandle {
         let mut store = seed::empty_store(&mut rng, index, state.config.quota);
         let anchor = state.anchor;
         let days = state.config.order_days;
-        let colours = state.config.colours;
-        seed::seed_catalog(&mut rng, &mut store, products, colours, anchor);
+        let (colours, shared) = (state.config.colours, state.config.shared_catalogue);
+        seed::seed_catalog(&mut rng, &mut store, products, colours, shared, anchor);
         seed::seed_orders(&mut rng, &mut store, orders, days, anchor);
         state.stores.insert(store.hash.clone(), store.clone());
         store

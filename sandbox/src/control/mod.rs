@@ -86,7 +86,14 @@ async fn create_store(
     let anchor = state.anchor;
     let days = state.config.order_days;
     let colours = state.config.colours;
-    seed::seed_catalog(&mut rng, &mut store, spec.products, colours, anchor);
+    seed::seed_catalog(
+        &mut rng,
+        &mut store,
+        spec.products,
+        colours,
+        state.config.shared_catalogue,
+        anchor,
+    );
     seed::seed_orders(&mut rng, &mut store, spec.orders, days, anchor);
     let described = describe(&store);
     state.stores.insert(store.hash.clone(), store);
