@@ -41,7 +41,12 @@ impl Application {
             .local_addr()
             .context("reading the bound address")?
             .port();
+        let events = crate::services::events::Events::new(&db);
+        crate::services::events::listen(events.clone(), settings.effective_database_url())
+            .await
+            .context("listening for other replicas' events (LISTEN orderdeck_events)")?;
         let state = AppState {
+            events,
             db,
             settings: Arc::new(settings),
             cipher: TokenCipher::new(&master),

@@ -35,6 +35,8 @@ pub struct AppState {
     pub webhook_imports: Arc<dyn ImportQueue>,
     /// Slots for logos being decoded: uploads beyond them wait (`services::logos`).
     pub logo_slots: Arc<tokio::sync::Semaphore>,
+    /// Live events for subscriptions, published after commits (`services::events`).
+    pub events: crate::services::events::Events,
     /// Hashes and checks passwords, a bounded number at once (`services::passwords`).
     pub passwords: crate::services::passwords::PasswordPool,
 }

@@ -6,6 +6,7 @@ mod catalog;
 mod connection;
 mod context;
 mod documents;
+mod events;
 mod ids;
 mod integrations;
 pub(crate) mod limits;
@@ -20,9 +21,10 @@ mod sync;
 mod team;
 mod text;
 
-use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
+use async_graphql::{MergedObject, Schema, SchemaBuilder};
 
 pub use context::RequestData;
+pub use events::{SubscriptionRoot, SubscriptionSlots};
 pub use loaders::attach as attach_loaders;
 
 /// Every query field.
@@ -54,7 +56,7 @@ pub struct MutationRoot(
 );
 
 /// The served schema.
-pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+pub type AppSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
 /// Deepest selection accepted (GraphiQL's introspection query needs 13–15).
 pub const MAX_DEPTH: usize = 16;
@@ -83,11 +85,11 @@ pub fn search_cost(search: Option<&str>) -> usize {
 }
 
 /// The schema with its limits, without runtime data (enough to print the SDL).
-pub fn schema_builder() -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
+pub fn schema_builder() -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
     Schema::build(
         QueryRoot::default(),
         MutationRoot::default(),
-        EmptySubscription,
+        SubscriptionRoot,
     )
     .limit_depth(MAX_DEPTH)
     .limit_complexity(MAX_COMPLEXITY)

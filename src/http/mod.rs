@@ -9,6 +9,7 @@ mod graphiql;
 mod graphql;
 mod health;
 mod logos;
+mod ws;
 
 use std::net::TcpListener;
 
@@ -26,6 +27,7 @@ use crate::state::AppState;
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/graphql", web::post().to(graphql::post))
         .route("/graphql", web::get().to(graphql::get))
+        .route("/graphql/ws", web::get().to(ws::subscriptions))
         .route("/graphiql", web::get().to(graphiql::page))
         .route("/graphiql/assets/{name}", web::get().to(graphiql::asset))
         .route("/healthz", web::get().to(health::healthz))
@@ -165,10 +167,12 @@ pub fn server(
     let data = web::Data::new(state);
     let schema = web::Data::new(schema);
     let origins = data.settings.cors_origins.clone();
+    let connections = web::Data::new(ws::Connections::default());
     let server = HttpServer::new(move || {
         App::new()
             .app_data(data.clone())
             .app_data(schema.clone())
+            .app_data(connections.clone())
             .configure(routes)
             .wrap_fn(|req, srv| {
                 let id = req.extensions().get::<RequestId>().copied();

@@ -10,6 +10,7 @@ use chrono::Utc;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 
+use super::events::Event;
 use super::ledger::{self, Movement};
 use super::Principal;
 use crate::db::{self, ScopedFutureExt};
@@ -188,6 +189,11 @@ pub async fn change_stock(
             if outcome.movement.delta != 0 {
                 state.pushes_queued();
             }
+            state.events.publish([Event::StockChanged {
+                account_id: p.account_id,
+                item_id: outcome.item.id,
+                movement_id: outcome.movement.id,
+            }]);
             Ok(outcome)
         }
         Ok(Applied::Replayed(outcome)) => Ok(outcome),

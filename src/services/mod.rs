@@ -7,6 +7,7 @@ pub(crate) mod app_install;
 pub(crate) mod audit;
 pub(crate) mod catalog;
 pub mod documents;
+pub mod events;
 pub mod integrations;
 pub(crate) mod inventory;
 pub(crate) mod leases;

@@ -10,6 +10,7 @@ use sea_orm::{
     IntoActiveModel, QueryFilter, QueryOrder, Set,
 };
 
+use super::events::Event;
 use super::ledger::{self, Movement};
 use super::Principal;
 use crate::db::{self, ScopedFutureExt};
@@ -34,6 +35,11 @@ pub async fn cancel(
     if moved {
         state.pushes_queued();
     }
+    state.events.publish([Event::OrderChanged {
+        account_id: canceled.account_id,
+        integration_id: canceled.integration_id,
+        order_id: canceled.id,
+    }]);
     Ok(canceled)
 }
 

@@ -27,7 +27,7 @@ pub struct Principal {
 }
 
 /// The user or API key behind a request.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Actor {
     /// A user, signed in with a login token.
     User {

@@ -24,6 +24,7 @@ use crate::db::{self, ScopedFutureExt};
 use crate::domain::{IntegrationStatus, SyncKind};
 use crate::entities::integration;
 use crate::error::AppError;
+use crate::services::events::Event;
 use crate::state::AppState;
 
 /// How far before the saved cursor each run starts reading again: covers clock skew and
@@ -50,7 +51,7 @@ async fn commit_page(
     orders: &[ChannelOrder],
     cursor: Option<DateTime<Utc>>,
 ) -> Result<ImportReport, SyncError> {
-    let report = match write_page(state, integration, orders, cursor).await {
+    let (report, changed) = match write_page(state, integration, orders, cursor).await {
         Err(e) if is_unique_conflict(&e) => {
             tracing::info!(integration_id = integration.id, error = %e.describe(), "order page raced another import; retrying");
             write_page(state, integration, orders, cursor).await
@@ -59,6 +60,13 @@ async fn commit_page(
     }?;
     // Stock taken or given back queued pushes to the stores.
     state.pushes_queued();
+    state
+        .events
+        .publish(changed.into_iter().map(|order_id| Event::OrderChanged {
+            account_id: integration.account_id,
+            integration_id: integration.id,
+            order_id,
+        }));
     Ok(report)
 }
 
@@ -67,15 +75,16 @@ async fn write_page(
     integration: &integration::Model,
     orders: &[ChannelOrder],
     cursor: Option<DateTime<Utc>>,
-) -> Result<ImportReport, SyncError> {
+) -> Result<(ImportReport, Vec<i64>), SyncError> {
     db::write(&state.db, |txn| {
         async move {
-            let report = apply_orders(txn, integration, orders).await?;
+            let mut changed = Vec::new();
+            let report = apply_orders(txn, integration, orders, &mut changed).await?;
             if let Some(c) = cursor {
                 let text = c.to_rfc3339_opts(SecondsFormat::Micros, true);
                 jobs::save_cursor(txn, integration.id, SyncKind::Orders, &text).await?;
             }
-            Ok(report)
+            Ok((report, changed))
         }
         .scope_boxed()
     })

@@ -15,6 +15,7 @@ use crate::channels::{ChannelError, SalesChannel};
 use crate::domain::{IntegrationStatus, SyncKind, SyncOutcome, SyncTrigger};
 use crate::entities::{integration, sync_job as job, sync_run as run};
 use crate::error::{AppError, AppResult, DbContext, UserError, UserErrorCode as Code};
+use crate::services::events::Event;
 use crate::services::pagination::{Page, PageRequest};
 use crate::services::Principal;
 use crate::state::AppState;
@@ -80,6 +81,7 @@ pub async fn run_job(
         .await;
 
     let done = finish_run(db, record, &result, api_calls).await?;
+    finished(state, &done);
     let finished_at = done.finished_at.unwrap_or_else(Utc::now);
     let error = done.error.clone();
     match &error {
@@ -149,6 +151,14 @@ async fn start_run(
     .insert(db)
     .await
     .during("recording the start of a sync run")
+}
+
+/// Tells subscribers a run finished (its row is committed).
+fn finished(state: &AppState, run: &run::Model) {
+    state.events.publish([Event::SyncRunFinished {
+        account_id: run.account_id,
+        run_id: run.id,
+    }]);
 }
 
 /// Records the end of a run: outcome, counts, API calls and error text.
@@ -371,6 +381,7 @@ pub async fn import_orders_now(
     };
     let unauthorized = matches!(result, Err(SyncError::Channel(ChannelError::Unauthorized)));
     let done = finish_run(db, record, &result.map_err(Failure::Sync), api_calls).await?;
+    finished(state, &done);
     let error = done.error.clone();
     match &error {
         None => tracing::info!(

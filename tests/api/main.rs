@@ -33,6 +33,7 @@ mod schema;
 mod shipments;
 mod sign_in;
 mod stock_mutations;
+mod subscriptions;
 mod support;
 mod sync_engine;
 mod tenancy;

@@ -17,6 +17,7 @@ use sea_orm::{
 };
 
 use self::plan::{Parcel, ShipmentRequest};
+use super::events::Event;
 use super::leases::Lease;
 use super::Principal;
 use crate::channels::bigcommerce::carriers;
@@ -74,6 +75,13 @@ pub async fn ship_orders(
         match ship_one(state, p, r, &lease).await {
             Ok((order, shipments, new)) => {
                 fresh |= new;
+                if new {
+                    state.events.publish([Event::OrderChanged {
+                        account_id: order.account_id,
+                        integration_id: order.integration_id,
+                        order_id: order.id,
+                    }]);
+                }
                 outcomes.push(ShipOutcome {
                     order: Some(order),
                     shipments,

@@ -61,6 +61,7 @@ pub async fn apply_orders<C: ConnectionTrait>(
     db: &C,
     integration: &integration::Model,
     orders: &[ChannelOrder],
+    changed: &mut Vec<i64>,
 ) -> Result<ImportReport, SyncError> {
     let mut last_copy: HashMap<i64, usize> = HashMap::new();
     for (i, o) in orders.iter().enumerate() {
@@ -78,7 +79,7 @@ pub async fn apply_orders<C: ConnectionTrait>(
         .collect();
     let mut report = ImportReport::default();
     for batch in wanted.chunks(BATCH) {
-        report.add(apply_batch(db, integration, batch).await?);
+        report.add(apply_batch(db, integration, batch, changed).await?);
     }
     Ok(report)
 }
@@ -194,6 +195,7 @@ async fn apply_batch<C: ConnectionTrait>(
     db: &C,
     integration: &integration::Model,
     batch: &[(&ChannelOrder, OrderStatus)],
+    changed: &mut Vec<i64>,
 ) -> Result<ImportReport, SyncError> {
     let now = micros(Utc::now());
     let mut report = ImportReport::default();
@@ -257,6 +259,7 @@ async fn apply_batch<C: ConnectionTrait>(
             continue;
         }
         report.updated += 1;
+        changed.push(old.id);
         row.updated_at = now;
         let mut am = row.into_active_model().reset_all();
         am.id = ActiveValue::Unchanged(old.id);
@@ -267,7 +270,9 @@ async fn apply_batch<C: ConnectionTrait>(
 
     let mut ids: HashMap<i64, i64> = existing.values().map(|o| (o.external_id, o.id)).collect();
     if !created.is_empty() {
+        let new: Vec<i64> = created.iter().map(|(_, ch)| ch.external_id).collect();
         insert_created(db, integration, &links, created, &mut ids).await?;
+        changed.extend(new.iter().filter_map(|external| ids.get(external)));
     }
     if !takes.is_empty() {
         take_stock(db, integration, &takes, &ids).await?;

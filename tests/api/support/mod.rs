@@ -13,6 +13,7 @@ mod shop;
 mod stores;
 mod team;
 mod wait;
+mod ws;
 
 pub use app::{
     closed_port_url, free_port, random_secret_key, spawn_app, TestApp, APP_CLIENT_ID,

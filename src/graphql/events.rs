@@ -1,0 +1,218 @@
+//! Subscriptions: live events of the caller's account over `/graphql/ws`
+//! (`graphql-transport-ws`). Each event carries ids (`services::events`); the subscriber's own
+//! process reads the rows, so a subscription sees what the writer committed.
+
+use std::sync::Arc;
+
+use async_graphql::{Context, SimpleObject, Subscription, ID};
+use futures_util::{Stream, StreamExt};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+use super::catalog::{Product, StockMovement};
+use super::context::{principal, state};
+use super::ids;
+use super::orders::Order;
+use super::sync::SyncRun;
+use crate::domain::Permission;
+use crate::entities::{inventory_item, order, stock_movement, sync_run};
+use crate::error::AppError;
+use crate::services::events::Event;
+use crate::state::AppState;
+
+/// Subscriptions one WebSocket connection may hold at once.
+pub const SUBSCRIPTIONS_PER_CONNECTION: usize = 20;
+
+/// The subscription slots of one connection (connection data of `/graphql/ws`).
+#[derive(Clone)]
+pub struct SubscriptionSlots(pub Arc<Semaphore>);
+
+impl Default for SubscriptionSlots {
+    fn default() -> Self {
+        Self(Arc::new(Semaphore::new(SUBSCRIPTIONS_PER_CONNECTION)))
+    }
+}
+
+/// A stock change: the product with its new figure and the movement that made it.
+#[derive(SimpleObject)]
+pub struct StockChange {
+    /// The product, with its stock after the change.
+    pub product: Product,
+    /// The movement that changed it.
+    pub movement: StockMovement,
+}
+
+/// Every event of the account from now on, ending with an error when the subscriber fell too
+/// far behind (it is dropped rather than slowing writers).
+fn account_events(
+    st: &AppState,
+    account_id: i64,
+    slot: OwnedSemaphorePermit,
+) -> impl Stream<Item = Result<Event, AppError>> {
+    let rx = st.events.subscribe();
+    futures_util::stream::unfold(Some((rx, slot)), move |held| async move {
+        let (mut rx, slot) = held?;
+        loop {
+            match rx.recv().await {
+                Ok(e) if e.account_id() == account_id => return Some((Ok(e), Some((rx, slot)))),
+                Ok(_) => {}
+                Err(RecvError::Lagged(missed)) => {
+                    tracing::warn!(account_id, missed, "a slow subscriber was dropped");
+                    let dropped = AppError::internal(format!(
+                        "subscriber dropped: it fell {missed} events behind"
+                    ));
+                    return Some((Err(dropped), None));
+                }
+                Err(RecvError::Closed) => return None,
+            }
+        }
+    })
+}
+
+/// A slot of the connection for one more subscription, or an error naming the limit.
+fn slot(ctx: &Context<'_>) -> async_graphql::Result<OwnedSemaphorePermit> {
+    let slots = ctx
+        .data_opt::<SubscriptionSlots>()
+        .cloned()
+        .unwrap_or_default();
+    slots.0.try_acquire_owned().map_err(|_| {
+        async_graphql::Error::new(format!(
+            "At most {SUBSCRIPTIONS_PER_CONNECTION} subscriptions per connection: complete one first."
+        ))
+    })
+}
+
+/// The subscription root.
+#[derive(Default)]
+pub struct SubscriptionRoot;
+
+/// Live events of the caller's account, over WebSocket at `/graphql/ws`
+/// (`graphql-transport-ws`, the token in `connection_init`'s payload). Each is sent after the
+/// change is committed.
+#[Subscription(name = "Subscription")]
+impl SubscriptionRoot {
+    /// An order of the account was created or changed: imported from its store (new or
+    /// updated), shipped or canceled here. Sent after the change is committed, with the order
+    /// as it stands.
+    async fn order_changed(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only this store's orders (all stores when left out).")]
+        integration_id: Option<ID>,
+    ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<Order>>> {
+        let p = principal(ctx, Permission::Read)?;
+        let st = state(ctx)?.clone();
+        let store = integration_id.map(|id| ids::decode("Integration", &id).unwrap_or(0));
+        let events = account_events(&st, p.account_id, slot(ctx)?);
+        Ok(events
+            .filter_map(move |e| {
+                let wanted = match e {
+                    Ok(Event::OrderChanged {
+                        integration_id,
+                        order_id,
+                        ..
+                    }) if store.is_none_or(|s| s == integration_id) => Some(Ok(order_id)),
+                    Ok(_) => None,
+                    Err(e) => Some(Err(e)),
+                };
+                std::future::ready(wanted)
+            })
+            .then(move |wanted| {
+                let st = st.clone();
+                async move {
+                    let id = wanted?;
+                    order::Entity::find_by_id(id)
+                        .filter(order::Column::AccountId.eq(p.account_id))
+                        .one(&st.db)
+                        .await
+                        .map_err(AppError::from)
+                        .map(|o| o.map(Order))
+                }
+            })
+            .filter_map(|r| std::future::ready(r.transpose()))
+            .map(|r| r.map_err(async_graphql::Error::from)))
+    }
+
+    /// A product's stock was set or adjusted here (`setStock`, `adjustStock`): the product
+    /// with its new figure and the movement that made it.
+    async fn stock_changed(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only this SKU's changes (every product when left out).")] sku: Option<
+            String,
+        >,
+    ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<StockChange>>> {
+        let p = principal(ctx, Permission::Read)?;
+        let st = state(ctx)?.clone();
+        let events = account_events(&st, p.account_id, slot(ctx)?);
+        Ok(events
+            .filter_map(|e| {
+                std::future::ready(match e {
+                    Ok(Event::StockChanged {
+                        item_id,
+                        movement_id,
+                        ..
+                    }) => Some(Ok((item_id, movement_id))),
+                    Ok(_) => None,
+                    Err(e) => Some(Err(e)),
+                })
+            })
+            .then(move |wanted| {
+                let (st, sku) = (st.clone(), sku.clone());
+                async move {
+                    let (item_id, movement_id) = wanted?;
+                    let item = inventory_item::Entity::find_by_id(item_id)
+                        .filter(inventory_item::Column::AccountId.eq(p.account_id))
+                        .one(&st.db)
+                        .await?;
+                    let Some(item) = item.filter(|i| sku.is_none() || i.sku == sku) else {
+                        return Ok(None);
+                    };
+                    let movement = stock_movement::Entity::find_by_id(movement_id)
+                        .one(&st.db)
+                        .await?;
+                    Ok(movement.map(|m| StockChange {
+                        product: Product(item),
+                        movement: StockMovement(m),
+                    }))
+                }
+            })
+            .filter_map(|r: Result<Option<StockChange>, AppError>| {
+                std::future::ready(r.transpose())
+            })
+            .map(|r| r.map_err(async_graphql::Error::from)))
+    }
+
+    /// An import run of one of the account's stores finished (succeeded or failed).
+    async fn sync_run_finished(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<SyncRun>>> {
+        let p = principal(ctx, Permission::Read)?;
+        let st = state(ctx)?.clone();
+        let events = account_events(&st, p.account_id, slot(ctx)?);
+        Ok(events
+            .filter_map(|e| {
+                std::future::ready(match e {
+                    Ok(Event::SyncRunFinished { run_id, .. }) => Some(Ok(run_id)),
+                    Ok(_) => None,
+                    Err(e) => Some(Err(e)),
+                })
+            })
+            .then(move |wanted| {
+                let st = st.clone();
+                async move {
+                    let id = wanted?;
+                    sync_run::Entity::find_by_id(id)
+                        .filter(sync_run::Column::AccountId.eq(p.account_id))
+                        .one(&st.db)
+                        .await
+                        .map_err(AppError::from)
+                        .map(|r| r.map(SyncRun))
+                }
+            })
+            .filter_map(|r| std::future::ready(r.transpose()))
+            .map(|r| r.map_err(async_graphql::Error::from)))
+    }
+}

@@ -1,0 +1,122 @@
+//! Subscriptions over `/graphql/ws` (`graphql-transport-ws`): events of the caller's account
+//! only, after the change commits, on every replica of one PostgreSQL database.
+
+use std::time::{Duration, Instant};
+
+use reqwest::Method;
+use sea_orm::ConnectionTrait;
+use serde_json::json;
+
+use crate::support::{a_second_passes, shop, TestApp};
+
+const STOCK: &str = "subscription { stockChanged { product { sku stock } movement { delta reason quantityAfter } } }";
+const ORDERS: &str = "subscription { orderChanged { id number status } }";
+
+#[tokio::test]
+async fn a_subscriber_gets_stock_changed_after_adjust_stock_and_nothing_of_another_account() {
+    let a = shop("events-a@example.com").await;
+    a.stocked(&[("MUG", 10)]).await;
+    let mut own = a.app.subscribed(&a.token, STOCK).await;
+    let other_token = a.app.signed_in("events-b@example.com").await;
+    let mut other = a.app.subscribed(&other_token, STOCK).await;
+
+    let adjusted = a
+        .adjust_stock(json!({ "sku": "MUG", "delta": -3, "reason": "Broken" }))
+        .await;
+    assert_eq!(adjusted["userErrors"], json!([]), "{adjusted}");
+
+    let event = own
+        .event(Duration::from_secs(2))
+        .await
+        .expect("a stockChanged event");
+    let change = &event["data"]["stockChanged"];
+    assert_eq!(
+        change["product"],
+        json!({ "sku": "MUG", "stock": 7 }),
+        "{event}"
+    );
+    assert_eq!(change["movement"]["delta"], -3);
+    assert_eq!(change["movement"]["reason"], "MANUAL_ADJUST");
+    assert!(
+        other.event(Duration::from_millis(500)).await.is_none(),
+        "another account heard of it"
+    );
+
+    // A refused change (below zero) publishes nothing.
+    let refused = a
+        .adjust_stock(json!({ "sku": "MUG", "delta": -100, "reason": "Too many" }))
+        .await;
+    assert_eq!(refused["userErrors"][0]["code"], "INSUFFICIENT_STOCK");
+    assert!(own.event(Duration::from_millis(500)).await.is_none());
+}
+
+#[tokio::test]
+async fn an_order_arriving_by_webhook_reaches_a_subscriber_within_a_second() {
+    let app = TestApp::builder().public().spawn().await;
+    let token = app.signed_in("events-hooks@example.com").await;
+    let connected = app.connect(&token, json!({})).await;
+    assert_eq!(
+        connected["integration"]["webhooks"]["state"], "ACTIVE",
+        "{connected}"
+    );
+    let mut sub = app.subscribed(&token, ORDERS).await;
+    a_second_passes().await;
+
+    let placed = Instant::now();
+    let number = app
+        .sandbox_action(&app.store.hash, Method::POST, "orders", json!({}))
+        .await["id"]
+        .as_i64()
+        .unwrap();
+    let event = sub
+        .event(Duration::from_secs(5))
+        .await
+        .expect("an orderChanged event");
+    let arrived = placed.elapsed();
+    assert_eq!(
+        event["data"]["orderChanged"]["number"],
+        number.to_string(),
+        "{event}"
+    );
+    assert!(arrived < Duration::from_secs(1), "{arrived:?}");
+}
+
+#[tokio::test]
+async fn a_connection_without_a_valid_token_is_closed() {
+    let app = crate::support::spawn_app().await;
+    for token in [None, Some("odk_not-a-real-token")] {
+        let mut ws = app.ws(token).await;
+        let answer = ws.next(Duration::from_secs(5)).await.expect("an answer");
+        assert_eq!(answer["type"], "closed", "{answer}");
+        assert_eq!(answer["code"], 4403, "{answer}");
+    }
+}
+
+#[tokio::test]
+async fn an_event_written_by_one_server_reaches_a_subscriber_of_another_on_the_same_postgresql() {
+    let a = shop("events-replica@example.com").await;
+    a.stocked(&[("CUP", 4)]).await;
+    if !a.app.state.events.across_replicas() {
+        // SQLite serves one process: its events stay in that process.
+        assert_eq!(
+            a.app.state.db.get_database_backend(),
+            sea_orm::DbBackend::Sqlite
+        );
+        return;
+    }
+    let replica = a.app.replica().await;
+    let mut sub = replica.subscribed(&a.token, STOCK).await;
+    // The replica's listener is up once a first event makes the round trip.
+    let adjusted = a
+        .adjust_stock(json!({ "sku": "CUP", "delta": 1, "reason": "Found" }))
+        .await;
+    assert_eq!(adjusted["userErrors"], json!([]), "{adjusted}");
+    let event = sub
+        .event(Duration::from_secs(3))
+        .await
+        .expect("the event, through NOTIFY");
+    assert_eq!(
+        event["data"]["stockChanged"]["product"]["stock"], 5,
+        "{event}"
+    );
+}
