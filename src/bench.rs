@@ -1,5 +1,6 @@
 //! `orderdeck bench …`: measured figures, printed with the machine and the command.
 
+pub mod events;
 pub mod fairness;
 pub mod idle;
 pub mod login;
@@ -106,6 +107,16 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 10)]
         seconds: u64,
     },
+    /// Start the server with a sandbox store, connect subscribers over /graphql/ws and print
+    /// the server's memory with them and how long a stock change takes to reach them all.
+    Events {
+        /// Subscribers, one WebSocket connection each.
+        #[arg(long, default_value_t = 1_000)]
+        subscribers: usize,
+        /// Stock changes sent one after the other.
+        #[arg(long, default_value_t = 20)]
+        changes: usize,
+    },
     /// Start the server, send a burst of logins and print password checks per second and the
     /// resident memory before, at the peak and after.
     Login {
@@ -208,6 +219,16 @@ pub async fn run(command: &BenchCommand) -> anyhow::Result<()> {
             .await
         }
         BenchCommand::Idle { seconds } => self::idle::idle(*seconds).await,
+        BenchCommand::Events {
+            subscribers,
+            changes,
+        } => {
+            self::events::events(self::events::EventsOptions {
+                subscribers: (*subscribers).max(1),
+                changes: (*changes).max(1),
+            })
+            .await
+        }
         BenchCommand::Login {
             attempts,
             concurrency,
@@ -269,6 +290,71 @@ impl LocalServer {
 impl Drop for LocalServer {
     fn drop(&mut self) {
         self.server.abort();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// `orderdeck serve` run as a child process on a free port of 127.0.0.1 and a temporary data
+/// directory, without the per-address sign-in limit (every attempt comes from this machine);
+/// killed when dropped. Its memory is the server's alone.
+pub struct ServerProcess {
+    /// The process.
+    pub child: std::process::Child,
+    /// `http://127.0.0.1:<port>`.
+    pub base: String,
+    /// "SQLite" or "PostgreSQL".
+    pub backend: &'static str,
+    dir: std::path::PathBuf,
+}
+
+impl ServerProcess {
+    /// Starts it with these extra environment variables, and waits until it is ready.
+    pub async fn start(env: &[(&str, String)]) -> anyhow::Result<Self> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
+        let dir =
+            std::env::temp_dir().join(format!("orderdeck-bench-login-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).context("creating the bench directory")?;
+        let backend = if std::env::var_os("DATABASE_URL").is_some() {
+            "PostgreSQL"
+        } else {
+            "SQLite"
+        };
+        let exe = std::env::current_exe().context("finding the orderdeck executable")?;
+        let child = std::process::Command::new(exe)
+            .arg("serve")
+            .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+            .env("ORDERDECK_BIND", format!("127.0.0.1:{port}"))
+            .env("ORDERDECK_DATA_DIR", &dir)
+            .env("ORDERDECK_SIGN_IN_ATTEMPTS_PER_MINUTE", "0")
+            .env("RUST_LOG", "warn")
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .context("starting orderdeck serve")?;
+        let server = Self {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+            backend,
+            dir,
+        };
+        let http = reqwest::Client::new();
+        for _ in 0..600 {
+            let ready = http.get(format!("{}/readyz", server.base)).send().await;
+            if ready.is_ok_and(|r| r.status().is_success()) {
+                return Ok(server);
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        anyhow::bail!("orderdeck serve did not become ready within 60 s")
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }

@@ -9,7 +9,7 @@ use anyhow::Context;
 use futures_util::StreamExt;
 use serde_json::{json, Value};
 
-use super::{machine, status_mib};
+use super::{machine, status_mib, ServerProcess};
 
 /// The registered user's password.
 const PASSWORD: &str = "bench login password, long enough";
@@ -42,7 +42,7 @@ pub struct LoginOptions {
 /// checks per second, the answers, and the resident memory before, at its peak (sampled
 /// every 10 ms) and `settle_seconds` after.
 pub async fn login(o: LoginOptions) -> anyhow::Result<()> {
-    let server = ServerProcess::start().await?;
+    let server = ServerProcess::start(&[]).await?;
     let (url, backend) = (format!("{}/graphql", server.base), server.backend);
     let pid = server.child.id().to_string();
     let http = reqwest::Client::new();
@@ -156,65 +156,5 @@ async fn attempt(http: &reqwest::Client, url: &str, email: &str) -> anyhow::Resu
         (None, Some("INVALID_CREDENTIALS")) => Ok(Outcome::Refused),
         (None, Some("TOO_MANY_ATTEMPTS")) => Ok(Outcome::Busy),
         _ => anyhow::bail!("unexpected answer: {body}"),
-    }
-}
-
-/// `orderdeck serve` run as a child process on a free port of 127.0.0.1 and a temporary data
-/// directory, without the per-address sign-in limit (every attempt comes from this machine);
-/// killed when dropped.
-struct ServerProcess {
-    child: std::process::Child,
-    base: String,
-    backend: &'static str,
-    dir: std::path::PathBuf,
-}
-
-impl ServerProcess {
-    async fn start() -> anyhow::Result<Self> {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")?
-            .local_addr()?
-            .port();
-        let dir =
-            std::env::temp_dir().join(format!("orderdeck-bench-login-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).context("creating the bench directory")?;
-        let backend = if std::env::var_os("DATABASE_URL").is_some() {
-            "PostgreSQL"
-        } else {
-            "SQLite"
-        };
-        let exe = std::env::current_exe().context("finding the orderdeck executable")?;
-        let child = std::process::Command::new(exe)
-            .arg("serve")
-            .env("ORDERDECK_BIND", format!("127.0.0.1:{port}"))
-            .env("ORDERDECK_DATA_DIR", &dir)
-            .env("ORDERDECK_SIGN_IN_ATTEMPTS_PER_MINUTE", "0")
-            .env("RUST_LOG", "warn")
-            .stdin(std::process::Stdio::null())
-            .stdout(std::process::Stdio::null())
-            .spawn()
-            .context("starting orderdeck serve")?;
-        let server = Self {
-            child,
-            base: format!("http://127.0.0.1:{port}"),
-            backend,
-            dir,
-        };
-        let http = reqwest::Client::new();
-        for _ in 0..600 {
-            let ready = http.get(format!("{}/readyz", server.base)).send().await;
-            if ready.is_ok_and(|r| r.status().is_success()) {
-                return Ok(server);
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        anyhow::bail!("orderdeck serve did not become ready within 60 s")
-    }
-}
-
-impl Drop for ServerProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
