@@ -10,13 +10,14 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use super::catalog::{Product, StockMovement};
+use super::catalog::{Listing, Product, StockMovement};
 use super::context::{principal, state};
 use super::ids;
 use super::orders::Order;
+use super::shipments::Shipment;
 use super::sync::SyncRun;
 use crate::domain::Permission;
-use crate::entities::{inventory_item, order, stock_movement, sync_run};
+use crate::entities::{inventory_item, listing, order, shipment, stock_movement, sync_run};
 use crate::error::AppError;
 use crate::services::events::Event;
 use crate::state::AppState;
@@ -41,6 +42,18 @@ pub struct StockChange {
     pub product: Product,
     /// The movement that changed it.
     pub movement: StockMovement,
+}
+
+/// A push a store refused or failed: the listing (stock or price) or the shipment, with its
+/// push state and error as recorded.
+#[derive(SimpleObject)]
+pub struct PushFailure {
+    /// The listing whose stock or price push failed (see its `pushError`,
+    /// `stockPushState`, `pricePushState`); null for a shipment.
+    pub listing: Option<Listing>,
+    /// The shipment whose push failed (see its `pushState` and `pushError`); null for a
+    /// listing.
+    pub shipment: Option<Shipment>,
 }
 
 /// Every event of the account from now on, ending with an error when the subscriber fell too
@@ -179,6 +192,57 @@ impl SubscriptionRoot {
                 }
             })
             .filter_map(|r: Result<Option<StockChange>, AppError>| {
+                std::future::ready(r.transpose())
+            })
+            .map(|r| r.map_err(async_graphql::Error::from)))
+    }
+
+    /// A store refused or failed a push of the account: a listing's stock or price, or a
+    /// shipment. Retried pushes that fail again are sent again.
+    async fn push_failed(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<PushFailure>>> {
+        let p = principal(ctx, Permission::Read)?;
+        let st = state(ctx)?.clone();
+        let events = account_events(&st, p.account_id, slot(ctx)?);
+        Ok(events
+            .filter_map(|e| {
+                std::future::ready(match e {
+                    Ok(Event::PushFailed {
+                        listing_id,
+                        shipment_id,
+                        ..
+                    }) => Some(Ok((listing_id, shipment_id))),
+                    Ok(_) => None,
+                    Err(e) => Some(Err(e)),
+                })
+            })
+            .then(move |wanted| {
+                let st = st.clone();
+                async move {
+                    let (listing_id, shipment_id) = wanted?;
+                    let listing = match listing_id {
+                        Some(id) => listing::Entity::find_by_id(id)
+                            .filter(listing::Column::AccountId.eq(p.account_id))
+                            .one(&st.db)
+                            .await?
+                            .map(Listing),
+                        None => None,
+                    };
+                    let shipment = match shipment_id {
+                        Some(id) => shipment::Entity::find_by_id(id)
+                            .filter(shipment::Column::AccountId.eq(p.account_id))
+                            .one(&st.db)
+                            .await?
+                            .map(Shipment),
+                        None => None,
+                    };
+                    Ok((listing.is_some() || shipment.is_some())
+                        .then_some(PushFailure { listing, shipment }))
+                }
+            })
+            .filter_map(|r: Result<Option<PushFailure>, AppError>| {
                 std::future::ready(r.transpose())
             })
             .map(|r| r.map_err(async_graphql::Error::from)))

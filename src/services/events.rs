@@ -48,6 +48,15 @@ pub enum Event {
         /// The run.
         run_id: i64,
     },
+    /// A store refused or failed a push: a listing's stock or price, or a shipment.
+    PushFailed {
+        /// Its account.
+        account_id: i64,
+        /// The listing whose stock or price push failed.
+        listing_id: Option<i64>,
+        /// The shipment whose push failed.
+        shipment_id: Option<i64>,
+    },
 }
 
 impl Event {
@@ -56,7 +65,8 @@ impl Event {
         match *self {
             Event::OrderChanged { account_id, .. }
             | Event::StockChanged { account_id, .. }
-            | Event::SyncRunFinished { account_id, .. } => account_id,
+            | Event::SyncRunFinished { account_id, .. }
+            | Event::PushFailed { account_id, .. } => account_id,
         }
     }
 }

@@ -30,6 +30,7 @@ use crate::db::{self, ScopedFutureExt};
 use crate::domain::{IntegrationStatus, PricePushState, PushKind, StockTracking};
 use crate::entities::{integration, inventory_item as item, listing, push_queue as queue};
 use crate::error::{AppError, AppResult};
+use crate::services::events::Event;
 use crate::services::leases::{self, Lease, PUSH_LEASE};
 use crate::services::push::retry_at;
 use crate::services::workers::Pusher;
@@ -433,6 +434,13 @@ async fn push_stock(
         record_outcomes(txn, &sendable, &outcomes).scope_boxed()
     })
     .await?;
+    state.events.publish(
+        sendable
+            .iter()
+            .zip(&outcomes)
+            .filter(|(_, o)| o.is_err())
+            .map(|((c, _), _)| listing_failed(&c.listing)),
+    );
     report.stock_pushed += pushed;
     report.failed += failed;
     if report.failed > 0 {
@@ -564,6 +572,15 @@ async fn send_levels(
     outcomes
 }
 
+/// The event of a failed push of `l`'s stock or price (sent after the failure is recorded).
+fn listing_failed(l: &listing::Model) -> Event {
+    Event::PushFailed {
+        account_id: l.account_id,
+        listing_id: Some(l.id),
+        shipment_id: None,
+    }
+}
+
 async fn push_prices(
     state: &AppState,
     integration: &integration::Model,
@@ -586,6 +603,7 @@ async fn push_prices(
             None => report.prices_pushed += 1,
             Some(message) => {
                 report.failed += 1;
+                state.events.publish([listing_failed(&c.listing)]);
                 tracing::warn!(
                     integration_id = integration.id,
                     listing_id = c.listing.id,

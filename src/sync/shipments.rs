@@ -17,6 +17,7 @@ use crate::channels::{ChannelError, ChannelShipment, NewShipment, SalesChannel};
 use crate::domain::{IntegrationStatus, ShipmentPushState};
 use crate::entities::{integration, order, shipment, shipment_line};
 use crate::error::AppResult;
+use crate::services::events::Event;
 use crate::services::leases::{self, Lease, SHIPMENT_LEASE};
 use crate::services::push::retry_at;
 use crate::state::AppState;
@@ -379,6 +380,11 @@ async fn record_failure(
         .filter(shipment::Column::Id.eq(row.id))
         .exec(&state.db)
         .await?;
+    state.events.publish([Event::PushFailed {
+        account_id: row.account_id,
+        listing_id: None,
+        shipment_id: Some(row.id),
+    }]);
     Ok(Outcome::Failed)
 }
 

@@ -120,3 +120,40 @@ async fn an_event_written_by_one_server_reaches_a_subscriber_of_another_on_the_s
         "{event}"
     );
 }
+
+#[tokio::test]
+async fn a_stock_push_the_store_fails_reaches_a_push_failed_subscriber() {
+    let s = shop("events-push@example.com").await;
+    s.stocked(&[("MUG", 10)]).await;
+    let mut sub = s
+        .app
+        .subscribed(
+            &s.token,
+            "subscription { pushFailed { listing { sku pushError } shipment { id } } }",
+        )
+        .await;
+    s.app
+        .faults(json!({ "error_rate": 1.0, "random_status": 503 }))
+        .await;
+    let adjusted = s
+        .adjust_stock(json!({ "sku": "MUG", "delta": -1, "reason": "Sold at the counter" }))
+        .await;
+    assert_eq!(adjusted["userErrors"], json!([]), "{adjusted}");
+    assert!(
+        sub.event(Duration::from_millis(300)).await.is_none(),
+        "nothing failed yet"
+    );
+    orderdeck::sync::push::run_once(&s.app.state, "test-worker")
+        .await
+        .unwrap();
+
+    let event = sub
+        .event(Duration::from_secs(3))
+        .await
+        .expect("a pushFailed event");
+    let failure = &event["data"]["pushFailed"];
+    assert_eq!(failure["listing"]["sku"], "MUG", "{event}");
+    assert!(failure["listing"]["pushError"].is_string(), "{event}");
+    assert!(failure["shipment"].is_null(), "{event}");
+    s.app.clear_faults().await;
+}
