@@ -147,8 +147,9 @@ impl SubscriptionRoot {
             .map(|r| r.map_err(async_graphql::Error::from)))
     }
 
-    /// A product's stock was set or adjusted here (`setStock`, `adjustStock`): the product
-    /// with its new figure and the movement that made it.
+    /// A product's stock was set or adjusted here (`setStock`, `adjustStock`), or came back
+    /// with an order canceled here (`cancelOrder`): the product with its new figure and the
+    /// movement that made it.
     async fn stock_changed(
         &self,
         ctx: &Context<'_>,

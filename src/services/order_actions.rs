@@ -32,7 +32,7 @@ pub async fn cancel(
     let not_found = || UserError::new("orderId", Code::NotFound, "No such order in your account.");
     let id = order_id.ok_or_else(not_found)?;
     let (canceled, moved) = db::write(&state.db, |txn| cancel_in(txn, p, id).scope_boxed()).await?;
-    if moved {
+    if !moved.is_empty() {
         state.pushes_queued();
     }
     state.events.publish([Event::OrderChanged {
@@ -40,15 +40,25 @@ pub async fn cancel(
         integration_id: canceled.integration_id,
         order_id: canceled.id,
     }]);
+    state.events.publish(
+        moved
+            .into_iter()
+            .map(|(item_id, movement_id)| Event::StockChanged {
+                account_id: canceled.account_id,
+                item_id,
+                movement_id,
+            }),
+    );
     Ok(canceled)
 }
 
-/// Cancels order `id` inside `txn`: the order after, and whether stock came back.
+/// Cancels order `id` inside `txn`: the order after, and the stock that came back (the item
+/// and movement of each line given back).
 async fn cancel_in(
     txn: &DatabaseTransaction,
     p: &Principal,
     id: i64,
-) -> AppResult<(order::Model, bool)> {
+) -> AppResult<(order::Model, Vec<(i64, i64)>)> {
     let not_found = || UserError::new("orderId", Code::NotFound, "No such order in your account.");
     // Write first: the row lock (PostgreSQL) or the write lock (SQLite), so two cancels of one
     // order take turns and the second sees the first.
@@ -70,7 +80,7 @@ async fn cancel_in(
         .await?
         .ok_or_else(not_found)?;
     match o.status {
-        OrderStatus::Canceled => return Ok((o, false)),
+        OrderStatus::Canceled => return Ok((o, Vec::new())),
         OrderStatus::Refunded => {
             return Err(UserError::new(
                 "orderId",
@@ -88,7 +98,7 @@ async fn cancel_in(
     let now = Utc::now();
     let mut am = o.clone().into_active_model();
     am.status = Set(OrderStatus::Canceled);
-    am.restocked = Set(o.restocked || moved);
+    am.restocked = Set(o.restocked || !moved.is_empty());
     am.canceled_here_at = Set(Some(now));
     am.canceled_by_user_id = Set(p.user_id());
     am.updated_at = Set(now);
@@ -98,10 +108,15 @@ async fn cancel_in(
 /// Gives back what the order's import took (its `ORDER_PLACED` movements), less what shipped
 /// for a partially shipped order; nothing for a shipped one. Once per line: the keys are the
 /// ones the import uses when the store cancels an order, so neither path gives back twice.
-/// True when stock came back.
-async fn restock<C: ConnectionTrait>(db: &C, p: &Principal, o: &order::Model) -> AppResult<bool> {
+/// The item and movement of each line given back.
+async fn restock<C: ConnectionTrait>(
+    db: &C,
+    p: &Principal,
+    o: &order::Model,
+) -> AppResult<Vec<(i64, i64)>> {
+    let mut moved = Vec::new();
     if o.status == OrderStatus::Shipped || !o.stock_taken || o.restocked {
-        return Ok(false);
+        return Ok(moved);
     }
     let mut taken = movement::Entity::find()
         .filter(movement::Column::AccountId.eq(p.account_id))
@@ -121,7 +136,6 @@ async fn restock<C: ConnectionTrait>(db: &C, p: &Principal, o: &order::Model) ->
         .into_iter()
         .map(|l| (l.id, l))
         .collect();
-    let mut moved = false;
     for m in taken {
         if m.delta >= 0 {
             continue;
@@ -152,8 +166,9 @@ async fn restock<C: ConnectionTrait>(db: &C, p: &Principal, o: &order::Model) ->
             idempotency_key: Some(key),
             note: None,
         };
-        ledger::adjust(db, back_movement, back).await?;
-        moved = true;
+        if let Some(recorded) = ledger::adjust(db, back_movement, back).await? {
+            moved.push((recorded.inventory_item_id, recorded.id));
+        }
     }
     Ok(moved)
 }

@@ -157,3 +157,36 @@ async fn a_stock_push_the_store_fails_reaches_a_push_failed_subscriber() {
     assert!(failure["shipment"].is_null(), "{event}");
     s.app.clear_faults().await;
 }
+
+#[tokio::test]
+async fn canceling_an_order_sends_the_order_and_the_stock_it_gave_back() {
+    let s = shop("events-cancel@example.com").await;
+    s.stocked(&[("MUG", 10)]).await;
+    a_second_passes().await;
+    let number = s.place(json!([{ "sku": "MUG", "quantity": 2 }])).await;
+    s.import("ORDERS").await;
+    let order = s.order(number).await;
+    let mut stock = s.app.subscribed(&s.token, STOCK).await;
+    let mut orders = s.app.subscribed(&s.token, ORDERS).await;
+
+    let canceled = s.cancel(order["id"].as_str().unwrap()).await;
+    assert_eq!(canceled["userErrors"], json!([]), "{canceled}");
+
+    let o = orders
+        .event(Duration::from_secs(2))
+        .await
+        .expect("orderChanged");
+    assert_eq!(o["data"]["orderChanged"]["status"], "CANCELED", "{o}");
+    let back = stock
+        .event(Duration::from_secs(2))
+        .await
+        .expect("stockChanged");
+    let change = &back["data"]["stockChanged"];
+    assert_eq!(
+        change["product"],
+        json!({ "sku": "MUG", "stock": 10 }),
+        "{back}"
+    );
+    assert_eq!(change["movement"]["delta"], 2);
+    assert_eq!(change["movement"]["reason"], "ORDER_CANCELED");
+}
