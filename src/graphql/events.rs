@@ -96,6 +96,39 @@ fn slot(ctx: &Context<'_>) -> async_graphql::Result<OwnedSemaphorePermit> {
     })
 }
 
+/// The events of the caller's account that `pick` keeps, each turned into its answer by
+/// `load` (which reads the rows; `None` skips an event whose row is gone or does not match).
+/// Every subscription field needs `Permission::Read` and one of the connection's slots.
+fn deliver<K, T, P, L, F>(
+    ctx: &Context<'_>,
+    pick: P,
+    load: L,
+) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<T>>>
+where
+    K: Send + 'static,
+    T: Send + 'static,
+    P: Fn(Event) -> Option<K> + Send + 'static,
+    L: Fn(AppState, i64, K) -> F + Clone + Send + 'static,
+    F: std::future::Future<Output = Result<Option<T>, AppError>> + Send,
+{
+    let p = principal(ctx, Permission::Read)?;
+    let st = state(ctx)?.clone();
+    let events = account_events(&st, p.account_id, slot(ctx)?);
+    Ok(events
+        .filter_map(move |e| {
+            std::future::ready(match e {
+                Ok(e) => pick(e).map(Ok),
+                Err(e) => Some(Err(e)),
+            })
+        })
+        .then(move |wanted: Result<K, AppError>| {
+            let (st, load) = (st.clone(), load.clone());
+            async move { load(st, p.account_id, wanted?).await }
+        })
+        .filter_map(|r| std::future::ready(r.transpose()))
+        .map(|r| r.map_err(async_graphql::Error::from)))
+}
+
 /// The subscription root.
 #[derive(Default)]
 pub struct SubscriptionRoot;
@@ -114,37 +147,25 @@ impl SubscriptionRoot {
         #[graphql(desc = "Only this store's orders (all stores when left out).")]
         integration_id: Option<ID>,
     ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<Order>>> {
-        let p = principal(ctx, Permission::Read)?;
-        let st = state(ctx)?.clone();
         let store = integration_id.map(|id| ids::decode("Integration", &id).unwrap_or(0));
-        let events = account_events(&st, p.account_id, slot(ctx)?);
-        Ok(events
-            .filter_map(move |e| {
-                let wanted = match e {
-                    Ok(Event::OrderChanged {
-                        integration_id,
-                        order_id,
-                        ..
-                    }) if store.is_none_or(|s| s == integration_id) => Some(Ok(order_id)),
-                    Ok(_) => None,
-                    Err(e) => Some(Err(e)),
-                };
-                std::future::ready(wanted)
-            })
-            .then(move |wanted| {
-                let st = st.clone();
-                async move {
-                    let id = wanted?;
-                    order::Entity::find_by_id(id)
-                        .filter(order::Column::AccountId.eq(p.account_id))
-                        .one(&st.db)
-                        .await
-                        .map_err(AppError::from)
-                        .map(|o| o.map(Order))
-                }
-            })
-            .filter_map(|r| std::future::ready(r.transpose()))
-            .map(|r| r.map_err(async_graphql::Error::from)))
+        deliver(
+            ctx,
+            move |e| match e {
+                Event::OrderChanged {
+                    integration_id,
+                    order_id,
+                    ..
+                } if store.is_none_or(|s| s == integration_id) => Some(order_id),
+                _ => None,
+            },
+            |st: AppState, account_id, id| async move {
+                let found = order::Entity::find_by_id(id)
+                    .filter(order::Column::AccountId.eq(account_id))
+                    .one(&st.db)
+                    .await?;
+                Ok(found.map(Order))
+            },
+        )
     }
 
     /// A product's stock was set or adjusted here (`setStock`, `adjustStock`), or came back
@@ -157,27 +178,21 @@ impl SubscriptionRoot {
             String,
         >,
     ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<StockChange>>> {
-        let p = principal(ctx, Permission::Read)?;
-        let st = state(ctx)?.clone();
-        let events = account_events(&st, p.account_id, slot(ctx)?);
-        Ok(events
-            .filter_map(|e| {
-                std::future::ready(match e {
-                    Ok(Event::StockChanged {
-                        item_id,
-                        movement_id,
-                        ..
-                    }) => Some(Ok((item_id, movement_id))),
-                    Ok(_) => None,
-                    Err(e) => Some(Err(e)),
-                })
-            })
-            .then(move |wanted| {
-                let (st, sku) = (st.clone(), sku.clone());
+        deliver(
+            ctx,
+            |e| match e {
+                Event::StockChanged {
+                    item_id,
+                    movement_id,
+                    ..
+                } => Some((item_id, movement_id)),
+                _ => None,
+            },
+            move |st: AppState, account_id, (item_id, movement_id)| {
+                let sku = sku.clone();
                 async move {
-                    let (item_id, movement_id) = wanted?;
                     let item = inventory_item::Entity::find_by_id(item_id)
-                        .filter(inventory_item::Column::AccountId.eq(p.account_id))
+                        .filter(inventory_item::Column::AccountId.eq(account_id))
                         .one(&st.db)
                         .await?;
                     let Some(item) = item.filter(|i| sku.is_none() || i.sku == sku) else {
@@ -191,11 +206,8 @@ impl SubscriptionRoot {
                         movement: StockMovement(m),
                     }))
                 }
-            })
-            .filter_map(|r: Result<Option<StockChange>, AppError>| {
-                std::future::ready(r.transpose())
-            })
-            .map(|r| r.map_err(async_graphql::Error::from)))
+            },
+        )
     }
 
     /// A store refused or failed a push of the account: a listing's stock or price, or a
@@ -204,49 +216,37 @@ impl SubscriptionRoot {
         &self,
         ctx: &Context<'_>,
     ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<PushFailure>>> {
-        let p = principal(ctx, Permission::Read)?;
-        let st = state(ctx)?.clone();
-        let events = account_events(&st, p.account_id, slot(ctx)?);
-        Ok(events
-            .filter_map(|e| {
-                std::future::ready(match e {
-                    Ok(Event::PushFailed {
-                        listing_id,
-                        shipment_id,
-                        ..
-                    }) => Some(Ok((listing_id, shipment_id))),
-                    Ok(_) => None,
-                    Err(e) => Some(Err(e)),
-                })
-            })
-            .then(move |wanted| {
-                let st = st.clone();
-                async move {
-                    let (listing_id, shipment_id) = wanted?;
-                    let listing = match listing_id {
-                        Some(id) => listing::Entity::find_by_id(id)
-                            .filter(listing::Column::AccountId.eq(p.account_id))
-                            .one(&st.db)
-                            .await?
-                            .map(Listing),
-                        None => None,
-                    };
-                    let shipment = match shipment_id {
-                        Some(id) => shipment::Entity::find_by_id(id)
-                            .filter(shipment::Column::AccountId.eq(p.account_id))
-                            .one(&st.db)
-                            .await?
-                            .map(Shipment),
-                        None => None,
-                    };
-                    Ok((listing.is_some() || shipment.is_some())
-                        .then_some(PushFailure { listing, shipment }))
-                }
-            })
-            .filter_map(|r: Result<Option<PushFailure>, AppError>| {
-                std::future::ready(r.transpose())
-            })
-            .map(|r| r.map_err(async_graphql::Error::from)))
+        deliver(
+            ctx,
+            |e| match e {
+                Event::PushFailed {
+                    listing_id,
+                    shipment_id,
+                    ..
+                } => Some((listing_id, shipment_id)),
+                _ => None,
+            },
+            |st: AppState, account_id, (listing_id, shipment_id): (Option<i64>, Option<i64>)| async move {
+                let listing = match listing_id {
+                    Some(id) => listing::Entity::find_by_id(id)
+                        .filter(listing::Column::AccountId.eq(account_id))
+                        .one(&st.db)
+                        .await?
+                        .map(Listing),
+                    None => None,
+                };
+                let shipment = match shipment_id {
+                    Some(id) => shipment::Entity::find_by_id(id)
+                        .filter(shipment::Column::AccountId.eq(account_id))
+                        .one(&st.db)
+                        .await?
+                        .map(Shipment),
+                    None => None,
+                };
+                Ok((listing.is_some() || shipment.is_some())
+                    .then_some(PushFailure { listing, shipment }))
+            },
+        )
     }
 
     /// An import run of one of the account's stores finished (succeeded or failed).
@@ -254,30 +254,19 @@ impl SubscriptionRoot {
         &self,
         ctx: &Context<'_>,
     ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<SyncRun>>> {
-        let p = principal(ctx, Permission::Read)?;
-        let st = state(ctx)?.clone();
-        let events = account_events(&st, p.account_id, slot(ctx)?);
-        Ok(events
-            .filter_map(|e| {
-                std::future::ready(match e {
-                    Ok(Event::SyncRunFinished { run_id, .. }) => Some(Ok(run_id)),
-                    Ok(_) => None,
-                    Err(e) => Some(Err(e)),
-                })
-            })
-            .then(move |wanted| {
-                let st = st.clone();
-                async move {
-                    let id = wanted?;
-                    sync_run::Entity::find_by_id(id)
-                        .filter(sync_run::Column::AccountId.eq(p.account_id))
-                        .one(&st.db)
-                        .await
-                        .map_err(AppError::from)
-                        .map(|r| r.map(SyncRun))
-                }
-            })
-            .filter_map(|r| std::future::ready(r.transpose()))
-            .map(|r| r.map_err(async_graphql::Error::from)))
+        deliver(
+            ctx,
+            |e| match e {
+                Event::SyncRunFinished { run_id, .. } => Some(run_id),
+                _ => None,
+            },
+            |st: AppState, account_id, id| async move {
+                let found = sync_run::Entity::find_by_id(id)
+                    .filter(sync_run::Column::AccountId.eq(account_id))
+                    .one(&st.db)
+                    .await?;
+                Ok(found.map(SyncRun))
+            },
+        )
     }
 }
