@@ -121,9 +121,10 @@ where
                 Err(e) => Some(Err(e)),
             })
         })
+        // Boxed: an idle subscription holds no room for the reading future, only a pointer.
         .then(move |wanted: Result<K, AppError>| {
             let (st, load) = (st.clone(), load.clone());
-            async move { load(st, p.account_id, wanted?).await }
+            Box::pin(async move { load(st, p.account_id, wanted?).await })
         })
         .filter_map(|r| std::future::ready(r.transpose()))
         .map(|r| r.map_err(async_graphql::Error::from)))
@@ -168,9 +169,10 @@ impl SubscriptionRoot {
         )
     }
 
-    /// A product's stock was set or adjusted here (`setStock`, `adjustStock`), or came back
-    /// with an order canceled here (`cancelOrder`): the product with its new figure and the
-    /// movement that made it.
+    /// A product's stock changed: set or adjusted here (`setStock`, `adjustStock`), taken by
+    /// an imported order or given back when it was canceled (here or on its store), started
+    /// or taken from a store by a product import. Sent for each movement, with the product as
+    /// it stands and the movement that made the change.
     async fn stock_changed(
         &self,
         ctx: &Context<'_>,

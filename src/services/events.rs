@@ -2,10 +2,11 @@
 //! transaction commits (never for rolled-back work).
 //!
 //! On SQLite (one process) an event goes straight to this process's subscribers through a
-//! bounded in-process channel. On PostgreSQL every replica may hold subscribers, so an event
-//! is sent as `NOTIFY orderdeck_events` with its ids as a small JSON text (far below
-//! PostgreSQL's 8,000-byte payload limit); each process `LISTEN`s and hands what it hears to
-//! its own subscribers, which read the rows themselves. A subscriber that falls more than
+//! bounded in-process channel. On PostgreSQL every replica may hold subscribers, so events are
+//! sent as `NOTIFY orderdeck_events` with their ids as a small JSON array (at most
+//! [`PAYLOAD_BYTES`] per notification, below PostgreSQL's 8,000-byte limit; one statement
+//! carries the notifications of one commit); each process `LISTEN`s and hands what it hears
+//! to its own subscribers, which read the rows themselves. A subscriber that falls more than
 //! [`BUFFERED`] events behind is dropped (its subscription ends with an error saying so)
 //! instead of slowing writers or holding memory.
 
@@ -13,8 +14,17 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
 use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
 
-/// Events a subscriber may fall behind by before it is dropped.
-pub const BUFFERED: usize = 1024;
+/// Events a subscriber may fall behind by before it is dropped. One commit publishes at most
+/// a page of an import (250 orders with their lines' stock changes), so a subscriber keeping
+/// up is never dropped by a burst. The ring is allocated once per process (about 80 bytes a
+/// slot), not per subscriber.
+pub const BUFFERED: usize = 8192;
+
+/// The largest `NOTIFY` payload sent, in bytes (PostgreSQL refuses 8,000 and more).
+pub const PAYLOAD_BYTES: usize = 7_000;
+
+/// Notifications sent in one statement.
+const NOTIFICATIONS_PER_STATEMENT: usize = 32;
 
 /// The PostgreSQL channel events travel on.
 pub const CHANNEL: &str = "orderdeck_events";
@@ -110,9 +120,9 @@ impl Events {
             Some(db) => {
                 let db = db.clone();
                 tokio::spawn(async move {
-                    for e in events {
-                        if let Err(err) = notify(&db, &e).await {
-                            tracing::warn!(error = %err, ?e, "publishing an event failed");
+                    for payloads in payloads(&events).chunks(NOTIFICATIONS_PER_STATEMENT) {
+                        if let Err(err) = notify(&db, payloads).await {
+                            tracing::warn!(error = %err, events = events.len(), "publishing events failed");
                         }
                     }
                 });
@@ -131,13 +141,41 @@ impl Events {
     }
 }
 
-async fn notify(db: &DatabaseConnection, event: &Event) -> Result<(), sea_orm::DbErr> {
-    let payload =
-        serde_json::to_string(event).map_err(|e| sea_orm::DbErr::Custom(e.to_string()))?;
+/// The events as JSON arrays of at most [`PAYLOAD_BYTES`] each.
+fn payloads(events: &[Event]) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut current = String::from("[");
+    for e in events {
+        let Ok(text) = serde_json::to_string(e) else {
+            continue;
+        };
+        if current.len() + text.len() + 2 > PAYLOAD_BYTES && current.len() > 1 {
+            current.push(']');
+            out.push(std::mem::replace(&mut current, String::from("[")));
+        }
+        if current.len() > 1 {
+            current.push(',');
+        }
+        current.push_str(&text);
+    }
+    if current.len() > 1 {
+        current.push(']');
+        out.push(current);
+    }
+    out
+}
+
+/// Sends `payloads` on [`CHANNEL`] in one statement.
+async fn notify(db: &DatabaseConnection, payloads: &[String]) -> Result<(), sea_orm::DbErr> {
+    let calls: Vec<String> = (0..payloads.len())
+        .map(|i| format!("pg_notify($1, ${})", i + 2))
+        .collect();
+    let mut values: Vec<sea_orm::Value> = vec![CHANNEL.into()];
+    values.extend(payloads.iter().map(|p| p.as_str().into()));
     db.execute(Statement::from_sql_and_values(
         DbBackend::Postgres,
-        "SELECT pg_notify($1, $2)",
-        [CHANNEL.into(), payload.into()],
+        format!("SELECT {}", calls.join(", ")),
+        values,
     ))
     .await?;
     Ok(())
@@ -186,9 +224,9 @@ async fn deliver_all(
 ) -> Result<(), sea_orm::sqlx::Error> {
     loop {
         let note = listener.recv().await?;
-        match serde_json::from_str::<Event>(note.payload()) {
-            Ok(event) => events.deliver(event),
-            Err(e) => tracing::warn!(error = %e, "an event that does not parse was ignored"),
+        match serde_json::from_str::<Vec<Event>>(note.payload()) {
+            Ok(heard) => heard.into_iter().for_each(|e| events.deliver(e)),
+            Err(e) => tracing::warn!(error = %e, "events that do not parse were ignored"),
         }
     }
 }
@@ -209,5 +247,25 @@ mod tests {
         let text = serde_json::to_string(&e).unwrap();
         assert!(text.len() < 200, "{text}");
         assert_eq!(serde_json::from_str::<Event>(&text).unwrap(), e);
+    }
+
+    #[test]
+    fn many_events_travel_in_arrays_under_the_payload_limit() {
+        let events: Vec<Event> = (0..1000)
+            .map(|i| Event::StockChanged {
+                account_id: 7,
+                item_id: i,
+                movement_id: 9_000_000_000 + i,
+            })
+            .collect();
+        let texts = payloads(&events);
+        assert!(texts.len() > 1, "{}", texts.len());
+        assert!(texts.iter().all(|t| t.len() <= PAYLOAD_BYTES));
+        let back: Vec<Event> = texts
+            .iter()
+            .flat_map(|t| serde_json::from_str::<Vec<Event>>(t).unwrap())
+            .collect();
+        assert_eq!(back, events);
+        assert!(payloads(&[]).is_empty());
     }
 }

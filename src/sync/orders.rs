@@ -16,7 +16,7 @@ use std::time::Duration as StdDuration;
 
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 
-pub use apply::apply_orders;
+pub use apply::{apply_orders, Changed};
 
 use super::{jobs, ImportReport, SyncError};
 use crate::channels::{ChannelOrder, SalesChannel};
@@ -60,13 +60,24 @@ async fn commit_page(
     }?;
     // Stock taken or given back queued pushes to the stores.
     state.pushes_queued();
-    state
-        .events
-        .publish(changed.into_iter().map(|order_id| Event::OrderChanged {
-            account_id: integration.account_id,
+    let account_id = integration.account_id;
+    let orders = changed
+        .orders
+        .into_iter()
+        .map(|order_id| Event::OrderChanged {
+            account_id,
             integration_id: integration.id,
             order_id,
-        }));
+        });
+    let stock = changed
+        .stock
+        .into_iter()
+        .map(|(item_id, movement_id)| Event::StockChanged {
+            account_id,
+            item_id,
+            movement_id,
+        });
+    state.events.publish(orders.chain(stock));
     Ok(report)
 }
 
@@ -75,10 +86,10 @@ async fn write_page(
     integration: &integration::Model,
     orders: &[ChannelOrder],
     cursor: Option<DateTime<Utc>>,
-) -> Result<(ImportReport, Vec<i64>), SyncError> {
+) -> Result<(ImportReport, Changed), SyncError> {
     db::write(&state.db, |txn| {
         async move {
-            let mut changed = Vec::new();
+            let mut changed = Changed::default();
             let report = apply_orders(txn, integration, orders, &mut changed).await?;
             if let Some(c) = cursor {
                 let text = c.to_rfc3339_opts(SecondsFormat::Micros, true);

@@ -21,6 +21,7 @@ use crate::domain::money::DecimalText;
 use crate::domain::{IntegrationStatus, StockReason, StockTracking, StringList};
 use crate::entities::{integration, inventory_item as item, listing};
 use crate::error::{AppError, DbContext};
+use crate::services::events::Event;
 use crate::services::ledger::{self, Movement};
 use crate::state::AppState;
 
@@ -65,12 +66,21 @@ pub async fn import_products(
         drafts.sort_by(|a, b| a.sku.cmp(&b.sku));
         // A deadlock with another replica's transaction (PostgreSQL aborts one of the two):
         // the page is applied again from the start.
-        let page = db::write(&state.db, |txn| {
+        let (page, moved) = db::write(&state.db, |txn| {
             import_page(txn, integration, drafts.clone()).scope_boxed()
         })
         .await?;
         report.add(page);
         state.pushes_queued();
+        state.events.publish(
+            moved
+                .into_iter()
+                .map(|(item_id, movement_id)| Event::StockChanged {
+                    account_id: integration.account_id,
+                    item_id,
+                    movement_id,
+                }),
+        );
     }
     report.updated += mark_missing(&state.db, integration, &seen).await?;
     Ok(report)
@@ -196,13 +206,17 @@ struct Page {
     listings: HashMap<Key, listing::Model>,
     items: HashMap<i64, item::Model>,
     by_sku: HashMap<String, i64>,
+    /// Stock the page moved: (item id, movement id).
+    moved: Vec<(i64, i64)>,
 }
 
+/// Writes one page; returns its counts and the stock it moved (item id, movement id): new
+/// items' starting figures and figures taken from the store.
 async fn import_page<C: ConnectionTrait>(
     txn: &C,
     integration: &integration::Model,
     drafts: Vec<Draft>,
-) -> Result<ImportReport, SyncError> {
+) -> Result<(ImportReport, Vec<(i64, i64)>), SyncError> {
     let mut page = Page::load(txn, integration, &drafts).await?;
     let product_ids: HashSet<i64> = drafts.iter().map(|d| d.product_id).collect();
     let mut report = ImportReport::default();
@@ -252,7 +266,7 @@ async fn import_page<C: ConnectionTrait>(
     if integration.inventory_management {
         drift::reconcile(txn, integration, &product_ids).await?;
     }
-    Ok(report)
+    Ok((report, page.moved))
 }
 
 fn new_listing(
@@ -335,6 +349,7 @@ impl Page {
                 .collect(),
             items: HashMap::new(),
             by_sku: HashMap::new(),
+            moved: Vec::new(),
         };
         for i in items {
             page.remember(i);
@@ -441,7 +456,9 @@ impl Page {
             note: None,
         };
         let quantity = d.channel_stock.unwrap_or(0);
-        ledger::set(txn, movement, quantity).await?;
+        if let Some(recorded) = ledger::set(txn, movement, quantity).await? {
+            self.moved.push((id, recorded.id));
+        }
         self.remember(item::Model {
             id,
             account_id: integration.account_id,
@@ -531,6 +548,7 @@ impl Page {
         match ledger::set(txn, movement, figure).await? {
             Some(applied) => {
                 item.quantity = applied.quantity_after;
+                self.moved.push((id, applied.id));
                 Ok(true)
             }
             None => Ok(false),

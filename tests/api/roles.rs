@@ -2,11 +2,13 @@
 //! owners, admins, staff and viewers of one account can and cannot do.
 
 use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
 use crate::support::{
-    a_second_passes, codes, error_code, png, send_multipart, shop, TestApp, CREATE_KEY, PASSWORD,
+    a_second_passes, codes, error_code, png, send_multipart, shop, Shop, TestApp, CREATE_KEY,
+    PASSWORD,
 };
 
 /// The roles that may use a field.
@@ -129,6 +131,30 @@ fn matrix(email: &str) -> Vec<Case> {
     ]
 }
 
+/// Every subscription field, with the roles that may use it. The matrix sends them all on
+/// one connection per caller, each under its own name as the subscription id.
+fn subscriptions() -> Vec<(&'static str, &'static str, Allowed)> {
+    use Allowed::Read;
+    vec![
+        ("orderChanged", "subscription { orderChanged { id } }", Read),
+        (
+            "stockChanged",
+            "subscription { stockChanged { product { sku stock } } }",
+            Read,
+        ),
+        (
+            "pushFailed",
+            "subscription { pushFailed { listing { id } shipment { id } } }",
+            Read,
+        ),
+        (
+            "syncRunFinished",
+            "subscription { syncRunFinished { id } }",
+            Read,
+        ),
+    ]
+}
+
 /// Who sends the matrix.
 struct Actor {
     name: String,
@@ -191,12 +217,13 @@ async fn served_root_fields(app: &TestApp, token: &str) -> BTreeSet<String> {
     let data = app
         .data(
             Some(token),
-            "{ __schema { queryType { fields { name } } mutationType { fields { name } } } }",
+            "{ __schema { queryType { fields { name } } mutationType { fields { name } } \
+             subscriptionType { fields { name } } } }",
             json!({}),
         )
         .await;
     let mut names = BTreeSet::new();
-    for root in ["queryType", "mutationType"] {
+    for root in ["queryType", "mutationType", "subscriptionType"] {
         for f in data["__schema"][root]["fields"].as_array().unwrap() {
             names.insert(f["name"].as_str().unwrap().to_string());
         }
@@ -250,6 +277,11 @@ async fn every_field_and_route_answers_each_role_as_the_role_matrix_says() {
     let rows: BTreeSet<String> = matrix("x@example.com")
         .iter()
         .map(|c| c.field.to_string())
+        .chain(
+            subscriptions()
+                .iter()
+                .map(|(field, _, _)| field.to_string()),
+        )
         .collect();
     assert_eq!(
         served, rows,
@@ -271,6 +303,8 @@ async fn every_field_and_route_answers_each_role_as_the_role_matrix_says() {
         assert_ne!(documents, 401, "documents by {}", actor.name);
         assert_eq!(logo, 404, "logo by {}", actor.name);
     }
+
+    subscriptions_answer_each_role_as_the_matrix_says(&s, &actors).await;
 
     for actor in &actors {
         for case in matrix("matrix-owner@example.com") {
@@ -296,6 +330,74 @@ async fn every_field_and_route_answers_each_role_as_the_role_matrix_says() {
                 }
             );
         }
+    }
+}
+
+/// Each caller subscribes to every subscription field on one connection; a stock change then
+/// reaches every caller allowed `stockChanged`, and a refused field answers `FORBIDDEN`.
+async fn subscriptions_answer_each_role_as_the_matrix_says(s: &Shop, actors: &[Actor]) {
+    s.stocked(&[("MATRIX-SUB", 5)]).await;
+    let mut connections = Vec::new();
+    for actor in actors {
+        let mut c = s.app.ws(Some(&actor.token)).await;
+        let ack = c.next(Duration::from_secs(5)).await.unwrap();
+        assert_eq!(ack["type"], "connection_ack", "{} : {ack}", actor.name);
+        for (field, document, _) in subscriptions() {
+            c.send(json!({ "id": field, "type": "subscribe", "payload": { "query": document } }))
+                .await;
+        }
+        connections.push(c);
+    }
+    for c in &mut connections {
+        c.send(json!({ "type": "ping" })).await;
+    }
+    a_second_passes().await;
+    let adjusted = s
+        .adjust_stock(json!({ "sku": "MATRIX-SUB", "delta": -1, "reason": "Matrix" }))
+        .await;
+    assert_eq!(adjusted["userErrors"], json!([]), "{adjusted}");
+
+    for (actor, c) in actors.iter().zip(&mut connections) {
+        let mut refused = BTreeSet::new();
+        let mut heard = false;
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while !heard {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let Some(m) = c.next(left).await else { break };
+            let id = m["id"].as_str().unwrap_or_default().to_string();
+            match m["type"].as_str() {
+                Some("pong" | "complete") => {}
+                Some("next") if m["payload"]["errors"].is_array() => {
+                    assert_eq!(
+                        m["payload"]["errors"][0]["extensions"]["code"], "FORBIDDEN",
+                        "{id} by {}: {m}",
+                        actor.name
+                    );
+                    refused.insert(id);
+                }
+                Some("next") => {
+                    assert_eq!(id, "stockChanged", "{} heard {m}", actor.name);
+                    assert_eq!(
+                        m["payload"]["data"]["stockChanged"]["product"],
+                        json!({ "sku": "MATRIX-SUB", "stock": 4 })
+                    );
+                    heard = true;
+                }
+                _ => panic!("{} got {m}", actor.name),
+            }
+        }
+        for (field, _, allowed) in subscriptions() {
+            assert_eq!(
+                refused.contains(field),
+                !allowed.lets(actor),
+                "{field} by {}",
+                actor.name
+            );
+        }
+        let stock_allowed = subscriptions()
+            .iter()
+            .any(|(f, _, a)| *f == "stockChanged" && a.lets(actor));
+        assert_eq!(heard, stock_allowed, "stockChanged by {}", actor.name);
     }
 }
 

@@ -190,3 +190,78 @@ async fn canceling_an_order_sends_the_order_and_the_stock_it_gave_back() {
     assert_eq!(change["movement"]["delta"], 2);
     assert_eq!(change["movement"]["reason"], "ORDER_CANCELED");
 }
+
+/// The next `stockChanged` of `sub`: (sku, stock, delta, reason).
+async fn next_stock(sub: &mut crate::support::WsClient) -> (String, i64, i64, String) {
+    let e = sub
+        .event(Duration::from_secs(3))
+        .await
+        .expect("a stockChanged event");
+    let c = &e["data"]["stockChanged"];
+    (
+        c["product"]["sku"].as_str().unwrap().to_string(),
+        c["product"]["stock"].as_i64().unwrap(),
+        c["movement"]["delta"].as_i64().unwrap(),
+        c["movement"]["reason"].as_str().unwrap().to_string(),
+    )
+}
+
+#[tokio::test]
+async fn imports_send_the_stock_they_move_new_products_orders_taking_stock_and_orders_canceled_on_the_store(
+) {
+    let s = shop("events-imports@example.com").await;
+    s.stocked(&[("MUG", 10)]).await;
+    let mut sub = s.app.subscribed(&s.token, STOCK).await;
+    a_second_passes().await;
+
+    // A new product on the store: its starting figure.
+    s.app
+        .sandbox_action(
+            &s.app.store.hash,
+            Method::POST,
+            "products",
+            json!({ "name": "Plate", "sku": "PLATE", "inventory_level": 6 }),
+        )
+        .await;
+    s.import("PRODUCTS").await;
+    assert_eq!(
+        next_stock(&mut sub).await,
+        ("PLATE".into(), 6, 6, "INITIAL_IMPORT".into())
+    );
+
+    // An order placed on the store takes its lines' stock when imported.
+    let number = s
+        .place(json!([{ "sku": "MUG", "quantity": 2 }, { "sku": "PLATE", "quantity": 1 }]))
+        .await;
+    s.import("ORDERS").await;
+    let mut taken = vec![next_stock(&mut sub).await, next_stock(&mut sub).await];
+    taken.sort();
+    assert_eq!(
+        taken,
+        [
+            ("MUG".into(), 8, -2, "ORDER_PLACED".into()),
+            ("PLATE".into(), 5, -1, "ORDER_PLACED".into())
+        ]
+    );
+
+    // Canceled on the store: the stock comes back with the next import.
+    s.app
+        .sandbox_action(
+            &s.app.store.hash,
+            Method::PUT,
+            &format!("orders/{number}/status"),
+            json!({ "status_id": 5 }),
+        )
+        .await;
+    s.import("ORDERS").await;
+    let mut back = vec![next_stock(&mut sub).await, next_stock(&mut sub).await];
+    back.sort();
+    assert_eq!(
+        back,
+        [
+            ("MUG".into(), 10, 2, "ORDER_RESTOCKED".into()),
+            ("PLATE".into(), 6, 1, "ORDER_RESTOCKED".into())
+        ]
+    );
+    assert!(sub.event(Duration::from_millis(500)).await.is_none());
+}

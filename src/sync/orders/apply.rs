@@ -61,7 +61,7 @@ pub async fn apply_orders<C: ConnectionTrait>(
     db: &C,
     integration: &integration::Model,
     orders: &[ChannelOrder],
-    changed: &mut Vec<i64>,
+    changed: &mut Changed,
 ) -> Result<ImportReport, SyncError> {
     let mut last_copy: HashMap<i64, usize> = HashMap::new();
     for (i, o) in orders.iter().enumerate() {
@@ -82,6 +82,15 @@ pub async fn apply_orders<C: ConnectionTrait>(
         report.add(apply_batch(db, integration, batch, changed).await?);
     }
     Ok(report)
+}
+
+/// What applying orders changed, for the events published once it is committed.
+#[derive(Debug, Default)]
+pub struct Changed {
+    /// Orders created or updated.
+    pub orders: Vec<i64>,
+    /// Stock taken or given back: (inventory item id, movement id).
+    pub stock: Vec<(i64, i64)>,
 }
 
 /// What happens to stock for one order of the batch.
@@ -195,7 +204,7 @@ async fn apply_batch<C: ConnectionTrait>(
     db: &C,
     integration: &integration::Model,
     batch: &[(&ChannelOrder, OrderStatus)],
-    changed: &mut Vec<i64>,
+    changed: &mut Changed,
 ) -> Result<ImportReport, SyncError> {
     let now = micros(Utc::now());
     let mut report = ImportReport::default();
@@ -259,7 +268,7 @@ async fn apply_batch<C: ConnectionTrait>(
             continue;
         }
         report.updated += 1;
-        changed.push(old.id);
+        changed.orders.push(old.id);
         row.updated_at = now;
         let mut am = row.into_active_model().reset_all();
         am.id = ActiveValue::Unchanged(old.id);
@@ -272,13 +281,15 @@ async fn apply_batch<C: ConnectionTrait>(
     if !created.is_empty() {
         let new: Vec<i64> = created.iter().map(|(_, ch)| ch.external_id).collect();
         insert_created(db, integration, &links, created, &mut ids).await?;
-        changed.extend(new.iter().filter_map(|external| ids.get(external)));
+        changed
+            .orders
+            .extend(new.iter().filter_map(|external| ids.get(external)));
     }
     if !takes.is_empty() {
-        take_stock(db, integration, &takes, &ids).await?;
+        take_stock(db, integration, &takes, &ids, &mut changed.stock).await?;
     }
     if !restocks.is_empty() {
-        restock(db, integration, &restocks).await?;
+        restock(db, integration, &restocks, &mut changed.stock).await?;
     }
     Ok(report)
 }
@@ -373,12 +384,14 @@ fn ledger_error(e: AppError, what: String) -> SyncError {
     SyncError::App(e.context(what))
 }
 
-/// Takes the linked lines' quantities off stock, once per line (idempotency key).
+/// Takes the linked lines' quantities off stock, once per line (idempotency key); adds each
+/// (item, movement) it records to `moved`.
 async fn take_stock<C: ConnectionTrait>(
     db: &C,
     integration: &integration::Model,
     takes: &[(i64, DateTime<Utc>)],
     ids: &HashMap<i64, i64>,
+    moved: &mut Vec<(i64, i64)>,
 ) -> Result<(), SyncError> {
     let placed: HashMap<i64, DateTime<Utc>> = takes
         .iter()
@@ -418,12 +431,13 @@ async fn take_stock<C: ConnectionTrait>(
             idempotency_key: Some(placed_key(l.order_id, l.id)),
             note: None,
         };
-        ledger::adjust(db, m, -l.quantity).await.map_err(|e| {
+        let recorded = ledger::adjust(db, m, -l.quantity).await.map_err(|e| {
             ledger_error(
                 e,
                 format!("taking stock for order {} line {}", l.order_id, l.id),
             )
         })?;
+        moved.extend(recorded.map(|r| (item_id, r.id)));
     }
     Ok(())
 }
@@ -447,11 +461,13 @@ fn restocked_key(m: &movement::Model, order_id: i64) -> String {
 }
 
 /// Gives back, once, what the orders took: driven by the ledger, so the same items get back
-/// the same quantities even if lines were relinked or removed since.
+/// the same quantities even if lines were relinked or removed since. Adds each (item,
+/// movement) it records to `moved`.
 async fn restock<C: ConnectionTrait>(
     db: &C,
     integration: &integration::Model,
     order_ids: &[i64],
+    moved: &mut Vec<(i64, i64)>,
 ) -> Result<(), SyncError> {
     let taken = movement::Entity::find()
         .filter(movement::Column::AccountId.eq(integration.account_id))
@@ -477,9 +493,11 @@ async fn restock<C: ConnectionTrait>(
             idempotency_key: Some(restocked_key(&m, order_id)),
             note: None,
         };
-        ledger::adjust(db, back, -m.delta)
+        let item_id = m.inventory_item_id;
+        let recorded = ledger::adjust(db, back, -m.delta)
             .await
             .map_err(|e| ledger_error(e, format!("restocking canceled order {order_id}")))?;
+        moved.extend(recorded.map(|r| (item_id, r.id)));
     }
     Ok(())
 }

@@ -40,3 +40,4 @@ pub use shop::{
 pub use stores::{channel_stock, connect, create_product, sync};
 pub use team::CREATE_KEY;
 pub use wait::{wait_for, wait_until};
+pub use ws::WsClient;
