@@ -23,6 +23,35 @@ pub struct Scope {
     pub account_id: i64,
 }
 
+/// A loader built from a [`Scope`]: per request as a batching [`DataLoader`], or on its own
+/// where there is no request (a subscription's event, see [`load`]).
+pub trait Scoped: Loader<i64, Error = Arc<anyhow::Error>> {
+    /// The loader for `scope`.
+    fn scoped(scope: Scope) -> Self;
+}
+
+macro_rules! scoped {
+    ($($loader:ident),+) => {
+        $(impl Scoped for $loader {
+            fn scoped(scope: Scope) -> Self {
+                $loader(scope)
+            }
+        })+
+    };
+}
+
+scoped!(
+    LogoLoader,
+    OrderLinesLoader,
+    OrderShipmentsLoader,
+    ShipmentLinesLoader,
+    ListingLoader,
+    ItemListingsLoader,
+    ItemLoader,
+    IntegrationLoader,
+    SyncJobsLoader
+);
+
 fn wrap<T>(r: AppResult<T>, what: &str) -> Result<T, Arc<anyhow::Error>> {
     r.map_err(|e| Arc::new(anyhow::anyhow!("loading {what}: {}", e.report())))
 }
@@ -202,19 +231,30 @@ pub fn attach(
 }
 
 /// Loads one key through the request's loader of type `L`, mapping failures to the one
-/// GraphQL error shape.
-pub async fn load<L>(
+/// GraphQL error shape. A subscription's events carry no request loaders (a connection lives
+/// for hours: a cache would go stale, and loaders held per connection cost memory): there the
+/// key is loaded on its own, one query per relation of the event's object.
+pub async fn load<L: Scoped>(
     ctx: &async_graphql::Context<'_>,
     key: i64,
-) -> async_graphql::Result<Option<L::Value>>
-where
-    L: Loader<i64, Error = Arc<anyhow::Error>>,
-{
-    let loader = ctx.data::<RequestLoader<L>>()?;
-    Ok(loader
-        .load_one(key)
-        .await
-        .map_err(|e| crate::error::AppError::internal(format!("{e:#}")))?)
+) -> async_graphql::Result<Option<L::Value>> {
+    let found = match ctx.data_opt::<RequestLoader<L>>() {
+        Some(loader) => loader.load_one(key).await,
+        None => {
+            let scope = Scope {
+                state: super::context::state(ctx)?.clone(),
+                account_id: ctx
+                    .data_opt::<super::RequestData>()
+                    .and_then(|d| d.principal.as_ref())
+                    .map_or(0, |p| p.account_id),
+            };
+            L::scoped(scope)
+                .load(&[key])
+                .await
+                .map(|mut values| values.remove(&key))
+        }
+    };
+    Ok(found.map_err(|e| crate::error::AppError::internal(format!("{e:#}")))?)
 }
 
 /// Puts already loaded values into the request's loader of type `L`.
@@ -225,7 +265,10 @@ pub async fn feed<L>(
 where
     L: Loader<i64, Error = Arc<anyhow::Error>>,
 {
-    ctx.data::<RequestLoader<L>>()?.feed_many(values).await;
+    // Without request loaders (a subscription's event) there is nothing to prefetch into.
+    if let Some(loader) = ctx.data_opt::<RequestLoader<L>>() {
+        loader.feed_many(values).await;
+    }
     Ok(())
 }
 

@@ -10,7 +10,9 @@ use serde_json::json;
 use crate::support::{a_second_passes, shop, TestApp};
 
 const STOCK: &str = "subscription { stockChanged { product { sku stock } movement { delta reason quantityAfter } } }";
-const ORDERS: &str = "subscription { orderChanged { id number status } }";
+/// Nested fields of the event's order load without request loaders.
+const ORDERS: &str =
+    "subscription { orderChanged { id number status integration { id } lines { sku quantity } } }";
 
 #[tokio::test]
 async fn a_subscriber_gets_stock_changed_after_adjust_stock_and_nothing_of_another_account() {
@@ -73,11 +75,11 @@ async fn an_order_arriving_by_webhook_reaches_a_subscriber_within_a_second() {
         .await
         .expect("an orderChanged event");
     let arrived = placed.elapsed();
-    assert_eq!(
-        event["data"]["orderChanged"]["number"],
-        number.to_string(),
-        "{event}"
-    );
+    let order = &event["data"]["orderChanged"];
+    assert_eq!(order["number"], number.to_string(), "{event}");
+    assert!(event["errors"].is_null(), "{event}");
+    assert_eq!(order["integration"]["id"], connected["integration"]["id"]);
+    assert!(!order["lines"].as_array().unwrap().is_empty(), "{event}");
     assert!(arrived < Duration::from_secs(1), "{arrived:?}");
 }
 
