@@ -250,6 +250,8 @@ pub mod codes {
     pub const BAD_USER_INPUT: &str = "BAD_USER_INPUT";
     /// A bug or an infrastructure failure; the message carries a reference to the log entry.
     pub const INTERNAL: &str = "INTERNAL";
+    /// A subscription fell too far behind its events and was ended (its connection closes).
+    pub const SUBSCRIBER_TOO_SLOW: &str = "SUBSCRIBER_TOO_SLOW";
 }
 
 impl AppError {

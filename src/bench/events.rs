@@ -66,7 +66,15 @@ pub async fn events(o: EventsOptions) -> anyhow::Result<()> {
     let heard: Heard = Arc::new(Mutex::new(vec![Vec::new(); o.changes]));
     let ws_url = format!("{}/graphql/ws", server.base.replace("http://", "ws://"));
     let mut tasks = Vec::with_capacity(o.subscribers);
+    // The first tenth warms what every later subscriber shares (the keys' rows in the
+    // database's cache, the workers' allocator arenas); the rest shows what one more costs.
+    let warm = (o.subscribers / 10).max(1).min(o.subscribers);
+    let mut warmed = before;
     for n in 0..o.subscribers {
+        if n == warm {
+            tokio::time::sleep(Duration::from_secs(2)).await;
+            warmed = status_mib(&pid, "VmRSS:").context("no /proc status of the server")?;
+        }
         let key = &keys[n / CONNECTIONS_PER_KEY];
         tasks.push(subscriber(&ws_url, key, heard.clone()).await?);
     }
@@ -103,8 +111,12 @@ pub async fn events(o: EventsOptions) -> anyhow::Result<()> {
         machine()
     );
     println!(
-        "  {} subscribers over /graphql/ws (one connection each, stockChanged): server RSS {before:.1} MiB before, {with:.1} MiB with them = {:.1} KiB per subscriber",
+        "  {} subscribers over /graphql/ws (one connection each, stockChanged): server RSS {before:.1} MiB before, {warmed:.1} MiB with {warm}, {with:.1} MiB with all",
         o.subscribers,
+    );
+    println!(
+        "  memory per idle subscriber: {:.1} KiB each beyond the first {warm} ({:.1} KiB averaged over all, from before)",
+        (with - warmed) * 1024.0 / (o.subscribers - warm).max(1) as f64,
         (with - before) * 1024.0 / o.subscribers.max(1) as f64
     );
     println!(

@@ -4,11 +4,11 @@
 
 use std::sync::Arc;
 
-use async_graphql::{Context, SimpleObject, Subscription, ID};
+use async_graphql::{Context, ErrorExtensions, SimpleObject, Subscription, ID};
 use futures_util::{Stream, StreamExt};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use tokio::sync::broadcast::error::RecvError;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 
 use super::catalog::{Listing, Product, StockMovement};
 use super::context::{principal, state};
@@ -18,20 +18,29 @@ use super::shipments::Shipment;
 use super::sync::SyncRun;
 use crate::domain::Permission;
 use crate::entities::{inventory_item, listing, order, shipment, stock_movement, sync_run};
+use crate::error::codes;
 use crate::error::AppError;
-use crate::services::events::Event;
+use crate::services::events::{Event, BUFFERED};
 use crate::state::AppState;
 
 /// Subscriptions one WebSocket connection may hold at once.
 pub const SUBSCRIPTIONS_PER_CONNECTION: usize = 20;
 
-/// The subscription slots of one connection (connection data of `/graphql/ws`).
+/// The subscription slots of one connection (connection data of `/graphql/ws`), and its
+/// signal that a subscription fell too far behind (the connection then closes).
 #[derive(Clone)]
-pub struct SubscriptionSlots(pub Arc<Semaphore>);
+pub struct SubscriptionSlots {
+    slots: Arc<Semaphore>,
+    /// Notified when a subscription of the connection was dropped as too slow.
+    pub too_slow: Arc<Notify>,
+}
 
 impl Default for SubscriptionSlots {
     fn default() -> Self {
-        Self(Arc::new(Semaphore::new(SUBSCRIPTIONS_PER_CONNECTION)))
+        Self {
+            slots: Arc::new(Semaphore::new(SUBSCRIPTIONS_PER_CONNECTION)),
+            too_slow: Arc::new(Notify::new()),
+        }
     }
 }
 
@@ -56,44 +65,59 @@ pub struct PushFailure {
     pub shipment: Option<Shipment>,
 }
 
-/// Every event of the account from now on, ending with an error when the subscriber fell too
-/// far behind (it is dropped rather than slowing writers).
+/// Every event of the account from now on; `Err(missed)` last when the subscriber fell too
+/// far behind (it is dropped rather than slowing writers, and its connection is told).
 fn account_events(
     st: &AppState,
     account_id: i64,
     slot: OwnedSemaphorePermit,
-) -> impl Stream<Item = Result<Event, AppError>> {
+    too_slow: Arc<Notify>,
+) -> impl Stream<Item = Result<Event, u64>> {
     let rx = st.events.subscribe();
-    futures_util::stream::unfold(Some((rx, slot)), move |held| async move {
-        let (mut rx, slot) = held?;
-        loop {
-            match rx.recv().await {
-                Ok(e) if e.account_id() == account_id => return Some((Ok(e), Some((rx, slot)))),
-                Ok(_) => {}
-                Err(RecvError::Lagged(missed)) => {
-                    tracing::warn!(account_id, missed, "a slow subscriber was dropped");
-                    let dropped = AppError::internal(format!(
-                        "subscriber dropped: it fell {missed} events behind"
-                    ));
-                    return Some((Err(dropped), None));
+    futures_util::stream::unfold(Some((rx, slot)), move |held| {
+        let too_slow = too_slow.clone();
+        async move {
+            let (mut rx, slot) = held?;
+            loop {
+                match rx.recv().await {
+                    Ok(e) if e.account_id() == account_id => {
+                        return Some((Ok(e), Some((rx, slot))))
+                    }
+                    Ok(_) => {}
+                    Err(RecvError::Lagged(missed)) => {
+                        tracing::warn!(account_id, missed, "a slow subscriber was dropped");
+                        too_slow.notify_one();
+                        return Some((Err(missed), None));
+                    }
+                    Err(RecvError::Closed) => return None,
                 }
-                Err(RecvError::Closed) => return None,
             }
         }
     })
 }
 
-/// A slot of the connection for one more subscription, or an error naming the limit.
-fn slot(ctx: &Context<'_>) -> async_graphql::Result<OwnedSemaphorePermit> {
+/// The error ending a subscription that fell `missed` events behind.
+fn too_slow_error(missed: u64) -> async_graphql::Error {
+    async_graphql::Error::new(format!(
+        "This subscription fell {missed} events behind (more than {BUFFERED} unread) and was \
+         ended; the connection closes. Reconnect, subscribe again, and re-read what changed."
+    ))
+    .extend_with(|_, ext| ext.set("code", codes::SUBSCRIBER_TOO_SLOW))
+}
+
+/// The connection's slots (none outside `/graphql/ws`: then a fresh set) and one more
+/// subscription's slot, or an error naming the limit.
+fn slot(ctx: &Context<'_>) -> async_graphql::Result<(SubscriptionSlots, OwnedSemaphorePermit)> {
     let slots = ctx
         .data_opt::<SubscriptionSlots>()
         .cloned()
         .unwrap_or_default();
-    slots.0.try_acquire_owned().map_err(|_| {
+    let permit = slots.slots.clone().try_acquire_owned().map_err(|_| {
         async_graphql::Error::new(format!(
             "At most {SUBSCRIPTIONS_PER_CONNECTION} subscriptions per connection: complete one first."
         ))
-    })
+    })?;
+    Ok((slots, permit))
 }
 
 /// The events of the caller's account that `pick` keeps, each turned into its answer by
@@ -113,21 +137,28 @@ where
 {
     let p = principal(ctx, Permission::Read)?;
     let st = state(ctx)?.clone();
-    let events = account_events(&st, p.account_id, slot(ctx)?);
+    let (slots, permit) = slot(ctx)?;
+    let events = account_events(&st, p.account_id, permit, slots.too_slow);
     Ok(events
         .filter_map(move |e| {
             std::future::ready(match e {
                 Ok(e) => pick(e).map(Ok),
-                Err(e) => Some(Err(e)),
+                Err(missed) => Some(Err(missed)),
             })
         })
         // Boxed: an idle subscription holds no room for the reading future, only a pointer.
-        .then(move |wanted: Result<K, AppError>| {
+        .then(move |wanted: Result<K, u64>| {
             let (st, load) = (st.clone(), load.clone());
-            Box::pin(async move { load(st, p.account_id, wanted?).await })
+            Box::pin(async move {
+                match wanted {
+                    Ok(key) => load(st, p.account_id, key)
+                        .await
+                        .map_err(async_graphql::Error::from),
+                    Err(missed) => Err(too_slow_error(missed)),
+                }
+            })
         })
-        .filter_map(|r| std::future::ready(r.transpose()))
-        .map(|r| r.map_err(async_graphql::Error::from)))
+        .filter_map(|r| std::future::ready(r.transpose())))
 }
 
 /// The subscription root.

@@ -3,7 +3,8 @@
 //! accepted too). The bearer token travels in `connection_init`'s payload
 //! (`{"Authorization": "Bearer …"}`); without a valid one the connection is closed (4403).
 //! A caller holds at most [`CONNECTIONS_PER_CALLER`] connections, each at most
-//! `graphql::events::SUBSCRIPTIONS_PER_CONNECTION` subscriptions.
+//! `graphql::events::SUBSCRIPTIONS_PER_CONNECTION` subscriptions. A connection one of whose
+//! subscriptions fell too far behind its events is closed with 1008 and says so.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -20,6 +21,11 @@ use crate::state::AppState;
 
 /// Connections one user session or API key may hold at once.
 pub const CONNECTIONS_PER_CALLER: usize = 10;
+
+/// The close reason of a connection one of whose subscriptions fell too far behind (code
+/// 1008, policy).
+const TOO_SLOW: &str =
+    "Too slow: a subscription fell too far behind its events. Reconnect and re-read what changed.";
 
 /// Largest message a client may send (a subscription document), in bytes.
 const MAX_MESSAGE_BYTES: usize = 64 * 1024;
@@ -103,6 +109,8 @@ pub async fn subscriptions(
         user_agent: None,
     };
     let held: Arc<Mutex<Option<Counted>>> = Arc::new(Mutex::new(None));
+    let slots = SubscriptionSlots::default();
+    let too_slow = slots.too_slow.clone();
     let on_init = {
         let (state, connections, held) =
             (state.clone(), connections.get_ref().clone(), held.clone());
@@ -131,7 +139,7 @@ pub async fn subscriptions(
                 principal: Some(principal),
                 client,
             });
-            data.insert(SubscriptionSlots::default());
+            data.insert(slots);
             Ok(data)
         }
     };
@@ -154,7 +162,22 @@ pub async fn subscriptions(
     actix_web::rt::spawn(async move {
         let mut ws =
             std::pin::pin!(WebSocket::new(schema, incoming, protocol).on_connection_init(on_init));
-        while let Some(msg) = ws.next().await {
+        loop {
+            // What the subscriptions have to say goes first (a dropped one's error included);
+            // then a subscription dropped as too slow closes the connection.
+            let msg = tokio::select! {
+                biased;
+                msg = ws.next() => msg,
+                () = too_slow.notified() => {
+                    let reason = CloseReason {
+                        code: CloseCode::Policy,
+                        description: Some(TOO_SLOW.into()),
+                    };
+                    let _ = session.close(Some(reason)).await;
+                    return;
+                }
+            };
+            let Some(msg) = msg else { break };
             let sent = match msg {
                 WsMessage::Text(text) => session.text(text).await,
                 WsMessage::Close(code, reason) => {

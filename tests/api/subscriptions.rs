@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use reqwest::Method;
-use sea_orm::ConnectionTrait;
+use sea_orm::{ConnectionTrait, EntityTrait};
 use serde_json::json;
 
 use crate::support::{a_second_passes, shop, TestApp};
@@ -266,4 +266,61 @@ async fn imports_send_the_stock_they_move_new_products_orders_taking_stock_and_o
         ]
     );
     assert!(sub.event(Duration::from_millis(500)).await.is_none());
+}
+
+#[tokio::test]
+async fn a_subscriber_too_far_behind_is_dropped_with_a_clear_reason_and_others_keep_listening() {
+    use orderdeck::services::events::{Event, BUFFERED};
+    let a = shop("events-slow@example.com").await;
+    a.stocked(&[("MUG", 10)]).await;
+    // The test's database holds this one account and its one store.
+    let account_id = orderdeck::entities::integration::Entity::find()
+        .one(&a.app.state.db)
+        .await
+        .unwrap()
+        .unwrap()
+        .account_id;
+    let mut slow = a.app.subscribed(&a.token, STOCK).await;
+    a_second_passes().await;
+
+    // More events at once than a subscriber may fall behind by: it cannot keep up.
+    for n in 0..(2 * BUFFERED as i64) {
+        a.app.state.events.deliver(Event::StockChanged {
+            account_id,
+            item_id: -1 - n,
+            movement_id: -1,
+        });
+    }
+    let error = slow
+        .next(Duration::from_secs(5))
+        .await
+        .expect("the subscription's error");
+    assert_eq!(error["type"], "next", "{error}");
+    assert_eq!(
+        error["payload"]["errors"][0]["extensions"]["code"], "SUBSCRIBER_TOO_SLOW",
+        "{error}"
+    );
+    let mut closed = slow.next(Duration::from_secs(5)).await.unwrap();
+    if closed["type"] == "complete" {
+        closed = slow.next(Duration::from_secs(5)).await.unwrap();
+    }
+    assert_eq!(closed["type"], "closed", "{closed}");
+    assert_eq!(closed["code"], 1008, "{closed}");
+    assert!(
+        closed["reason"].as_str().unwrap().starts_with("Too slow"),
+        "{closed}"
+    );
+
+    // A new subscriber hears the next change as usual.
+    let mut fresh = a.app.subscribed(&a.token, STOCK).await;
+    a_second_passes().await;
+    let adjusted = a
+        .adjust_stock(json!({ "sku": "MUG", "delta": 1, "reason": "Found" }))
+        .await;
+    assert_eq!(adjusted["userErrors"], json!([]), "{adjusted}");
+    let event = fresh
+        .event(Duration::from_secs(3))
+        .await
+        .expect("a stockChanged event");
+    assert_eq!(event["data"]["stockChanged"]["product"]["stock"], 11);
 }
