@@ -110,9 +110,13 @@ pub enum BenchCommand {
     /// Start the server with a sandbox store, connect subscribers over /graphql/ws and print
     /// the server's memory with them and how long a stock change takes to reach them all.
     Events {
-        /// Subscribers, one WebSocket connection each.
+        /// Subscribers (subscriptions to `stockChanged`).
         #[arg(long, default_value_t = 1_000)]
         subscribers: usize,
+        /// Subscriptions sharing one WebSocket connection (the `graphql-ws` client puts all of
+        /// one page's subscriptions on one connection); 1 = a connection per subscriber.
+        #[arg(long, default_value_t = 1)]
+        per_connection: usize,
         /// Stock changes sent one after the other.
         #[arg(long, default_value_t = 20)]
         changes: usize,
@@ -221,10 +225,12 @@ pub async fn run(command: &BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Idle { seconds } => self::idle::idle(*seconds).await,
         BenchCommand::Events {
             subscribers,
+            per_connection,
             changes,
         } => {
             self::events::events(self::events::EventsOptions {
                 subscribers: (*subscribers).max(1),
+                per_connection: (*per_connection).clamp(1, 20),
                 changes: (*changes).max(1),
             })
             .await

@@ -19,8 +19,10 @@ const PASSWORD: &str = "bench-password-1";
 /// What to run.
 #[derive(Clone, Copy, Debug)]
 pub struct EventsOptions {
-    /// Subscribers connected at once (one connection each).
+    /// Subscribers (subscriptions) at once.
     pub subscribers: usize,
+    /// Subscriptions per WebSocket connection (at most the server's 20).
+    pub per_connection: usize,
     /// Stock changes, one after the other, each waited for at every subscriber.
     pub changes: usize,
 }
@@ -32,9 +34,10 @@ const CONNECTIONS_PER_KEY: usize = 10;
 type Heard = Arc<Mutex<Vec<Vec<Instant>>>>;
 
 /// Starts a sandbox store with one product and `orderdeck serve` (a child process, so its
-/// memory is the server's alone) connected to it, opens `subscribers` WebSocket connections
-/// each subscribed to `stockChanged`, and prints the server's memory before and with them,
-/// then the latency from sending each `adjustStock` to each subscriber receiving it.
+/// memory is the server's alone) connected to it, subscribes `subscribers` times to
+/// `stockChanged` over WebSocket connections holding `per_connection` subscriptions each, and
+/// prints the server's memory before and with them, then the latency from sending each
+/// `adjustStock` to each subscriber receiving it.
 pub async fn events(o: EventsOptions) -> anyhow::Result<()> {
     let sandbox = Sandbox::spawn(SandboxConfig {
         stores: 1,
@@ -56,27 +59,29 @@ pub async fn events(o: EventsOptions) -> anyhow::Result<()> {
     let before = status_mib(&pid, "VmRSS:").context("no /proc status of the server")?;
 
     // A login or key holds at most 10 connections: the subscribers use API keys.
+    let connections = o.subscribers.div_ceil(o.per_connection);
     let keys = api_keys(
         &http,
         &gql,
         &token,
-        o.subscribers.div_ceil(CONNECTIONS_PER_KEY),
+        connections.div_ceil(CONNECTIONS_PER_KEY),
     )
     .await?;
     let heard: Heard = Arc::new(Mutex::new(vec![Vec::new(); o.changes]));
     let ws_url = format!("{}/graphql/ws", server.base.replace("http://", "ws://"));
-    let mut tasks = Vec::with_capacity(o.subscribers);
+    let mut tasks = Vec::with_capacity(connections);
     // The first tenth warms what every later subscriber shares (the keys' rows in the
     // database's cache, the workers' allocator arenas); the rest shows what one more costs.
-    let warm = (o.subscribers / 10).max(1).min(o.subscribers);
+    let warm = (connections / 10).max(1).min(connections);
     let mut warmed = before;
-    for n in 0..o.subscribers {
+    for n in 0..connections {
         if n == warm {
             tokio::time::sleep(Duration::from_secs(2)).await;
             warmed = status_mib(&pid, "VmRSS:").context("no /proc status of the server")?;
         }
         let key = &keys[n / CONNECTIONS_PER_KEY];
-        tasks.push(subscriber(&ws_url, key, heard.clone()).await?);
+        let subscriptions = o.per_connection.min(o.subscribers - n * o.per_connection);
+        tasks.push(subscriber(&ws_url, key, subscriptions, heard.clone()).await?);
     }
     tokio::time::sleep(Duration::from_secs(3)).await;
     let with = status_mib(&pid, "VmRSS:").context("no /proc status of the server")?;
@@ -110,13 +115,14 @@ pub async fn events(o: EventsOptions) -> anyhow::Result<()> {
         server.backend,
         machine()
     );
+    let warm_subscribers = warm * o.per_connection;
     println!(
-        "  {} subscribers over /graphql/ws (one connection each, stockChanged): server RSS {before:.1} MiB before, {warmed:.1} MiB with {warm}, {with:.1} MiB with all",
-        o.subscribers,
+        "  {} subscribers to stockChanged over /graphql/ws, {} per connection ({connections} connections): server RSS {before:.1} MiB before, {warmed:.1} MiB with {warm_subscribers}, {with:.1} MiB with all",
+        o.subscribers, o.per_connection,
     );
     println!(
-        "  memory per idle subscriber: {:.1} KiB each beyond the first {warm} ({:.1} KiB averaged over all, from before)",
-        (with - warmed) * 1024.0 / (o.subscribers - warm).max(1) as f64,
+        "  memory per idle subscriber: {:.1} KiB each beyond the first {warm_subscribers} ({:.1} KiB averaged over all, from before)",
+        (with - warmed) * 1024.0 / (o.subscribers.saturating_sub(warm_subscribers)).max(1) as f64,
         (with - before) * 1024.0 / o.subscribers.max(1) as f64
     );
     println!(
@@ -233,11 +239,13 @@ async fn api_keys(
     Ok(keys)
 }
 
-/// One subscriber: connects, subscribes to `stockChanged`, and records when each change
-/// arrives (by the figure it reports: the nth change leaves 1000 + n).
+/// One connection: connects, subscribes `subscriptions` times to `stockChanged`, and records
+/// when each change arrives at each subscription (by the figure it reports: the nth change
+/// leaves 1000 + n).
 async fn subscriber(
     url: &str,
     token: &str,
+    subscriptions: usize,
     heard: Heard,
 ) -> anyhow::Result<tokio::task::JoinHandle<()>> {
     let mut request = url.into_client_request()?;
@@ -249,10 +257,12 @@ async fn subscriber(
     socket.send(Message::Text(init.to_string().into())).await?;
     let ack = socket.next().await.context("no connection_ack")??;
     anyhow::ensure!(ack.to_text()?.contains("connection_ack"), "refused: {ack}");
-    let subscribe = json!({ "id": "1", "type": "subscribe", "payload": { "query": "subscription { stockChanged(sku: \"EVT-1\") { product { stock } } }" } });
-    socket
-        .send(Message::Text(subscribe.to_string().into()))
-        .await?;
+    for id in 0..subscriptions {
+        let subscribe = json!({ "id": id.to_string(), "type": "subscribe", "payload": { "query": "subscription { stockChanged(sku: \"EVT-1\") { product { stock } } }" } });
+        socket
+            .send(Message::Text(subscribe.to_string().into()))
+            .await?;
+    }
     Ok(tokio::spawn(async move {
         while let Some(Ok(message)) = socket.next().await {
             let Ok(text) = message.to_text() else {

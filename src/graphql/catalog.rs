@@ -19,6 +19,7 @@ use crate::services::catalog::{self as service, ProductFilter};
 use crate::services::pagination::PageRequest;
 
 /// A product: one SKU of the account with its single stock figure, listed on any number of stores.
+#[derive(Clone)]
 pub struct Product(pub inventory_item::Model);
 
 /// A product: one SKU of the account with its single stock figure, listed on any number of stores.
@@ -87,6 +88,7 @@ impl Product {
 }
 
 /// One product or variant on one store.
+#[derive(Clone)]
 pub struct Listing(pub listing::Model);
 
 /// Where a listing's stock on its store stands against the figure here.
@@ -244,6 +246,7 @@ fn strings(v: Option<&StringList>) -> Vec<String> {
 }
 
 /// One change of a product's stock.
+#[derive(Clone)]
 pub struct StockMovement(pub stock_movement::Model);
 
 /// One change of a product's stock.

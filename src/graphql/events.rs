@@ -2,9 +2,13 @@
 //! (`graphql-transport-ws`). Each event carries ids (`services::events`); the subscriber's own
 //! process reads the rows, so a subscription sees what the writer committed.
 
-use std::sync::Arc;
+use std::any::Any;
+use std::collections::{HashMap, VecDeque};
+use std::future::Future;
+use std::sync::{Arc, Mutex};
 
 use async_graphql::{Context, ErrorExtensions, SimpleObject, Subscription, ID};
+use futures_util::future::{BoxFuture, FutureExt, Shared};
 use futures_util::{Stream, StreamExt};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use tokio::sync::broadcast::error::RecvError;
@@ -45,7 +49,7 @@ impl Default for SubscriptionSlots {
 }
 
 /// A stock change: the product with its new figure and the movement that made it.
-#[derive(SimpleObject)]
+#[derive(Clone, SimpleObject)]
 pub struct StockChange {
     /// The product, with its stock after the change.
     pub product: Product,
@@ -55,7 +59,7 @@ pub struct StockChange {
 
 /// A push a store refused or failed: the listing (stock or price) or the shipment, with its
 /// push state and error as recorded.
-#[derive(SimpleObject)]
+#[derive(Clone, SimpleObject)]
 pub struct PushFailure {
     /// The listing whose stock or price push failed (see its `pushError`,
     /// `stockPushState`, `pricePushState`); null for a shipment.
@@ -120,50 +124,123 @@ fn slot(ctx: &Context<'_>) -> async_graphql::Result<(SubscriptionSlots, OwnedSem
     Ok((slots, permit))
 }
 
+/// How many recent events keep their rows for the subscriptions still delivering them.
+const RECENT: usize = 1024;
+
+/// What one event's rows were read as, shared by every subscription delivering it.
+type SharedRows = Shared<BoxFuture<'static, Result<Option<Arc<dyn Any + Send + Sync>>, Arc<str>>>>;
+
+/// The rows of recent events, read once per event in this process however many subscriptions
+/// deliver it (a thousand subscribers of one account cost one read per event, not a thousand).
+/// Each event's rows are read after it was committed; the last [`RECENT`] events are kept.
+#[derive(Clone, Default)]
+pub struct RecentRows(Arc<Mutex<Recent>>);
+
+#[derive(Default)]
+struct Recent {
+    rows: HashMap<Event, SharedRows>,
+    order: VecDeque<Event>,
+}
+
+impl RecentRows {
+    /// The rows of `event`, read by `read` unless another subscription did or does already.
+    /// Every event kind is read as one type `T` (the answer of the one field delivering it).
+    fn get<T, F>(&self, event: Event, read: F) -> impl Future<Output = Result<Option<T>, AppError>>
+    where
+        T: Clone + Send + Sync + 'static,
+        F: Future<Output = Result<Option<T>, AppError>> + Send + 'static,
+    {
+        let shared = self.0.lock().ok().map(|mut recent| {
+            if let Some(found) = recent.rows.get(&event) {
+                return found.clone();
+            }
+            let reading: SharedRows = async move {
+                match read.await {
+                    Ok(found) => Ok(found.map(|t| Arc::new(t) as Arc<dyn Any + Send + Sync>)),
+                    Err(e) => Err(Arc::from(e.report().to_string())),
+                }
+            }
+            .boxed()
+            .shared();
+            recent.rows.insert(event, reading.clone());
+            recent.order.push_back(event);
+            while recent.order.len() > RECENT {
+                if let Some(old) = recent.order.pop_front() {
+                    recent.rows.remove(&old);
+                }
+            }
+            reading
+        });
+        async move {
+            let shared =
+                shared.ok_or_else(|| AppError::internal("the recent events' lock is poisoned"))?;
+            match shared.await {
+                Ok(found) => Ok(found.and_then(|rows| rows.downcast_ref::<T>().cloned())),
+                Err(report) => Err(AppError::internal(report)),
+            }
+        }
+    }
+}
+
 /// The events of the caller's account that `pick` keeps, each turned into its answer by
-/// `load` (which reads the rows; `None` skips an event whose row is gone or does not match).
-/// Every subscription field needs `Permission::Read` and one of the connection's slots.
-fn deliver<K, T, P, L, F>(
+/// `read` (the rows, read once per event for every subscription: see [`RecentRows`]; `None`
+/// skips an event whose row is gone) and delivered when `keep` says so. Every subscription
+/// field needs `Permission::Read` and one of the connection's slots.
+fn deliver<K, T, P, R, F, W>(
     ctx: &Context<'_>,
+    recent: &RecentRows,
     pick: P,
-    load: L,
+    read: R,
+    keep: W,
 ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<T>>>
 where
     K: Send + 'static,
-    T: Send + 'static,
+    T: Clone + Send + Sync + 'static,
     P: Fn(Event) -> Option<K> + Send + 'static,
-    L: Fn(AppState, i64, K) -> F + Clone + Send + 'static,
-    F: std::future::Future<Output = Result<Option<T>, AppError>> + Send,
+    R: Fn(Arc<AppState>, i64, K) -> F + Clone + Send + Sync + 'static,
+    F: Future<Output = Result<Option<T>, AppError>> + Send + 'static,
+    W: Fn(&T) -> bool + Send + 'static,
 {
     let p = principal(ctx, Permission::Read)?;
-    let st = state(ctx)?.clone();
+    // Behind an `Arc`: every idle subscription holds a pointer, not a copy of the state.
+    let st = Arc::new(state(ctx)?.clone());
+    let recent = recent.clone();
     let (slots, permit) = slot(ctx)?;
     let events = account_events(&st, p.account_id, permit, slots.too_slow);
     Ok(events
         .filter_map(move |e| {
             std::future::ready(match e {
-                Ok(e) => pick(e).map(Ok),
+                Ok(e) => pick(e).map(|key| Ok((e, key))),
                 Err(missed) => Some(Err(missed)),
             })
         })
         // Boxed: an idle subscription holds no room for the reading future, only a pointer.
-        .then(move |wanted: Result<K, u64>| {
-            let (st, load) = (st.clone(), load.clone());
+        .then(move |wanted: Result<(Event, K), u64>| {
+            let (st, read, recent) = (st.clone(), read.clone(), recent.clone());
             Box::pin(async move {
                 match wanted {
-                    Ok(key) => load(st, p.account_id, key)
+                    Ok((event, key)) => recent
+                        .get(event, read(st, p.account_id, key))
                         .await
                         .map_err(async_graphql::Error::from),
                     Err(missed) => Err(too_slow_error(missed)),
                 }
             })
         })
-        .filter_map(|r| std::future::ready(r.transpose())))
+        .filter_map(move |r| {
+            std::future::ready(match r {
+                Ok(Some(t)) if keep(&t) => Some(Ok(t)),
+                Ok(_) => None,
+                Err(e) => Some(Err(e)),
+            })
+        }))
 }
 
-/// The subscription root.
+/// The subscription root, with the rows of recent events its subscriptions share.
 #[derive(Default)]
-pub struct SubscriptionRoot;
+pub struct SubscriptionRoot {
+    recent: RecentRows,
+}
 
 /// Live events of the caller's account, over WebSocket at `/graphql/ws`
 /// (`graphql-transport-ws`, the token in `connection_init`'s payload). Each is sent after the
@@ -182,6 +259,7 @@ impl SubscriptionRoot {
         let store = integration_id.map(|id| ids::decode("Integration", &id).unwrap_or(0));
         deliver(
             ctx,
+            &self.recent,
             move |e| match e {
                 Event::OrderChanged {
                     integration_id,
@@ -190,13 +268,14 @@ impl SubscriptionRoot {
                 } if store.is_none_or(|s| s == integration_id) => Some(order_id),
                 _ => None,
             },
-            |st: AppState, account_id, id| async move {
+            |st: Arc<AppState>, account_id, id| async move {
                 let found = order::Entity::find_by_id(id)
                     .filter(order::Column::AccountId.eq(account_id))
                     .one(&st.db)
                     .await?;
                 Ok(found.map(Order))
             },
+            |_| true,
         )
     }
 
@@ -213,6 +292,7 @@ impl SubscriptionRoot {
     ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<StockChange>>> {
         deliver(
             ctx,
+            &self.recent,
             |e| match e {
                 Event::StockChanged {
                     item_id,
@@ -221,25 +301,23 @@ impl SubscriptionRoot {
                 } => Some((item_id, movement_id)),
                 _ => None,
             },
-            move |st: AppState, account_id, (item_id, movement_id)| {
-                let sku = sku.clone();
-                async move {
-                    let item = inventory_item::Entity::find_by_id(item_id)
-                        .filter(inventory_item::Column::AccountId.eq(account_id))
-                        .one(&st.db)
-                        .await?;
-                    let Some(item) = item.filter(|i| sku.is_none() || i.sku == sku) else {
-                        return Ok(None);
-                    };
-                    let movement = stock_movement::Entity::find_by_id(movement_id)
-                        .one(&st.db)
-                        .await?;
-                    Ok(movement.map(|m| StockChange {
-                        product: Product(item),
-                        movement: StockMovement(m),
-                    }))
-                }
+            |st: Arc<AppState>, account_id, (item_id, movement_id)| async move {
+                let item = inventory_item::Entity::find_by_id(item_id)
+                    .filter(inventory_item::Column::AccountId.eq(account_id))
+                    .one(&st.db)
+                    .await?;
+                let Some(item) = item else {
+                    return Ok(None);
+                };
+                let movement = stock_movement::Entity::find_by_id(movement_id)
+                    .one(&st.db)
+                    .await?;
+                Ok(movement.map(|m| StockChange {
+                    product: Product(item),
+                    movement: StockMovement(m),
+                }))
             },
+            move |change: &StockChange| sku.is_none() || change.product.0.sku == sku,
         )
     }
 
@@ -251,6 +329,7 @@ impl SubscriptionRoot {
     ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<PushFailure>>> {
         deliver(
             ctx,
+            &self.recent,
             |e| match e {
                 Event::PushFailed {
                     listing_id,
@@ -259,7 +338,9 @@ impl SubscriptionRoot {
                 } => Some((listing_id, shipment_id)),
                 _ => None,
             },
-            |st: AppState, account_id, (listing_id, shipment_id): (Option<i64>, Option<i64>)| async move {
+            |st: Arc<AppState>,
+             account_id,
+             (listing_id, shipment_id): (Option<i64>, Option<i64>)| async move {
                 let listing = match listing_id {
                     Some(id) => listing::Entity::find_by_id(id)
                         .filter(listing::Column::AccountId.eq(account_id))
@@ -279,6 +360,7 @@ impl SubscriptionRoot {
                 Ok((listing.is_some() || shipment.is_some())
                     .then_some(PushFailure { listing, shipment }))
             },
+            |_| true,
         )
     }
 
@@ -289,17 +371,19 @@ impl SubscriptionRoot {
     ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<SyncRun>>> {
         deliver(
             ctx,
+            &self.recent,
             |e| match e {
                 Event::SyncRunFinished { run_id, .. } => Some(run_id),
                 _ => None,
             },
-            |st: AppState, account_id, id| async move {
+            |st: Arc<AppState>, account_id, id| async move {
                 let found = sync_run::Entity::find_by_id(id)
                     .filter(sync_run::Column::AccountId.eq(account_id))
                     .one(&st.db)
                     .await?;
                 Ok(found.map(SyncRun))
             },
+            |_| true,
         )
     }
 }

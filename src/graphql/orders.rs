@@ -82,6 +82,7 @@ pub struct ShippingAddress {
 }
 
 /// An order imported from a store.
+#[derive(Clone)]
 pub struct Order(pub order::Model);
 
 /// An order imported from a store.

@@ -101,6 +101,7 @@ pub struct RetryShipmentPushPayload {
 }
 
 /// A shipment of (part of) an order, made here.
+#[derive(Clone)]
 pub struct Shipment(pub shipment::Model);
 
 fn present(s: &Option<String>) -> Option<&str> {

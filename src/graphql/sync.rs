@@ -15,6 +15,7 @@ use crate::services::pagination::PageRequest;
 use crate::sync::runner;
 
 /// One import run of a store: what ran, when, how it ended and what it did.
+#[derive(Clone)]
 pub struct SyncRun(pub sync_run::Model);
 
 /// One import run of a store: what ran, when, how it ended and what it did.

@@ -30,7 +30,7 @@ const NOTIFICATIONS_PER_STATEMENT: usize = 32;
 pub const CHANNEL: &str = "orderdeck_events";
 
 /// What changed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Event {
     /// An order was created or changed (imported, shipped, canceled).

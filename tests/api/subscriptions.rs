@@ -19,6 +19,20 @@ async fn a_subscriber_gets_stock_changed_after_adjust_stock_and_nothing_of_anoth
     let a = shop("events-a@example.com").await;
     a.stocked(&[("MUG", 10)]).await;
     let mut own = a.app.subscribed(&a.token, STOCK).await;
+    let mut mugs = a
+        .app
+        .subscribed(
+            &a.token,
+            "subscription { stockChanged(sku: \"MUG\") { product { sku } } }",
+        )
+        .await;
+    let mut plates = a
+        .app
+        .subscribed(
+            &a.token,
+            "subscription { stockChanged(sku: \"PLATE\") { product { sku } } }",
+        )
+        .await;
     let other_token = a.app.signed_in("events-b@example.com").await;
     let mut other = a.app.subscribed(&other_token, STOCK).await;
 
@@ -43,6 +57,13 @@ async fn a_subscriber_gets_stock_changed_after_adjust_stock_and_nothing_of_anoth
         other.event(Duration::from_millis(500)).await.is_none(),
         "another account heard of it"
     );
+    // Subscriptions of one SKU hear only theirs.
+    let mug = mugs
+        .event(Duration::from_secs(2))
+        .await
+        .expect("MUG's change");
+    assert_eq!(mug["data"]["stockChanged"]["product"]["sku"], "MUG");
+    assert!(plates.event(Duration::from_millis(200)).await.is_none());
 
     // A refused change (below zero) publishes nothing.
     let refused = a
