@@ -22,6 +22,7 @@ mod m20261128_000013_order_read_indexes;
 mod m20261204_000014_order_counts_and_search;
 mod m20261204_000015_create_instance_facts;
 mod m20261206_000016_teams;
+mod m20261207_000017_low_stock;
 
 /// Applies every migration in order.
 pub struct Migrator;
@@ -46,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000014_order_counts_and_search::Migration),
             Box::new(m20261204_000015_create_instance_facts::Migration),
             Box::new(m20261206_000016_teams::Migration),
+            Box::new(m20261207_000017_low_stock::Migration),
         ]
     }
 }

@@ -297,6 +297,7 @@ async fn insert_catalog(db: &DatabaseConnection, ctx: &Seeding) -> anyhow::Resul
                 image_url: None,
                 quantity: (mix(p as u64, 11) % 500) as i64,
                 low_stock_threshold: None,
+                low_stock_since: None,
                 version: 1,
                 deleted_at: None,
                 created_at: now,

@@ -48,6 +48,8 @@ domain_enum! {
         AdjustStock = "ADJUST_STOCK",
         /// A product was deleted.
         DeleteProduct = "DELETE_PRODUCT",
+        /// A product's low-stock threshold was set or cleared.
+        SetLowStockThreshold = "SET_LOW_STOCK_THRESHOLD",
         /// A listing's price changed.
         UpdatePrice = "UPDATE_PRICE",
         /// An order was canceled.

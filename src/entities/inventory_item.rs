@@ -18,7 +18,11 @@ pub struct Model {
     pub image_url: Option<String>,
     /// The stock figure. Change it only through `services::ledger` (it writes the ledger).
     pub quantity: i64,
+    /// At or below this figure the product is low on stock; `None`: never.
     pub low_stock_threshold: Option<i64>,
+    /// When the stock last fell to or below the threshold; `None` while above it (or without
+    /// a threshold). Kept by `services::ledger` and `services::inventory::set_low_stock_threshold`.
+    pub low_stock_since: Option<DateTimeUtc>,
     /// Incremented on every stock change.
     pub version: i64,
     /// Deleted here; the next product import brings it back if the channel still has it.

@@ -53,6 +53,12 @@ impl Product {
     async fn low_stock_threshold(&self) -> Option<i64> {
         self.0.low_stock_threshold
     }
+    /// Since when the stock has been at or below its threshold (set with
+    /// `setLowStockThreshold`): the moment it last fell there, kept while it stays there,
+    /// null while above it or without a threshold.
+    async fn low_stock_since(&self) -> Option<DateTime<Utc>> {
+        self.0.low_stock_since
+    }
     /// The product on each store.
     async fn listings(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Listing>> {
         Ok(load::<ItemListingsLoader>(ctx, self.0.id)

@@ -1,5 +1,5 @@
 //! Product mutations: `setStock` and `adjustStock` (every change a ledger movement, pushed to
-//! the stores) and `deleteProduct` (here only).
+//! the stores), `deleteProduct` (here only) and `setLowStockThreshold`.
 
 use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
 
@@ -69,6 +69,26 @@ pub struct AdjustStockPayload {
     pub product: Option<Product>,
     /// The ledger movement recording the change (for a retry, the first call's).
     pub movement: Option<StockMovement>,
+    /// Why nothing was changed.
+    pub user_errors: Vec<UserError>,
+}
+
+/// Sets or clears a product's low-stock threshold.
+#[derive(InputObject)]
+pub struct SetLowStockThresholdInput {
+    /// Global id of the product; give this or `sku`, not both.
+    pub product_id: Option<ID>,
+    /// SKU of the product; give this or `productId`, not both.
+    pub sku: Option<String>,
+    /// At or below this stock the product is low (0 to 1,000,000,000); null clears it.
+    pub threshold: Option<i64>,
+}
+
+/// The outcome of `setLowStockThreshold`.
+#[derive(SimpleObject)]
+pub struct SetLowStockThresholdPayload {
+    /// The product with its threshold and `lowStockSince` as they stand now.
+    pub product: Option<Product>,
     /// Why nothing was changed.
     pub user_errors: Vec<UserError>,
 }
@@ -192,6 +212,47 @@ impl StockMutation {
         Ok(AdjustStockPayload {
             product,
             movement,
+            user_errors,
+        })
+    }
+
+    /// Sets a product's low-stock threshold (by id or SKU), or clears it with null: at or
+    /// below it the product is low on stock (`products(filter: { lowStock: true })`), and
+    /// `lowStockSince` says since when. Needs the permission to set stock figures.
+    /// `AMBIGUOUS_PRODUCT`, `NOT_FOUND`, `INVALID` (a threshold below 0 or too large).
+    async fn set_low_stock_threshold(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The product and its threshold.")] input: SetLowStockThresholdInput,
+    ) -> async_graphql::Result<SetLowStockThresholdPayload> {
+        let (p, allowed) = acting(ctx, Permission::SetStock)?;
+        let checked = allowed.and(text::plain(&input));
+        let key = product_key(input.product_id, input.sku);
+        let threshold = input.threshold;
+        let (item, user_errors) = into_payload(
+            text::then(
+                checked,
+                inventory::set_low_stock_threshold(state(ctx)?, &p, key, threshold),
+            )
+            .await,
+        )?;
+        if let Some(item) = &item {
+            let target = ids::encode("Product", item.id).0;
+            let what = match threshold {
+                Some(t) => format!("threshold {t}"),
+                None => "threshold cleared".to_string(),
+            };
+            audit::record(
+                ctx,
+                &p,
+                AuditAction::SetLowStockThreshold,
+                Some(target),
+                &what,
+            )
+            .await;
+        }
+        Ok(SetLowStockThresholdPayload {
+            product: item.map(Product),
             user_errors,
         })
     }

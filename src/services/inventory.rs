@@ -1,13 +1,14 @@
 //! Changes people make to products: `setStock` and `adjustStock` (through the ledger in
 //! `services::ledger`, with an idempotency key and a compare-and-set figure), and
-//! `deleteProduct` (here only; the next product import brings it back).
+//! `deleteProduct` (here only; the next product import brings it back), and
+//! `setLowStockThreshold`.
 //!
 //! A stock change locks the item's row first (the write lock on SQLite), then checks the key,
 //! the expected figure and the result against what it locked, so concurrent changes of one
 //! item serialise and every check holds at commit.
 
 use chrono::Utc;
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, Func, SimpleExpr};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 
 use super::events::Event;
@@ -359,6 +360,58 @@ async fn load_item<C: ConnectionTrait>(
         .ok_or_else(|| AppError::internal(format!("inventory item {item_id} vanished")))
 }
 
+/// Sets (or, with `None`, clears) a product's low-stock threshold: at or below it the product
+/// is low on stock. `lowStockSince` follows at once: now when the stock is already at or below
+/// the new threshold (kept when it was low already), cleared otherwise. Thresholds are 0 to
+/// 1,000,000,000 (`INVALID`).
+pub async fn set_low_stock_threshold(
+    state: &AppState,
+    p: &Principal,
+    key: ProductKey,
+    threshold: Option<i64>,
+) -> AppResult<item::Model> {
+    let mut errors = key_errors(&key);
+    if threshold.is_some_and(|t| !(0..=MAX_STOCK).contains(&t)) {
+        errors.push(UserError::new(
+            "threshold",
+            Code::Invalid,
+            format!("A threshold is 0 to {MAX_STOCK}, or null to clear it."),
+        ));
+    }
+    ensure_valid(errors)?;
+    let id = resolve(state, p, &key).await?;
+    let now = Utc::now();
+    let since = match threshold {
+        Some(t) => Expr::case(
+            Expr::col(item::Column::Quantity).lte(t),
+            Func::coalesce([
+                Expr::col(item::Column::LowStockSince).into(),
+                Expr::value(now),
+            ]),
+        )
+        .finally(Expr::value(Option::<chrono::DateTime<Utc>>::None))
+        .into(),
+        None => Expr::value(Option::<chrono::DateTime<Utc>>::None),
+    };
+    update_live(
+        state,
+        p,
+        &key,
+        id,
+        [
+            (item::Column::LowStockThreshold, Expr::value(threshold)),
+            (item::Column::LowStockSince, since),
+            (item::Column::UpdatedAt, Expr::value(now)),
+        ],
+    )
+    .await?;
+    item::Entity::find_by_id(id)
+        .filter(item::Column::AccountId.eq(p.account_id))
+        .one(&state.db)
+        .await?
+        .ok_or_else(|| not_found(&key).into())
+}
+
 /// Deletes a product here (never on a store); it disappears from `products` and `product`,
 /// and the next product import brings it back, with its stock, if a store still has it.
 /// Returns its id.
@@ -366,16 +419,40 @@ pub async fn delete_product(state: &AppState, p: &Principal, key: ProductKey) ->
     ensure_valid(key_errors(&key))?;
     let id = resolve(state, p, &key).await?;
     let now = Utc::now();
-    let deleted = item::Entity::update_many()
-        .col_expr(item::Column::DeletedAt, Expr::value(now))
-        .col_expr(item::Column::UpdatedAt, Expr::value(now))
+    update_live(
+        state,
+        p,
+        &key,
+        id,
+        [
+            (item::Column::DeletedAt, Expr::value(now)),
+            (item::Column::UpdatedAt, Expr::value(now)),
+        ],
+    )
+    .await?;
+    Ok(id)
+}
+
+/// Writes `columns` of the account's item `id` unless it is deleted (then `NOT_FOUND`).
+async fn update_live<const N: usize>(
+    state: &AppState,
+    p: &Principal,
+    key: &ProductKey,
+    id: i64,
+    columns: [(item::Column, SimpleExpr); N],
+) -> AppResult<()> {
+    let mut update = item::Entity::update_many();
+    for (column, value) in columns {
+        update = update.col_expr(column, value);
+    }
+    let updated = update
         .filter(item::Column::Id.eq(id))
         .filter(item::Column::AccountId.eq(p.account_id))
         .filter(item::Column::DeletedAt.is_null())
         .exec(&state.db)
         .await?;
-    if deleted.rows_affected == 0 {
-        return Err(not_found(&key).into());
+    if updated.rows_affected == 0 {
+        return Err(not_found(key).into());
     }
-    Ok(id)
+    Ok(())
 }

@@ -5,7 +5,7 @@
 //! queues its push to the stores in the same transaction (`services::push`).
 
 use chrono::Utc;
-use sea_orm::sea_query::{Expr, SimpleExpr};
+use sea_orm::sea_query::{Expr, Func, SimpleExpr};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 
 use crate::domain::StockReason;
@@ -68,6 +68,24 @@ async fn record<C: ConnectionTrait>(
     .await?)
 }
 
+/// When the item ran low, given its new `quantity` (the other columns as they were): kept
+/// while the stock stays at or below the threshold, now when it falls there, cleared above it
+/// or without a threshold (docs/rules.md §4).
+pub fn low_stock_since(quantity: SimpleExpr) -> SimpleExpr {
+    let low = Expr::col(item::Column::LowStockThreshold)
+        .is_not_null()
+        .and(Expr::expr(quantity).lte(Expr::col(item::Column::LowStockThreshold)));
+    Expr::case(
+        low,
+        Func::coalesce([
+            Expr::col(item::Column::LowStockSince).into(),
+            Expr::value(Utc::now()),
+        ]),
+    )
+    .finally(Expr::value(Option::<chrono::DateTime<Utc>>::None))
+    .into()
+}
+
 /// Bumps the item's version, with its new `quantity` when given: the write that takes the row
 /// lock on PostgreSQL and the write lock on SQLite. An item that is not there is a bug.
 async fn bump<C: ConnectionTrait>(
@@ -81,6 +99,10 @@ async fn bump<C: ConnectionTrait>(
     );
     if let Some(quantity) = quantity {
         update = update
+            .col_expr(
+                item::Column::LowStockSince,
+                low_stock_since(quantity.clone()),
+            )
             .col_expr(item::Column::Quantity, quantity)
             .col_expr(item::Column::UpdatedAt, Expr::value(Utc::now()));
     }

@@ -233,6 +233,14 @@ async fn every_change_leaves_exactly_one_event_naming_its_actor() {
     mutate(
         &s,
         &s.token,
+        "mutation($i: SetLowStockThresholdInput!) { setLowStockThreshold(input: $i) { userErrors { code } } }",
+        json!({ "sku": "CUP", "threshold": 3 }),
+    )
+    .await;
+    trail.one("SET_LOW_STOCK_THRESHOLD", owner).await;
+    mutate(
+        &s,
+        &s.token,
         "mutation($i: DeleteProductInput!) { deleteProduct(input: $i) { userErrors { code } } }",
         json!({ "sku": "CUP" }),
     )

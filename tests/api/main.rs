@@ -25,6 +25,7 @@ mod integrations;
 mod layers;
 mod logos;
 mod logs;
+mod low_stock;
 mod orders_query;
 mod push;
 mod replicas;

@@ -114,6 +114,7 @@ fn matrix(email: &str) -> Vec<Case> {
         mutation("syncNow", "mutation($i: SyncNowInput!) { syncNow(input: $i) { runs { id } userErrors { code } } }", json!({ "integrationId": missing("Integration") }), Staff),
         mutation("setStock", "mutation($i: SetStockInput!) { setStock(input: $i) { product { id } movement { id } userErrors { code } } }", json!({ "sku": "NO-SUCH", "quantity": 1, "reason": "Count" }), Admin),
         mutation("adjustStock", "mutation($i: AdjustStockInput!) { adjustStock(input: $i) { product { id } movement { id } userErrors { code } } }", json!({ "sku": "NO-SUCH", "delta": 1, "reason": "Found one" }), Staff),
+        mutation("setLowStockThreshold", "mutation($i: SetLowStockThresholdInput!) { setLowStockThreshold(input: $i) { product { id } userErrors { code } } }", json!({ "sku": "NO-SUCH", "threshold": 5 }), Admin),
         mutation("deleteProduct", "mutation($i: DeleteProductInput!) { deleteProduct(input: $i) { deletedProductId userErrors { code } } }", json!({ "sku": "NO-SUCH" }), Admin),
         mutation("cancelOrder", "mutation($i: CancelOrderInput!) { cancelOrder(input: $i) { order { id } userErrors { code } } }", json!({ "orderId": missing("Order") }), Staff),
         mutation("updatePrice", "mutation($i: UpdatePriceInput!) { updatePrice(input: $i) { listing { id } userErrors { code } } }", json!({ "listingId": missing("Listing"), "price": "9.99" }), Admin),
