@@ -16,6 +16,7 @@ use crate::domain::Permission;
 use crate::domain::{PricePushState, StockReason, StockTracking, StringList};
 use crate::entities::{inventory_item, listing, stock_movement};
 use crate::services::catalog::{self as service, ProductFilter};
+use crate::services::low_stock;
 use crate::services::pagination::PageRequest;
 
 /// A product: one SKU of the account with its single stock figure, listed on any number of stores.
@@ -303,6 +304,80 @@ impl StockMovement {
 }
 
 super::connection::connection!(ProductConnection, ProductEdge, Product, "products");
+
+/// A product at or below its low-stock threshold, with how fast it sells.
+pub struct LowStockProduct(pub low_stock::LowStock);
+
+/// Units sold per day over the sales window, to two decimals; `None` without sales.
+fn per_day(units: i64) -> Option<Decimal> {
+    (units > 0).then(|| {
+        (Decimal::from(units) / Decimal::from(low_stock::SALES_WINDOW_DAYS))
+            .round_dp(2)
+            .normalize()
+    })
+}
+
+/// A product at or below its low-stock threshold, with how fast it sells.
+#[Object]
+impl LowStockProduct {
+    /// The product, with its stock, threshold and `lowStockSince`.
+    async fn product(&self) -> Product {
+        Product(self.0.item.clone())
+    }
+    /// Since when its stock has been at or below its threshold.
+    async fn since(&self) -> Option<DateTime<Utc>> {
+        self.0.item.low_stock_since
+    }
+    /// Units its orders took per day over the last 30 days (net of orders canceled or
+    /// restocked), to at most two decimals; null when it sold nothing.
+    async fn units_sold_per_day(&self) -> Option<Decimal> {
+        per_day(self.0.units_sold)
+    }
+    /// How many days the stock lasts at that pace (stock ÷ units sold per day, to at most
+    /// one decimal; 0 at or below zero stock); null when it sold nothing.
+    async fn days_of_cover(&self) -> Option<Decimal> {
+        let sold = self.0.units_sold;
+        (sold > 0).then(|| {
+            let stock = Decimal::from(self.0.item.quantity.max(0));
+            (stock * Decimal::from(low_stock::SALES_WINDOW_DAYS) / Decimal::from(sold))
+                .round_dp(1)
+                .normalize()
+        })
+    }
+}
+
+super::connection::connection!(
+    LowStockProductConnection,
+    LowStockProductEdge,
+    LowStockProduct,
+    "products low on stock"
+);
+
+/// Cursors of `lowStockProducts`: (since, id), opaque.
+mod low_stock_cursor {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine;
+    use chrono::{DateTime, Utc};
+
+    pub fn encode(since: Option<DateTime<Utc>>, id: i64) -> String {
+        let micros = since.map_or(0, |s| s.timestamp_micros());
+        URL_SAFE_NO_PAD.encode(format!("low:{micros}:{id}"))
+    }
+
+    pub fn decode(cursor: &str) -> async_graphql::Result<(DateTime<Utc>, i64)> {
+        URL_SAFE_NO_PAD
+            .decode(cursor)
+            .ok()
+            .and_then(|b| String::from_utf8(b).ok())
+            .and_then(|s| {
+                let rest = s.strip_prefix("low:")?;
+                let (micros, id) = rest.split_once(':')?;
+                let since = DateTime::from_timestamp_micros(micros.parse().ok()?)?;
+                Some((since, id.parse().ok()?))
+            })
+            .ok_or_else(|| async_graphql::Error::new("`after` is not a cursor from this list."))
+    }
+}
 super::connection::connection!(
     StockMovementConnection,
     StockMovementEdge,
@@ -408,6 +483,31 @@ impl CatalogQuery {
             after.is_some(),
             |m| ids::cursor(m.id),
             Product,
+        ))
+    }
+
+    /// The products at or below their low-stock threshold (`setLowStockThreshold`), the
+    /// longest-low first, each with how fast it sold over the last 30 days.
+    async fn low_stock_products(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "Page size (1–100).",
+            default = 20,
+            validator(minimum = 1, maximum = 100)
+        )]
+        first: i32,
+        #[graphql(desc = "Cursor after which the page starts.")] after: Option<String>,
+    ) -> async_graphql::Result<LowStockProductConnection> {
+        let (p, _turn) = principal_with_turn(ctx, Permission::Read).await?;
+        let after = after.as_deref().map(low_stock_cursor::decode).transpose()?;
+        let page =
+            low_stock::list(state(ctx)?, &p, u64::try_from(first).unwrap_or(1), after).await?;
+        Ok(LowStockProductConnection::build(
+            page,
+            after.is_some(),
+            |l| low_stock_cursor::encode(l.item.low_stock_since, l.item.id),
+            LowStockProduct,
         ))
     }
 

@@ -7,7 +7,7 @@
 //! the expected figure and the result against what it locked, so concurrent changes of one
 //! item serialise and every check holds at commit.
 
-use chrono::Utc;
+use chrono::{SubsecRound, Utc};
 use sea_orm::sea_query::{Expr, Func, SimpleExpr};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 
@@ -386,7 +386,8 @@ pub async fn set_low_stock_threshold(
             Expr::col(item::Column::Quantity).lte(t),
             Func::coalesce([
                 Expr::col(item::Column::LowStockSince).into(),
-                Expr::value(now),
+                // Microseconds, as PostgreSQL keeps them (see `services::ledger`).
+                Expr::value(now.trunc_subsecs(6)),
             ]),
         )
         .finally(Expr::value(Option::<chrono::DateTime<Utc>>::None))

@@ -4,7 +4,7 @@
 //! concurrent changes serialise instead of losing updates. A change that moves the figure
 //! queues its push to the stores in the same transaction (`services::push`).
 
-use chrono::Utc;
+use chrono::{SubsecRound, Utc};
 use sea_orm::sea_query::{Expr, Func, SimpleExpr};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 
@@ -79,7 +79,8 @@ pub fn low_stock_since(quantity: SimpleExpr) -> SimpleExpr {
         low,
         Func::coalesce([
             Expr::col(item::Column::LowStockSince).into(),
-            Expr::value(Utc::now()),
+            // Microseconds, as PostgreSQL keeps them: a `lowStockProducts` cursor holds them.
+            Expr::value(Utc::now().trunc_subsecs(6)),
         ]),
     )
     .finally(Expr::value(Option::<chrono::DateTime<Utc>>::None))

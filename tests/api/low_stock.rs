@@ -123,3 +123,48 @@ async fn a_threshold_needs_one_product_and_a_figure_from_zero_up() {
         .await;
     assert!(p["product"]["lowStockThreshold"].is_null(), "{p}");
 }
+
+const LOW: &str = "query($after: String) { lowStockProducts(first: 2, after: $after) { totalCount pageInfo { hasNextPage endCursor } nodes { product { sku stock } since unitsSoldPerDay daysOfCover } } }";
+
+#[tokio::test]
+async fn low_stock_products_list_the_longest_low_first_with_their_sales_pace_page_by_page() {
+    let s = shop("low-stock-list@example.com").await;
+    s.stocked(&[("MUG", 10), ("PLATE", 4), ("BOWL", 3), ("CUP", 50)])
+        .await;
+    // PLATE runs low first, BOWL next, MUG last (through 6 sold in orders); CUP never.
+    set(&s, json!({ "sku": "PLATE", "threshold": 5 })).await;
+    crate::support::a_second_passes().await;
+    set(&s, json!({ "sku": "BOWL", "threshold": 5 })).await;
+    set(&s, json!({ "sku": "MUG", "threshold": 5 })).await;
+    set(&s, json!({ "sku": "CUP", "threshold": 5 })).await;
+    s.place(json!([{ "sku": "MUG", "quantity": 6 }])).await;
+    s.import("ORDERS").await;
+    assert_eq!(s.stock("MUG").await, 4);
+
+    let first = s.app.data(Some(&s.token), LOW, json!({})).await["lowStockProducts"].clone();
+    assert_eq!(first["totalCount"], 3, "{first}");
+    let skus: Vec<&str> = first["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["product"]["sku"].as_str().unwrap())
+        .collect();
+    assert_eq!(skus, ["PLATE", "BOWL"], "{first}");
+    assert!(first["nodes"][0]["unitsSoldPerDay"].is_null(), "{first}");
+    assert!(first["nodes"][0]["daysOfCover"].is_null(), "{first}");
+    assert_eq!(first["pageInfo"]["hasNextPage"], true);
+
+    let cursor = first["pageInfo"]["endCursor"].as_str().unwrap();
+    let second = s
+        .app
+        .data(Some(&s.token), LOW, json!({ "after": cursor }))
+        .await["lowStockProducts"]
+        .clone();
+    let mug = &second["nodes"][0];
+    assert_eq!(second["nodes"].as_array().unwrap().len(), 1, "{second}");
+    assert_eq!(mug["product"], json!({ "sku": "MUG", "stock": 4 }));
+    // 6 units in 30 days: 0.2 a day; 4 in stock last 20 days.
+    assert_eq!(mug["unitsSoldPerDay"], "0.2", "{second}");
+    assert_eq!(mug["daysOfCover"], "20", "{second}");
+    assert_eq!(second["pageInfo"]["hasNextPage"], false);
+}

@@ -88,6 +88,7 @@ fn matrix(email: &str) -> Vec<Case> {
         query("integration", "query($id: ID!) { integration(id: $id) { id } }", json!({ "id": missing("Integration") }), Read),
         query("products", "{ products { totalCount } }", json!({}), Read),
         query("product", "{ product(sku: \"NO-SUCH\") { id } }", json!({}), Read),
+        query("lowStockProducts", "{ lowStockProducts { totalCount } }", json!({}), Read),
         query("stockMovements", "query($id: ID!) { stockMovements(productId: $id) { totalCount } }", json!({ "id": missing("Product") }), Read),
         query("orders", "{ orders { totalCount } }", json!({}), Read),
         query("order", "query($id: ID!) { order(id: $id) { id } }", json!({ "id": missing("Order") }), Read),
