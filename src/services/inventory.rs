@@ -7,8 +7,8 @@
 //! the expected figure and the result against what it locked, so concurrent changes of one
 //! item serialise and every check holds at commit.
 
-use chrono::{SubsecRound, Utc};
-use sea_orm::sea_query::{Expr, Func, SimpleExpr};
+use chrono::Utc;
+use sea_orm::sea_query::{Expr, SimpleExpr};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 
 use super::events::Event;
@@ -381,19 +381,10 @@ pub async fn set_low_stock_threshold(
     ensure_valid(errors)?;
     let id = resolve(state, p, &key).await?;
     let now = Utc::now();
-    let since = match threshold {
-        Some(t) => Expr::case(
-            Expr::col(item::Column::Quantity).lte(t),
-            Func::coalesce([
-                Expr::col(item::Column::LowStockSince).into(),
-                // Microseconds, as PostgreSQL keeps them (see `services::ledger`).
-                Expr::value(now.trunc_subsecs(6)),
-            ]),
-        )
-        .finally(Expr::value(Option::<chrono::DateTime<Utc>>::None))
-        .into(),
-        None => Expr::value(Option::<chrono::DateTime<Utc>>::None),
-    };
+    let since = ledger::low_stock_since(
+        Expr::col(item::Column::Quantity).into(),
+        Expr::value(threshold),
+    );
     update_live(
         state,
         p,

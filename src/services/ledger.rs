@@ -68,13 +68,14 @@ async fn record<C: ConnectionTrait>(
     .await?)
 }
 
-/// When the item ran low, given its new `quantity` (the other columns as they were): kept
-/// while the stock stays at or below the threshold, now when it falls there, cleared above it
-/// or without a threshold (docs/rules.md §4).
-pub fn low_stock_since(quantity: SimpleExpr) -> SimpleExpr {
-    let low = Expr::col(item::Column::LowStockThreshold)
+/// When the item ran low, given its new `quantity` and `threshold` (the other columns as
+/// they were): kept while the stock stays at or below the threshold, now when it falls there,
+/// cleared above it or without a threshold (docs/rules.md §4). The ledger's `UPDATE` and
+/// `setLowStockThreshold` both write it with this.
+pub fn low_stock_since(quantity: SimpleExpr, threshold: SimpleExpr) -> SimpleExpr {
+    let low = Expr::expr(threshold.clone())
         .is_not_null()
-        .and(Expr::expr(quantity).lte(Expr::col(item::Column::LowStockThreshold)));
+        .and(Expr::expr(quantity).lte(threshold));
     Expr::case(
         low,
         Func::coalesce([
@@ -102,7 +103,10 @@ async fn bump<C: ConnectionTrait>(
         update = update
             .col_expr(
                 item::Column::LowStockSince,
-                low_stock_since(quantity.clone()),
+                low_stock_since(
+                    quantity.clone(),
+                    Expr::col(item::Column::LowStockThreshold).into(),
+                ),
             )
             .col_expr(item::Column::Quantity, quantity)
             .col_expr(item::Column::UpdatedAt, Expr::value(Utc::now()));
