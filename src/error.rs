@@ -126,6 +126,23 @@ pub enum UserErrorCode {
     ShipmentNotRetryable,
     /// No pending app installation has this claim code (unknown, already claimed, or expired).
     InstallationNotFound,
+    /// A bundle's stock is computed from its components; change theirs instead.
+    BundleStockIsComputed,
+    /// A bundle would contain itself.
+    BundleContainsItself,
+    /// Bundles do not nest: a bundle cannot be a component, and a component of a bundle cannot
+    /// become a bundle.
+    BundleNested,
+    /// The product is not a bundle.
+    NotABundle,
+    /// The same SKU appears more than once (in a bundle's components or a stock count file).
+    DuplicateSku,
+    /// No product of the account has this SKU.
+    UnknownSku,
+    /// A quantity is not a whole number in the accepted range.
+    InvalidQuantity,
+    /// The file is not the expected CSV (no header, wrong columns, not UTF-8, too many rows).
+    InvalidFile,
 }
 
 /// An expected failure of a mutation, tied to the input field that caused it.

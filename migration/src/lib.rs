@@ -23,6 +23,7 @@ mod m20261204_000014_order_counts_and_search;
 mod m20261204_000015_create_instance_facts;
 mod m20261206_000016_teams;
 mod m20261207_000017_low_stock;
+mod m20261207_000018_bundles_and_buffers;
 
 /// Applies every migration in order.
 pub struct Migrator;
@@ -48,6 +49,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000015_create_instance_facts::Migration),
             Box::new(m20261206_000016_teams::Migration),
             Box::new(m20261207_000017_low_stock::Migration),
+            Box::new(m20261207_000018_bundles_and_buffers::Migration),
         ]
     }
 }

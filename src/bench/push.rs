@@ -21,6 +21,8 @@ use orderdeck_sandbox::server::StoreCredentials;
 use orderdeck_sandbox::{Sandbox, SandboxConfig, SandboxHandle};
 
 const PUSHED_ENDPOINT: &str = "PUT /v3/inventory/adjustments/absolute";
+/// Bundles sharing one component in the fan-out measure.
+const BUNDLES: usize = 50;
 
 /// Seeds two sandbox stores listing the same `skus` SKUs, connects both with inventory
 /// management on, imports them, then measures (1) the latency from a committed change to the
@@ -92,6 +94,13 @@ pub async fn push(
     // Every store holds every figure.
     let wrong = count_wrong_figures(&state, &principal, &sandbox, &stores).await?;
 
+    // (3) Fan-out: one change to a component of 50 bundles.
+    let fan_out = if items.len() > 2 * BUNDLES {
+        Some(measure_fan_out(&state, &principal, &sandbox, &stores, &items).await?)
+    } else {
+        None
+    };
+
     let backend = super::backend_name(&state.db);
     println!("orderdeck bench push  ({backend}; machine: {})", machine());
     println!(
@@ -109,12 +118,104 @@ pub async fn push(
         burst_calls,
         skus.min(changes).div_ceil(2_000)
     );
+    match fan_out {
+        Some((took, queued, calls)) => println!(
+            "  fan-out: one change to a component of {BUNDLES} bundles queued {queued} listings; both stores held all {} figures after {took:.1?}, with {calls:?} calls per store",
+            BUNDLES + 1
+        ),
+        None => println!("  fan-out: skipped (needs more than {} SKUs)", 2 * BUNDLES),
+    }
     if wrong > 0 {
         println!("  ERROR: {wrong} store figures differ from orderdeck's");
     }
     sandbox.stop().await;
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
+}
+
+/// Makes items 1–50 bundles of item 0 and one other item each (1 unit of both), lets their
+/// first pushes settle, then takes 500 units of item 0 away: every bundle's figure falls with
+/// it. The time until both stores hold all 51 new figures, the listings queued, and the calls
+/// per store.
+async fn measure_fan_out(
+    state: &AppState,
+    principal: &Principal,
+    sandbox: &SandboxHandle,
+    stores: &[StoreCredentials],
+    items: &[(i64, String)],
+) -> anyhow::Result<(Duration, u64, Vec<u64>)> {
+    use orderdeck::services::bundles::{self, ComponentInput, NewBundle};
+    let component = &items[0];
+    for k in 1..=BUNDLES {
+        let other = &items[BUNDLES + k];
+        let bundle = NewBundle {
+            sku: items[k].1.clone(),
+            name: None,
+            components: vec![
+                ComponentInput {
+                    sku: component.1.clone(),
+                    quantity: 1,
+                },
+                ComponentInput {
+                    sku: other.1.clone(),
+                    quantity: 1,
+                },
+            ],
+        };
+        bundles::create(state, principal, bundle)
+            .await
+            .map_err(|e| anyhow::anyhow!("creating a bundle: {}", e.report()))?;
+    }
+    settle(state).await?;
+    let before: Vec<u64> = stores
+        .iter()
+        .map(|s| sandbox.count(&s.hash, PUSHED_ENDPOINT))
+        .collect();
+    let started = Instant::now();
+    change(state, principal, &[component.0], -500, "fan-out").await?;
+    let queued = orderdeck::entities::push_queue::Entity::find()
+        .count(&state.db)
+        .await?;
+    let rows = item::Entity::find()
+        .filter(item::Column::AccountId.eq(principal.account_id))
+        .filter(item::Column::Sku.is_in(items[..=BUNDLES].iter().map(|(_, s)| s.as_str())))
+        .all(&state.db)
+        .await?;
+    let figures = bundles::figures(&state.db, principal.account_id, &rows)
+        .await
+        .map_err(|e| anyhow::anyhow!("reading the bundles' figures: {}", e.report()))?;
+    let wanted: std::collections::HashMap<String, i64> = rows
+        .iter()
+        .filter_map(|i| Some((i.sku.clone()?, *figures.get(&i.id)?)))
+        .collect();
+    loop {
+        let held = stores.iter().all(|store| {
+            sandbox
+                .with_store(&store.hash, |s| {
+                    s.products
+                        .values()
+                        .filter(|p| wanted.get(&p.sku).is_some_and(|q| *q == p.inventory_level))
+                        .count()
+                })
+                .unwrap_or(0)
+                == wanted.len()
+        });
+        if held {
+            break;
+        }
+        if started.elapsed() > Duration::from_secs(30) {
+            anyhow::bail!("the bundles' figures did not reach both stores within 30 s");
+        }
+        tokio::time::sleep(Duration::from_micros(500)).await;
+    }
+    let took = started.elapsed();
+    settle(state).await?;
+    let calls = stores
+        .iter()
+        .zip(&before)
+        .map(|(s, b)| sandbox.count(&s.hash, PUSHED_ENDPOINT) - b)
+        .collect();
+    Ok((took, queued, calls))
 }
 
 /// Creates `skus` products (`PUSH-00000`, …, 1,000 in stock) in every store, 16 at a time.
@@ -295,6 +396,7 @@ async fn change(
                     order_id: None,
                     idempotency_key: Some(format!("bench:{key}:{n}")),
                     note: Some("bench".into()),
+                    bundle_item_id: None,
                 };
                 let applied = ledger::adjust(txn, m, delta)
                     .await?

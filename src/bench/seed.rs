@@ -271,6 +271,7 @@ async fn insert_stores(
             webhook_error: None,
             webhooks_registered_at: None,
             last_webhook_at: None,
+            stock_buffer: None,
         };
         let mut am = row.into_active_model();
         am.id = sea_orm::ActiveValue::NotSet;
@@ -302,6 +303,7 @@ async fn insert_catalog(db: &DatabaseConnection, ctx: &Seeding) -> anyhow::Resul
                 deleted_at: None,
                 created_at: now,
                 updated_at: now,
+                bundle: false,
             }
             .into_active_model()
             .reset_all(),
@@ -338,6 +340,7 @@ async fn insert_catalog(db: &DatabaseConnection, ctx: &Seeding) -> anyhow::Resul
                     price_pushed_at: None,
                     price_push_error: None,
                     push_failed_at: None,
+                    stock_buffer: None,
                 }
                 .into_active_model()
                 .reset_all(),

@@ -65,7 +65,10 @@ pub use address::{ChannelShippingAddress, OrderAddress, PostalAddress, ShippingA
 pub use catalog::StringList;
 pub use orders::OrderStatus;
 pub use shipping::{CustomsDeclaration, CustomsLine, ShipmentMethod, ShipmentPushState};
-pub use stock::{PricePushState, PushKind, StockReason, StockTracking};
+pub use stock::{
+    PricePushState, PushKind, StockBuffer, StockBufferMode, StockCountMode, StockCountRowStatus,
+    StockReason, StockTracking,
+};
 pub use stores::{
     ChannelKind, ConnectedVia, ContactMode, HistoricalImport, IntegrationStatus, WebhookState,
 };

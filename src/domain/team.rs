@@ -50,6 +50,18 @@ domain_enum! {
         DeleteProduct = "DELETE_PRODUCT",
         /// A product's low-stock threshold was set or cleared.
         SetLowStockThreshold = "SET_LOW_STOCK_THRESHOLD",
+        /// A bundle was created (or a product made a bundle).
+        CreateBundle = "CREATE_BUNDLE",
+        /// A bundle's components changed.
+        UpdateBundleComponents = "UPDATE_BUNDLE_COMPONENTS",
+        /// A bundle was deleted.
+        DeleteBundle = "DELETE_BUNDLE",
+        /// A listing's own stock buffer was set or cleared.
+        SetListingStockBuffer = "SET_LISTING_STOCK_BUFFER",
+        /// A stock count file was applied.
+        ImportStockCounts = "IMPORT_STOCK_COUNTS",
+        /// A download link to the stock CSV was made.
+        ExportStock = "EXPORT_STOCK",
         /// A listing's price changed.
         UpdatePrice = "UPDATE_PRICE",
         /// An order was canceled.

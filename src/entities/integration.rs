@@ -5,7 +5,7 @@ use sea_orm::entity::prelude::*;
 use crate::domain::address::StoreContact;
 use crate::domain::{
     ChannelKind, ConnectedVia, ContactMode, HistoricalImport, IntegrationStatus, PostalAddress,
-    WebhookState,
+    StockBuffer, WebhookState,
 };
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -49,6 +49,9 @@ pub struct Model {
     pub webhook_error: Option<String>,
     pub webhooks_registered_at: Option<DateTimeUtc>,
     pub last_webhook_at: Option<DateTimeUtc>,
+    /// Stock kept back from this store (`None`: it is offered the whole figure).
+    #[sea_orm(column_type = "Json", nullable)]
+    pub stock_buffer: Option<StockBuffer>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -29,6 +29,9 @@ pub struct Model {
     pub deleted_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// A bundle (kit): its figure is computed from its components (`bundle_components`) and
+    /// `quantity` stays 0.
+    pub bundle: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -3,7 +3,7 @@
 use sea_orm::entity::prelude::*;
 
 use crate::domain::money::DecimalText;
-use crate::domain::{PricePushState, StockTracking, StringList};
+use crate::domain::{PricePushState, StockBuffer, StockTracking, StringList};
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "listings")]
@@ -49,6 +49,9 @@ pub struct Model {
     pub price_push_error: Option<String>,
     /// When the last stock push to this listing failed (with `push_error`).
     pub push_failed_at: Option<DateTimeUtc>,
+    /// This listing's own buffer, overriding its store's (`None`: the store's applies).
+    #[sea_orm(column_type = "Json", nullable)]
+    pub stock_buffer: Option<StockBuffer>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

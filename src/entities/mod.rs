@@ -4,6 +4,7 @@ pub(crate) mod account;
 pub(crate) mod api_key;
 pub(crate) mod app_installation;
 pub(crate) mod audit_event;
+pub mod bundle_component;
 pub mod integration;
 pub(crate) mod integration_logo;
 pub mod inventory_item;

@@ -23,6 +23,8 @@ pub struct Model {
     pub idempotency_key: Option<String>,
     pub note: Option<String>,
     pub created_at: DateTimeUtc,
+    /// The bundle sold, when this movement took (or gave back) a component's share of it.
+    pub bundle_item_id: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

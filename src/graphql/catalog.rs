@@ -9,12 +9,17 @@ use super::context::{principal_with_turn, state};
 use super::ids;
 use super::integrations::Integration;
 use super::loaders::{
-    feed, feed_lists, load, selects, IntegrationLoader, ItemListingsLoader, ItemLoader,
+    feed, feed_lists, load, selects, BundleComponentsLoader, IntegrationLoader, ItemListingsLoader,
+    ItemLoader,
 };
 use crate::domain::money::DecimalText;
+use crate::domain::stock;
 use crate::domain::Permission;
-use crate::domain::{PricePushState, StockReason, StockTracking, StringList};
+use crate::domain::{
+    PricePushState, StockBuffer, StockBufferMode, StockReason, StockTracking, StringList,
+};
 use crate::entities::{inventory_item, listing, stock_movement};
+use crate::services::bundles;
 use crate::services::catalog::{self as service, ProductFilter};
 use crate::services::low_stock;
 use crate::services::pagination::PageRequest;
@@ -46,9 +51,27 @@ impl Product {
     async fn image_url(&self) -> Option<&str> {
         self.0.image_url.as_deref()
     }
-    /// The stock figure, pushed to every store with inventory management on.
-    async fn stock(&self) -> i64 {
-        self.0.quantity
+    /// The stock figure, pushed to every store with inventory management on (less each
+    /// store's buffer). A bundle's is computed: how many whole bundles its components make.
+    async fn stock(&self, ctx: &Context<'_>) -> async_graphql::Result<i64> {
+        figure(ctx, &self.0).await
+    }
+    /// Whether this product is a bundle (kit) of other products: its stock is computed from
+    /// its components, and selling it takes stock from each of them.
+    async fn is_bundle(&self) -> bool {
+        self.0.bundle
+    }
+    /// What one bundle is made of; empty for a product that is not a bundle.
+    async fn components(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<BundleComponent>> {
+        if !self.0.bundle {
+            return Ok(Vec::new());
+        }
+        Ok(load::<BundleComponentsLoader>(ctx, self.0.id)
+            .await?
+            .unwrap_or_default()
+            .into_iter()
+            .map(BundleComponent)
+            .collect())
     }
     /// At or below this figure the product counts as low on stock (0 when unset).
     async fn low_stock_threshold(&self) -> Option<i64> {
@@ -94,9 +117,70 @@ impl Product {
     }
 }
 
+/// An item's figure: its stock, or for a bundle what its components make now.
+async fn figure(ctx: &Context<'_>, item: &inventory_item::Model) -> async_graphql::Result<i64> {
+    if !item.bundle {
+        return Ok(item.quantity);
+    }
+    let parts = load::<BundleComponentsLoader>(ctx, item.id)
+        .await?
+        .unwrap_or_default();
+    Ok(bundles::figure(&parts))
+}
+
+/// One component of a bundle.
+pub struct BundleComponent(pub bundles::Component);
+
+/// One component of a bundle: a product and how many units of it one bundle takes.
+#[Object]
+impl BundleComponent {
+    /// The component.
+    async fn product(&self) -> Product {
+        Product(self.0.item.clone())
+    }
+    /// Units of it in one bundle (at least 1).
+    async fn quantity(&self) -> i64 {
+        self.0.quantity
+    }
+}
+
+/// Stock kept back from a store.
+#[derive(async_graphql::SimpleObject)]
+#[graphql(name = "StockBuffer")]
+pub struct StockBufferObject {
+    /// Units or a percentage.
+    pub mode: StockBufferMode,
+    /// How many units, or what percentage (0–100), is kept back.
+    pub value: i64,
+}
+
+impl From<StockBuffer> for StockBufferObject {
+    fn from(b: StockBuffer) -> Self {
+        StockBufferObject {
+            mode: b.mode,
+            value: b.value,
+        }
+    }
+}
+
 /// One product or variant on one store.
 #[derive(Clone)]
 pub struct Listing(pub listing::Model);
+
+impl Listing {
+    /// The figure this store should hold: the product's figure less the buffer that applies,
+    /// never below zero. `None` when the product is gone.
+    async fn offered(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<i64>> {
+        let Some(item) = load::<ItemLoader>(ctx, self.0.inventory_item_id).await? else {
+            return Ok(None);
+        };
+        let figure = figure(ctx, &item).await?;
+        let store = load::<IntegrationLoader>(ctx, self.0.integration_id)
+            .await?
+            .and_then(|i| i.stock_buffer);
+        Ok(Some(stock::offered(figure, self.0.stock_buffer.or(store))))
+    }
+}
 
 /// Where a listing's stock on its store stands against the figure here.
 #[derive(async_graphql::Enum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -194,6 +278,29 @@ impl Listing {
     async fn push_error(&self) -> Option<&str> {
         self.0.push_error.as_deref()
     }
+    /// This listing's own stock buffer, overriding its store's; null when the store's applies.
+    async fn stock_buffer(&self) -> Option<StockBufferObject> {
+        self.0.stock_buffer.map(Into::into)
+    }
+    /// The buffer that applies to this listing: its own, else its store's; null without one.
+    async fn applied_stock_buffer(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<StockBufferObject>> {
+        if let Some(own) = self.0.stock_buffer {
+            return Ok(Some(own.into()));
+        }
+        Ok(load::<IntegrationLoader>(ctx, self.0.integration_id)
+            .await?
+            .and_then(|i| i.stock_buffer)
+            .map(Into::into))
+    }
+    /// The figure this store is offered: the product's stock less the buffer that applies,
+    /// never below zero (compare with `pushedStock`, what it was last sent). Null when the
+    /// product was deleted here.
+    async fn offered_stock(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<i64>> {
+        self.offered(ctx).await
+    }
     /// When the last stock push to the store failed (with `pushError`).
     async fn push_failed_at(&self) -> Option<DateTime<Utc>> {
         self.0.push_failed_at
@@ -204,9 +311,7 @@ impl Listing {
         let managed = load::<IntegrationLoader>(ctx, l.integration_id)
             .await?
             .is_some_and(|i| i.inventory_management);
-        let quantity = load::<ItemLoader>(ctx, l.inventory_item_id)
-            .await?
-            .map(|i| i.quantity);
+        let quantity = self.offered(ctx).await?;
         Ok(if !managed {
             StockPushState::NotManaged
         } else if l.tracking == StockTracking::None {
@@ -292,6 +397,10 @@ impl StockMovement {
     /// The order that caused it, if any.
     async fn order_id(&self) -> Option<ID> {
         self.0.order_id.map(|id| ids::encode("Order", id))
+    }
+    /// The bundle sold, when this movement took (or gave back) this component's share of it.
+    async fn bundle_id(&self) -> Option<ID> {
+        self.0.bundle_item_id.map(|id| ids::encode("Product", id))
     }
     /// A free-text note.
     async fn note(&self) -> Option<&str> {

@@ -8,11 +8,12 @@ use async_graphql::{Context, InputObject, MaybeUndefined, Object, SimpleObject, 
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::audit;
+use super::catalog::StockBufferObject;
 use super::context::{acting, principal_with_turn, state, Need};
 use super::ids;
 use super::loaders::LogoLoader;
 use super::text;
-use crate::domain::{AuditAction, Permission};
+use crate::domain::{AuditAction, Permission, StockBuffer, StockBufferMode};
 use crate::domain::{
     ChannelKind, ConnectedVia, ContactMode, HistoricalImport, IntegrationStatus, PostalAddress,
     WebhookState,
@@ -95,6 +96,25 @@ impl From<AddressInput> for PostalAddress {
             state: a.state,
             postal_code: a.postal_code,
             country_code: a.country_code,
+        }
+    }
+}
+
+/// Stock to keep back from a store (or one listing).
+#[derive(InputObject, Clone, Copy)]
+pub struct StockBufferInput {
+    /// `UNITS`: keep this many units back; `PERCENT`: keep this percentage back (the store
+    /// is offered the rest, rounded down).
+    pub mode: StockBufferMode,
+    /// Units (0 to 1,000,000,000) or a percentage (0 to 100).
+    pub value: i64,
+}
+
+impl From<StockBufferInput> for StockBuffer {
+    fn from(b: StockBufferInput) -> Self {
+        StockBuffer {
+            mode: b.mode,
+            value: b.value,
         }
     }
 }
@@ -195,6 +215,12 @@ impl Integration {
     /// The first order import reaches back to this moment.
     async fn import_orders_since(&self) -> DateTime<Utc> {
         self.0.import_orders_since
+    }
+    /// Stock kept back from this store: every listing on it is offered the product's figure
+    /// less this buffer (a listing's own buffer overrides it); null when the store is offered
+    /// the whole figure.
+    async fn stock_buffer(&self) -> Option<StockBufferObject> {
+        self.0.stock_buffer.map(Into::into)
     }
     /// EU IOSS number, printed on customs declarations of shipments to EU countries. Store
     /// settings: null with a `FORBIDDEN` error for roles other than OWNER and ADMIN.
@@ -415,6 +441,9 @@ pub struct UpdateIntegrationInput {
     pub email: MaybeUndefined<String>,
     /// How `email` is applied.
     pub email_mode: Option<ContactMode>,
+    /// Stock to keep back from this store; null removes the buffer. Every listing of the
+    /// store is pushed its new figure.
+    pub stock_buffer: MaybeUndefined<StockBufferInput>,
 }
 
 fn change<T, U>(value: MaybeUndefined<T>, map: impl FnOnce(T) -> U) -> Change<U> {
@@ -450,6 +479,7 @@ fn changed_settings(input: &UpdateIntegrationInput) -> Vec<&'static str> {
         ("phoneMode", input.phone_mode.is_some()),
         ("email", !input.email.is_undefined()),
         ("emailMode", input.email_mode.is_some()),
+        ("stockBuffer", !input.stock_buffer.is_undefined()),
     ];
     given
         .into_iter()
@@ -640,6 +670,7 @@ impl IntegrationMutation {
             phone_mode: input.phone_mode,
             email: change(input.email, |v| v),
             email_mode: input.email_mode,
+            stock_buffer: change(input.stock_buffer, StockBuffer::from),
         };
         let result = text::then(checked, service::update(state(ctx)?, &p, id, update)).await;
         let summary = |_: &integration::Model| format!("changed: {}", changed.join(", "));

@@ -11,7 +11,7 @@ use crate::entities::{
 };
 use crate::error::AppResult;
 use crate::services::logos::{self, LogoMeta};
-use crate::services::{catalog, order_queries, shipments};
+use crate::services::{bundles, catalog, order_queries, shipments};
 use crate::state::AppState;
 
 /// What every loader knows: the state and the caller's account.
@@ -41,6 +41,7 @@ macro_rules! scoped {
 }
 
 scoped!(
+    BundleComponentsLoader,
     LogoLoader,
     OrderLinesLoader,
     OrderShipmentsLoader,
@@ -54,6 +55,22 @@ scoped!(
 
 fn wrap<T>(r: AppResult<T>, what: &str) -> Result<T, Arc<anyhow::Error>> {
     r.map_err(|e| Arc::new(anyhow::anyhow!("loading {what}: {}", e.report())))
+}
+
+/// Loads the components of bundles, by bundle (inventory item) id; nothing for a product that
+/// is not a bundle.
+pub struct BundleComponentsLoader(pub Scope);
+
+impl Loader<i64> for BundleComponentsLoader {
+    type Value = Vec<bundles::Component>;
+    type Error = Arc<anyhow::Error>;
+
+    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
+        wrap(
+            bundles::components(&self.0.state.db, self.0.account_id, keys).await,
+            "bundle components",
+        )
+    }
 }
 
 /// Loads logo metadata by integration id.
@@ -219,6 +236,7 @@ pub fn attach(
         account_id,
     };
     request
+        .data(loader(BundleComponentsLoader(scope.clone())))
         .data(loader(LogoLoader(scope.clone())))
         .data(loader(OrderLinesLoader(scope.clone())))
         .data(loader(OrderShipmentsLoader(scope.clone())))

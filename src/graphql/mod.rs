@@ -2,6 +2,7 @@
 
 mod accounts;
 mod audit;
+mod bundles;
 mod catalog;
 mod connection;
 mod context;
@@ -17,6 +18,7 @@ mod orders;
 mod pricing;
 mod shipments;
 mod stock;
+mod stock_counts;
 mod sync;
 mod team;
 mod text;
@@ -48,6 +50,8 @@ pub struct MutationRoot(
     integrations::IntegrationMutation,
     sync::SyncMutation,
     stock::StockMutation,
+    bundles::BundleMutation,
+    stock_counts::StockCountMutation,
     order_actions::OrderActionMutation,
     pricing::PricingMutation,
     documents::DocumentMutation,

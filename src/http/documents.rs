@@ -6,6 +6,7 @@
 //!   order ids (`12` or `gid://orderdeck/Order/12`), `shipments` shipment ids (`7` or
 //!   `gid://orderdeck/Shipment/7`), never both.
 //! - `GET /documents/links/{token}`: a signed link from `createDocumentLink`, no token needed.
+//! - `GET /exports/stock/{token}`: the stock CSV of a signed link from `exportStock`.
 //!
 //! Answers: 200 `application/pdf` with a `Content-Disposition` file name; 400 for a bad
 //! query; 401 without a valid token; 403 for an altered link; 410 for an expired one; 404 when
@@ -162,4 +163,28 @@ pub async fn link(
             links::LinkError::Invalid => HttpError::Forbidden("the link is invalid"),
         })?;
     respond(&state, account_id, &request).await
+}
+
+/// `GET /exports/stock/{token}`: the stock CSV of a signed link from `exportStock`, no token
+/// needed (403 altered, 410 expired).
+pub async fn stock_export(
+    state: web::Data<AppState>,
+    token: web::Path<String>,
+) -> Result<HttpResponse, HttpError> {
+    use crate::services::stock_counts;
+    let account_id =
+        stock_counts::open_export(&state.links, &token, Utc::now()).map_err(|e| match e {
+            links::LinkError::Expired => HttpError::Gone("the link has expired"),
+            links::LinkError::Invalid => HttpError::Forbidden("the link is invalid"),
+        })?;
+    let csv = stock_counts::export_csv(&state, account_id).await?;
+    let name = format!("stock-{}.csv", Utc::now().format("%Y%m%d-%H%M%S"));
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header(ContentDisposition {
+            disposition: DispositionType::Attachment,
+            parameters: vec![DispositionParam::Filename(name)],
+        })
+        .insert_header((header::CACHE_CONTROL, "private, no-store"))
+        .body(csv))
 }

@@ -24,9 +24,10 @@ use crate::state::AppState;
 
 /// Largest JSON request body.
 pub const MAX_JSON_BYTES: usize = 1024 * 1024;
-/// Largest multipart request body (uploads above 2 MB still reach the resolver, which answers
-/// a clear `FILE_TOO_LARGE`; beyond this the request is refused with 413).
-pub const MAX_MULTIPART_BYTES: usize = 8 * 1024 * 1024;
+/// Largest multipart request body: a 10 MB stock count file and its envelope (a logo above
+/// 2 MB or a count file above 10 MB still reaches the resolver, which answers a clear
+/// `FILE_TOO_LARGE`; beyond this the request is refused with 413).
+pub const MAX_MULTIPART_BYTES: usize = 11 * 1024 * 1024;
 
 fn error_response(status: actix_web::http::StatusCode, code: &str, message: &str) -> HttpResponse {
     HttpResponse::build(status).json(json!({

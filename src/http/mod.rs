@@ -39,6 +39,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         )
         .route("/documents/labels.pdf", web::get().to(documents::labels))
         .route("/documents/links/{token}", web::get().to(documents::link))
+        .route(
+            "/exports/stock/{token}",
+            web::get().to(documents::stock_export),
+        )
         .route("/bigcommerce/auth", web::get().to(bigcommerce::auth))
         .route("/bigcommerce/load", web::get().to(bigcommerce::load))
         .route(

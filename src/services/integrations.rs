@@ -13,7 +13,7 @@ use crate::channels::ChannelError;
 use crate::db::is_unique_violation;
 use crate::domain::{
     rules, ChannelKind, ConnectedVia, ContactMode, HistoricalImport, IntegrationStatus,
-    PostalAddress, WebhookState,
+    PostalAddress, StockBuffer, WebhookState,
 };
 use crate::entities::integration::{self, token_binding};
 use crate::error::{ensure_valid, AppError, AppResult, UserError, UserErrorCode as Code};
@@ -73,6 +73,7 @@ pub struct UpdateInput {
     pub phone_mode: Option<ContactMode>,
     pub email: Change<String>,
     pub email_mode: Option<ContactMode>,
+    pub stock_buffer: Change<StockBuffer>,
 }
 
 /// Options validated together by connect and update.
@@ -673,6 +674,11 @@ fn check_update(current: &integration::Model, input: &UpdateInput) -> AppResult<
         phone.as_deref(),
         email.as_deref(),
     );
+    if let Change::Set(b) = &input.stock_buffer {
+        if let Some(problem) = b.problem() {
+            errors.push(UserError::new("stockBuffer.value", Code::Invalid, problem));
+        }
+    }
     ensure_valid(errors)?;
     Ok(CheckedUpdate {
         alias,
@@ -764,11 +770,16 @@ fn apply_edits(
     if let Some(m) = input.email_mode {
         row.email_mode = Set(m);
     }
+    match input.stock_buffer {
+        Change::Keep => {}
+        Change::Clear => row.stock_buffer = Set(None),
+        Change::Set(b) => row.stock_buffer = Set(Some(b)),
+    }
     row.updated_at = Set(now);
 }
 
 /// What follows a saved update: an integration back to `ACTIVE` imports now, inventory
-/// management just turned on pushes every listing, and a new token registers the webhooks
+/// management just turned on or a new buffer pushes every listing, and a new token registers the webhooks
 /// again.
 async fn after_update(
     state: &AppState,
@@ -779,7 +790,11 @@ async fn after_update(
     if current.status != IntegrationStatus::Active && saved.status == IntegrationStatus::Active {
         schedule_import_now(state, &saved).await;
     }
-    if !current.inventory_management && saved.inventory_management {
+    // Inventory management just turned on, or the buffer changed: every listing gets the
+    // figure it is offered now.
+    if saved.inventory_management
+        && (!current.inventory_management || current.stock_buffer != saved.stock_buffer)
+    {
         push_every_listing(state, &saved).await;
     }
     // A new token may belong to another API account, which does not see the hooks of the

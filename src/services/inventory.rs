@@ -15,8 +15,8 @@ use super::events::Event;
 use super::ledger::{self, Movement};
 use super::Principal;
 use crate::db::{self, ScopedFutureExt};
-use crate::domain::StockReason;
-use crate::entities::{inventory_item as item, stock_movement as movement};
+use crate::domain::{PushKind, StockBuffer, StockReason};
+use crate::entities::{inventory_item as item, listing, stock_movement as movement};
 use crate::error::{ensure_valid, AppError, AppResult, UserError, UserErrorCode as Code};
 use crate::state::AppState;
 
@@ -83,7 +83,7 @@ impl Change {
     }
 }
 
-fn key_errors(key: &ProductKey) -> Vec<UserError> {
+pub(super) fn key_errors(key: &ProductKey) -> Vec<UserError> {
     if key.id.is_some() == key.sku.is_some() {
         vec![UserError::new(
             "productId",
@@ -93,6 +93,15 @@ fn key_errors(key: &ProductKey) -> Vec<UserError> {
     } else {
         Vec::new()
     }
+}
+
+/// `BUNDLE_STOCK_IS_COMPUTED` on `field`.
+pub(crate) fn bundle_stock_is_computed(field: &str) -> UserError {
+    UserError::new(
+        field,
+        Code::BundleStockIsComputed,
+        "This product is a bundle: its stock is computed from its components. Change theirs instead.",
+    )
 }
 
 fn not_found(key: &ProductKey) -> UserError {
@@ -150,7 +159,7 @@ fn validate(c: &StockChange) -> Vec<UserError> {
 }
 
 /// The id of the caller's product (not deleted) named by `key`.
-async fn resolve(state: &AppState, p: &Principal, key: &ProductKey) -> AppResult<i64> {
+pub(super) async fn resolve(state: &AppState, p: &Principal, key: &ProductKey) -> AppResult<i64> {
     let mut query = item::Entity::find()
         .select_only()
         .column(item::Column::Id)
@@ -238,7 +247,11 @@ async fn apply<C: ConnectionTrait>(
                 .map(|movement| Applied::Replayed(StockChangeOutcome { item, movement }));
         }
     }
-    let current = load_item(db, p.account_id, item_id).await?.quantity;
+    let current = load_item(db, p.account_id, item_id).await?;
+    if current.bundle {
+        return Err(bundle_stock_is_computed(c.change.field()).into());
+    }
+    let current = current.quantity;
     if let Some(expected) = c.expected_quantity.filter(|e| *e != current) {
         return Err(UserError::new(
             "expectedQuantity",
@@ -279,6 +292,7 @@ async fn apply<C: ConnectionTrait>(
         order_id: None,
         idempotency_key: key,
         note: Some(c.reason.trim().to_string()),
+        bundle_item_id: None,
     };
     // Locked above, the key checked above, `current` read after the lock.
     let movement = ledger::change_locked(db, m, current, after).await?;
@@ -348,7 +362,7 @@ async fn find_key<C: ConnectionTrait>(
         .await?)
 }
 
-async fn load_item<C: ConnectionTrait>(
+pub(super) async fn load_item<C: ConnectionTrait>(
     db: &C,
     account_id: i64,
     item_id: i64,
@@ -447,4 +461,49 @@ async fn update_live<const N: usize>(
         return Err(not_found(key).into());
     }
     Ok(())
+}
+
+/// Sets (or, with `None`, clears) one listing's own stock buffer and queues the listing's
+/// push with the figure it is offered now, in one transaction. `NOT_FOUND` for a listing that
+/// is not the caller's, `INVALID` for a value out of range.
+pub async fn set_listing_stock_buffer(
+    state: &AppState,
+    p: &Principal,
+    listing_id: Option<i64>,
+    buffer: Option<StockBuffer>,
+) -> AppResult<listing::Model> {
+    if let Some(problem) = buffer.and_then(|b| b.problem()) {
+        return Err(UserError::new("stockBuffer.value", Code::Invalid, problem).into());
+    }
+    let not_found = || {
+        UserError::new(
+            "listingId",
+            Code::NotFound,
+            "No such listing in your account.",
+        )
+    };
+    let id = listing_id.ok_or_else(not_found)?;
+    let saved = db::write(&state.db, |txn| {
+        async move {
+            let updated = listing::Entity::update_many()
+                .col_expr(listing::Column::StockBuffer, Expr::value(buffer))
+                .col_expr(listing::Column::UpdatedAt, Expr::value(Utc::now()))
+                .filter(listing::Column::Id.eq(id))
+                .filter(listing::Column::AccountId.eq(p.account_id))
+                .exec(txn)
+                .await?;
+            if updated.rows_affected == 0 {
+                return Err(not_found().into());
+            }
+            super::push::enqueue_listings(txn, p.account_id, PushKind::Stock, &[id]).await?;
+            listing::Entity::find_by_id(id)
+                .one(txn)
+                .await?
+                .ok_or_else(|| AppError::internal(format!("listing {id} vanished")))
+        }
+        .scope_boxed()
+    })
+    .await?;
+    state.pushes_queued();
+    Ok(saved)
 }

@@ -27,6 +27,8 @@ pub struct Movement {
     /// A change with a key already in the ledger is not applied again.
     pub idempotency_key: Option<String>,
     pub note: Option<String>,
+    /// The bundle sold, when the change takes (or gives back) a component's share of it.
+    pub bundle_item_id: Option<i64>,
 }
 
 async fn already_applied<C: ConnectionTrait>(
@@ -43,13 +45,9 @@ async fn already_applied<C: ConnectionTrait>(
         .await?)
 }
 
-async fn record<C: ConnectionTrait>(
-    db: &C,
-    m: Movement,
-    delta: i64,
-    after: i64,
-) -> AppResult<movement::Model> {
-    Ok(movement::ActiveModel {
+/// The `stock_movements` row of `m`.
+fn row(m: Movement, delta: i64, after: i64, at: chrono::DateTime<Utc>) -> movement::ActiveModel {
+    movement::ActiveModel {
         account_id: Set(m.account_id),
         inventory_item_id: Set(m.item_id),
         delta: Set(delta),
@@ -61,11 +59,19 @@ async fn record<C: ConnectionTrait>(
         order_id: Set(m.order_id),
         idempotency_key: Set(m.idempotency_key),
         note: Set(m.note),
-        created_at: Set(Utc::now()),
+        created_at: Set(at),
+        bundle_item_id: Set(m.bundle_item_id),
         ..Default::default()
     }
-    .insert(db)
-    .await?)
+}
+
+async fn record<C: ConnectionTrait>(
+    db: &C,
+    m: Movement,
+    delta: i64,
+    after: i64,
+) -> AppResult<movement::Model> {
+    Ok(row(m, delta, after, Utc::now()).insert(db).await?)
 }
 
 /// When the item ran low, given its new `quantity` and `threshold` (the other columns as
@@ -168,6 +174,38 @@ pub async fn change_locked<C: ConnectionTrait>(
         crate::services::push::enqueue_items(db, m.account_id, &[m.item_id]).await?;
     }
     record(db, m, after - before, after).await
+}
+
+/// Applies many changes to items the caller has already locked, as [`change_locked`] does one
+/// at a time: one `UPDATE` per item, the movements inserted together, and the pushes queued
+/// together (a burst the push worker sends in as few calls as the stores allow). For bulk
+/// changes such as a stock count file; each `(movement, before, after)`.
+pub async fn change_many_locked<C: ConnectionTrait>(
+    db: &C,
+    account_id: i64,
+    changes: Vec<(Movement, i64, i64)>,
+) -> AppResult<()> {
+    let mut moved = Vec::new();
+    for (m, before, after) in &changes {
+        bump(db, m, Some(Expr::value(*after))).await?;
+        if after != before {
+            moved.push(m.item_id);
+        }
+    }
+    let now = Utc::now();
+    let rows: Vec<movement::ActiveModel> = changes
+        .into_iter()
+        .map(|(m, before, after)| row(m, after - before, after, now))
+        .collect();
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let chunk: Vec<_> = rows.by_ref().take(500).collect();
+        movement::Entity::insert_many(chunk)
+            .exec_without_returning(db)
+            .await?;
+    }
+    crate::services::push::enqueue_items(db, account_id, &moved).await?;
+    Ok(())
 }
 
 /// Sets the item's stock to `quantity` and records the difference. `Ok(None)` when the key was

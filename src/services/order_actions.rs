@@ -143,6 +143,11 @@ async fn restock<C: ConnectionTrait>(
         let took = m.delta.saturating_neg();
         let line_id = placed_line(&m, o.id);
         let back = match (o.status, line_id.and_then(|id| lines.get(&id))) {
+            // A bundle's component: its units per bundle times the bundles not shipped.
+            (OrderStatus::PartiallyShipped, Some(l)) if m.bundle_item_id.is_some() => {
+                let per = took / l.quantity.max(1);
+                ((l.quantity - l.quantity_shipped) * per).clamp(0, took)
+            }
             (OrderStatus::PartiallyShipped, Some(l)) => {
                 (l.quantity - l.quantity_shipped).clamp(0, took)
             }
@@ -151,10 +156,7 @@ async fn restock<C: ConnectionTrait>(
         if back == 0 {
             continue;
         }
-        let key = match line_id {
-            Some(line_id) => format!("order:{}:line:{line_id}:restocked", o.id),
-            None => format!("order:{}:movement:{}:restocked", o.id, m.id),
-        };
+        let key = restocked_key(&m, o.id);
         let back_movement = Movement {
             account_id: p.account_id,
             item_id: m.inventory_item_id,
@@ -165,6 +167,7 @@ async fn restock<C: ConnectionTrait>(
             order_id: Some(o.id),
             idempotency_key: Some(key),
             note: None,
+            bundle_item_id: m.bundle_item_id,
         };
         if let Some(recorded) = ledger::adjust(db, back_movement, back).await? {
             moved.push((recorded.inventory_item_id, recorded.id));
@@ -173,13 +176,33 @@ async fn restock<C: ConnectionTrait>(
     Ok(moved)
 }
 
-/// The order line whose stock a `placed` movement took (from its idempotency key,
-/// `order:{order}:line:{line}:placed`).
-fn placed_line(m: &movement::Model, order_id: i64) -> Option<i64> {
+/// The idempotency key of the stock an order line took: one per line, or for a bundle one
+/// per component (`order:{order}:line:{line}[:component:{item}]:placed`).
+pub(crate) fn placed_key(order_id: i64, line_id: i64, component: Option<i64>) -> String {
+    match component {
+        Some(item) => format!("order:{order_id}:line:{line_id}:component:{item}:placed"),
+        None => format!("order:{order_id}:line:{line_id}:placed"),
+    }
+}
+
+/// What a `placed` key names after the order: `{line}` or `{line}:component:{item}`.
+fn placed_part(m: &movement::Model, order_id: i64) -> Option<&str> {
     m.idempotency_key
         .as_deref()?
         .strip_prefix(&format!("order:{order_id}:line:"))?
-        .strip_suffix(":placed")?
-        .parse()
-        .ok()
+        .strip_suffix(":placed")
+}
+
+/// The order line whose stock a `placed` movement took.
+fn placed_line(m: &movement::Model, order_id: i64) -> Option<i64> {
+    placed_part(m, order_id)?.split(':').next()?.parse().ok()
+}
+
+/// The idempotency key giving back what a `placed` movement took: the same whether the order
+/// is canceled here or on the store, so neither gives back twice.
+pub(crate) fn restocked_key(m: &movement::Model, order_id: i64) -> String {
+    match placed_part(m, order_id) {
+        Some(part) => format!("order:{order_id}:line:{part}:restocked"),
+        None => format!("order:{order_id}:movement:{}:restocked", m.id),
+    }
 }

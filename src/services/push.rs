@@ -5,16 +5,18 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, Statement, Value,
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QuerySelect, Statement,
+    Value,
 };
 
 use super::leases::Lease;
 use crate::domain::PushKind;
-use crate::entities::push_queue as queue;
+use crate::entities::{bundle_component as component, push_queue as queue};
 use crate::error::AppResult;
 
-/// Queues a stock push for every listing of these items that the worker can push: on stores
-/// with inventory management on and not disconnected, tracked on the channel, not missing.
+/// Queues a stock push for every listing of these items, and of every bundle containing one of
+/// them (a bundle's figure follows its components'), that the worker can push: on stores with
+/// inventory management on and not disconnected, tracked on the channel, not missing.
 pub async fn enqueue_items<C: ConnectionTrait>(
     db: &C,
     account_id: i64,
@@ -25,13 +27,28 @@ pub async fn enqueue_items<C: ConnectionTrait>(
     }
     let mut queued = 0;
     for chunk in item_ids.chunks(500) {
-        let condition = format!(
-            "l.inventory_item_id IN ({})",
-            placeholders(db, 3, chunk.len())
-        );
-        let mut values: Vec<Value> = vec![account_id.into(), Utc::now().into()];
-        values.extend(chunk.iter().map(|id| Value::from(*id)));
-        queued += enqueue(db, PushKind::Stock, &condition, values).await?;
+        // The bundles containing these items. Read after the caller's change locked the items:
+        // a bundle being created around one of them waits for that lock, or committed before.
+        let bundles: Vec<i64> = component::Entity::find()
+            .select_only()
+            .column(component::Column::BundleItemId)
+            .distinct()
+            .filter(component::Column::AccountId.eq(account_id))
+            .filter(component::Column::ComponentItemId.is_in(chunk.iter().copied()))
+            .into_tuple()
+            .all(db)
+            .await?;
+        let mut ids = chunk.to_vec();
+        ids.extend(bundles);
+        for part in ids.chunks(500) {
+            let condition = format!(
+                "l.inventory_item_id IN ({})",
+                placeholders(db, 3, part.len())
+            );
+            let mut values: Vec<Value> = vec![account_id.into(), Utc::now().into()];
+            values.extend(part.iter().map(|id| Value::from(*id)));
+            queued += enqueue(db, PushKind::Stock, &condition, values).await?;
+        }
     }
     Ok(queued)
 }

@@ -455,6 +455,7 @@ impl Page {
             order_id: None,
             idempotency_key: Some(format!("item:{id}:initial")),
             note: None,
+            bundle_item_id: None,
         };
         let quantity = d.channel_stock.unwrap_or(0);
         if let Some(recorded) = ledger::set(txn, movement, quantity).await? {
@@ -474,6 +475,7 @@ impl Page {
             deleted_at: None,
             created_at: now,
             updated_at: now,
+            bundle: false,
         });
         Ok(Created::New(id))
     }
@@ -511,7 +513,8 @@ impl Page {
         Ok(true)
     }
 
-    /// Without inventory management the channel's figure is imported when it differs. The key
+    /// Without inventory management the channel's figure is imported when it differs (never
+    /// into a bundle). The key
     /// names the channel's value and modification time, so each channel change applies once:
     /// two stores sharing a SKU with different figures do not overwrite each other on every run.
     async fn import_channel_stock<C: ConnectionTrait>(
@@ -527,7 +530,8 @@ impl Page {
         let (Some(figure), Some(item)) = (d.channel_stock, self.items.get_mut(&id)) else {
             return Ok(false);
         };
-        if item.quantity == figure {
+        // A bundle stays a bundle: its figure is its components', never a store's.
+        if item.bundle || item.quantity == figure {
             return Ok(false);
         }
         let movement = Movement {
@@ -546,6 +550,7 @@ impl Page {
                 d.modified_at.timestamp_micros()
             )),
             note: None,
+            bundle_item_id: None,
         };
         match ledger::set(txn, movement, figure).await? {
             Some(applied) => {

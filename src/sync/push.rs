@@ -4,7 +4,8 @@
 //! Per store, stock rows are claimed with a lease (so replicas never push the same listing at
 //! the same time, and a crashed replica's rows are taken over when the lease runs out), read
 //! with the item's figure *at that moment* (coalescing: only the latest figure is sent) and
-//! sent as Inventory API absolute levels, up to 2,000 per call, one call at a time per store.
+//! sent as Inventory API absolute levels (a bundle's computed figure; less the store's or the
+//! listing's buffer; never below zero), up to 2,000 per call, one call at a time per store.
 //! A row is deleted after a successful push only if its generation did not move meanwhile;
 //! otherwise it stays queued and the new figure goes out next. A failure keeps the row with
 //! a backoff and shows on the listing. A store that rejects a batch (422) has it split in
@@ -27,9 +28,11 @@ use tokio::task::JoinHandle;
 use super::channel_for;
 use crate::channels::{ChannelError, ChannelTarget, PriceUpdate, SalesChannel, StockLevel};
 use crate::db::{self, ScopedFutureExt};
+use crate::domain::stock;
 use crate::domain::{IntegrationStatus, PricePushState, PushKind, StockTracking};
 use crate::entities::{integration, inventory_item as item, listing, push_queue as queue};
 use crate::error::{AppError, AppResult};
+use crate::services::bundles;
 use crate::services::events::Event;
 use crate::services::leases::{self, Lease, PUSH_LEASE};
 use crate::services::push::retry_at;
@@ -326,22 +329,19 @@ async fn load_claimed<C: ConnectionTrait>(db: &C, lease: &Lease) -> AppResult<Ve
         .into_iter()
         .map(|l| (l.id, l))
         .collect();
-    let items: HashMap<i64, item::Model> = item::Entity::find()
+    let items: Vec<item::Model> = item::Entity::find()
         .filter(item::Column::Id.is_in(listings.values().map(|l| l.inventory_item_id)))
+        .filter(item::Column::DeletedAt.is_null())
         .all(db)
-        .await?
-        .into_iter()
-        .map(|i| (i.id, i))
-        .collect();
+        .await?;
+    // A bundle's figure is computed from its components now.
+    let figures = bundles::figures(db, rows[0].account_id, &items).await?;
     let mut claimed = Vec::with_capacity(rows.len());
     for row in rows {
         let Some(listing) = listings.remove(&row.listing_id) else {
             continue;
         };
-        let quantity = items
-            .get(&listing.inventory_item_id)
-            .filter(|i| i.deleted_at.is_none())
-            .map(|i| i.quantity);
+        let quantity = figures.get(&listing.inventory_item_id).copied();
         claimed.push(Claimed {
             row,
             listing,
@@ -410,7 +410,12 @@ async fn push_stock(
             // The item was deleted here: nothing to push.
             (_, None) => done.push(c),
             (Some(why), _) => flagged.push((c, why)),
-            (None, Some(q)) => sendable.push((c, q)),
+            // What this store is offered: the figure less its buffer (the listing's own, else
+            // the store's), never below zero.
+            (None, Some(q)) => {
+                let buffer = c.listing.stock_buffer.or(integration.stock_buffer);
+                sendable.push((c, stock::offered(q, buffer)));
+            }
         }
     }
     report.failed += flagged.len() as u64;

@@ -241,6 +241,77 @@ async fn every_change_leaves_exactly_one_event_naming_its_actor() {
     mutate(
         &s,
         &s.token,
+        "mutation($i: CreateBundleInput!) { createBundle(input: $i) { userErrors { code } } }",
+        json!({ "sku": "CUP-PAIR", "name": "Two cups", "components": [{ "sku": "CUP", "quantity": 2 }] }),
+    )
+    .await;
+    trail.one("CREATE_BUNDLE", owner).await;
+    mutate(
+        &s,
+        &s.token,
+        "mutation($i: UpdateBundleComponentsInput!) { updateBundleComponents(input: $i) { userErrors { code } } }",
+        json!({ "sku": "CUP-PAIR", "components": [{ "sku": "CUP", "quantity": 3 }] }),
+    )
+    .await;
+    trail.one("UPDATE_BUNDLE_COMPONENTS", owner).await;
+    mutate(
+        &s,
+        &s.token,
+        "mutation($i: DeleteBundleInput!) { deleteBundle(input: $i) { userErrors { code } } }",
+        json!({ "sku": "CUP-PAIR" }),
+    )
+    .await;
+    trail.one("DELETE_BUNDLE", owner).await;
+    let listing = s
+        .app
+        .data(
+            Some(&s.token),
+            "{ product(sku: \"CUP\") { listings { id } } }",
+            json!({}),
+        )
+        .await;
+    mutate(
+        &s,
+        &s.token,
+        "mutation($i: SetListingStockBufferInput!) { setListingStockBuffer(input: $i) { userErrors { code } } }",
+        json!({ "listingId": listing["product"]["listings"][0]["id"], "stockBuffer": { "mode": "UNITS", "value": 1 } }),
+    )
+    .await;
+    trail.one("SET_LISTING_STOCK_BUFFER", owner).await;
+    let counted = crate::support::send_multipart(
+        &s.app,
+        Some(&s.token),
+        "mutation($input: ImportStockCountsInput!) { importStockCounts(input: $input) { userErrors { code } } }",
+        json!({ "input": { "file": null, "mode": "SET", "reason": "Count" } }),
+        b"sku,quantity\nCUP,6\n".to_vec(),
+        "count.csv",
+        "text/csv",
+    )
+    .await;
+    let counted: Value = counted.json().await.unwrap();
+    assert_eq!(
+        counted["data"]["importStockCounts"]["userErrors"],
+        json!([]),
+        "{counted}"
+    );
+    trail.one("IMPORT_STOCK_COUNTS", owner).await;
+    let exported = s
+        .app
+        .data(
+            Some(&s.token),
+            "mutation { exportStock { userErrors { code } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        exported["exportStock"]["userErrors"],
+        json!([]),
+        "{exported}"
+    );
+    trail.one("EXPORT_STOCK", owner).await;
+    mutate(
+        &s,
+        &s.token,
         "mutation($i: DeleteProductInput!) { deleteProduct(input: $i) { userErrors { code } } }",
         json!({ "sku": "CUP" }),
     )

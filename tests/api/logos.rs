@@ -307,15 +307,15 @@ async fn a_truncated_png_is_refused_as_an_invalid_image() {
 }
 
 #[tokio::test]
-async fn a_request_body_over_8_mb_is_refused_with_413() {
+async fn a_request_body_over_11_mb_is_refused_with_413() {
     let (app, token, id) = app_with_integration().await;
     let mut bytes = png(10, 10, 0);
-    bytes.resize(8 * 1024 * 1024 + 1, 0);
+    bytes.resize(11 * 1024 * 1024 + 1, 0);
     let variables = json!({ "input": { "integrationId": id, "file": null } });
     let parts = [
         // With Content-Length: refused before the body is read.
         ("declared length", Part::bytes(bytes.clone())),
-        // Chunked, no Content-Length: refused once 8 MB have been read.
+        // Chunked, no Content-Length: refused once 11 MB have been read.
         ("chunked", Part::stream(bytes)),
     ];
 

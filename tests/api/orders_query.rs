@@ -49,6 +49,7 @@ async fn seed(
             order_id: None,
             idempotency_key: None,
             note: None,
+            bundle_item_id: None,
         };
         ledger::set(db, movement, if s == 0 { 3 } else { 50 })
             .await

@@ -9,22 +9,11 @@ use orderdeck_sandbox::server::StoreCredentials;
 use serde_json::{json, Value};
 
 use crate::support::{
-    channel_stock, codes, connect, create_product, dec, sync, wait_for, wait_until, TestApp,
+    channel_stock, codes, connect, create_product, dec, push_app, sync, wait_for, wait_until,
+    TestApp,
 };
 
 const PUSHED_ENDPOINT: &str = "PUT /v3/inventory/adjustments/absolute";
-
-/// An app whose push worker runs (polling fast), with `stores` sandbox stores.
-async fn push_app(stores: usize) -> TestApp {
-    TestApp::builder()
-        .sandbox(|c| c.stores = stores)
-        .settings(|s| {
-            s.push_enabled = true;
-            s.push_poll = Duration::from_millis(50);
-        })
-        .spawn()
-        .await
-}
 
 /// An app with the push worker off (tests drive `sync::push::run_once`).
 async fn manual_push_app(stores: usize) -> TestApp {

@@ -17,7 +17,9 @@ use crate::channels::{ChannelOrder, ChannelOrderLine};
 use crate::domain::{OrderStatus, StockReason};
 use crate::entities::{integration, order, order_line as line, stock_movement as movement};
 use crate::error::{AppError, DbContext};
+use crate::services::bundles;
 use crate::services::ledger::{self, Movement};
+use crate::services::order_actions::{placed_key, restocked_key};
 use crate::sync::{ImportReport, SyncError};
 
 /// Orders per batch (bounds the `IN (…)` lists and the statement parameters).
@@ -384,8 +386,9 @@ fn ledger_error(e: AppError, what: String) -> SyncError {
     SyncError::App(e.context(what))
 }
 
-/// Takes the linked lines' quantities off stock, once per line (idempotency key); adds each
-/// (item, movement) it records to `moved`.
+/// Takes the linked lines' quantities off stock, once per line (idempotency key); a line of
+/// a bundle takes its share from each component instead (docs/rules.md §4). Adds each (item,
+/// movement) it records to `moved`.
 async fn take_stock<C: ConnectionTrait>(
     db: &C,
     integration: &integration::Model,
@@ -400,26 +403,38 @@ async fn take_stock<C: ConnectionTrait>(
     let lines = line::Entity::find()
         .filter(line::Column::OrderId.is_in(placed.keys().copied()))
         .filter(line::Column::InventoryItemId.is_not_null())
-        // Items are locked in SKU order, like the product import does: two imports (of two
-        // stores, on two replicas) wait for each other instead of deadlocking.
-        .order_by_asc(line::Column::Sku)
         .order_by_asc(line::Column::Id)
         .all(db)
         .await
         .during("loading the lines of orders taking stock")?;
-    let created = items_created_at(
-        db,
-        integration.account_id,
-        lines.iter().filter_map(|l| l.inventory_item_id),
-    )
-    .await?;
-    for l in lines {
+    let item_ids: Vec<i64> = lines.iter().filter_map(|l| l.inventory_item_id).collect();
+    let created = items_created_at(db, integration.account_id, item_ids.iter().copied()).await?;
+    let bundles = bundles::components(db, integration.account_id, &item_ids)
+        .await
+        .map_err(|e| ledger_error(e, "loading the components of bundles sold".to_string()))?;
+    // (SKU, line, item, units, bundle): a bundle's line becomes one take per component.
+    type Take<'l> = (Option<String>, &'l line::Model, i64, i64, Option<i64>);
+    let mut plan: Vec<Take> = Vec::new();
+    for l in &lines {
         let (Some(item_id), Some(at)) = (l.inventory_item_id, placed.get(&l.order_id)) else {
             continue;
         };
         if l.quantity <= 0 || !item_predates(created.get(&item_id), *at) {
             continue;
         }
+        match bundles.get(&item_id) {
+            Some(parts) => plan.extend(parts.iter().map(|c| {
+                let units = l.quantity.saturating_mul(c.quantity);
+                (c.item.sku.clone(), l, c.item.id, units, Some(item_id))
+            })),
+            None => plan.push((l.sku.clone(), l, item_id, l.quantity, None)),
+        }
+    }
+    // Items are locked in SKU order, like the product import does: two imports (of two
+    // stores, on two replicas) wait for each other instead of deadlocking.
+    plan.sort_by(|a, b| (&a.0, a.1.id, a.2).cmp(&(&b.0, b.1.id, b.2)));
+    for (_, l, item_id, units, bundle) in plan {
+        let component = bundle.map(|_| item_id);
         let m = Movement {
             account_id: integration.account_id,
             item_id,
@@ -428,10 +443,11 @@ async fn take_stock<C: ConnectionTrait>(
             actor_api_key_id: None,
             integration_id: Some(integration.id),
             order_id: Some(l.order_id),
-            idempotency_key: Some(placed_key(l.order_id, l.id)),
+            idempotency_key: Some(placed_key(l.order_id, l.id, component)),
             note: None,
+            bundle_item_id: bundle,
         };
-        let recorded = ledger::adjust(db, m, -l.quantity).await.map_err(|e| {
+        let recorded = ledger::adjust(db, m, -units).await.map_err(|e| {
             ledger_error(
                 e,
                 format!("taking stock for order {} line {}", l.order_id, l.id),
@@ -440,24 +456,6 @@ async fn take_stock<C: ConnectionTrait>(
         moved.extend(recorded.map(|r| (item_id, r.id)));
     }
     Ok(())
-}
-
-/// The idempotency key of a line's stock taken by its order.
-pub(super) fn placed_key(order_id: i64, line_id: i64) -> String {
-    format!("order:{order_id}:line:{line_id}:placed")
-}
-
-/// The idempotency key giving back what a `placed` movement took.
-fn restocked_key(m: &movement::Model, order_id: i64) -> String {
-    let line = m
-        .idempotency_key
-        .as_deref()
-        .and_then(|k| k.strip_prefix(&format!("order:{order_id}:line:")))
-        .and_then(|k| k.strip_suffix(":placed"));
-    match line {
-        Some(line_id) => format!("order:{order_id}:line:{line_id}:restocked"),
-        None => format!("order:{order_id}:movement:{}:restocked", m.id),
-    }
 }
 
 /// Gives back, once, what the orders took: driven by the ledger, so the same items get back
@@ -492,6 +490,7 @@ async fn restock<C: ConnectionTrait>(
             order_id: Some(order_id),
             idempotency_key: Some(restocked_key(&m, order_id)),
             note: None,
+            bundle_item_id: m.bundle_item_id,
         };
         let item_id = m.inventory_item_id;
         let recorded = ledger::adjust(db, back, -m.delta)

@@ -9,6 +9,7 @@ use std::collections::{HashMap, HashSet};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
 use super::SyncError;
+use crate::domain::stock::offered;
 use crate::domain::{PushKind, StockReason, StockTracking};
 use crate::entities::{integration, inventory_item as item, listing};
 use crate::error::DbContext;
@@ -32,21 +33,25 @@ pub(super) async fn reconcile<C: ConnectionTrait>(
         .all(txn)
         .await
         .during("loading listings to reconcile")?;
-    let quantities: HashMap<i64, i64> = item::Entity::find()
+    let items = item::Entity::find()
         .filter(item::Column::Id.is_in(listings.iter().map(|l| l.inventory_item_id)))
         .filter(item::Column::DeletedAt.is_null())
         .all(txn)
         .await
-        .during("loading items to reconcile")?
-        .into_iter()
-        .map(|i| (i.id, i.quantity))
-        .collect();
+        .during("loading items to reconcile")?;
+    let bundles: HashSet<i64> = items.iter().filter(|i| i.bundle).map(|i| i.id).collect();
+    let figures: HashMap<i64, i64> =
+        crate::services::bundles::figures(txn, integration.account_id, &items)
+            .await
+            .map_err(|e| SyncError::App(e.context("computing bundle figures to reconcile")))?;
     let mut queue = Vec::new();
     for l in &listings {
-        let (Some(seen), Some(&quantity)) = (l.channel_stock, quantities.get(&l.inventory_item_id))
+        let (Some(seen), Some(&figure)) = (l.channel_stock, figures.get(&l.inventory_item_id))
         else {
             continue;
         };
+        // What the store should show: the figure less its buffer.
+        let quantity = offered(figure, l.stock_buffer.or(integration.stock_buffer));
         if seen == quantity {
             continue;
         }
@@ -55,7 +60,8 @@ pub(super) async fn reconcile<C: ConnectionTrait>(
         let Some(expected) = l.pushed_stock else {
             continue;
         };
-        if seen == expected {
+        // A bundle has no ledger of its own: its listing is overwritten, nothing recorded.
+        if seen == expected || bundles.contains(&l.inventory_item_id) {
             continue;
         }
         let at = l.channel_modified_at.map_or(0, |t| t.timestamp_micros());
@@ -72,6 +78,7 @@ pub(super) async fn reconcile<C: ConnectionTrait>(
                 "{} showed {seen} instead of {expected}; overwritten with {quantity}",
                 integration.alias
             )),
+            bundle_item_id: None,
         };
         ledger::record_only(txn, movement).await?;
     }

@@ -37,7 +37,7 @@ pub use shop::{
     a_second_passes, adjust_stock, assert_ledger_explains, delete_product, error_field, product,
     shop, Shop,
 };
-pub use stores::{channel_stock, connect, create_product, sync};
+pub use stores::{channel_stock, connect, create_product, push_app, sync};
 pub use team::CREATE_KEY;
 pub use wait::{wait_for, wait_until};
 pub use ws::WsClient;

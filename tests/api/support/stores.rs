@@ -5,6 +5,18 @@ use orderdeck_sandbox::server::StoreCredentials;
 use serde_json::{json, Value};
 
 use super::app::TestApp;
+
+/// An app whose push worker runs (polling fast), with `stores` sandbox stores.
+pub async fn push_app(stores: usize) -> TestApp {
+    TestApp::builder()
+        .sandbox(|c| c.stores = stores)
+        .settings(|s| {
+            s.push_enabled = true;
+            s.push_poll = std::time::Duration::from_millis(50);
+        })
+        .spawn()
+        .await
+}
 use super::sandbox::store_input;
 
 /// Connects `store` with `alias`; inventory management on or off. Its global id.
