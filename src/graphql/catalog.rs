@@ -501,7 +501,8 @@ pub struct ProductFilterInput {
     pub sku: Option<String>,
     /// Part of the name or SKU (case-insensitive).
     pub search: Option<String>,
-    /// Only products at or below their low-stock threshold (0 when unset).
+    /// Only products at or below their low-stock threshold (0 when unset); bundles never
+    /// (their components are what runs low).
     #[graphql(default = false)]
     pub low_stock: bool,
 }

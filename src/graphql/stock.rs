@@ -219,7 +219,8 @@ impl StockMutation {
     /// Sets a product's low-stock threshold (by id or SKU), or clears it with null: at or
     /// below it the product is low on stock (`products(filter: { lowStock: true })`), and
     /// `lowStockSince` says since when. Needs the permission to set stock figures.
-    /// `AMBIGUOUS_PRODUCT`, `NOT_FOUND`, `INVALID` (a threshold below 0 or too large).
+    /// `AMBIGUOUS_PRODUCT`, `NOT_FOUND`, `INVALID` (a threshold below 0 or too large),
+    /// `BUNDLE_STOCK_IS_COMPUTED` (a bundle: set its components' thresholds).
     async fn set_low_stock_threshold(
         &self,
         ctx: &Context<'_>,

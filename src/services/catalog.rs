@@ -21,7 +21,7 @@ pub struct ProductFilter {
     pub sku: Option<String>,
     /// Part of the name or SKU (case-insensitive).
     pub search: Option<String>,
-    /// Only items at or below their low-stock threshold (0 when none is set).
+    /// Only items at or below their low-stock threshold (0 when none is set); never bundles.
     pub low_stock: bool,
 }
 
@@ -52,7 +52,8 @@ pub async fn list(
         );
     }
     if filter.low_stock {
-        query = query.filter(
+        // A bundle's figure is computed from its components: they are the ones to reorder.
+        query = query.filter(item::Column::Bundle.eq(false)).filter(
             Expr::col(item::Column::Quantity).lte(Expr::expr(Func::coalesce([
                 Expr::col(item::Column::LowStockThreshold).into(),
                 Expr::val(0).into(),

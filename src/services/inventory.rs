@@ -394,6 +394,10 @@ pub async fn set_low_stock_threshold(
     }
     ensure_valid(errors)?;
     let id = resolve(state, p, &key).await?;
+    if load_item(&state.db, p.account_id, id).await?.bundle {
+        // Its components run low, not the bundle: their thresholds say when to reorder.
+        return Err(bundle_stock_is_computed("threshold").into());
+    }
     let now = Utc::now();
     let since = ledger::low_stock_since(
         Expr::col(item::Column::Quantity).into(),

@@ -360,6 +360,47 @@ async fn a_bundle_must_be_made_of_other_existing_products_without_nesting() {
         )
         .await;
     assert_eq!(codes(&not_one["deleteBundle"]), ["NOT_A_BUNDLE"]);
+
+    // A store without inventory management listing a bundle's SKU: its figure is never
+    // imported into the bundle. A bundle is never low on stock itself.
+    let duo = t
+        .create_bundle(json!({ "sku": "DUO", "name": "Duo", "components": [
+            { "sku": "CUP", "quantity": 1 }, { "sku": "SAUCER", "quantity": 1 }
+        ] }))
+        .await;
+    assert_eq!(duo["product"]["stock"], 3, "{duo}");
+    t.data(
+        "mutation($i: UpdateIntegrationInput!) { updateIntegration(input: $i) { userErrors { code } } }",
+        json!({ "i": { "id": t.integrations[1], "inventoryManagement": false } }),
+    )
+    .await;
+    create_product(
+        &t.app,
+        &t.stores[1],
+        json!({ "name": "Duo", "sku": "DUO", "inventory_level": 9 }),
+    )
+    .await;
+    sync(&t.app, &t.token, &t.integrations[1], "PRODUCTS").await;
+    assert_eq!(t.stock("DUO").await, 3);
+    assert_eq!(t.ledger("DUO").await, Vec::<Value>::new());
+    let low = t
+        .data(
+            "{ products(filter: { lowStock: true }) { nodes { sku } } }",
+            json!({}),
+        )
+        .await;
+    // SET, a plain product with stock 0 again, is low; DUO's own column holds 0 but it is not.
+    assert_eq!(low["products"]["nodes"], json!([{ "sku": "SET" }]), "{low}");
+    let threshold = t
+        .data(
+            "mutation { setLowStockThreshold(input: { sku: \"DUO\", threshold: 2 }) { userErrors { field code } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        threshold["setLowStockThreshold"]["userErrors"],
+        json!([{ "field": ["threshold"], "code": "BUNDLE_STOCK_IS_COMPUTED" }])
+    );
 }
 
 #[tokio::test]
