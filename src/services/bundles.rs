@@ -6,8 +6,9 @@
 //! bundle containing it (`services::push::enqueue_items`).
 //!
 //! Bundles do not nest: a component is never a bundle, and a product that is a component of
-//! a bundle cannot become one. Each use case locks the bundle and all its components (in id
-//! order) before it checks that, so two concurrent changes cannot nest bundles between them.
+//! a bundle cannot become one. Each use case locks the bundle and all its components before it
+//! checks that, so two concurrent changes cannot nest bundles between them (a deadlock between
+//! two of them is run again by `db::write`).
 
 use std::collections::{HashMap, HashSet};
 
@@ -281,6 +282,7 @@ pub async fn update_components(
     let key = &key;
     let updated = db::write(&state.db, |txn| {
         async move {
+            lock(txn, p.account_id, &[bundle_id]).await?;
             let bundle = inventory::load_item(txn, p.account_id, bundle_id).await?;
             if !bundle.bundle {
                 return Err(not_a_bundle(key));
@@ -297,8 +299,7 @@ pub async fn update_components(
                 .into());
             }
             let found = find_components(txn, p.account_id, components).await?;
-            let mut ids: Vec<i64> = found.iter().map(|(id, _)| *id).collect();
-            ids.push(bundle_id);
+            let ids: Vec<i64> = found.iter().map(|(id, _)| *id).collect();
             lock(txn, p.account_id, &ids).await?;
             check_not_nested(txn, p.account_id, Some(bundle_id), &found).await?;
             component::Entity::delete_many()
