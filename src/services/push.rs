@@ -5,13 +5,12 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QuerySelect, Statement,
-    Value,
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, Statement, Value,
 };
 
 use super::leases::Lease;
 use crate::domain::PushKind;
-use crate::entities::{bundle_component as component, push_queue as queue};
+use crate::entities::push_queue as queue;
 use crate::error::AppResult;
 
 /// Queues a stock push for every listing of these items, and of every bundle containing one of
@@ -27,28 +26,33 @@ pub async fn enqueue_items<C: ConnectionTrait>(
     }
     let mut queued = 0;
     for chunk in item_ids.chunks(500) {
-        // The bundles containing these items. Read after the caller's change locked the items:
-        // a bundle being created around one of them waits for that lock, or committed before.
-        let bundles: Vec<i64> = component::Entity::find()
-            .select_only()
-            .column(component::Column::BundleItemId)
-            .distinct()
-            .filter(component::Column::AccountId.eq(account_id))
-            .filter(component::Column::ComponentItemId.is_in(chunk.iter().copied()))
-            .into_tuple()
-            .all(db)
-            .await?;
-        let mut ids = chunk.to_vec();
-        ids.extend(bundles);
-        for part in ids.chunks(500) {
-            let condition = format!(
-                "l.inventory_item_id IN ({})",
-                placeholders(db, 3, part.len())
-            );
-            let mut values: Vec<Value> = vec![account_id.into(), Utc::now().into()];
-            values.extend(part.iter().map(|id| Value::from(*id)));
-            queued += enqueue(db, PushKind::Stock, &condition, values).await?;
-        }
+        // The items and every bundle containing one of them, in the one statement (no extra
+        // round trip per change): read after the caller's change locked the items, so a bundle
+        // being created around one of them waits for that lock, or committed before.
+        let ids = placeholders(db, 3, chunk.len());
+        let bundles = format!(
+            "SELECT b.bundle_item_id FROM bundle_components b \
+             WHERE b.account_id = {} AND b.component_item_id IN ({ids})",
+            param(db.get_database_backend(), 1)
+        );
+        let condition = match db.get_database_backend() {
+            // `= ANY` of one array (the bundles' as an InitPlan): an index scan of the listings.
+            DbBackend::Postgres => {
+                format!("l.inventory_item_id = ANY(ARRAY[{ids}]::bigint[] || ARRAY({bundles}))")
+            }
+            // One list (the items, then the bundles' rows), each a lookup in the listings'
+            // item index (`enqueue` keeps SQLite off the account index).
+            _ => {
+                let values = (3..3 + chunk.len())
+                    .map(|n| format!("({})", param(DbBackend::Sqlite, n)))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                format!("l.inventory_item_id IN (VALUES {values} UNION ALL {bundles})")
+            }
+        };
+        let mut values: Vec<Value> = vec![account_id.into(), Utc::now().into()];
+        values.extend(chunk.iter().map(|id| Value::from(*id)));
+        queued += enqueue(db, PushKind::Stock, &condition, values).await?;
     }
     Ok(queued)
 }
@@ -96,6 +100,12 @@ async fn enqueue<C: ConnectionTrait>(
 ) -> AppResult<u64> {
     let backend = db.get_database_backend();
     let (p1, p2) = (param(backend, 1), param(backend, 2));
+    // SQLite without table statistics would walk the account's listings through the account
+    // index; `+` leaves it the index of the condition's ids (item or listing).
+    let account = match backend {
+        DbBackend::Sqlite => format!("+l.account_id = {p1}"),
+        _ => format!("l.account_id = {p1}"),
+    };
     let stock_only = match kind {
         PushKind::Stock => {
             "AND i.inventory_management = TRUE AND l.tracking <> 'NONE' AND l.missing_since IS NULL"
@@ -112,7 +122,7 @@ async fn enqueue<C: ConnectionTrait>(
             created_at, updated_at) \
          SELECT l.account_id, l.integration_id, l.id, '{kind}', 1, 0, {p2}, {p2}, {p2} \
          FROM listings l JOIN integrations i ON i.id = l.integration_id \
-         WHERE l.account_id = {p1} AND i.status <> 'DISCONNECTED' {stock_only} AND {condition} \
+         WHERE {account} AND i.status <> 'DISCONNECTED' {stock_only} AND {condition} \
          ORDER BY l.id \
          ON CONFLICT (listing_id, kind) DO UPDATE SET \
            generation = push_queue.generation + 1, updated_at = excluded.updated_at"
