@@ -91,6 +91,7 @@ pub async fn run(mut settings: Settings, sandbox_bind: &str) -> anyhow::Result<(
             Err(e) => tracing::warn!(error = ?e, "demo import failed"),
         }
     }
+    let bundle = demo_bundle(&state, &principal).await;
     let addr = state
         .settings
         .bind_addr()
@@ -117,6 +118,9 @@ pub async fn run(mut settings: Settings, sandbox_bind: &str) -> anyhow::Result<(
             run.integration_id, run.kind, run.created, run.updated, run.api_calls, run.outcome
         );
     }
+    if let Some(line) = bundle {
+        println!("  bundle:     {line}");
+    }
     println!(
         "  sandbox:    {} (BigCommerce imitation; controls at /_sandbox/stores)",
         sandbox.url
@@ -131,6 +135,31 @@ pub async fn run(mut settings: Settings, sandbox_bind: &str) -> anyhow::Result<(
     app.run_until_stopped().await?;
     sandbox.stop().await;
     Ok(())
+}
+
+/// Makes SKU-00002, listed on both demo stores, a bundle of 2 × SKU-00000 and 1 × SKU-00001
+/// (once: a later run on the same data finds it a bundle already). What it did, for the banner.
+async fn demo_bundle(state: &AppState, owner: &Principal) -> Option<String> {
+    use orderdeck::services::bundles::{self, ComponentInput, NewBundle};
+    let part = |sku: &str, quantity| ComponentInput {
+        sku: sku.into(),
+        quantity,
+    };
+    let bundle = NewBundle {
+        sku: "SKU-00002".into(),
+        name: Some("Demo gift set".into()),
+        components: vec![part("SKU-00000", 2), part("SKU-00001", 1)],
+    };
+    match bundles::create(state, owner, bundle).await {
+        Ok(_) => Some(
+            "SKU-00002 \"Demo gift set\" = 2 × SKU-00000 + 1 × SKU-00001 (pushed to both stores)"
+                .into(),
+        ),
+        Err(e) => {
+            tracing::info!(error = %e.report(), "demo bundle not created (there already?)");
+            None
+        }
+    }
 }
 
 /// Connects the sandbox's other stores to the demo account (they share most SKUs with the

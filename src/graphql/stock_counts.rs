@@ -41,7 +41,7 @@ pub struct StockCountRow {
     pub sku: String,
     /// `OK`, or why the row is not applied.
     pub status: StockCountRowStatus,
-    /// The product's figure before (null for an unknown SKU).
+    /// The product's figure before (null for an unknown SKU or a bundle).
     pub before: Option<i64>,
     /// Its figure after (`OK` rows only).
     pub after: Option<i64>,

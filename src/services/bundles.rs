@@ -262,6 +262,11 @@ async fn create_in<C: ConnectionTrait>(
             .id
         }
     };
+    // A bundle deleted here and created again keeps none of its old components.
+    component::Entity::delete_many()
+        .filter(component::Column::BundleItemId.eq(bundle_id))
+        .exec(db)
+        .await?;
     write_components(db, p.account_id, bundle_id, &found).await?;
     inventory::load_item(db, p.account_id, bundle_id).await
 }

@@ -365,10 +365,13 @@ async fn judge<C: ConnectionTrait>(
             continue;
         }
         if found.bundle {
-            outcomes.push(outcome(
+            let mut bundle = outcome(
                 Status::BundleStockIsComputed,
                 Some("A bundle's stock is computed from its components; count those.".into()),
-            ));
+            );
+            // Its stored column is not its figure.
+            bundle.before = None;
+            outcomes.push(bundle);
             continue;
         }
         let quantity = match r.quantity.parse::<i64>() {

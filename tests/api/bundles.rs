@@ -401,6 +401,19 @@ async fn a_bundle_must_be_made_of_other_existing_products_without_nesting() {
         threshold["setLowStockThreshold"]["userErrors"],
         json!([{ "field": ["threshold"], "code": "BUNDLE_STOCK_IS_COMPUTED" }])
     );
+
+    // Deleted here and created again: a bundle of its new components only.
+    let deleted = crate::support::delete_product(&t.app, &t.token, json!({ "sku": "DUO" })).await;
+    assert_eq!(deleted["userErrors"], json!([]), "{deleted}");
+    let again = t
+        .create_bundle(json!({ "sku": "DUO", "components": [{ "sku": "CUP", "quantity": 5 }] }))
+        .await;
+    assert_eq!(again["userErrors"], json!([]), "{again}");
+    assert_eq!(
+        again["product"]["components"],
+        json!([{ "product": { "sku": "CUP" }, "quantity": 5 }])
+    );
+    assert_eq!(again["product"]["stock"], 2);
 }
 
 #[tokio::test]
