@@ -24,6 +24,7 @@ mod m20261204_000015_create_instance_facts;
 mod m20261206_000016_teams;
 mod m20261207_000017_low_stock;
 mod m20261207_000018_bundles_and_buffers;
+mod m20261207_000019_bin_locations;
 
 /// Applies every migration in order.
 pub struct Migrator;
@@ -50,6 +51,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000016_teams::Migration),
             Box::new(m20261207_000017_low_stock::Migration),
             Box::new(m20261207_000018_bundles_and_buffers::Migration),
+            Box::new(m20261207_000019_bin_locations::Migration),
         ]
     }
 }

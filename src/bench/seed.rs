@@ -304,6 +304,7 @@ async fn insert_catalog(db: &DatabaseConnection, ctx: &Seeding) -> anyhow::Resul
                 created_at: now,
                 updated_at: now,
                 bundle: false,
+                bin_location: None,
             }
             .into_active_model()
             .reset_all(),

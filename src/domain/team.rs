@@ -50,6 +50,8 @@ domain_enum! {
         DeleteProduct = "DELETE_PRODUCT",
         /// A product's low-stock threshold was set or cleared.
         SetLowStockThreshold = "SET_LOW_STOCK_THRESHOLD",
+        /// A product's bin location was set or cleared.
+        SetBinLocation = "SET_BIN_LOCATION",
         /// A bundle was created (or a product made a bundle).
         CreateBundle = "CREATE_BUNDLE",
         /// A bundle's components changed.

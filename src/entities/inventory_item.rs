@@ -32,6 +32,9 @@ pub struct Model {
     /// A bundle (kit): its figure is computed from its components (`bundle_components`) and
     /// `quantity` stays 0.
     pub bundle: bool,
+    /// Where it lies in the warehouse (free text such as `A-03-2`); pick lists walk in this
+    /// order.
+    pub bin_location: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -56,6 +56,10 @@ impl Product {
     async fn stock(&self, ctx: &Context<'_>) -> async_graphql::Result<i64> {
         figure(ctx, &self.0).await
     }
+    /// Where it lies in the warehouse (set with `setBinLocation`); null when unknown.
+    async fn bin_location(&self) -> Option<&str> {
+        self.0.bin_location.as_deref()
+    }
     /// Whether this product is a bundle (kit) of other products: its stock is computed from
     /// its components, and selling it takes stock from each of them.
     async fn is_bundle(&self) -> bool {

@@ -93,6 +93,26 @@ pub struct SetLowStockThresholdPayload {
     pub user_errors: Vec<UserError>,
 }
 
+/// Sets or clears where a product lies in the warehouse.
+#[derive(InputObject)]
+pub struct SetBinLocationInput {
+    /// Global id of the product; give this or `sku`, not both.
+    pub product_id: Option<ID>,
+    /// SKU of the product; give this or `productId`, not both.
+    pub sku: Option<String>,
+    /// Free text such as `A-03-2` (at most 50 characters); null clears it.
+    pub bin_location: Option<String>,
+}
+
+/// The outcome of `setBinLocation`.
+#[derive(SimpleObject)]
+pub struct SetBinLocationPayload {
+    /// The product with its bin location as it stands now.
+    pub product: Option<Product>,
+    /// Why nothing was changed.
+    pub user_errors: Vec<UserError>,
+}
+
 /// Deletes a product here.
 #[derive(InputObject)]
 pub struct DeleteProductInput {
@@ -253,6 +273,36 @@ impl StockMutation {
             .await;
         }
         Ok(SetLowStockThresholdPayload {
+            product: item.map(Product),
+            user_errors,
+        })
+    }
+
+    /// Sets (or clears, with null) where a product lies in the warehouse: pick lists walk
+    /// the bins in order. Staff may set it. `AMBIGUOUS_PRODUCT`, `NOT_FOUND`, `INVALID`
+    /// (blank), `TOO_LONG` (over 50 characters).
+    async fn set_bin_location(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The product and its bin.")] input: SetBinLocationInput,
+    ) -> async_graphql::Result<SetBinLocationPayload> {
+        let (p, allowed) = acting(ctx, Permission::AdjustStock)?;
+        let checked = allowed.and(text::plain(&input));
+        let key = product_key(input.product_id, input.sku);
+        let bin = input.bin_location;
+        let what = bin.clone().unwrap_or_else(|| "cleared".to_string());
+        let (item, user_errors) = into_payload(
+            text::then(
+                checked,
+                inventory::set_bin_location(state(ctx)?, &p, key, bin),
+            )
+            .await,
+        )?;
+        if let Some(item) = &item {
+            let target = ids::encode("Product", item.id).0;
+            audit::record(ctx, &p, AuditAction::SetBinLocation, Some(target), what).await;
+        }
+        Ok(SetBinLocationPayload {
             product: item.map(Product),
             user_errors,
         })

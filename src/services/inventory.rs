@@ -422,6 +422,48 @@ pub async fn set_low_stock_threshold(
         .ok_or_else(|| not_found(&key).into())
 }
 
+/// The longest bin location accepted, in characters.
+const MAX_BIN: usize = 50;
+
+/// Sets (or, with `None`, clears) where a product lies in the warehouse: free text such as
+/// `A-03-2`, at most 50 characters (`TOO_LONG`); blank is `INVALID` (clear it with null).
+pub async fn set_bin_location(
+    state: &AppState,
+    p: &Principal,
+    key: ProductKey,
+    bin: Option<String>,
+) -> AppResult<item::Model> {
+    let mut errors = key_errors(&key);
+    let bin = bin.map(|b| b.trim().to_string());
+    match &bin {
+        Some(b) if b.is_empty() => errors.push(UserError::new(
+            "binLocation",
+            Code::Invalid,
+            "A bin location cannot be blank; pass null to clear it.",
+        )),
+        Some(b) if b.chars().count() > MAX_BIN => errors.push(UserError::new(
+            "binLocation",
+            Code::TooLong,
+            format!("A bin location is at most {MAX_BIN} characters."),
+        )),
+        _ => {}
+    }
+    ensure_valid(errors)?;
+    let id = resolve(state, p, &key).await?;
+    update_live(
+        state,
+        p,
+        &key,
+        id,
+        [
+            (item::Column::BinLocation, Expr::value(bin)),
+            (item::Column::UpdatedAt, Expr::value(Utc::now())),
+        ],
+    )
+    .await?;
+    load_item(&state.db, p.account_id, id).await
+}
+
 /// Deletes a product here (never on a store); it disappears from `products` and `product`,
 /// and the next product import brings it back, with its stock, if a store still has it.
 /// Returns its id.

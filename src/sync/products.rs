@@ -476,6 +476,7 @@ impl Page {
             created_at: now,
             updated_at: now,
             bundle: false,
+            bin_location: None,
         });
         Ok(Created::New(id))
     }

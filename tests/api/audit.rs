@@ -241,6 +241,14 @@ async fn every_change_leaves_exactly_one_event_naming_its_actor() {
     mutate(
         &s,
         &s.token,
+        "mutation($i: SetBinLocationInput!) { setBinLocation(input: $i) { userErrors { code } } }",
+        json!({ "sku": "CUP", "binLocation": "A-1" }),
+    )
+    .await;
+    trail.one("SET_BIN_LOCATION", owner).await;
+    mutate(
+        &s,
+        &s.token,
         "mutation($i: CreateBundleInput!) { createBundle(input: $i) { userErrors { code } } }",
         json!({ "sku": "CUP-PAIR", "name": "Two cups", "components": [{ "sku": "CUP", "quantity": 2 }] }),
     )

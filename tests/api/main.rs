@@ -40,4 +40,5 @@ mod subscriptions;
 mod support;
 mod sync_engine;
 mod tenancy;
+mod warehouse;
 mod webhooks;

@@ -129,6 +129,7 @@ fn matrix(email: &str) -> Vec<Case> {
             allowed: Admin,
         },
         mutation("exportStock", "mutation { exportStock { link { url } userErrors { code } } }", json!({}), Read),
+        mutation("setBinLocation", "mutation($i: SetBinLocationInput!) { setBinLocation(input: $i) { product { id } userErrors { code } } }", json!({ "sku": "NO-SUCH", "binLocation": "A-1" }), Staff),
         mutation("deleteProduct", "mutation($i: DeleteProductInput!) { deleteProduct(input: $i) { deletedProductId userErrors { code } } }", json!({ "sku": "NO-SUCH" }), Admin),
         mutation("cancelOrder", "mutation($i: CancelOrderInput!) { cancelOrder(input: $i) { order { id } userErrors { code } } }", json!({ "orderId": missing("Order") }), Staff),
         mutation("updatePrice", "mutation($i: UpdatePriceInput!) { updatePrice(input: $i) { listing { id } userErrors { code } } }", json!({ "listingId": missing("Listing"), "price": "9.99" }), Admin),
