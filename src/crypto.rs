@@ -235,6 +235,21 @@ impl LinkSigner {
         mac.update(message);
         mac.verify_slice(signature).is_ok()
     }
+
+    /// A link token: `message` (URL-safe text), a dot, and its signature in base64url.
+    pub fn seal(&self, message: &str) -> String {
+        let signature = URL_SAFE_NO_PAD.encode(self.sign(message.as_bytes()));
+        format!("{message}.{signature}")
+    }
+
+    /// The message of a token made by [`LinkSigner::seal`]; `None` when its signature does not
+    /// check (not ours, or altered).
+    pub fn unseal<'a>(&self, token: &'a str) -> Option<&'a str> {
+        let (message, signature) = token.rsplit_once('.')?;
+        let signature = URL_SAFE_NO_PAD.decode(signature).ok()?;
+        self.verify(message.as_bytes(), &signature)
+            .then_some(message)
+    }
 }
 
 /// Prefix of bearer tokens, so leaked tokens are recognisable by secret scanners.

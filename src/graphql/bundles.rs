@@ -8,12 +8,13 @@ use super::catalog::{Listing, Product};
 use super::context::{acting, state};
 use super::ids;
 use super::integrations::StockBufferInput;
+use super::stock::product_key;
 use super::text;
 use crate::domain::{AuditAction, Permission};
 use crate::entities::inventory_item;
 use crate::error::{into_payload, AppResult, UserError};
 use crate::services::bundles::{self, ComponentInput, NewBundle};
-use crate::services::inventory::{self, ProductKey};
+use crate::services::inventory;
 
 /// One component of a bundle to save.
 #[derive(InputObject)]
@@ -94,13 +95,6 @@ fn components(input: Vec<BundleComponentInput>) -> Vec<ComponentInput> {
         .collect()
 }
 
-fn key(product_id: Option<ID>, sku: Option<String>) -> ProductKey {
-    ProductKey {
-        id: product_id.map(|gid| ids::decode("Product", &gid).unwrap_or(0)),
-        sku,
-    }
-}
-
 /// Answers a bundle mutation, recording it in the audit trail when it changed something.
 async fn answer(
     ctx: &Context<'_>,
@@ -157,7 +151,7 @@ impl BundleMutation {
     ) -> async_graphql::Result<BundlePayload> {
         let (p, allowed) = acting(ctx, Permission::SetStock)?;
         let checked = allowed.and(text::plain(&input));
-        let key = key(input.product_id, input.sku);
+        let key = product_key(input.product_id, input.sku);
         let parts = components(input.components);
         let result = text::then(
             checked,
@@ -177,7 +171,7 @@ impl BundleMutation {
     ) -> async_graphql::Result<BundlePayload> {
         let (p, allowed) = acting(ctx, Permission::SetStock)?;
         let checked = allowed.and(text::plain(&input));
-        let key = key(input.product_id, input.sku);
+        let key = product_key(input.product_id, input.sku);
         let result = text::then(checked, bundles::delete(state(ctx)?, &p, key)).await;
         answer(ctx, &p, AuditAction::DeleteBundle, result).await
     }

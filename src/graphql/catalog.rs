@@ -602,6 +602,7 @@ impl CatalogQuery {
 
     /// The products at or below their low-stock threshold (`setLowStockThreshold`), the
     /// longest-low first, each with how fast it sold over the last 30 days.
+    #[graphql(complexity = "first.max(1) as usize * child_complexity + super::QUERY_COST")]
     async fn low_stock_products(
         &self,
         ctx: &Context<'_>,

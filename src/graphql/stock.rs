@@ -131,7 +131,8 @@ pub struct DeleteProductPayload {
     pub user_errors: Vec<UserError>,
 }
 
-fn product_key(product_id: Option<ID>, sku: Option<String>) -> ProductKey {
+/// The product a mutation names: its global id or its SKU.
+pub(super) fn product_key(product_id: Option<ID>, sku: Option<String>) -> ProductKey {
     ProductKey {
         id: product_id.map(|gid| ids::decode("Product", &gid).unwrap_or(0)),
         sku,

@@ -109,22 +109,29 @@ fn not_found(key: &ProductKey) -> UserError {
     UserError::new(field, Code::NotFound, "No such product in your account.")
 }
 
-fn validate(c: &StockChange) -> Vec<UserError> {
-    let mut errors = key_errors(&c.product);
-    let reason = c.reason.trim();
+/// `REQUIRED` or `TOO_LONG` for the reason of a stock change (kept as its movements' note).
+pub(super) fn reason_errors(reason: &str) -> Vec<UserError> {
+    let reason = reason.trim();
     if reason.is_empty() {
-        errors.push(UserError::new(
+        vec![UserError::new(
             "reason",
             Code::Required,
             "Say why the stock changes (it is kept in the ledger).",
-        ));
+        )]
     } else if reason.chars().count() > MAX_REASON {
-        errors.push(UserError::new(
+        vec![UserError::new(
             "reason",
             Code::TooLong,
             format!("The reason is at most {MAX_REASON} characters."),
-        ));
+        )]
+    } else {
+        Vec::new()
     }
+}
+
+fn validate(c: &StockChange) -> Vec<UserError> {
+    let mut errors = key_errors(&c.product);
+    errors.extend(reason_errors(&c.reason));
     if let Some(k) = &c.idempotency_key {
         if k.trim().is_empty() {
             errors.push(UserError::new(

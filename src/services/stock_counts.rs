@@ -31,8 +31,6 @@ pub const MAX_BYTES: usize = 10 * 1024 * 1024;
 pub const MAX_ROWS: usize = 100_000;
 /// The largest figure or change a row may give.
 const MAX_QUANTITY: i64 = 1_000_000_000;
-/// The longest reason accepted, in characters.
-const MAX_REASON: usize = 200;
 /// Items locked and read per statement.
 const CHUNK: usize = 500;
 
@@ -174,25 +172,6 @@ fn parse(bytes: &[u8]) -> Result<Vec<Row>, UserError> {
     Ok(rows)
 }
 
-fn check_reason(reason: &str) -> Vec<UserError> {
-    let reason = reason.trim();
-    if reason.is_empty() {
-        vec![UserError::new(
-            "reason",
-            Code::Required,
-            "Say why the stock changes (it is kept in the ledger).",
-        )]
-    } else if reason.chars().count() > MAX_REASON {
-        vec![UserError::new(
-            "reason",
-            Code::TooLong,
-            format!("The reason is at most {MAX_REASON} characters."),
-        )]
-    } else {
-        Vec::new()
-    }
-}
-
 /// The idempotency-key prefix of a file's movements: `count:{mode}:{sha256}:`.
 fn key_prefix(mode: StockCountMode, sha: &str) -> String {
     format!("count:{}:{sha}:", mode.as_str())
@@ -200,7 +179,7 @@ fn key_prefix(mode: StockCountMode, sha: &str) -> String {
 
 /// Checks a count file and, unless it is a dry run, applies its valid rows.
 pub async fn import(state: &AppState, p: &Principal, file: CountFile) -> AppResult<CountReport> {
-    let mut errors = check_reason(&file.reason);
+    let mut errors = super::inventory::reason_errors(&file.reason);
     let rows = match parse(&file.bytes) {
         Ok(rows) => rows,
         Err(e) => {
@@ -464,11 +443,10 @@ pub fn export_token(
     account_id: i64,
     expires_at: chrono::DateTime<Utc>,
 ) -> String {
-    use base64::Engine;
-    let message = format!("{EXPORT_VERSION}.{account_id}.{}", expires_at.timestamp());
-    let signature =
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(signer.sign(message.as_bytes()));
-    format!("{message}.{signature}")
+    signer.seal(&format!(
+        "{EXPORT_VERSION}.{account_id}.{}",
+        expires_at.timestamp()
+    ))
 }
 
 /// The account of a valid export `token` at `now`.
@@ -478,14 +456,7 @@ pub fn open_export(
     now: chrono::DateTime<Utc>,
 ) -> Result<i64, super::documents::links::LinkError> {
     use super::documents::links::LinkError;
-    use base64::Engine;
-    let (message, signature) = token.rsplit_once('.').ok_or(LinkError::Invalid)?;
-    let signature = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(signature)
-        .map_err(|_| LinkError::Invalid)?;
-    if !signer.verify(message.as_bytes(), &signature) {
-        return Err(LinkError::Invalid);
-    }
+    let message = signer.unseal(token).ok_or(LinkError::Invalid)?;
     let mut parts = message.split('.');
     let (Some(EXPORT_VERSION), Some(account), Some(expiry), None) =
         (parts.next(), parts.next(), parts.next(), parts.next())

@@ -462,6 +462,15 @@ async fn a_store_with_a_20_percent_buffer_is_sent_8_of_10_while_the_other_store_
         "{second}"
     );
 
+    // A product import sees store 2 holding what it was offered: no drift is recorded.
+    sync(&t.app, &t.token, &t.integrations[1], "PRODUCTS").await;
+    let reasons = t.ledger("LAMP").await;
+    assert!(
+        reasons.iter().all(|m| m["reason"] != "CHANNEL_DRIFT"),
+        "{reasons:?}"
+    );
+    assert_eq!(t.held(1, "LAMP"), 8);
+
     // A listing's own buffer overrides its store's; a sale moves both figures.
     let first = on("Store 1");
     let own = t
@@ -487,6 +496,23 @@ async fn a_store_with_a_20_percent_buffer_is_sent_8_of_10_while_the_other_store_
         "store 1 to hold 2 and store 2 to hold 4",
         Duration::from_secs(15),
         async || t.held(0, "LAMP") == 2 && t.held(1, "LAMP") == 4,
+    )
+    .await;
+    // Below zero here: the stores are sent 0, which they can hold.
+    t.data(
+        "mutation { setStock(input: { sku: \"LAMP\", quantity: -2, allowNegative: true, reason: \"oversold\" }) { userErrors { code } } }",
+        json!({}),
+    )
+    .await;
+    wait_until(
+        "both stores to hold 0",
+        Duration::from_secs(15),
+        async || t.held(0, "LAMP") == 0 && t.held(1, "LAMP") == 0,
+    )
+    .await;
+    t.data(
+        "mutation { setStock(input: { sku: \"LAMP\", quantity: 5, reason: \"found\" }) { userErrors { code } } }",
+        json!({}),
     )
     .await;
 

@@ -49,9 +49,7 @@ pub fn sign(
         r: request.clone(),
     };
     let body = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&claims)?);
-    let message = format!("{VERSION}.{body}");
-    let signature = URL_SAFE_NO_PAD.encode(signer.sign(message.as_bytes()));
-    Ok(format!("{message}.{signature}"))
+    Ok(signer.seal(&format!("{VERSION}.{body}")))
 }
 
 /// The account and request of a valid `token` at `now`.
@@ -60,13 +58,7 @@ pub fn open(
     token: &str,
     now: DateTime<Utc>,
 ) -> Result<(i64, DocumentRequest), LinkError> {
-    let (message, signature) = token.rsplit_once('.').ok_or(LinkError::Invalid)?;
-    let signature = URL_SAFE_NO_PAD
-        .decode(signature)
-        .map_err(|_| LinkError::Invalid)?;
-    if !signer.verify(message.as_bytes(), &signature) {
-        return Err(LinkError::Invalid);
-    }
+    let message = signer.unseal(token).ok_or(LinkError::Invalid)?;
     let body = message
         .strip_prefix(VERSION)
         .and_then(|b| b.strip_prefix('.'))
