@@ -172,7 +172,14 @@ async fn push_store(state: &AppState, owner: &str, integration_id: i64) -> AppRe
         if rows.is_empty() {
             break;
         }
-        match push_stock(state, &integration, &channel, rows).await {
+        // The store's settings as they are now, read after the claim: a buffer changed during
+        // this pass (its listings queued again after the change commits) is sent, not the one
+        // the pass started with.
+        let current = integration::Entity::find_by_id(integration.id)
+            .one(&state.db)
+            .await?
+            .unwrap_or_else(|| integration.clone());
+        match push_stock(state, &current, &channel, rows).await {
             Ok(r) => report.add(r),
             Err(e) => {
                 release_claims(state, &lease).await;
