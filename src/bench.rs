@@ -142,6 +142,10 @@ pub enum BenchCommand {
         /// Orders in the batch rendered as one PDF.
         #[arg(long, default_value_t = 500)]
         batch: usize,
+        /// Also write each sample document there (invoice.pdf, label.pdf, pick-list.pdf,
+        /// packing-slip.pdf): the README's pictures are these.
+        #[arg(long)]
+        write: Option<std::path::PathBuf>,
     },
 }
 
@@ -247,7 +251,11 @@ pub async fn run(command: &BenchCommand) -> anyhow::Result<()> {
             })
             .await
         }
-        BenchCommand::Pdf { samples, batch } => self::pdf::pdf(*samples, *batch),
+        BenchCommand::Pdf {
+            samples,
+            batch,
+            write,
+        } => self::pdf::pdf(*samples, *batch, write.as_deref()),
     }
 }
 

@@ -25,6 +25,7 @@ mod m20261206_000016_teams;
 mod m20261207_000017_low_stock;
 mod m20261207_000018_bundles_and_buffers;
 mod m20261207_000019_bin_locations;
+mod m20261207_000020_order_messages;
 
 /// Applies every migration in order.
 pub struct Migrator;
@@ -52,6 +53,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000017_low_stock::Migration),
             Box::new(m20261207_000018_bundles_and_buffers::Migration),
             Box::new(m20261207_000019_bin_locations::Migration),
+            Box::new(m20261207_000020_order_messages::Migration),
         ]
     }
 }

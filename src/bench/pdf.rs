@@ -1,6 +1,7 @@
 //! `orderdeck bench pdf`: render time and size of an invoice (20 lines, logo, embedded
-//! Unicode fonts) and of a 4×6 label, and the throughput of a 500-invoice batch in one PDF.
-//! One thread, no database: the renderer alone, as a download runs it off the executor.
+//! Unicode fonts), a 4×6 label, a packing slip and a pick list of 500 orders, and the
+//! throughput of a 500-invoice batch in one PDF. One thread, no database: the renderer alone,
+//! as a download runs it off the executor.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -53,9 +54,19 @@ fn kib(bytes: usize) -> f64 {
     b / 1024.0
 }
 
+/// Writes `out` as `dir/name` when asked to.
+fn keep(dir: Option<&std::path::Path>, name: &str, out: &Rendered) -> anyhow::Result<()> {
+    if let Some(dir) = dir {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        let path = dir.join(name);
+        std::fs::write(&path, &out.bytes).with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(())
+}
+
 /// Measures and prints the figures: `samples` renders of each document, then one batch of
-/// `batch` invoices (500 in the README) in one PDF.
-pub fn pdf(samples: usize, batch: usize) -> anyhow::Result<()> {
+/// `batch` invoices (500 in the README) in one PDF; writes the samples to `write` if given.
+pub fn pdf(samples: usize, batch: usize, write: Option<&std::path::Path>) -> anyhow::Result<()> {
     let renderer = load_templates(None).context("loading the document templates")?;
     let png = sample::logo_png(300, 100);
     // As a download does: the stored logo through the renderer's cache of prepared logos.
@@ -84,6 +95,7 @@ pub fn pdf(samples: usize, batch: usize) -> anyhow::Result<()> {
         kib(out.bytes.len()),
         out.pages
     );
+    keep(write, "invoice.pdf", &out)?;
 
     let (times, out) = measure(samples, || {
         let doc = sample::label(Some("1Z999AA10123456784"), logo()?);
@@ -95,6 +107,31 @@ pub fn pdf(samples: usize, batch: usize) -> anyhow::Result<()> {
         percentile(&times, 0.99),
         kib(out.bytes.len())
     );
+    keep(write, "label.pdf", &out)?;
+
+    let (times, out) = measure(samples, || {
+        let doc = sample::packing_slip(true, logo()?);
+        Ok(renderer.packing_slips(&[doc], None)?)
+    })?;
+    println!(
+        "  packing slip (A4, 4 lines, logo, gift message): median {:.2?}, p99 {:.2?}, {:.1} KB   goal ≤ 3 ms",
+        percentile(&times, 0.5),
+        percentile(&times, 0.99),
+        kib(out.bytes.len())
+    );
+    keep(write, "packing-slip.pdf", &out)?;
+
+    let list = sample::pick_list(500);
+    let (times, out) = measure(samples.min(50), || Ok(renderer.pick_list(&list, None)?))?;
+    println!(
+        "  pick list (A4, 500 orders, {} products): median {:.2?}, p99 {:.2?}, {:.1} KB, {} page(s)",
+        list.lines.len(),
+        percentile(&times, 0.5),
+        percentile(&times, 0.99),
+        kib(out.bytes.len()),
+        out.pages
+    );
+    keep(write, "pick-list.pdf", &out)?;
 
     let shared = logo()?;
     let docs: Vec<_> = (1..=batch.max(1))

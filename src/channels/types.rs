@@ -47,6 +47,8 @@ pub struct ChannelOrder {
     pub placed_at: DateTime<Utc>,
     pub modified_at: DateTime<Utc>,
     pub shipped_at: Option<DateTime<Utc>>,
+    /// The customer's message (empty when none).
+    pub customer_message: String,
 }
 
 /// A sellable variant of a product (a product without options has one base variant).

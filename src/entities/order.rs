@@ -30,6 +30,8 @@ pub struct Model {
     pub customer_name: String,
     pub customer_email: Option<String>,
     pub customer_phone: Option<String>,
+    /// The customer's message on the order (a gift message), when there is one.
+    pub customer_message: Option<String>,
     #[sea_orm(column_type = "Json", nullable)]
     pub billing_address: Option<OrderAddress>,
     #[sea_orm(column_type = "Json", nullable)]

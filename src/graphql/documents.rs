@@ -1,6 +1,6 @@
-//! Documents: `createDocumentLink` hands out a short-lived signed URL that downloads invoices
-//! or labels of one or many orders, or the labels of shipments, as one PDF (a browser needs no
-//! token to follow it).
+//! Documents: `createDocumentLink` hands out a short-lived signed URL that downloads invoices,
+//! labels, a pick list or packing slips of one or many orders, or the labels or packing slips
+//! of shipments, as one PDF (a browser needs no token to follow it).
 
 use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
 use chrono::{DateTime, Utc};
@@ -32,17 +32,21 @@ pub struct DocumentShippingInput {
 /// Asks for a download link.
 #[derive(InputObject)]
 pub struct CreateDocumentLinkInput {
-    /// Invoices or labels.
+    /// Invoices, labels, a pick list or packing slips.
     pub kind: DocumentKind,
     /// The orders (1–500), in the order their pages come; all in one PDF. Leave out when
-    /// naming `shipmentIds`.
+    /// naming `shipmentIds` or `orderFilter`.
     pub order_ids: Option<Vec<ID>>,
-    /// Labels only, instead of `orderIds`: the shipments (1–500), one label each in this
-    /// order, showing what each shipment recorded (carrier, service, tracking number, weight,
-    /// contact, customs declaration of the lines it carries).
+    /// Instead of `orderIds`: every order this filter matches (1–500), oldest first, e.g. the
+    /// NEW orders of two stores placed before noon. The link names the orders matched now.
+    pub order_filter: Option<super::orders::OrderFilterInput>,
+    /// Labels and packing slips only, instead of `orderIds`: the shipments (1–500), one page
+    /// each in this order, showing what each shipment recorded (labels: carrier, service,
+    /// tracking number, weight, contact, customs declaration of the lines it carries; packing
+    /// slips: only the lines and quantities in that parcel).
     pub shipment_ids: Option<Vec<ID>>,
-    /// The paper: `A4` or `LETTER` for invoices, `LABEL_4X6` or `A6` for labels. Default: the
-    /// template's.
+    /// The paper: `A4` or `LETTER` for invoices and pick lists, `LABEL_4X6` or `A6` for
+    /// labels, any of them for packing slips. Default: the template's.
     pub paper_size: Option<PaperSize>,
     /// Labels of orders only: carrier, service and tracking number per order.
     pub shipping: Option<Vec<DocumentShippingInput>>,
@@ -69,7 +73,7 @@ pub struct DocumentLink {
     pub file_name: String,
     /// When the link stops working (15 minutes after it was made).
     pub expires_at: DateTime<Utc>,
-    /// Invoices or labels.
+    /// Invoices, labels, a pick list or packing slips.
     pub kind: DocumentKind,
     /// The paper it prints on; null: the template's.
     pub paper_size: Option<PaperSize>,
@@ -128,19 +132,61 @@ fn decoded(kind: &str, gids: Option<Vec<ID>>) -> Option<Vec<i64>> {
         .collect()
 }
 
+/// The ids of the orders `filter` matches, oldest first; a user error when it matches none or
+/// more than one document holds.
+async fn filtered(
+    st: &crate::state::AppState,
+    p: &crate::services::Principal,
+    filter: super::orders::OrderFilterInput,
+) -> crate::error::AppResult<Vec<i64>> {
+    use crate::services::order_queries::{self, OrderSort};
+    let page = order_queries::list(
+        st,
+        p,
+        &filter.into_filter(),
+        OrderSort::OldestFirst,
+        service::MAX_ORDERS as u64,
+        None,
+        false,
+    )
+    .await?;
+    if page.has_next_page {
+        Err(UserError::new(
+            "orderFilter",
+            UserErrorCode::Invalid,
+            format!(
+                "The filter matches more than {} orders; narrow it (stores, statuses, dates).",
+                service::MAX_ORDERS
+            ),
+        )
+        .into())
+    } else if page.items.is_empty() {
+        Err(UserError::new(
+            "orderFilter",
+            UserErrorCode::NotFound,
+            "No order matches the filter.",
+        )
+        .into())
+    } else {
+        Ok(page.items.iter().map(|o| o.id).collect())
+    }
+}
+
 /// Document mutations.
 #[derive(Default)]
 pub struct DocumentMutation;
 
 #[Object]
 impl DocumentMutation {
-    /// A signed link, valid for 15 minutes, that downloads the invoices or labels of the given
-    /// orders, or the labels of the given shipments, as one PDF. Invoice numbers are assigned
-    /// now for orders that have none. `NOT_FOUND` on `orderIds` (`shipmentIds`) when an order
-    /// (a shipment) is missing or another account's; `REQUIRED`, `INVALID` (too many orders or
-    /// shipments, both orders and shipments, shipments on invoices, paper of the other kind,
-    /// shipping details on invoices, on shipments or for other orders, a tracking number that
-    /// cannot be a barcode) or `TOO_LONG`.
+    /// A signed link, valid for 15 minutes, that downloads the invoices, labels, pick list or
+    /// packing slips of the given orders (by ids or by a filter), or the labels or packing
+    /// slips of the given shipments, as one PDF. Invoice numbers are assigned now for orders
+    /// that have none. `NOT_FOUND` on `orderIds` (`shipmentIds`) when an order (a shipment) is
+    /// missing or another account's, on `orderFilter` when the filter matches no order;
+    /// `REQUIRED`, `INVALID` (too many orders or shipments, a filter matching more than 500,
+    /// more than one way of naming orders, shipments on invoices or pick lists, paper of
+    /// another kind, shipping details on anything but order labels, on shipments or for other
+    /// orders, a tracking number that cannot be a barcode) or `TOO_LONG`.
     async fn create_document_link(
         &self,
         ctx: &Context<'_>,
@@ -148,6 +194,10 @@ impl DocumentMutation {
     ) -> async_graphql::Result<CreateDocumentLinkPayload> {
         let (p, allowed) = acting(ctx, Permission::PrintDocuments)?;
         let checked = allowed.and(text::plain(&input));
+        let st = state(ctx)?;
+        let both = input.order_filter.is_some()
+            && (input.order_ids.is_some() || input.shipment_ids.is_some());
+        let order_filter = input.order_filter;
         let order_ids = decoded("Order", input.order_ids);
         let shipment_ids = decoded("Shipment", input.shipment_ids);
         let shipping: Option<Vec<(i64, Shipping)>> = input
@@ -167,8 +217,19 @@ impl DocumentMutation {
                 })
             })
             .collect();
-        let st = state(ctx)?;
         let result = text::then(checked, async move {
+            let order_ids = match order_filter {
+                _ if both => {
+                    return Err(UserError::new(
+                        "orderFilter",
+                        UserErrorCode::Invalid,
+                        "Name orders by ids, by a filter, or shipments: one of them.",
+                    )
+                    .into())
+                }
+                Some(filter) => Some(filtered(st, &p, filter).await?),
+                None => order_ids,
+            };
             match (order_ids, shipment_ids, shipping) {
                 (None, _, _) => Err(not_found("orderIds").into()),
                 (_, None, _) => Err(UserError::new(

@@ -150,6 +150,12 @@ impl Order {
     async fn customer_phone(&self) -> Option<&str> {
         self.0.customer_phone.as_deref()
     }
+
+    /// The customer's message on the order (often a gift message), printed on its packing
+    /// slips; null when there is none.
+    async fn customer_message(&self) -> Option<&str> {
+        self.0.customer_message.as_deref()
+    }
     /// Billing address.
     async fn billing_address(&self) -> Option<OrderAddressObject> {
         self.0.billing_address.clone().map(OrderAddressObject::from)
@@ -306,6 +312,9 @@ pub struct OrderFilterInput {
     pub status: Option<Vec<OrderStatus>>,
     /// Only this store's orders.
     pub integration_id: Option<ID>,
+    /// Only these stores' orders (with `integrationId`: any of them; at most 50).
+    #[graphql(validator(max_items = 50))]
+    pub integration_ids: Option<Vec<ID>>,
     /// Placed at or after.
     pub placed_from: Option<DateTime<Utc>>,
     /// Placed before.
@@ -314,6 +323,25 @@ pub struct OrderFilterInput {
     pub search: Option<String>,
     /// Only orders with a line of this SKU.
     pub sku: Option<String>,
+}
+
+impl OrderFilterInput {
+    /// The service's filter; an id that is not a store's matches no order.
+    pub fn into_filter(self) -> OrderFilter {
+        OrderFilter {
+            statuses: self.status.unwrap_or_default(),
+            integration_ids: self
+                .integration_id
+                .into_iter()
+                .chain(self.integration_ids.unwrap_or_default())
+                .map(|gid| ids::decode("Integration", &gid).unwrap_or(0))
+                .collect(),
+            placed_from: self.placed_from,
+            placed_to: self.placed_to,
+            search: self.search,
+            sku: self.sku,
+        }
+    }
 }
 
 fn order_cursor(o: &order::Model) -> String {
@@ -418,19 +446,7 @@ impl OrderQuery {
     ) -> async_graphql::Result<OrderConnection> {
         let (p, _turn) = principal_with_turn(ctx, Permission::Read).await?;
         let cursor = after.as_deref().map(decode_order_cursor).transpose()?;
-        let filter = filter.unwrap_or_default();
-        let integration_id = filter
-            .integration_id
-            .as_ref()
-            .map(|gid| ids::decode("Integration", gid).unwrap_or(0));
-        let filter = OrderFilter {
-            statuses: filter.status.unwrap_or_default(),
-            integration_id,
-            placed_from: filter.placed_from,
-            placed_to: filter.placed_to,
-            search: filter.search,
-            sku: filter.sku,
-        };
+        let filter = filter.unwrap_or_default().into_filter();
         let sort = match sort.unwrap_or_default() {
             OrderSortInput::NewestFirst => OrderSort::NewestFirst,
             OrderSortInput::OldestFirst => OrderSort::OldestFirst,

@@ -2,7 +2,9 @@
 //!
 //! - `GET /documents/invoices.pdf?orders=12,13&paper=A4`,
 //!   `GET /documents/labels.pdf?orders=12&paper=A6&carrier=…&service=…&tracking=…` and
-//!   `GET /documents/labels.pdf?shipments=7,8&paper=A6`, with the bearer token; `orders` takes
+//!   `GET /documents/labels.pdf?shipments=7,8&paper=A6`,
+//!   `GET /documents/pick-list.pdf?orders=12,13` and
+//!   `GET /documents/packing-slips.pdf?orders=12` (or `?shipments=7`), with the bearer token; `orders` takes
 //!   order ids (`12` or `gid://orderdeck/Order/12`), `shipments` shipment ids (`7` or
 //!   `gid://orderdeck/Shipment/7`), never both.
 //! - `GET /documents/links/{token}`: a signed link from `createDocumentLink`, no token needed.
@@ -150,6 +152,24 @@ pub async fn labels(
     query: web::Query<DownloadQuery>,
 ) -> Result<HttpResponse, HttpError> {
     with_token(req, state, query, DocumentKind::Label).await
+}
+
+/// `GET /documents/pick-list.pdf`.
+pub async fn pick_list(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    query: web::Query<DownloadQuery>,
+) -> Result<HttpResponse, HttpError> {
+    with_token(req, state, query, DocumentKind::PickList).await
+}
+
+/// `GET /documents/packing-slips.pdf`.
+pub async fn packing_slips(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    query: web::Query<DownloadQuery>,
+) -> Result<HttpResponse, HttpError> {
+    with_token(req, state, query, DocumentKind::PackingSlip).await
 }
 
 /// `GET /documents/links/{token}`.

@@ -38,6 +38,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::get().to(documents::invoices),
         )
         .route("/documents/labels.pdf", web::get().to(documents::labels))
+        .route(
+            "/documents/pick-list.pdf",
+            web::get().to(documents::pick_list),
+        )
+        .route(
+            "/documents/packing-slips.pdf",
+            web::get().to(documents::packing_slips),
+        )
         .route("/documents/links/{token}", web::get().to(documents::link))
         .route(
             "/exports/stock/{token}",

@@ -49,6 +49,14 @@ const BUILTIN: &[(&str, &[u8])] = &[
     ),
     ("label.toml", include_bytes!("../../templates/label.toml")),
     (
+        "picklist.toml",
+        include_bytes!("../../templates/picklist.toml"),
+    ),
+    (
+        "packing_slip.toml",
+        include_bytes!("../../templates/packing_slip.toml"),
+    ),
+    (
         "fonts/DejaVuSans.ttf",
         include_bytes!("../../templates/fonts/DejaVuSans.ttf"),
     ),
@@ -59,6 +67,14 @@ const BUILTIN: &[(&str, &[u8])] = &[
 ];
 
 impl Source<'_> {
+    /// Whether `name` exists here (a directory made before a template was added may lack it).
+    pub fn has(&self, name: &str) -> bool {
+        match self {
+            Source::Dir(dir) => dir.join(name).exists(),
+            Source::Builtin => BUILTIN.iter().any(|(n, _)| *n == name),
+        }
+    }
+
     /// The path shown in messages.
     pub fn path(&self, name: &str) -> PathBuf {
         match self {

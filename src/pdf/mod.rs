@@ -1,4 +1,4 @@
-//! PDF invoices and shipping labels (docs/rules.md §7), drawn with printpdf operations from the
+//! PDF invoices, shipping labels, pick lists and packing slips (docs/rules.md §7), drawn with printpdf operations from the
 //! templates under `templates/` (page, margins, fonts, sizes, colours, wording, blocks). Pure:
 //! documents come in already decided ([`model`]), PDF bytes go out. The services gather the data
 //! and run the renderer off the async executor.
@@ -10,6 +10,8 @@ mod invoice;
 mod label;
 mod loading;
 pub(crate) mod model;
+mod packing_slip;
+mod picklist;
 mod render;
 pub(crate) mod rules;
 pub mod sample;
@@ -19,7 +21,8 @@ mod tests;
 
 pub use barcode::{check as check_tracking_number, BarcodeError, MAX_TRACKING_LEN};
 pub use model::{
-    Customs, CustomsItem, DocumentKind, Invoice, InvoiceLine, Label, Logo, PrintedAddress, Sender,
+    Customs, CustomsItem, DocumentKind, Invoice, InvoiceLine, Label, Logo, PackingLine,
+    PackingSlip, PickLine, PickList, PrintedAddress, Sender,
 };
 pub use render::{RenderError, Rendered, Renderer};
 pub use template::{PaperSize, Source, TemplateError};

@@ -25,6 +25,12 @@ pub enum DocumentKind {
     /// Shipping labels (4×6 in or A6), one page per order.
     #[serde(rename = "L")]
     Label,
+    /// A pick list (A4 or Letter): one line per product the orders need, in walking order.
+    #[serde(rename = "P")]
+    PickList,
+    /// Packing slips (any paper), one per order or per shipment.
+    #[serde(rename = "S")]
+    PackingSlip,
 }
 
 /// The store as it presents itself on documents.
@@ -265,4 +271,76 @@ pub fn money(amount: Decimal, decimals: u32) -> String {
 /// Formats `amount` with its currency code.
 pub fn money_with_code(amount: Decimal, decimals: u32, currency: &str) -> String {
     format!("{} {currency}", money(amount, decimals))
+}
+
+/// One product to pick: everything the named orders still need of it.
+#[derive(Clone, Debug)]
+pub struct PickLine {
+    /// Where it lies; `None` sorts last.
+    pub bin: Option<String>,
+    /// SKU, empty when the order lines have none.
+    pub sku: String,
+    /// Product name.
+    pub name: String,
+    /// Units to pick.
+    pub quantity: i64,
+    /// The orders it goes to, with the units each needs, in pick-list order.
+    pub orders: Vec<(String, i64)>,
+    /// SKUs of the bundles it is picked for (empty when sold on its own only).
+    pub bundles: Vec<String>,
+}
+
+/// A pick list for a set of orders.
+#[derive(Clone, Debug)]
+pub struct PickList {
+    /// When it was made.
+    pub printed_at: DateTime<Utc>,
+    /// How many orders were named.
+    pub order_count: usize,
+    /// One line per product, in walking order.
+    pub lines: Vec<PickLine>,
+    /// Numbers of named orders with nothing left to pick (shipped or canceled).
+    pub nothing_to_pick: Vec<String>,
+}
+
+/// One line of a packing slip: what the parcel holds of one order line.
+#[derive(Clone, Debug)]
+pub struct PackingLine {
+    /// SKU, empty when the line has none.
+    pub sku: String,
+    /// Product name.
+    pub name: String,
+    /// Units in this parcel.
+    pub quantity: i64,
+    /// Units the order line asked for.
+    pub ordered: i64,
+    /// Unit price (shown when the template asks for prices).
+    pub unit_price: Decimal,
+}
+
+/// A packing slip: one parcel of one order, or of merged orders.
+#[derive(Clone, Debug)]
+pub struct PackingSlip {
+    /// The store (logo, alias, return address).
+    pub sender: Sender,
+    /// The order numbers the parcel serves.
+    pub order_numbers: Vec<String>,
+    /// When the (first) order was placed.
+    pub order_date: DateTime<Utc>,
+    /// Where it goes.
+    pub ship_to: Option<PrintedAddress>,
+    /// What is in the parcel.
+    pub lines: Vec<PackingLine>,
+    /// The customer's message (a gift message), when there is one.
+    pub message: Option<String>,
+    /// Carrier, when known.
+    pub carrier: Option<String>,
+    /// Tracking number, when known.
+    pub tracking_number: Option<String>,
+    /// The parcel holds only part of what was ordered.
+    pub partial: bool,
+    /// ISO 4217 code.
+    pub currency: String,
+    /// Decimals of the currency.
+    pub currency_decimals: u32,
 }

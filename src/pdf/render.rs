@@ -8,12 +8,13 @@ use printpdf::{PdfDocument, PdfPage, PdfSaveOptions, XObjectId};
 
 use super::canvas::Typeface;
 use super::fonts::{Face, FontPair};
-use super::model::{Invoice, Label, Logo};
+use super::model::{Invoice, Label, Logo, PackingSlip, PickList};
 use super::template::{
     check_date_format, check_placeholders, fault_at, parse, FontFiles, InvoiceTemplate,
-    LabelTemplate, Numbering, PageSpec, PaperSize, Source, TemplateError,
+    LabelTemplate, Numbering, PackingSlipTemplate, PageSpec, PaperSize, PickListTemplate, Source,
+    TemplateError,
 };
-use super::{invoice, label};
+use super::{invoice, label, packing_slip, picklist};
 
 /// A rendered PDF.
 #[derive(Debug)]
@@ -42,8 +43,12 @@ pub enum RenderError {
 pub struct Renderer {
     invoice: InvoiceTemplate,
     label: LabelTemplate,
+    picklist: PickListTemplate,
+    packing_slip: PackingSlipTemplate,
     invoice_fonts: FontPair,
     label_fonts: FontPair,
+    picklist_fonts: FontPair,
+    packing_slip_fonts: FontPair,
     logos: std::sync::Mutex<HashMap<String, Arc<Logo>>>,
 }
 
@@ -61,10 +66,14 @@ impl std::fmt::Debug for Renderer {
 
 const INVOICE_FILE: &str = "invoice.toml";
 const LABEL_FILE: &str = "label.toml";
+const PICKLIST_FILE: &str = "picklist.toml";
+const PACKING_SLIP_FILE: &str = "packing_slip.toml";
 /// Narrowest content width (paper less margins) an invoice layout needs, in mm.
 const MIN_INVOICE_CONTENT: f32 = 150.0;
 /// Narrowest content width a label layout needs, in mm.
 const MIN_LABEL_CONTENT: f32 = 80.0;
+/// Narrowest content width a packing slip layout needs, in mm.
+const MIN_SLIP_CONTENT: f32 = 70.0;
 
 fn fonts(
     source: &Source<'_>,
@@ -205,6 +214,87 @@ fn check_label(source: &Source<'_>, text: &str, t: &LabelTemplate) -> Result<(),
     Ok(())
 }
 
+fn check_picklist(
+    source: &Source<'_>,
+    text: &str,
+    t: &PickListTemplate,
+) -> Result<(), TemplateError> {
+    check_page(
+        source,
+        PICKLIST_FILE,
+        text,
+        &t.page,
+        PaperSize::fits_invoices,
+        "pick lists",
+        MIN_INVOICE_CONTENT,
+    )?;
+    let lines = *t.orders.max_lines.get_ref();
+    if !(1..=20).contains(&lines) {
+        return Err(fault_at(
+            source,
+            PICKLIST_FILE,
+            text,
+            &t.orders.max_lines,
+            format!("max_lines is {lines}; use 1 to 20"),
+        ));
+    }
+    let x = &t.text;
+    for (value, allowed) in [
+        (&x.summary, &["orders", "units", "lines"][..]),
+        (&x.for_bundles, &["bundles"][..]),
+        (&x.more_orders, &["count"][..]),
+        (&x.nothing_to_pick, &["orders"][..]),
+        (&x.page, &["page", "pages"][..]),
+    ] {
+        check_placeholders(value.get_ref(), allowed)
+            .map_err(|m| fault_at(source, PICKLIST_FILE, text, value, m))?;
+    }
+    check_date_format(x.date_format.get_ref())
+        .map_err(|m| fault_at(source, PICKLIST_FILE, text, &x.date_format, m))?;
+    Ok(())
+}
+
+fn check_packing_slip(
+    source: &Source<'_>,
+    text: &str,
+    t: &PackingSlipTemplate,
+) -> Result<(), TemplateError> {
+    check_page(
+        source,
+        PACKING_SLIP_FILE,
+        text,
+        &t.page,
+        |_| true,
+        "packing slips",
+        MIN_SLIP_CONTENT,
+    )?;
+    check_placeholders(t.text.page.get_ref(), &["page", "pages"])
+        .map_err(|m| fault_at(source, PACKING_SLIP_FILE, text, &t.text.page, m))?;
+    check_date_format(t.text.date_format.get_ref())
+        .map_err(|m| fault_at(source, PACKING_SLIP_FILE, text, &t.text.date_format, m))?;
+    Ok(())
+}
+
+/// Reads `name` from `source`, or the built-in copy when a templates directory has no such
+/// file (one set up before that kind of document existed).
+fn parse_or_builtin<'s, T: serde::de::DeserializeOwned>(
+    source: &'s Source<'s>,
+    name: &str,
+) -> Result<(T, String, &'s Source<'s>), TemplateError> {
+    static BUILTIN: Source<'static> = Source::Builtin;
+    let from = if source.has(name) {
+        source
+    } else {
+        tracing::info!(
+            file = name,
+            "no such template in the templates directory: using the built-in one"
+        );
+        &BUILTIN
+    };
+    let (t, text) = parse::<T>(from, name)?;
+    Ok((t, text, from))
+}
+
 fn save_options() -> PdfSaveOptions {
     PdfSaveOptions {
         optimize: true,
@@ -275,11 +365,45 @@ impl Renderer {
             &mut cache,
         )?;
         let label_fonts = fonts(source, LABEL_FILE, &label_text, &label.fonts, &mut cache)?;
+        let (picklist, picklist_text, from) =
+            parse_or_builtin::<PickListTemplate>(source, PICKLIST_FILE)?;
+        check_picklist(from, &picklist_text, &picklist)?;
+        // A built-in template's fonts come from the built-in files too.
+        let mut builtin_cache = HashMap::new();
+        let picklist_fonts = fonts(
+            from,
+            PICKLIST_FILE,
+            &picklist_text,
+            &picklist.fonts,
+            if std::ptr::eq(from, source) {
+                &mut cache
+            } else {
+                &mut builtin_cache
+            },
+        )?;
+        let (packing_slip, slip_text, from) =
+            parse_or_builtin::<PackingSlipTemplate>(source, PACKING_SLIP_FILE)?;
+        check_packing_slip(from, &slip_text, &packing_slip)?;
+        let packing_slip_fonts = fonts(
+            from,
+            PACKING_SLIP_FILE,
+            &slip_text,
+            &packing_slip.fonts,
+            if std::ptr::eq(from, source) {
+                &mut cache
+            } else {
+                &mut builtin_cache
+            },
+        )?;
         Ok(Self {
             invoice,
             label,
+            picklist,
+            packing_slip,
             invoice_fonts,
             label_fonts,
+            picklist_fonts,
+            packing_slip_fonts,
             logos: std::sync::Mutex::new(HashMap::new()),
         })
     }
@@ -352,6 +476,72 @@ impl Renderer {
                 .as_deref()
                 .and_then(|l| logos.get(&l.key).map(|id| (id, l.pixels())));
             pages.extend(invoice::pages(&self.invoice, paper, inv, &type_, logo));
+        }
+        Ok(finish(&mut doc, pages))
+    }
+
+    /// The template's pick list paper.
+    pub fn picklist_paper(&self) -> PaperSize {
+        *self.picklist.page.size.get_ref()
+    }
+
+    /// The template's packing slip paper.
+    pub fn packing_slip_paper(&self) -> PaperSize {
+        *self.packing_slip.page.size.get_ref()
+    }
+
+    /// A pick list, as many pages as its lines need.
+    pub fn pick_list(
+        &self,
+        list: &PickList,
+        paper: Option<PaperSize>,
+    ) -> Result<Rendered, RenderError> {
+        let paper = paper.unwrap_or(self.picklist_paper());
+        if !paper.fits_invoices() {
+            return Err(RenderError::WrongPaper(paper.name()));
+        }
+        let mut doc = PdfDocument::new(&self.picklist.text.title);
+        let type_ = typeface(&mut doc, &self.picklist_fonts);
+        let pages = picklist::pages(&self.picklist, paper, list, &type_);
+        Ok(finish(&mut doc, pages))
+    }
+
+    /// Packing slips, one after the other, in one PDF.
+    pub fn packing_slips(
+        &self,
+        docs: &[PackingSlip],
+        paper: Option<PaperSize>,
+    ) -> Result<Rendered, RenderError> {
+        let paper = paper.unwrap_or(self.packing_slip_paper());
+        let title = match docs {
+            [] => return Err(RenderError::Empty),
+            [one] => format!(
+                "{} {}",
+                self.packing_slip.text.title,
+                one.order_numbers.join(", ")
+            ),
+            many => format!("{} ({})", self.packing_slip.text.title, many.len()),
+        };
+        let mut doc = PdfDocument::new(&title);
+        let type_ = typeface(&mut doc, &self.packing_slip_fonts);
+        let logos = add_logos(
+            &mut doc,
+            docs.iter().filter_map(|d| d.sender.logo.as_deref()),
+        );
+        let mut pages = Vec::new();
+        for slip in docs {
+            let logo = slip
+                .sender
+                .logo
+                .as_deref()
+                .and_then(|l| logos.get(&l.key).map(|id| (id, l.pixels())));
+            pages.extend(packing_slip::pages(
+                &self.packing_slip,
+                paper,
+                slip,
+                &type_,
+                logo,
+            ));
         }
         Ok(finish(&mut doc, pages))
     }

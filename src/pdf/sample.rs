@@ -7,7 +7,8 @@ use chrono::{TimeZone, Utc};
 use rust_decimal::Decimal;
 
 use super::model::{
-    Customs, CustomsItem, Invoice, InvoiceLine, Label, Logo, PrintedAddress, Sender,
+    Customs, CustomsItem, Invoice, InvoiceLine, Label, Logo, PackingLine, PackingSlip, PickLine,
+    PickList, PrintedAddress, Sender,
 };
 
 /// A `width` × `height` RGBA PNG like a typical logo: a coloured disc and bars on a transparent
@@ -162,5 +163,85 @@ pub fn label(tracking: Option<&str>, logo: Option<Arc<Logo>>) -> Label {
             currency_decimals: 2,
             ioss: Some("IM2760000001".into()),
         }),
+    }
+}
+
+/// A pick list for `orders` orders of 1–3 lines each over 60 products, a third of them without
+/// a bin, one picked for a bundle: summed and sorted as the service does.
+pub fn pick_list(orders: usize) -> PickList {
+    let mut lines: Vec<PickLine> = (0..60)
+        .map(|i| PickLine {
+            bin: (i % 3 != 2)
+                .then(|| format!("{}-{:02}-{}", ["A", "B", "C"][i % 3], i / 3 + 1, i % 4 + 1)),
+            sku: format!("MUG-{:03}", i + 1),
+            name: match i % 4 {
+                0 => format!("Kubek „Żubr” {}", i + 1),
+                1 => format!("Teetasse Größe M {}", i + 1),
+                2 => format!("Κούπα καφέ {}", i + 1),
+                _ => format!("Кружка «Матрёшка» {}", i + 1),
+            },
+            quantity: 0,
+            orders: Vec::new(),
+            bundles: if i == 4 {
+                vec!["GIFT-SET".into()]
+            } else {
+                Vec::new()
+            },
+        })
+        .collect();
+    for n in 0..orders {
+        let number = format!("{}", 100_000 + n);
+        for k in 0..=n % 3 {
+            let units = i64::try_from((n + k) % 4 + 1).unwrap_or(1);
+            let line = &mut lines[(n * 7 + k * 13) % 60];
+            line.quantity += units;
+            line.orders.push((number.clone(), units));
+        }
+    }
+    lines.retain(|l| l.quantity > 0);
+    lines.sort_by_key(|l| (l.bin.is_none(), l.bin.clone(), l.sku.clone()));
+    PickList {
+        printed_at: Utc
+            .with_ymd_and_hms(2026, 11, 28, 8, 0, 0)
+            .single()
+            .unwrap_or_default(),
+        order_count: orders,
+        lines,
+        nothing_to_pick: Vec::new(),
+    }
+}
+
+/// A packing slip of a parcel of 4 lines to Germany with a gift message; `partial`: the parcel
+/// holds part of the order.
+pub fn packing_slip(partial: bool, logo: Option<Arc<Logo>>) -> PackingSlip {
+    let lines = (0..4)
+        .map(|i| PackingLine {
+            sku: format!("MUG-{:03}", i + 1),
+            name: match i {
+                0 => "Kubek „Żubr”".into(),
+                1 => "Teetasse Größe M".into(),
+                2 => "Κούπα καφέ".into(),
+                _ => "Кружка «Матрёшка»".into(),
+            },
+            quantity: i64::from(i % 2 + 1),
+            ordered: i64::from(i % 2 + 1) + i64::from(partial && i == 1),
+            unit_price: dec("12.50"),
+        })
+        .collect();
+    PackingSlip {
+        sender: sender(logo),
+        order_numbers: vec!["100234".into()],
+        order_date: Utc
+            .with_ymd_and_hms(2026, 11, 27, 18, 30, 0)
+            .single()
+            .unwrap_or_default(),
+        ship_to: Some(address(NAMES[1], "10115 Berlin", "Germany", "DE")),
+        lines,
+        message: Some("Alles Gute zum Geburtstag, Jürgen! — Łukasz".into()),
+        carrier: Some("DHL".into()),
+        tracking_number: Some("JJD000390007882".into()),
+        partial,
+        currency: "EUR".into(),
+        currency_decimals: 2,
     }
 }

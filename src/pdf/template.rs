@@ -383,3 +383,140 @@ pub struct LabelText {
     pub ioss: String,
     pub more_items: Spanned<String>,
 }
+
+/// `templates/picklist.toml`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PickListTemplate {
+    /// Paper and margins.
+    pub page: PageSpec,
+    /// Font files.
+    pub fonts: FontFiles,
+    /// Font sizes.
+    pub sizes: PickListSizes,
+    /// Colours.
+    pub colors: InvoiceColours,
+    /// How the orders of a line are listed.
+    pub orders: PickListOrders,
+    /// Which blocks appear.
+    pub blocks: PickListBlocks,
+    /// The wording.
+    pub text: PickListText,
+}
+
+/// Font sizes of the pick list.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PickListSizes {
+    pub title: FontSize,
+    pub heading: FontSize,
+    pub text: FontSize,
+    pub small: FontSize,
+    pub quantity: FontSize,
+    pub line_spacing: Spacing,
+}
+
+/// How the orders of a pick line are listed.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PickListOrders {
+    /// Lines of order numbers before "+N more" (1–20).
+    pub max_lines: Spanned<u32>,
+}
+
+/// Which blocks of the pick list appear.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PickListBlocks {
+    pub checkbox: bool,
+    pub orders: bool,
+    pub page_numbers: bool,
+}
+
+/// Every word of the pick list.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PickListText {
+    pub title: String,
+    pub printed: String,
+    pub summary: Spanned<String>,
+    pub bin: String,
+    pub sku: String,
+    pub item: String,
+    pub quantity: String,
+    pub orders: String,
+    pub for_bundles: Spanned<String>,
+    pub more_orders: Spanned<String>,
+    pub nothing_to_pick: Spanned<String>,
+    pub page: Spanned<String>,
+    pub date_format: Spanned<String>,
+}
+
+/// `templates/packing_slip.toml`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PackingSlipTemplate {
+    /// Paper and margins.
+    pub page: PageSpec,
+    /// Font files.
+    pub fonts: FontFiles,
+    /// Font sizes.
+    pub sizes: PackingSlipSizes,
+    /// Colours.
+    pub colors: InvoiceColours,
+    /// Logo box.
+    pub logo: LogoBox,
+    /// Which blocks appear.
+    pub blocks: PackingSlipBlocks,
+    /// The wording.
+    pub text: PackingSlipText,
+}
+
+/// Font sizes of the packing slip.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PackingSlipSizes {
+    pub title: FontSize,
+    pub company: FontSize,
+    pub heading: FontSize,
+    pub text: FontSize,
+    pub small: FontSize,
+    pub line_spacing: Spacing,
+}
+
+/// Which blocks of the packing slip appear.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PackingSlipBlocks {
+    pub logo: bool,
+    pub sender_address: bool,
+    pub sku_column: bool,
+    pub prices: bool,
+    pub message: bool,
+    pub tracking: bool,
+    pub page_numbers: bool,
+}
+
+/// Every word of the packing slip.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PackingSlipText {
+    pub title: String,
+    pub order: String,
+    pub orders: String,
+    pub order_date: String,
+    pub ship_to: String,
+    pub sku: String,
+    pub item: String,
+    pub quantity: String,
+    pub ordered: String,
+    pub unit_price: String,
+    pub line_total: String,
+    pub message: String,
+    pub carrier: String,
+    pub tracking: String,
+    pub partial: String,
+    pub continued: String,
+    pub page: Spanned<String>,
+    pub date_format: Spanned<String>,
+}

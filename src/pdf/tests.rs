@@ -552,3 +552,159 @@ fn a_label_embeds_one_face_unless_the_template_names_the_bold_file() {
     assert!(fonts.contains("DejaVuSans-Bold"), "{fonts}");
     assert_eq!(barcodes(&out.bytes, 1), ["CX123456789DE"]);
 }
+
+#[test]
+fn a_pick_list_of_500_orders_flows_onto_pages_in_walking_order_with_every_quantity() {
+    let r = renderer();
+    let list = sample::pick_list(500);
+    let out = r.pick_list(&list, None).unwrap();
+    assert_eq!(out.warnings, Vec::<String>::new());
+    assert!(out.pages >= 2, "{} pages", out.pages);
+    assert!(info(&out.bytes).contains("Page size:       595.276 x 841.89 pts (A4)"));
+    let units: i64 = list.lines.iter().map(|l| l.quantity).sum();
+    let first = squash(&page_text(&out.bytes, 1));
+    assert!(
+        first.contains(&format!(
+            "500 orders · {units} units · {} products",
+            list.lines.len()
+        )),
+        "{first}"
+    );
+    for page in 1..=out.pages {
+        let t = squash(&page_text(&out.bytes, page));
+        assert!(t.contains("Pick list"), "page {page}: {t}");
+        for heading in ["Bin", "SKU", "Product", "Qty", "Orders"] {
+            assert!(t.contains(heading), "page {page}: {t}");
+        }
+        assert!(t.contains(&format!("Page {page} of {}", out.pages)), "{t}");
+    }
+    // Each line's SKU then its quantity, in the list's order; a popular product's orders
+    // end with "+N more".
+    let all = squash(&text(&out.bytes));
+    let mut from = 0;
+    for line in &list.lines {
+        let at = all[from..]
+            .find(&format!("{} ", line.sku))
+            .unwrap_or_else(|| panic!("{} after {from}", line.sku))
+            + from;
+        assert!(
+            all[at..].contains(&format!(" {} #", line.quantity)),
+            "{}",
+            line.sku
+        );
+        from = at;
+    }
+    assert!(all.contains(" more"), "{all}");
+    assert!(all.contains("for bundles: GIFT-SET"), "{all}");
+}
+
+#[test]
+fn a_packing_slip_prints_on_any_paper_with_prices_only_when_the_template_asks() {
+    let r = renderer();
+    for paper in [
+        PaperSize::A4,
+        PaperSize::Letter,
+        PaperSize::A6,
+        PaperSize::Label4x6,
+    ] {
+        let out = r
+            .packing_slips(&[sample::packing_slip(true, sample::logo())], Some(paper))
+            .unwrap();
+        assert_eq!(out.warnings, Vec::<String>::new(), "{paper:?}");
+        let t = squash(&text(&out.bytes));
+        for wanted in [
+            "Packing slip",
+            "Łódź Ceramics & Co.",
+            "Order #100234",
+            "Jürgen Großmann",
+            "MUG-004",
+            "Кружка «Матрёшка»",
+            "Alles Gute zum Geburtstag, Jürgen!",
+            "Tracking: JJD000390007882",
+            "part of your order",
+            "Ordered",
+        ] {
+            assert!(t.contains(wanted), "{paper:?}: {wanted:?} in {t}");
+        }
+        assert!(!t.contains("12.50"), "no prices by default: {t}");
+    }
+    let whole = r
+        .packing_slips(&[sample::packing_slip(false, None)], None)
+        .unwrap();
+    let t = squash(&text(&whole.bytes));
+    assert!(
+        !t.contains("part of your order") && !t.contains("Ordered"),
+        "{t}"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("fonts")).unwrap();
+    for name in [
+        "invoice.toml",
+        "label.toml",
+        "fonts/DejaVuSans.ttf",
+        "fonts/DejaVuSans-Bold.ttf",
+    ] {
+        std::fs::copy(templates().join(name), dir.path().join(name)).unwrap();
+    }
+    let slip = std::fs::read_to_string(templates().join("packing_slip.toml"))
+        .unwrap()
+        .replace("prices = false", "prices = true");
+    std::fs::write(dir.path().join("packing_slip.toml"), slip).unwrap();
+    let priced = Renderer::load(&Source::Dir(dir.path())).unwrap();
+    for paper in [PaperSize::A4, PaperSize::A6] {
+        let out = priced
+            .packing_slips(&[sample::packing_slip(false, None)], Some(paper))
+            .unwrap();
+        let t = squash(&text(&out.bytes));
+        assert!(
+            t.contains("Unit price") && t.contains("25.00"),
+            "{paper:?}: {t}"
+        );
+    }
+}
+
+#[test]
+fn a_templates_directory_made_before_pick_lists_uses_the_built_in_ones_and_a_broken_one_is_named() {
+    // `broken` copies only the invoice and label templates: the others come built in.
+    let (_dir, err) = broken("label.toml", b"[page]\nsize = \"A4\"\n");
+    assert!(err.file.ends_with("label.toml"), "{err}");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("fonts")).unwrap();
+    for name in [
+        "invoice.toml",
+        "label.toml",
+        "fonts/DejaVuSans.ttf",
+        "fonts/DejaVuSans-Bold.ttf",
+    ] {
+        std::fs::copy(templates().join(name), dir.path().join(name)).unwrap();
+    }
+    let old = Renderer::load(&Source::Dir(dir.path())).unwrap();
+    assert_eq!(old.picklist_paper(), PaperSize::A4);
+    assert!(old.pick_list(&sample::pick_list(3), None).is_ok());
+
+    let list = std::fs::read_to_string(templates().join("picklist.toml")).unwrap();
+    for (from, to, message) in [
+        (
+            "max_lines = 4",
+            "max_lines = 0",
+            "max_lines is 0; use 1 to 20",
+        ),
+        (
+            "more_orders = \"+{count} more\"",
+            "more_orders = \"+{n} more\"",
+            "only {count} can be used here",
+        ),
+        (
+            "size = \"A4\"",
+            "size = \"A6\"",
+            "A6 is not a paper for pick lists",
+        ),
+    ] {
+        std::fs::write(dir.path().join("picklist.toml"), list.replace(from, to)).unwrap();
+        let err = Renderer::load(&Source::Dir(dir.path())).unwrap_err();
+        assert!(err.file.ends_with("picklist.toml"), "{err}");
+        assert_eq!(err.line, Some(line_of(&list, from)), "{err}");
+        assert!(err.message.contains(message), "{err}");
+    }
+}

@@ -21,8 +21,8 @@ use crate::state::AppState;
 pub struct OrderFilter {
     /// Any of these statuses.
     pub statuses: Vec<OrderStatus>,
-    /// Only this integration's orders.
-    pub integration_id: Option<i64>,
+    /// Only these integrations' orders (all when empty).
+    pub integration_ids: Vec<i64>,
     /// Placed at or after.
     pub placed_from: Option<DateTime<Utc>>,
     /// Placed before.
@@ -265,7 +265,7 @@ fn blank(value: Option<&str>) -> Option<&str> {
 }
 
 /// How many of the account's orders have these statuses (all when empty), in one store or
-/// all: a sum over `order_counts`.
+/// some or all: a sum over `order_counts`.
 async fn count_ahead(state: &AppState, account_id: i64, filter: &OrderFilter) -> AppResult<u64> {
     let mut query = Query::select()
         // PostgreSQL sums BIGINT into NUMERIC: back to BIGINT, as on SQLite.
@@ -273,8 +273,10 @@ async fn count_ahead(state: &AppState, account_id: i64, filter: &OrderFilter) ->
         .from(Alias::new("order_counts"))
         .and_where(Expr::col(Alias::new("account_id")).eq(account_id))
         .to_owned();
-    if let Some(i) = filter.integration_id {
-        query.and_where(Expr::col(Alias::new("integration_id")).eq(i));
+    if !filter.integration_ids.is_empty() {
+        query.and_where(
+            Expr::col(Alias::new("integration_id")).is_in(filter.integration_ids.iter().copied()),
+        );
     }
     if !filter.statuses.is_empty() {
         let statuses: Vec<String> = filter.statuses.iter().map(ActiveEnum::to_value).collect();
@@ -311,8 +313,9 @@ pub async fn list(
     if !filter.statuses.is_empty() {
         query = query.filter(order::Column::Status.is_in(filter.statuses.clone()));
     }
-    if let Some(i) = filter.integration_id {
-        query = query.filter(order::Column::IntegrationId.eq(i));
+    if !filter.integration_ids.is_empty() {
+        query = query
+            .filter(order::Column::IntegrationId.is_in(filter.integration_ids.iter().copied()));
     }
     if let Some(from) = filter.placed_from {
         query = query.filter(order::Column::PlacedAt.gte(from));

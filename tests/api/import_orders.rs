@@ -73,6 +73,7 @@ fn channel_order(
         placed_at: placed,
         modified_at: placed,
         shipped_at: None,
+        customer_message: String::new(),
     }
 }
 

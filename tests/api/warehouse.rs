@@ -1,8 +1,9 @@
-//! Warehouse work: where each product lies (`binLocation`), set by staff through the API.
+//! Warehouse work: where each product lies (`binLocation`), set by staff through the API; pick
+//! lists summing what orders need in walking order; packing slips of orders and of parcels.
 
 use serde_json::{json, Value};
 
-use crate::support::{codes, shop, Shop};
+use crate::support::{a_second_passes, codes, get, shop, tool, Shop};
 
 const SET: &str = "mutation($i: SetBinLocationInput!) { setBinLocation(input: $i) { product { sku binLocation } userErrors { field code } } }";
 
@@ -62,4 +63,261 @@ async fn staff_record_where_a_product_lies_and_a_blank_or_long_bin_is_refused() 
 
     let cleared = set(&s, &staff, json!({ "sku": "MUG", "binLocation": null })).await;
     assert_eq!(cleared["product"]["binLocation"], Value::Null, "{cleared}");
+}
+
+const LINK: &str = "mutation($i: CreateDocumentLinkInput!) { createDocumentLink(input: $i) {
+    link { url fileName kind orderCount shipmentCount } userErrors { field code message } } }";
+
+/// `createDocumentLink`; its payload.
+async fn link(s: &Shop, input: Value) -> Value {
+    s.app
+        .data(Some(&s.token), LINK, json!({ "i": input }))
+        .await["createDocumentLink"]
+        .clone()
+}
+
+/// Follows a link; the PDF's text laid out as on paper (`pdftotext -layout`).
+async fn download_layout(s: &Shop, payload: &Value) -> String {
+    assert_eq!(payload["userErrors"], json!([]), "{payload}");
+    let url = payload["link"]["url"].as_str().unwrap();
+    let (status, kind, _, body) = get(&s.app, None, url).await;
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    assert_eq!(kind, "application/pdf");
+    tool(&body, "pdftotext", &["-layout", "-enc", "UTF-8"])
+}
+
+/// The quantity on each pick line, by SKU, in the order the lines come: the first whole
+/// number after the SKU on its row (names here have none).
+fn picked(text: &str, skus: &[&str]) -> Vec<(String, i64)> {
+    let mut out = Vec::new();
+    for row in text.lines() {
+        let words: Vec<&str> = row.split_whitespace().collect();
+        let Some(at) = words.iter().position(|w| skus.contains(w)) else {
+            continue;
+        };
+        let qty = words[at + 1..]
+            .iter()
+            .find_map(|w| w.parse::<i64>().ok())
+            .unwrap_or_else(|| panic!("no quantity on {row:?}"));
+        out.push((words[at].to_string(), qty));
+    }
+    out
+}
+
+#[tokio::test]
+async fn a_pick_list_of_30_orders_sums_each_sku_exactly_walks_the_bins_and_takes_bundles_apart() {
+    let s = shop("picking@example.com").await;
+    let skus = ["PICK-1", "PICK-2", "PICK-3", "PICK-4", "PICK-5", "PICK-6"];
+    let mut stock: Vec<(&str, i64)> = skus.iter().map(|k| (*k, 500)).collect();
+    stock.push(("KIT", 0));
+    s.stocked(&stock).await;
+    for (sku, bin) in [("PICK-4", "A-01"), ("PICK-6", "a-02"), ("PICK-2", "B-07")] {
+        let r = set(&s, &s.token, json!({ "sku": sku, "binLocation": bin })).await;
+        assert_eq!(r["userErrors"], json!([]), "{r}");
+    }
+    let kit = s
+        .app
+        .data(
+            Some(&s.token),
+            "mutation($i: CreateBundleInput!) { createBundle(input: $i) { userErrors { code } } }",
+            json!({ "i": { "sku": "KIT", "name": "Kit", "components": [
+                { "sku": "PICK-5", "quantity": 2 }, { "sku": "PICK-1", "quantity": 1 }
+            ] } }),
+        )
+        .await;
+    assert_eq!(kit["createBundle"]["userErrors"], json!([]), "{kit}");
+    a_second_passes().await;
+
+    // 30 orders of one to three lines; what each still needs is summed here as the merchant
+    // would count it.
+    let all = [
+        "PICK-1", "PICK-2", "PICK-3", "PICK-4", "PICK-5", "PICK-6", "KIT",
+    ];
+    let mut placed = Vec::new();
+    for n in 0..30usize {
+        let lines: Vec<Value> = (0..1 + n % 3)
+            .map(
+                |k| json!({ "sku": all[(n * 5 + k * 3) % all.len()], "quantity": 1 + (n + k) % 4 }),
+            )
+            .collect();
+        let number = s.place(json!(lines)).await;
+        placed.push((number, lines));
+    }
+    s.import("ORDERS").await;
+    // One order canceled here, one with its first line shipped on the store.
+    let canceled = placed[4].0;
+    let id = s.order(canceled).await["id"].as_str().unwrap().to_string();
+    let c = s.cancel(&id).await;
+    assert_eq!(c["userErrors"], json!([]), "{c}");
+    let partly = placed[7].0;
+    s.ship_on_channel(partly, &[0]).await;
+    s.import("ORDERS").await;
+
+    let mut wanted: std::collections::BTreeMap<String, i64> = Default::default();
+    for (number, lines) in &placed {
+        for (i, l) in lines.iter().enumerate() {
+            if *number == canceled || (*number == partly && i == 0) {
+                continue;
+            }
+            let q = l["quantity"].as_i64().unwrap();
+            match l["sku"].as_str().unwrap() {
+                "KIT" => {
+                    *wanted.entry("PICK-5".into()).or_default() += 2 * q;
+                    *wanted.entry("PICK-1".into()).or_default() += q;
+                }
+                sku => *wanted.entry(sku.into()).or_default() += q,
+            }
+        }
+    }
+
+    // Every order of the store, named by a filter.
+    let payload = link(
+        &s,
+        json!({ "kind": "PICK_LIST", "orderFilter": { "integrationIds": [s.gid] } }),
+    )
+    .await;
+    assert_eq!(payload["link"]["orderCount"], 30, "{payload}");
+    assert_eq!(payload["link"]["fileName"], "pick-list-30-orders.pdf");
+    let text = download_layout(&s, &payload).await;
+    // The bundle itself is never a line: its components are.
+    let lines = picked(&text, &skus);
+    let got: std::collections::BTreeMap<String, i64> = lines.iter().cloned().collect();
+    assert_eq!(got, wanted, "{text}");
+    assert_eq!(lines.len(), wanted.len(), "one line per product: {text}");
+    // Bins first (A-01, a-02, B-07, compared without case), then by SKU.
+    let order: Vec<&str> = lines.iter().map(|(k, _)| k.as_str()).collect();
+    let walk = ["PICK-4", "PICK-6", "PICK-2", "PICK-1", "PICK-3", "PICK-5"];
+    let expected: Vec<&str> = walk
+        .iter()
+        .copied()
+        .filter(|k| wanted.contains_key(*k))
+        .collect();
+    assert_eq!(order, expected, "{text}");
+    let units: i64 = wanted.values().sum();
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        flat.contains(&format!(
+            "30 orders · {units} units · {} products",
+            wanted.len()
+        )),
+        "{flat}"
+    );
+    assert!(flat.contains("for bundles: KIT"), "{flat}");
+    assert!(
+        flat.contains(&format!("Nothing to pick for: #{canceled}")),
+        "{flat}"
+    );
+
+    // The same orders by id give the same list; a filter matching nothing is refused.
+    let none = link(
+        &s,
+        json!({ "kind": "PICK_LIST", "orderFilter": { "status": ["SHIPPED"], "search": "no-such-order" } }),
+    )
+    .await;
+    assert_eq!(codes(&none), ["NOT_FOUND"], "{none}");
+    let both = link(
+        &s,
+        json!({ "kind": "PICK_LIST", "orderIds": [id], "orderFilter": { "integrationIds": [s.gid] } }),
+    )
+    .await;
+    assert_eq!(codes(&both), ["INVALID"], "{both}");
+    let on_labels = link(
+        &s,
+        json!({ "kind": "PICK_LIST", "orderIds": [id], "paperSize": "A6" }),
+    )
+    .await;
+    assert_eq!(codes(&on_labels), ["INVALID"], "{on_labels}");
+}
+
+#[tokio::test]
+async fn a_partial_shipments_packing_slip_lists_only_that_parcel_with_the_gift_message() {
+    let s = shop("slips@example.com").await;
+    s.stocked(&[("MUG", 20), ("CUP", 10), ("TEA", 10)]).await;
+    a_second_passes().await;
+    let number = s
+        .place_with(
+            json!([{ "sku": "MUG", "quantity": 3 }, { "sku": "CUP", "quantity": 2 }, { "sku": "TEA", "quantity": 1 }]),
+            json!({ "customer_message": "Happy birthday, Ada!" }),
+        )
+        .await;
+    s.import("ORDERS").await;
+    let order = s.order(number).await;
+    assert_eq!(order["customerMessage"], "Happy birthday, Ada!", "{order}");
+    let order_id = order["id"].as_str().unwrap().to_string();
+    let lines = s
+        .app
+        .data(
+            Some(&s.token),
+            "query($id: ID!) { order(id: $id) { lines { id sku } } }",
+            json!({ "id": order_id }),
+        )
+        .await;
+    let line = |sku: &str| {
+        lines["order"]["lines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["sku"] == sku)
+            .unwrap()["id"]
+            .clone()
+    };
+    let shipped = s
+        .app
+        .data(
+            Some(&s.token),
+            "mutation($i: ShipOrdersInput!) { shipOrders(input: $i) { results { shipments { id } userErrors { code } } userErrors { code } } }",
+            json!({ "i": { "shipments": [{ "orderId": order_id, "method": "MANUAL", "carrier": "Royal Mail",
+                "trackingNumber": "RM123", "lines": [{ "lineId": line("MUG"), "quantity": 2 }, { "lineId": line("TEA"), "quantity": 1 }] }] } }),
+        )
+        .await;
+    let shipment = shipped["shipOrders"]["results"][0]["shipments"][0]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{shipped}"))
+        .to_string();
+
+    let payload = link(
+        &s,
+        json!({ "kind": "PACKING_SLIP", "shipmentIds": [shipment] }),
+    )
+    .await;
+    assert_eq!(payload["link"]["shipmentCount"], 1, "{payload}");
+    assert_eq!(
+        payload["link"]["fileName"],
+        "packing-slip-shipment-RM123.pdf"
+    );
+    let text = download_layout(&s, &payload).await;
+    let parcel = picked(&text, &["MUG", "CUP", "TEA"]);
+    assert_eq!(
+        parcel,
+        [("MUG".to_string(), 2), ("TEA".to_string(), 1)],
+        "only the parcel's lines and quantities: {text}"
+    );
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    for wanted in [
+        "Packing slip",
+        &format!("Order #{number}"),
+        "Happy birthday, Ada!",
+        "Tracking: RM123",
+        "part of your order",
+    ] {
+        assert!(flat.contains(wanted), "{wanted:?} in {flat}");
+    }
+    assert!(!flat.contains("Unit price"), "no prices by default: {flat}");
+
+    // The order's own slip: what is still to send (1 MUG, 2 CUP).
+    let payload = link(
+        &s,
+        json!({ "kind": "PACKING_SLIP", "orderIds": [order_id] }),
+    )
+    .await;
+    assert_eq!(
+        payload["link"]["fileName"],
+        format!("packing-slip-order-{number}.pdf")
+    );
+    let text = download_layout(&s, &payload).await;
+    assert_eq!(
+        picked(&text, &["MUG", "CUP", "TEA"]),
+        [("MUG".to_string(), 1), ("CUP".to_string(), 2)],
+        "{text}"
+    );
 }

@@ -169,6 +169,11 @@ async fn place_order(
         Some(Value::Object(m)) => Some(m.clone()),
         Some(_) => return control_error(400, "billing_address must be an object"),
     };
+    let customer_message = match body.get("customer_message") {
+        None => None,
+        Some(Value::String(m)) => Some(m.clone()),
+        Some(_) => return control_error(400, "customer_message must be a string"),
+    };
     let at = now();
     let mut state = lock(&shared);
     let seed_value = state.config.seed;
@@ -223,6 +228,9 @@ async fn place_order(
     }
     if let Some(c) = customer_id {
         order.customer_id = c;
+    }
+    if let Some(m) = customer_message {
+        order.customer_message = m;
     }
     if let Some(patch) = billing {
         let ships_to_billing = order

@@ -149,6 +149,7 @@ pub(super) fn order(
         lines,
         items_total: o.items_total,
         items_shipped: o.items_shipped,
+        customer_message: o.customer_message,
         placed_at,
         modified_at,
         shipped_at,

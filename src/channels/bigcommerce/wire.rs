@@ -57,6 +57,8 @@ pub(super) struct Order {
     pub items_total: i64,
     #[serde(default)]
     pub items_shipped: i64,
+    #[serde(default, deserialize_with = "loose_string")]
+    pub customer_message: String,
     #[serde(default)]
     pub billing_address: Address,
     /// The object structure; `None` when absent or in the older link form.

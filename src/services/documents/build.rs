@@ -9,9 +9,12 @@ use rust_decimal::Decimal;
 use crate::domain::address::{destination, parcel_address, recipient_contact};
 use crate::domain::money::DecimalText;
 use crate::domain::{OrderAddress, PostalAddress, ShippingAddresses};
-use crate::entities::{integration, invoice, order, order_line, shipment};
+use crate::entities::{integration, invoice, order, order_line, shipment, shipment_line};
 use crate::pdf::rules::{ioss_for, needs_customs};
-use crate::pdf::{Customs, CustomsItem, Invoice, InvoiceLine, Label, Logo, PrintedAddress, Sender};
+use crate::pdf::{
+    Customs, CustomsItem, Invoice, InvoiceLine, Label, Logo, PackingLine, PackingSlip,
+    PrintedAddress, Sender,
+};
 use crate::services::pricing::currency_decimals;
 
 /// Carrier details given with a request for an order's label (a shipment's label takes them from
@@ -267,6 +270,96 @@ pub fn shipment_label(
             currency: d.currency.clone(),
             ioss: d.ioss_number.as_deref().and_then(some),
         }),
+    }
+}
+
+fn packing_line(l: &order_line::Model, quantity: i64) -> PackingLine {
+    PackingLine {
+        sku: l.sku.clone().unwrap_or_default(),
+        name: l.name.clone(),
+        quantity,
+        ordered: l.quantity,
+        unit_price: l.unit_price.get(),
+    }
+}
+
+/// The packing slip of order `o`'s next parcel: what is still to send of each line (ordered
+/// less shipped); a fully shipped order's slip lists everything it ordered (a reprint).
+pub fn packing_slip(
+    o: &order::Model,
+    lines: &[order_line::Model],
+    store: &integration::Model,
+    logo: Option<Arc<Logo>>,
+) -> PackingSlip {
+    let left: Vec<(&order_line::Model, i64)> = lines
+        .iter()
+        .map(|l| (l, (l.quantity - l.quantity_shipped).max(0)))
+        .collect();
+    let reprint = left.iter().all(|(_, n)| *n == 0);
+    let parcel: Vec<PackingLine> = left
+        .iter()
+        .filter(|(_, n)| reprint || *n > 0)
+        .map(|(l, n)| packing_line(l, if reprint { l.quantity } else { *n }))
+        .collect();
+    let partial = !reprint && left.iter().any(|(l, n)| *n < l.quantity);
+    let to = destination(o.shipping_addresses.as_ref(), o.billing_address.as_ref());
+    PackingSlip {
+        sender: sender(store, logo),
+        order_numbers: vec![o.number.clone()],
+        order_date: o.placed_at,
+        ship_to: Some(order_address(&to)),
+        lines: parcel,
+        message: o.customer_message.as_deref().and_then(some),
+        carrier: None,
+        tracking_number: None,
+        partial,
+        currency: o.currency.clone(),
+        currency_decimals: currency_decimals(&o.currency),
+    }
+}
+
+/// The packing slip of shipment `s` of order `o`: only the lines and quantities the parcel
+/// carries, with its carrier and tracking number; `partial` when the order asked for more.
+pub fn shipment_packing_slip(
+    o: &order::Model,
+    lines: &[order_line::Model],
+    store: &integration::Model,
+    logo: Option<Arc<Logo>>,
+    s: &shipment::Model,
+    carried: &[shipment_line::Model],
+) -> PackingSlip {
+    let parcel: Vec<PackingLine> = carried
+        .iter()
+        .map(|c| match lines.iter().find(|l| l.id == c.order_line_id) {
+            Some(l) => packing_line(l, c.quantity),
+            None => PackingLine {
+                sku: c.sku.clone().unwrap_or_default(),
+                name: c.name.clone(),
+                quantity: c.quantity,
+                ordered: c.quantity,
+                unit_price: Decimal::ZERO,
+            },
+        })
+        .collect();
+    let sent: i64 = carried.iter().map(|c| c.quantity).sum();
+    let ordered: i64 = lines.iter().map(|l| l.quantity).sum();
+    let to = parcel_address(
+        o.shipping_addresses.as_ref(),
+        o.billing_address.as_ref(),
+        s.order_address_id,
+    );
+    PackingSlip {
+        sender: sender(store, logo),
+        order_numbers: vec![o.number.clone()],
+        order_date: o.placed_at,
+        ship_to: Some(order_address(&to)),
+        lines: parcel,
+        message: o.customer_message.as_deref().and_then(some),
+        carrier: s.carrier.as_deref().and_then(some),
+        tracking_number: some(&s.tracking_number),
+        partial: sent < ordered,
+        currency: o.currency.clone(),
+        currency_decimals: currency_decimals(&o.currency),
     }
 }
 

@@ -1,10 +1,12 @@
-//! Invoices and labels of orders, and labels of shipments (docs/rules.md §7): the request and its
-//! rules, the data gathered from the database in a few queries whatever the number of orders or
-//! shipments, invoice numbers, signed links, and rendering off the async executor.
+//! Invoices, labels, pick lists and packing slips of orders, and labels and packing slips of
+//! shipments (docs/rules.md §7): the request and its rules, the data gathered from the database
+//! in a few queries whatever the number of orders or shipments, invoice numbers, signed links,
+//! and rendering off the async executor.
 
 pub(crate) mod build;
 pub(crate) mod invoices;
 pub mod links;
+pub mod picking;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -16,7 +18,9 @@ use serde::{Deserialize, Serialize};
 pub use build::Shipping;
 
 use super::{blocking, Principal};
-use crate::entities::{integration, integration_logo, invoice, order, order_line, shipment};
+use crate::entities::{
+    integration, integration_logo, invoice, order, order_line, shipment, shipment_line,
+};
 use crate::error::{ensure_valid, AppResult, UserError, UserErrorCode as Code};
 use crate::pdf::{
     check_tracking_number, DocumentKind, Logo, PaperSize, RenderError, Rendered, Renderer,
@@ -63,11 +67,11 @@ impl DocumentRequest {
         let mut seen_shipments = std::collections::HashSet::new();
         self.shipment_ids.retain(|id| seen_shipments.insert(*id));
         let by_shipment = !self.shipment_ids.is_empty();
-        if by_shipment && self.kind == DocumentKind::Invoice {
+        if by_shipment && matches!(self.kind, DocumentKind::Invoice | DocumentKind::PickList) {
             errors.push(UserError::new(
                 "shipmentIds",
                 Code::Invalid,
-                "Invoices are made for orders: name the orders.",
+                "Invoices and pick lists are made for orders: name the orders.",
             ));
         } else if by_shipment && !self.order_ids.is_empty() {
             errors.push(UserError::new(
@@ -80,8 +84,10 @@ impl DocumentRequest {
                 "orderIds",
                 Code::Required,
                 match self.kind {
-                    DocumentKind::Invoice => "Give at least one order.",
-                    DocumentKind::Label => "Give at least one order or shipment.",
+                    DocumentKind::Invoice | DocumentKind::PickList => "Give at least one order.",
+                    DocumentKind::Label | DocumentKind::PackingSlip => {
+                        "Give at least one order or shipment."
+                    }
                 },
             ));
         }
@@ -99,21 +105,23 @@ impl DocumentRequest {
         }
         if let Some(paper) = self.paper {
             let fits = match self.kind {
-                DocumentKind::Invoice => paper.fits_invoices(),
+                DocumentKind::Invoice | DocumentKind::PickList => paper.fits_invoices(),
                 DocumentKind::Label => paper.fits_labels(),
+                DocumentKind::PackingSlip => true,
             };
             if !fits {
                 errors.push(UserError::new(
                     "paperSize",
                     Code::Invalid,
                     match self.kind {
-                        DocumentKind::Invoice => "Invoices print on A4 or LETTER.",
+                        DocumentKind::PickList => "Pick lists print on A4 or LETTER.",
                         DocumentKind::Label => "Labels print on LABEL_4X6 or A6.",
+                        _ => "Invoices print on A4 or LETTER.",
                     },
                 ));
             }
         }
-        if self.kind == DocumentKind::Invoice && !self.shipping.is_empty() {
+        if self.kind != DocumentKind::Label && !self.shipping.is_empty() {
             errors.push(UserError::new(
                 "shipping",
                 Code::Invalid,
@@ -292,22 +300,32 @@ pub fn file_name(
         (DocumentKind::Label, [one]) => format!("label-order-{}.pdf", safe_file_part(&one.number)),
         (DocumentKind::Invoice, many) => format!("invoices-{}-orders.pdf", many.len()),
         (DocumentKind::Label, many) => format!("labels-{}-orders.pdf", many.len()),
+        (DocumentKind::PickList, many) => format!("pick-list-{}-orders.pdf", many.len()),
+        (DocumentKind::PackingSlip, [one]) => {
+            format!("packing-slip-order-{}.pdf", safe_file_part(&one.number))
+        }
+        (DocumentKind::PackingSlip, many) => format!("packing-slips-{}-orders.pdf", many.len()),
     }
 }
 
-/// The file name of shipments' labels: `label-shipment-<tracking number>.pdf` for one (its id
-/// when it has no tracking number), `labels-<n>-shipments.pdf` for several.
-pub fn shipment_file_name(shipments: &[shipment::Model]) -> String {
+/// The file name of shipments' labels (packing slips): `label-shipment-<tracking number>.pdf`
+/// for one (its id when it has no tracking number), `labels-<n>-shipments.pdf` for several.
+pub fn shipment_file_name(kind: DocumentKind, shipments: &[shipment::Model]) -> String {
+    let what = if kind == DocumentKind::PackingSlip {
+        ("packing-slip", "packing-slips")
+    } else {
+        ("label", "labels")
+    };
     match shipments {
         [one] => {
             let tracking = safe_file_part(&one.tracking_number);
             if tracking.is_empty() {
-                format!("label-shipment-{}.pdf", one.id)
+                format!("{}-shipment-{}.pdf", what.0, one.id)
             } else {
-                format!("label-shipment-{tracking}.pdf")
+                format!("{}-shipment-{tracking}.pdf", what.0)
             }
         }
-        many => format!("labels-{}-shipments.pdf", many.len()),
+        many => format!("{}-{}-shipments.pdf", what.1, many.len()),
     }
 }
 
@@ -334,11 +352,23 @@ pub async fn render(
     request: &DocumentRequest,
 ) -> AppResult<Option<RenderedDocument>> {
     if !request.shipment_ids.is_empty() {
-        return render_shipment_labels(state, account_id, request).await;
+        return render_shipments(state, account_id, request).await;
     }
     let Some(orders) = orders(state, account_id, &request.order_ids).await? else {
         return Ok(None);
     };
+    if request.kind == DocumentKind::PickList {
+        let (lines, items, components) = picking::rows(state, account_id, &orders).await?;
+        let file_name = file_name(request.kind, &orders, &HashMap::new());
+        let renderer = Arc::clone(&state.documents);
+        let paper = request.paper;
+        let rendered = blocking(move || {
+            let list = picking::build(&orders, &lines, &items, &components, Utc::now());
+            renderer.pick_list(&list, paper)
+        })
+        .await?;
+        return rendered_document(rendered, file_name).map(Some);
+    }
     let mut lines: HashMap<i64, Vec<order_line::Model>> = HashMap::new();
     for line in order_line::Entity::find()
         .filter(order_line::Column::AccountId.eq(account_id))
@@ -355,7 +385,7 @@ pub async fn render(
         DocumentKind::Invoice => {
             invoices::assign(state, account_id, &orders, state.documents.numbering()).await?
         }
-        DocumentKind::Label => HashMap::new(),
+        _ => HashMap::new(),
     };
     let file_name = file_name(request.kind, &orders, &numbers);
     let renderer = Arc::clone(&state.documents);
@@ -388,14 +418,22 @@ pub async fn render(
                     .collect();
                 renderer.labels(&docs, request.paper)
             }
+            DocumentKind::PackingSlip => {
+                let docs: Vec<_> = parts
+                    .map(|(o, l, s, logo)| build::packing_slip(o, l, s, logo))
+                    .collect();
+                renderer.packing_slips(&docs, request.paper)
+            }
+            // Rendered above, from the orders' lines summed.
+            DocumentKind::PickList => Err(RenderError::Empty),
         }
     })
     .await?;
     rendered_document(rendered, file_name).map(Some)
 }
 
-/// One label per shipment of the request, in its order.
-async fn render_shipment_labels(
+/// One label (packing slip) per shipment of the request, in its order.
+async fn render_shipments(
     state: &AppState,
     account_id: i64,
     request: &DocumentRequest,
@@ -426,24 +464,73 @@ async fn render_shipment_labels(
         );
         return Ok(None);
     }
-    let file_name = shipment_file_name(&shipments);
+    let file_name = shipment_file_name(request.kind, &shipments);
+    let (lines, carried) = if request.kind == DocumentKind::PackingSlip {
+        parcel_rows(state, account_id, &shipments).await?
+    } else {
+        (HashMap::new(), HashMap::new())
+    };
     let renderer = Arc::clone(&state.documents);
-    let paper = request.paper;
+    let (kind, paper) = (request.kind, request.paper);
     let rendered = blocking(move || {
         let logos = decoded_logos(&renderer, logos);
-        let docs: Vec<_> = shipments
-            .iter()
-            .filter_map(|s| {
-                let o = orders.get(&s.order_id)?;
-                let store = stores.get(&o.integration_id)?;
-                let logo = logos.get(&o.integration_id).cloned();
-                Some(build::shipment_label(o, store, logo, s))
-            })
-            .collect();
-        renderer.labels(&docs, paper)
+        let parts = shipments.iter().filter_map(|s| {
+            let o = orders.get(&s.order_id)?;
+            let store = stores.get(&o.integration_id)?;
+            Some((s, o, store, logos.get(&o.integration_id).cloned()))
+        });
+        if kind == DocumentKind::PackingSlip {
+            let empty = (Vec::new(), Vec::new());
+            let docs: Vec<_> = parts
+                .map(|(s, o, store, logo)| {
+                    let l = lines.get(&o.id).unwrap_or(&empty.0);
+                    let c = carried.get(&s.id).unwrap_or(&empty.1);
+                    build::shipment_packing_slip(o, l, store, logo, s, c)
+                })
+                .collect();
+            renderer.packing_slips(&docs, paper)
+        } else {
+            let docs: Vec<_> = parts
+                .map(|(s, o, store, logo)| build::shipment_label(o, store, logo, s))
+                .collect();
+            renderer.labels(&docs, paper)
+        }
     })
     .await?;
     rendered_document(rendered, file_name).map(Some)
+}
+
+/// What the shipments' packing slips read: their orders' lines (by order) and the lines each
+/// shipment carries (by shipment).
+async fn parcel_rows(
+    state: &AppState,
+    account_id: i64,
+    shipments: &[shipment::Model],
+) -> AppResult<(
+    HashMap<i64, Vec<order_line::Model>>,
+    HashMap<i64, Vec<shipment_line::Model>>,
+)> {
+    let mut lines: HashMap<i64, Vec<order_line::Model>> = HashMap::new();
+    for l in order_line::Entity::find()
+        .filter(order_line::Column::AccountId.eq(account_id))
+        .filter(order_line::Column::OrderId.is_in(shipments.iter().map(|s| s.order_id)))
+        .order_by_asc(order_line::Column::Id)
+        .all(&state.db)
+        .await?
+    {
+        lines.entry(l.order_id).or_default().push(l);
+    }
+    let mut carried: HashMap<i64, Vec<shipment_line::Model>> = HashMap::new();
+    for l in shipment_line::Entity::find()
+        .filter(shipment_line::Column::AccountId.eq(account_id))
+        .filter(shipment_line::Column::ShipmentId.is_in(shipments.iter().map(|s| s.id)))
+        .order_by_asc(shipment_line::Column::Id)
+        .all(&state.db)
+        .await?
+    {
+        carried.entry(l.shipment_id).or_default().push(l);
+    }
+    Ok((lines, carried))
 }
 
 /// A download link handed out by `createDocumentLink`.
@@ -479,7 +566,7 @@ pub async fn create_link(
             DocumentKind::Invoice => {
                 invoices::assign(state, p.account_id, &orders, state.documents.numbering()).await?
             }
-            DocumentKind::Label => HashMap::new(),
+            _ => HashMap::new(),
         };
         (
             file_name(request.kind, &orders, &numbers),
@@ -498,7 +585,7 @@ pub async fn create_link(
                     "No such shipment in your account.",
                 )
             })?;
-        (shipment_file_name(&shipments), Vec::new())
+        (shipment_file_name(request.kind, &shipments), Vec::new())
     };
     let expires_at = Utc::now() + links::LINK_TTL;
     let token = links::sign(&state.links, p.account_id, &request, expires_at)?;

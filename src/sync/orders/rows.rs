@@ -269,6 +269,7 @@ pub(super) fn order_row(
         customer_name,
         customer_email: non_blank(&billing.email),
         customer_phone: non_blank(&billing.phone),
+        customer_message: non_blank(&ch.customer_message),
         billing_address: Some(billing.clone()),
         shipping_addresses: Some(ShippingAddresses(ch.shipping_addresses.clone())),
         placed_at,

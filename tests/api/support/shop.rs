@@ -182,7 +182,8 @@ impl Shop {
     }
 }
 
-pub const ORDER_FIELDS: &str = "id number status stockTaken restocked historical canceledHereAt
+pub const ORDER_FIELDS: &str =
+    "id number status stockTaken restocked historical canceledHereAt customerMessage
     channelStatusId lines { sku quantity quantityShipped }";
 
 pub async fn product(app: &TestApp, token: &str, sku: &str) -> Value {

@@ -1,0 +1,39 @@
+//! The customer's message on an order (a gift message), printed on packing slips.
+
+use sea_orm_migration::prelude::*;
+
+use crate::columns::text_null;
+
+#[derive(DeriveMigrationName)]
+pub struct Migration;
+
+#[derive(DeriveIden)]
+enum Orders {
+    Table,
+    CustomerMessage,
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for Migration {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(Orders::Table)
+                    .add_column(text_null(Orders::CustomerMessage))
+                    .to_owned(),
+            )
+            .await
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(Orders::Table)
+                    .drop_column(Orders::CustomerMessage)
+                    .to_owned(),
+            )
+            .await
+    }
+}
