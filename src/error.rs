@@ -143,6 +143,14 @@ pub enum UserErrorCode {
     InvalidQuantity,
     /// The file is not the expected CSV (no header, wrong columns, not UTF-8, too many rows).
     InvalidFile,
+    /// Orders of different stores cannot be merged.
+    DifferentStore,
+    /// The orders do not ship to the same address (compared without case and punctuation).
+    DifferentAddress,
+    /// The order is already part of a merge.
+    AlreadyMerged,
+    /// Something of the order (or of a merge) has shipped already.
+    AlreadyShipped,
 }
 
 /// An expected failure of a mutation, tied to the input field that caused it.

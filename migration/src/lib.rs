@@ -26,6 +26,7 @@ mod m20261207_000017_low_stock;
 mod m20261207_000018_bundles_and_buffers;
 mod m20261207_000019_bin_locations;
 mod m20261207_000020_order_messages;
+mod m20261207_000021_order_merges;
 
 /// Applies every migration in order.
 pub struct Migrator;
@@ -54,6 +55,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000018_bundles_and_buffers::Migration),
             Box::new(m20261207_000019_bin_locations::Migration),
             Box::new(m20261207_000020_order_messages::Migration),
+            Box::new(m20261207_000021_order_merges::Migration),
         ]
     }
 }

@@ -598,6 +598,7 @@ fn order_row(ctx: &Seeding, o: &SeedOrder, total: i64) -> order::ActiveModel {
         customer_email: Some(email.clone()),
         customer_phone: None,
         customer_message: None,
+        merge_id: None,
         billing_address: Some(OrderAddress {
             first_name: "Customer".into(),
             last_name: name.clone(),

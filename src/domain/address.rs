@@ -87,6 +87,37 @@ pub fn destination(
         .unwrap_or_default()
 }
 
+/// Two addresses with the same key are one place for one person: recipient, company, street,
+/// city, postal code and country compared without case, accents kept, punctuation and runs of
+/// spaces as one space, postal codes without spaces (`"10 Downing St."` and `"10  downing st"`
+/// match; `"SW1A 2AA"` and `"sw1a2aa"` match). Phone and email do not count.
+pub fn address_key(a: &OrderAddress) -> String {
+    fn norm(s: &str) -> String {
+        s.chars()
+            .map(|c| if c.is_alphanumeric() { c } else { ' ' })
+            .collect::<String>()
+            .to_lowercase()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+    let postal: String = a
+        .postal_code
+        .chars()
+        .filter(|c| c.is_alphanumeric())
+        .collect::<String>()
+        .to_lowercase();
+    [
+        norm(&format!("{} {}", a.first_name, a.last_name)),
+        norm(&a.company),
+        norm(&format!("{} {}", a.street1, a.street2)),
+        norm(&a.city),
+        postal,
+        a.country_code.trim().to_lowercase(),
+    ]
+    .join("|")
+}
+
 /// Where the lines of an order sent to the shipping address `order_address_id` go: that
 /// address, else the order's [`destination`].
 pub fn parcel_address(
@@ -157,6 +188,37 @@ mod tests {
             country_code: "GB".into(),
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn one_place_written_two_ways_has_one_key_and_another_street_or_person_does_not() {
+        let a = OrderAddress {
+            first_name: "Łucja".into(),
+            last_name: "Żółć".into(),
+            street1: "10 Downing St.".into(),
+            city: "London".into(),
+            postal_code: "SW1A 2AA".into(),
+            country_code: "GB".into(),
+            phone: "+44 1".into(),
+            ..Default::default()
+        };
+        let b = OrderAddress {
+            first_name: " łucja".into(),
+            last_name: "ŻÓŁĆ ".into(),
+            street1: "10  downing st".into(),
+            city: "LONDON".into(),
+            postal_code: "sw1a2aa".into(),
+            country_code: "gb".into(),
+            phone: "+44 2".into(),
+            ..Default::default()
+        };
+        assert_eq!(address_key(&a), address_key(&b));
+        let mut c = b.clone();
+        c.street1 = "11 Downing St".into();
+        assert_ne!(address_key(&a), address_key(&c));
+        let mut d = b;
+        d.first_name = "Ada".into();
+        assert_ne!(address_key(&a), address_key(&d));
     }
 
     #[test]

@@ -58,6 +58,10 @@ domain_enum! {
         UpdateBundleComponents = "UPDATE_BUNDLE_COMPONENTS",
         /// A bundle was deleted.
         DeleteBundle = "DELETE_BUNDLE",
+        /// Orders were merged to ship as one parcel.
+        MergeOrders = "MERGE_ORDERS",
+        /// A merge of orders was taken apart.
+        UnmergeOrders = "UNMERGE_ORDERS",
         /// A listing's own stock buffer was set or cleared.
         SetListingStockBuffer = "SET_LISTING_STOCK_BUFFER",
         /// A stock count file was applied.

@@ -13,6 +13,7 @@ pub(crate) mod invoice;
 pub mod listing;
 pub mod order;
 pub mod order_line;
+pub mod order_merge;
 pub mod push_queue;
 pub(crate) mod session;
 pub mod shipment;

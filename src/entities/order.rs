@@ -50,6 +50,8 @@ pub struct Model {
     /// Canceled here (never on the channel): later imports keep it canceled.
     pub canceled_here_at: Option<DateTimeUtc>,
     pub canceled_by_user_id: Option<i64>,
+    /// The merge this order belongs to (`order_merges`), when it ships with others.
+    pub merge_id: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -12,6 +12,7 @@ mod ids;
 mod integrations;
 pub(crate) mod limits;
 mod loaders;
+mod merges;
 mod money;
 mod order_actions;
 mod orders;
@@ -37,6 +38,7 @@ pub struct QueryRoot(
     integrations::IntegrationQuery,
     catalog::CatalogQuery,
     orders::OrderQuery,
+    merges::MergeQuery,
     sync::SyncQuery,
     team::TeamQuery,
     audit::AuditQuery,
@@ -53,6 +55,7 @@ pub struct MutationRoot(
     bundles::BundleMutation,
     stock_counts::StockCountMutation,
     order_actions::OrderActionMutation,
+    merges::MergeMutation,
     pricing::PricingMutation,
     documents::DocumentMutation,
     shipments::ShipmentMutation,

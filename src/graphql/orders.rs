@@ -151,6 +151,12 @@ impl Order {
         self.0.customer_phone.as_deref()
     }
 
+    /// The merge this order belongs to (see `mergeOrders`): it ships in one parcel with the
+    /// merge's other orders. Null when it ships on its own.
+    async fn merge_id(&self) -> Option<ID> {
+        self.0.merge_id.map(|m| ids::encode("OrderMerge", m))
+    }
+
     /// The customer's message on the order (often a gift message), printed on its packing
     /// slips; null when there is none.
     async fn customer_message(&self) -> Option<&str> {

@@ -312,7 +312,9 @@ pub struct ShipmentMutation;
 
 #[Object]
 impl ShipmentMutation {
-    /// Ships one or many orders, fully or by lines. Each input gets its own result: its
+    /// Ships one or many orders, fully or by lines. Each input gets its own result (an order
+    /// of a merge shipped whole ships every order of its merge in one go, with one tracking
+    /// number: one result per order, the named one first): its
     /// shipments, or its `userErrors` (`NOT_FOUND`, `ORDER_CANCELED`, `ORDER_NOT_SHIPPABLE`,
     /// `NOTHING_TO_SHIP`, `UNKNOWN_LINE`, `LINE_NOT_SHIPPABLE`, `QUANTITY_EXCEEDS_UNSHIPPED`,
     /// `TRACKING_NUMBER_TOO_LONG`, `REQUIRED`, `TOO_LONG`, `INVALID`,
@@ -351,9 +353,11 @@ impl ShipmentMutation {
         let results = outcomes
             .unwrap_or_default()
             .into_iter()
-            .zip(given)
-            .map(|(o, order_id)| ShipOrderResult {
-                order_id,
+            .map(|o| ShipOrderResult {
+                order_id: o.order.as_ref().map_or_else(
+                    || given.get(o.request).cloned().unwrap_or_default(),
+                    |order| ids::encode("Order", order.id),
+                ),
                 order: o.order.map(Order),
                 shipments: o.shipments.into_iter().map(Shipment).collect(),
                 user_errors: o.errors,

@@ -16,6 +16,7 @@ pub mod ledger;
 pub(crate) mod logo_image;
 pub(crate) mod logos;
 pub(crate) mod low_stock;
+pub(crate) mod merges;
 pub(crate) mod order_actions;
 pub(crate) mod order_queries;
 pub(crate) mod pagination;

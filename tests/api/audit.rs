@@ -64,6 +64,18 @@ async fn every_change_leaves_exactly_one_event_naming_its_actor() {
     a_second_passes().await;
     let number = s.place(json!([{ "sku": "MUG", "quantity": 1 }])).await;
     let other = s.place(json!([{ "sku": "CUP", "quantity": 1 }])).await;
+    // Two orders to one address (they merge).
+    let ada = json!({ "billing_address": {
+        "first_name": "Ada", "last_name": "Lovelace", "company": "", "street_1": "1 Audit Way",
+        "street_2": "", "city": "London", "state": "", "zip": "N1 1AA",
+        "country": "United Kingdom", "country_iso2": "GB", "email": "ada@example.com"
+    } });
+    let first = s
+        .place_with(json!([{ "sku": "MUG", "quantity": 1 }]), ada.clone())
+        .await;
+    let second = s
+        .place_with(json!([{ "sku": "CUP", "quantity": 1 }]), ada)
+        .await;
     s.import("ORDERS").await;
     let owner_id = s.me().await;
     let mut trail = Trail::new(&s).await;
@@ -103,7 +115,7 @@ async fn every_change_leaves_exactly_one_event_naming_its_actor() {
     .await;
     let set = trail.one("SET_STOCK", owner).await;
     assert_eq!(set["targetId"], ids["MUG"]);
-    assert_eq!(set["summary"], "MUG: 9 → 20 (Count)");
+    assert_eq!(set["summary"], "MUG: 8 → 20 (Count)");
     mutate(
         &s,
         &staff,
@@ -126,6 +138,27 @@ async fn every_change_leaves_exactly_one_event_naming_its_actor() {
     )
     .await;
     trail.one("CANCEL_ORDER", staff_actor).await;
+    let pair = [
+        s.order(first).await["id"].clone(),
+        s.order(second).await["id"].clone(),
+    ];
+    let merged = mutate(
+        &s,
+        &staff,
+        "mutation($i: MergeOrdersInput!) { mergeOrders(input: $i) { merge { id } userErrors { code } } }",
+        json!({ "orderIds": pair }),
+    )
+    .await;
+    let event = trail.one("MERGE_ORDERS", staff_actor).await;
+    assert_eq!(event["targetId"], merged["merge"]["id"]);
+    mutate(
+        &s,
+        &staff,
+        "mutation($i: UnmergeOrdersInput!) { unmergeOrders(input: $i) { orders { id } userErrors { code } } }",
+        json!({ "mergeId": merged["merge"]["id"] }),
+    )
+    .await;
+    trail.one("UNMERGE_ORDERS", staff_actor).await;
     mutate(&s, &staff, "mutation($i: CreateDocumentLinkInput!) { createDocumentLink(input: $i) { userErrors { code } } }", json!({ "kind": "INVOICE", "orderIds": [order["id"]] })).await;
     trail.one("CREATE_DOCUMENT_LINK", staff_actor).await;
 
@@ -348,6 +381,8 @@ async fn every_change_leaves_exactly_one_event_naming_its_actor() {
         actions,
         [
             "CREATE_DOCUMENT_LINK",
+            "UNMERGE_ORDERS",
+            "MERGE_ORDERS",
             "CANCEL_ORDER",
             "SHIP_ORDERS",
             "ADJUST_STOCK",

@@ -321,3 +321,178 @@ async fn a_partial_shipments_packing_slip_lists_only_that_parcel_with_the_gift_m
         "{text}"
     );
 }
+
+const MERGE: &str = "mutation($i: MergeOrdersInput!) { mergeOrders(input: $i) {
+    merge { id orders { id number mergeId } } userErrors { field code message } } }";
+
+/// Places a one-line order going to Ada at `street` and `postal`; its number.
+async fn to_ada(s: &Shop, sku: &str, quantity: i64, street: &str, postal: &str) -> i64 {
+    s.place_with(
+        json!([{ "sku": sku, "quantity": quantity }]),
+        json!({ "billing_address": {
+            "first_name": "Ada", "last_name": "Lovelace", "company": "", "street_1": street,
+            "street_2": "", "city": "London", "state": "", "zip": postal,
+            "country": "United Kingdom", "country_iso2": "GB", "email": "ada@example.com"
+        } }),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn two_orders_to_one_address_merge_ship_as_one_parcel_and_each_store_order_gets_its_shipment()
+{
+    let s = shop("merges@example.com").await;
+    s.stocked(&[("MUG", 20), ("CUP", 10)]).await;
+    a_second_passes().await;
+    let a = to_ada(&s, "MUG", 1, "10 Downing St.", "SW1A 2AA").await;
+    let b = to_ada(&s, "CUP", 2, "10  downing st", "sw1a2aa").await;
+    let c = to_ada(&s, "MUG", 1, "11 Downing Street", "SW1A 2AA").await;
+    s.import("ORDERS").await;
+    let id = |o: Value| o["id"].as_str().unwrap().to_string();
+    let (a_id, b_id, c_id) = (
+        id(s.order(a).await),
+        id(s.order(b).await),
+        id(s.order(c).await),
+    );
+    let stock = (s.stock("MUG").await, s.stock("CUP").await);
+
+    // The candidates: A and B (one address written two ways), not C.
+    let found = s
+        .app
+        .data(
+            Some(&s.token),
+            "{ ordersMergeCandidates { orders { number } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        found["ordersMergeCandidates"],
+        json!([{ "orders": [{ "number": a.to_string() }, { "number": b.to_string() }] }])
+    );
+
+    let merge = |ids: Value| {
+        let s = &s;
+        async move {
+            s.app
+                .data(Some(&s.token), MERGE, json!({ "i": { "orderIds": ids } }))
+                .await["mergeOrders"]
+                .clone()
+        }
+    };
+    let other = merge(json!([a_id, c_id])).await;
+    assert_eq!(codes(&other), ["DIFFERENT_ADDRESS"], "{other}");
+    assert_eq!(other["userErrors"][0]["field"], json!(["orderIds", "1"]));
+    assert_eq!(codes(&merge(json!([a_id])).await), ["REQUIRED"]);
+    let merged = merge(json!([b_id, a_id])).await;
+    assert_eq!(merged["userErrors"], json!([]), "{merged}");
+    let merge_id = merged["merge"]["id"].as_str().unwrap().to_string();
+    assert_eq!(
+        merged["merge"]["orders"],
+        json!([
+            { "id": a_id, "number": a.to_string(), "mergeId": merge_id },
+            { "id": b_id, "number": b.to_string(), "mergeId": merge_id }
+        ])
+    );
+    assert_eq!(codes(&merge(json!([b_id, c_id])).await), ["ALREADY_MERGED"]);
+    assert_eq!(
+        (s.stock("MUG").await, s.stock("CUP").await),
+        stock,
+        "merging moves no stock"
+    );
+
+    // Taken apart and merged again.
+    let unmerge = |merge_id: String| {
+        let s = &s;
+        async move {
+            s.app
+                .data(
+                    Some(&s.token),
+                    "mutation($i: UnmergeOrdersInput!) { unmergeOrders(input: $i) { orders { number mergeId } userErrors { code } } }",
+                    json!({ "i": { "mergeId": merge_id } }),
+                )
+                .await["unmergeOrders"]
+                .clone()
+        }
+    };
+    let apart = unmerge(merge_id.clone()).await;
+    assert_eq!(apart["userErrors"], json!([]), "{apart}");
+    assert_eq!(apart["orders"][0]["mergeId"], Value::Null);
+    let merged = merge(json!([a_id, b_id])).await;
+    let merge_id = merged["merge"]["id"].as_str().unwrap().to_string();
+
+    // The packing slip of either order is the parcel's: both orders, both lines.
+    let slip = link(&s, json!({ "kind": "PACKING_SLIP", "orderIds": [b_id] })).await;
+    let text = download_layout(&s, &slip).await;
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(flat.contains(&format!("Orders #{a}, #{b}")), "{flat}");
+    assert_eq!(
+        picked(&text, &["MUG", "CUP"]),
+        [("MUG".to_string(), 1), ("CUP".to_string(), 2)],
+        "{text}"
+    );
+
+    // Shipping one ships both: one tracking number, one shipment per order on the store.
+    let shipped = s
+        .app
+        .data(
+            Some(&s.token),
+            "mutation($i: ShipOrdersInput!) { shipOrders(input: $i) { results { orderId order { status }
+                shipments { id trackingNumber } userErrors { code } } userErrors { code } } }",
+            json!({ "i": { "shipments": [{ "orderId": a_id, "method": "LABEL", "carrier": "DHL" }] } }),
+        )
+        .await["shipOrders"]
+        .clone();
+    let results = shipped["results"].as_array().unwrap();
+    assert_eq!(results.len(), 2, "{shipped}");
+    assert_eq!(
+        results[0]["orderId"],
+        a_id.as_str(),
+        "the named order first"
+    );
+    assert_eq!(results[1]["orderId"], b_id.as_str());
+    let tracking = results[0]["shipments"][0]["trackingNumber"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(tracking.starts_with("OD"), "{tracking}");
+    for r in results {
+        assert_eq!(r["order"]["status"], "SHIPPED", "{r}");
+        assert_eq!(r["shipments"].as_array().unwrap().len(), 1, "{r}");
+        assert_eq!(r["shipments"][0]["trackingNumber"], tracking.as_str());
+    }
+    for number in [a, b] {
+        crate::support::wait_until(
+            "the store to have the order's shipment",
+            std::time::Duration::from_secs(10),
+            async || {
+                let shipments = s
+                    .app
+                    .store_api(
+                        &s.app.store,
+                        reqwest::Method::GET,
+                        &format!("v2/orders/{number}/shipments"),
+                        None,
+                    )
+                    .await;
+                shipments
+                    .as_array()
+                    .is_some_and(|l| l.len() == 1 && l[0]["tracking_number"] == tracking.as_str())
+            },
+        )
+        .await;
+    }
+    // The parcel's label names both orders; the merge that went out stays.
+    let shipment = results[0]["shipments"][0]["id"].as_str().unwrap();
+    let label = link(&s, json!({ "kind": "LABEL", "shipmentIds": [shipment] })).await;
+    let flat = download_layout(&s, &label)
+        .await
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(flat.contains(&format!("{a}, {b}")), "{flat}");
+    assert_eq!(codes(&unmerge(merge_id).await), ["ALREADY_SHIPPED"]);
+    assert_eq!(
+        codes(&merge(json!([c_id, a_id])).await),
+        ["ALREADY_SHIPPED"]
+    );
+}

@@ -234,8 +234,10 @@ pub fn label(
 /// The label of shipment `s` of order `o`: what the shipment recorded when it was made
 /// (carrier, service, tracking number, weight, the recipient's contact after the store's rule,
 /// the customs declaration of the lines it carries), sent to the address its lines go to.
+/// `numbers`: the order numbers the parcel serves (more than one for merged orders).
 pub fn shipment_label(
     o: &order::Model,
+    numbers: &[String],
     store: &integration::Model,
     logo: Option<Arc<Logo>>,
     s: &shipment::Model,
@@ -250,7 +252,11 @@ pub fn shipment_label(
         recipient: order_address(&to),
         recipient_phone: s.contact_phone.as_deref().and_then(some),
         recipient_email: s.contact_email.as_deref().and_then(some),
-        order_number: o.number.clone(),
+        order_number: if numbers.is_empty() {
+            o.number.clone()
+        } else {
+            numbers.join(", ")
+        },
         carrier: s.carrier.as_deref().and_then(some),
         service: s.service.as_deref().and_then(some),
         tracking_number: some(&s.tracking_number),
@@ -283,16 +289,28 @@ fn packing_line(l: &order_line::Model, quantity: i64) -> PackingLine {
     }
 }
 
-/// The packing slip of order `o`'s next parcel: what is still to send of each line (ordered
-/// less shipped); a fully shipped order's slip lists everything it ordered (a reprint).
+/// The customers' messages of `orders`, each once, one per line.
+fn messages<'a>(orders: impl Iterator<Item = &'a order::Model>) -> Option<String> {
+    let mut seen: Vec<String> = Vec::new();
+    for m in orders.filter_map(|o| o.customer_message.as_deref().and_then(some)) {
+        if !seen.contains(&m) {
+            seen.push(m);
+        }
+    }
+    (!seen.is_empty()).then(|| seen.join("\n"))
+}
+
+/// The packing slip of the next parcel of an order, or of merged orders (one parcel, each
+/// order with its lines, oldest first): what is still to send of each line (ordered less
+/// shipped); when everything has shipped, everything ordered (a reprint).
 pub fn packing_slip(
-    o: &order::Model,
-    lines: &[order_line::Model],
+    orders: &[(&order::Model, &[order_line::Model])],
     store: &integration::Model,
     logo: Option<Arc<Logo>>,
 ) -> PackingSlip {
-    let left: Vec<(&order_line::Model, i64)> = lines
+    let left: Vec<(&order_line::Model, i64)> = orders
         .iter()
+        .flat_map(|(_, lines)| lines.iter())
         .map(|l| (l, (l.quantity - l.quantity_shipped).max(0)))
         .collect();
     let reprint = left.iter().all(|(_, n)| *n == 0);
@@ -302,26 +320,33 @@ pub fn packing_slip(
         .map(|(l, n)| packing_line(l, if reprint { l.quantity } else { *n }))
         .collect();
     let partial = !reprint && left.iter().any(|(l, n)| *n < l.quantity);
-    let to = destination(o.shipping_addresses.as_ref(), o.billing_address.as_ref());
+    let first = orders[0].0;
+    let to = destination(
+        first.shipping_addresses.as_ref(),
+        first.billing_address.as_ref(),
+    );
     PackingSlip {
         sender: sender(store, logo),
-        order_numbers: vec![o.number.clone()],
-        order_date: o.placed_at,
+        order_numbers: orders.iter().map(|(o, _)| o.number.clone()).collect(),
+        order_date: first.placed_at,
         ship_to: Some(order_address(&to)),
         lines: parcel,
-        message: o.customer_message.as_deref().and_then(some),
+        message: messages(orders.iter().map(|(o, _)| *o)),
         carrier: None,
         tracking_number: None,
         partial,
-        currency: o.currency.clone(),
-        currency_decimals: currency_decimals(&o.currency),
+        currency: first.currency.clone(),
+        currency_decimals: currency_decimals(&first.currency),
     }
 }
 
 /// The packing slip of shipment `s` of order `o`: only the lines and quantities the parcel
 /// carries, with its carrier and tracking number; `partial` when the order asked for more.
+/// `numbers`: the order numbers the parcel serves (more than one for merged orders).
+#[allow(clippy::too_many_arguments)]
 pub fn shipment_packing_slip(
     o: &order::Model,
+    numbers: Vec<String>,
     lines: &[order_line::Model],
     store: &integration::Model,
     logo: Option<Arc<Logo>>,
@@ -350,7 +375,7 @@ pub fn shipment_packing_slip(
     );
     PackingSlip {
         sender: sender(store, logo),
-        order_numbers: vec![o.number.clone()],
+        order_numbers: numbers,
         order_date: o.placed_at,
         ship_to: Some(order_address(&to)),
         lines: parcel,

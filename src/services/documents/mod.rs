@@ -369,16 +369,13 @@ pub async fn render(
         .await?;
         return rendered_document(rendered, file_name).map(Some);
     }
-    let mut lines: HashMap<i64, Vec<order_line::Model>> = HashMap::new();
-    for line in order_line::Entity::find()
-        .filter(order_line::Column::AccountId.eq(account_id))
-        .filter(order_line::Column::OrderId.is_in(request.order_ids.iter().copied()))
-        .order_by_asc(order_line::Column::Id)
-        .all(&state.db)
-        .await?
-    {
-        lines.entry(line.order_id).or_default().push(line);
+    if request.kind == DocumentKind::PackingSlip {
+        let file_name = file_name(request.kind, &orders, &HashMap::new());
+        let parcels = parcels(state, account_id, orders).await?;
+        let rendered = render_packing_slips(state, account_id, parcels, request.paper).await?;
+        return rendered_document(rendered, file_name).map(Some);
     }
+    let lines = lines_of(state, account_id, orders.iter().map(|o| o.id)).await?;
     let store_ids: Vec<i64> = orders.iter().map(|o| o.integration_id).collect();
     let (stores, logos) = branding(state, account_id, &store_ids).await?;
     let numbers = match request.kind {
@@ -418,18 +415,108 @@ pub async fn render(
                     .collect();
                 renderer.labels(&docs, request.paper)
             }
-            DocumentKind::PackingSlip => {
-                let docs: Vec<_> = parts
-                    .map(|(o, l, s, logo)| build::packing_slip(o, l, s, logo))
-                    .collect();
-                renderer.packing_slips(&docs, request.paper)
-            }
-            // Rendered above, from the orders' lines summed.
-            DocumentKind::PickList => Err(RenderError::Empty),
+            // Rendered above.
+            DocumentKind::PickList | DocumentKind::PackingSlip => Err(RenderError::Empty),
         }
     })
     .await?;
     rendered_document(rendered, file_name).map(Some)
+}
+
+/// The lines of these orders (of the account), by order, in id order.
+async fn lines_of(
+    state: &AppState,
+    account_id: i64,
+    order_ids: impl Iterator<Item = i64>,
+) -> AppResult<HashMap<i64, Vec<order_line::Model>>> {
+    let mut lines: HashMap<i64, Vec<order_line::Model>> = HashMap::new();
+    for line in order_line::Entity::find()
+        .filter(order_line::Column::AccountId.eq(account_id))
+        .filter(order_line::Column::OrderId.is_in(order_ids))
+        .order_by_asc(order_line::Column::Id)
+        .all(&state.db)
+        .await?
+    {
+        lines.entry(line.order_id).or_default().push(line);
+    }
+    Ok(lines)
+}
+
+/// The parcels `orders` make, in their order: an order alone, or every order of its merge
+/// (oldest first) at the place of the first of them named.
+pub async fn parcels(
+    state: &AppState,
+    account_id: i64,
+    orders: Vec<order::Model>,
+) -> AppResult<Vec<Vec<order::Model>>> {
+    let merge_ids: Vec<i64> = orders.iter().filter_map(|o| o.merge_id).collect();
+    let mut merged =
+        crate::services::merges::orders_of_merges(&state.db, account_id, &merge_ids).await?;
+    let mut out = Vec::with_capacity(orders.len());
+    for o in orders {
+        match o.merge_id {
+            Some(m) => {
+                if let Some(all) = merged.remove(&m) {
+                    out.push(all);
+                }
+            }
+            None => out.push(vec![o]),
+        }
+    }
+    Ok(out)
+}
+
+/// One packing slip per parcel (in their order) in one PDF, rendered off the executor.
+pub async fn render_packing_slips(
+    state: &AppState,
+    account_id: i64,
+    parcels: Vec<Vec<order::Model>>,
+    paper: Option<PaperSize>,
+) -> AppResult<Result<Rendered, RenderError>> {
+    let lines = lines_of(state, account_id, parcels.iter().flatten().map(|o| o.id)).await?;
+    let store_ids: Vec<i64> = parcels.iter().flatten().map(|o| o.integration_id).collect();
+    let (stores, logos) = branding(state, account_id, &store_ids).await?;
+    let renderer = Arc::clone(&state.documents);
+    Ok(blocking(move || {
+        let logos = decoded_logos(&renderer, logos);
+        let empty = Vec::new();
+        let docs: Vec<_> = parcels
+            .iter()
+            .filter_map(|parcel| {
+                let first = parcel.first()?;
+                let store = stores.get(&first.integration_id)?;
+                let with_lines: Vec<(&order::Model, &[order_line::Model])> = parcel
+                    .iter()
+                    .map(|o| (o, lines.get(&o.id).unwrap_or(&empty).as_slice()))
+                    .collect();
+                let logo = logos.get(&first.integration_id).cloned();
+                Some(build::packing_slip(&with_lines, store, logo))
+            })
+            .collect();
+        renderer.packing_slips(&docs, paper)
+    })
+    .await?)
+}
+
+/// The order numbers each of `orders` ships with: its merge's (oldest first), or its own.
+async fn parcel_numbers(
+    state: &AppState,
+    account_id: i64,
+    orders: &HashMap<i64, order::Model>,
+) -> AppResult<HashMap<i64, Vec<String>>> {
+    let merge_ids: Vec<i64> = orders.values().filter_map(|o| o.merge_id).collect();
+    let merged =
+        crate::services::merges::orders_of_merges(&state.db, account_id, &merge_ids).await?;
+    Ok(orders
+        .values()
+        .map(|o| {
+            let numbers = o.merge_id.and_then(|m| merged.get(&m)).map_or_else(
+                || vec![o.number.clone()],
+                |all| all.iter().map(|x| x.number.clone()).collect(),
+            );
+            (o.id, numbers)
+        })
+        .collect())
 }
 
 /// One label (packing slip) per shipment of the request, in its order.
@@ -465,6 +552,7 @@ async fn render_shipments(
         return Ok(None);
     }
     let file_name = shipment_file_name(request.kind, &shipments);
+    let numbers = parcel_numbers(state, account_id, &orders).await?;
     let (lines, carried) = if request.kind == DocumentKind::PackingSlip {
         parcel_rows(state, account_id, &shipments).await?
     } else {
@@ -485,13 +573,17 @@ async fn render_shipments(
                 .map(|(s, o, store, logo)| {
                     let l = lines.get(&o.id).unwrap_or(&empty.0);
                     let c = carried.get(&s.id).unwrap_or(&empty.1);
-                    build::shipment_packing_slip(o, l, store, logo, s, c)
+                    let n = numbers.get(&o.id).cloned().unwrap_or_default();
+                    build::shipment_packing_slip(o, n, l, store, logo, s, c)
                 })
                 .collect();
             renderer.packing_slips(&docs, paper)
         } else {
             let docs: Vec<_> = parts
-                .map(|(s, o, store, logo)| build::shipment_label(o, store, logo, s))
+                .map(|(s, o, store, logo)| {
+                    let n = numbers.get(&o.id).map_or(&[][..], Vec::as_slice);
+                    build::shipment_label(o, n, store, logo, s)
+                })
                 .collect();
             renderer.labels(&docs, paper)
         }

@@ -39,6 +39,9 @@ const INLINE_PUSH_WAIT: Duration = Duration::from_secs(5);
 /// What `shipOrders` answers for one request.
 #[derive(Debug)]
 pub struct ShipOutcome {
+    /// The index of the request it answers (a request naming a merged order has one outcome
+    /// per order of the merge).
+    pub request: usize,
     /// The order after shipping.
     pub order: Option<order::Model>,
     /// The shipments made (one per shipping address).
@@ -71,24 +74,28 @@ pub async fn ship_orders(
     let lease = Lease::shipments("ship-now");
     let mut outcomes = Vec::with_capacity(requests.len());
     let mut fresh = false;
-    for r in &requests {
+    for (request, r) in requests.iter().enumerate() {
         match ship_one(state, p, r, &lease).await {
-            Ok((order, shipments, new)) => {
-                fresh |= new;
-                if new {
-                    state.events.publish([Event::OrderChanged {
-                        account_id: order.account_id,
-                        integration_id: order.integration_id,
-                        order_id: order.id,
-                    }]);
+            Ok(shipped) => {
+                for (order, shipments, new) in shipped {
+                    fresh |= new;
+                    if new {
+                        state.events.publish([Event::OrderChanged {
+                            account_id: order.account_id,
+                            integration_id: order.integration_id,
+                            order_id: order.id,
+                        }]);
+                    }
+                    outcomes.push(ShipOutcome {
+                        request,
+                        order: Some(order),
+                        shipments,
+                        errors: Vec::new(),
+                    });
                 }
-                outcomes.push(ShipOutcome {
-                    order: Some(order),
-                    shipments,
-                    errors: Vec::new(),
-                });
             }
             Err(AppError::User(errors)) => outcomes.push(ShipOutcome {
+                request,
                 order: None,
                 shipments: Vec::new(),
                 errors,
@@ -119,8 +126,45 @@ pub async fn ship_orders(
     Ok(outcomes)
 }
 
-/// Shipments already made with this idempotency key (for the same order), if any.
+/// The idempotency key of the shipment of order `order_id` made for a request with `key` that
+/// named another order of the same merge.
+fn sibling_key(key: &str, order_id: i64) -> String {
+    format!("{key}:order:{order_id}")
+}
+
+/// Shipments already made with this idempotency key (for the same order, and for the other
+/// orders of its merge), if any.
 async fn replay<C: ConnectionTrait>(
+    db: &C,
+    p: &Principal,
+    r: &ShipmentRequest,
+) -> AppResult<Option<Vec<(order::Model, Vec<shipment::Model>)>>> {
+    let Some(found) = replay_one(db, p, r).await? else {
+        return Ok(None);
+    };
+    let (Some(key), Some(merge_id)) = (&r.idempotency_key, found.0.merge_id) else {
+        return Ok(Some(vec![found]));
+    };
+    let mut out = vec![found];
+    for sibling in super::merges::orders_of(db, p.account_id, merge_id).await? {
+        if sibling.id == out[0].0.id {
+            continue;
+        }
+        let made = shipment::Entity::find()
+            .filter(shipment::Column::AccountId.eq(p.account_id))
+            .filter(shipment::Column::IdempotencyKey.eq(sibling_key(key, sibling.id)))
+            .order_by_asc(shipment::Column::Id)
+            .all(db)
+            .await?;
+        if !made.is_empty() {
+            out.push((sibling, made));
+        }
+    }
+    Ok(Some(out))
+}
+
+/// Shipments already made with this idempotency key for the request's own order, if any.
+async fn replay_one<C: ConnectionTrait>(
     db: &C,
     p: &Principal,
     r: &ShipmentRequest,
@@ -157,32 +201,117 @@ fn not_found() -> UserError {
     UserError::new("orderId", Code::NotFound, "No such order in your account.")
 }
 
-/// Ships one request: `(order after, its new shipments, whether they are new)`.
+/// An order after shipping, its new shipments, and whether they are new.
+type Shipped = (order::Model, Vec<shipment::Model>, bool);
+
+fn replayed(prior: Vec<(order::Model, Vec<shipment::Model>)>) -> Vec<Shipped> {
+    prior.into_iter().map(|(o, s)| (o, s, false)).collect()
+}
+
+/// Ships one request: each order it ships (one, or every order of a merge) after shipping.
 async fn ship_one(
     state: &AppState,
     p: &Principal,
     request: &ShipmentRequest,
     lease: &Lease,
-) -> AppResult<(order::Model, Vec<shipment::Model>, bool)> {
+) -> AppResult<Vec<Shipped>> {
     let r = request.checked().map_err(AppError::User)?;
-    if let Some((order, prior)) = replay(&state.db, p, &r).await? {
-        return Ok((order, prior, false));
+    if let Some(prior) = replay(&state.db, p, &r).await? {
+        return Ok(replayed(prior));
     }
     let order_id = r.order_id.ok_or_else(not_found)?;
     let written = db::write(&state.db, |txn| {
-        ship_in(txn, p, &r, order_id, lease).scope_boxed()
+        ship_order_or_merge(txn, p, &r, order_id, lease).scope_boxed()
     })
     .await;
     match written {
-        Ok((order, made)) => Ok((order, made, true)),
+        Ok(made) => Ok(made.into_iter().map(|(o, s)| (o, s, true)).collect()),
         // The same idempotency key committed meanwhile: answer with its shipments.
         Err(e) if r.idempotency_key.is_some() && e.is_unique_violation() => {
-            replay(&state.db, p, &r)
-                .await?
-                .map(|(order, prior)| (order, prior, false))
-                .ok_or(e)
+            replay(&state.db, p, &r).await?.map(replayed).ok_or(e)
         }
         Err(e) => Err(e),
+    }
+}
+
+/// Ships the order as `r` asks; an order of a merge asked to ship whole ships with every order
+/// of its merge in this transaction: one tracking number (the request's, or the label
+/// reference of the first shipment), one shipment per order.
+async fn ship_order_or_merge(
+    txn: &DatabaseTransaction,
+    p: &Principal,
+    r: &ShipmentRequest,
+    order_id: i64,
+    lease: &Lease,
+) -> AppResult<Vec<(order::Model, Vec<shipment::Model>)>> {
+    let merge_id = order::Entity::find_by_id(order_id)
+        .filter(order::Column::AccountId.eq(p.account_id))
+        .one(txn)
+        .await?
+        .and_then(|o| o.merge_id);
+    let Some(merge_id) = merge_id.filter(|_| r.lines.is_none()) else {
+        return Ok(vec![ship_in(txn, p, r, order_id, lease).await?]);
+    };
+    let siblings = super::merges::orders_of(txn, p.account_id, merge_id).await?;
+    // Locked in id order, as every shipping of this merge does.
+    let mut ids: Vec<i64> = siblings.iter().map(|o| o.id).collect();
+    ids.sort_unstable();
+    let mut tracking = r.tracking_number.clone();
+    let mut out = Vec::with_capacity(ids.len());
+    for id in &ids {
+        let mut each = r.clone();
+        each.tracking_number.clone_from(&tracking);
+        if *id != order_id {
+            // The parcel's weight is given once; the idempotency key names the request.
+            each.weight = None;
+            each.idempotency_key = r.idempotency_key.as_deref().map(|k| sibling_key(k, *id));
+        }
+        let (o, made) = ship_in(txn, p, &each, *id, lease)
+            .await
+            .map_err(|e| in_merge(e, siblings.iter().find(|o| o.id == *id), *id == order_id))?;
+        if tracking.is_none() {
+            tracking = made.first().map(|s| s.tracking_number.clone());
+        }
+        out.push((o, made));
+    }
+    // The named order's result first.
+    out.sort_by_key(|(o, _)| o.id != order_id);
+    // Unmerged meanwhile: nothing of this holds.
+    let now: Vec<i64> = super::merges::orders_of(txn, p.account_id, merge_id)
+        .await?
+        .iter()
+        .map(|o| o.id)
+        .collect();
+    if now.len() != ids.len() {
+        return Err(UserError::new(
+            "orderId",
+            Code::Conflict,
+            "The merge changed while shipping; try again.",
+        )
+        .into());
+    }
+    Ok(out)
+}
+
+/// A refusal of a merged order other than the named one, saying which order it was.
+fn in_merge(e: AppError, order: Option<&order::Model>, named: bool) -> AppError {
+    match (e, order) {
+        (AppError::User(errors), Some(o)) if !named => AppError::User(
+            errors
+                .into_iter()
+                .map(|u| {
+                    UserError::new(
+                        "orderId",
+                        u.code,
+                        format!(
+                            "Order {} of this merge: {} (unmerge it to ship the others)",
+                            o.number, u.message
+                        ),
+                    )
+                })
+                .collect(),
+        ),
+        (e, _) => e,
     }
 }
 

@@ -282,6 +282,7 @@ pub(super) fn order_row(
         updated_at: existing.map_or(now, |e| e.updated_at),
         canceled_here_at,
         canceled_by_user_id: existing.and_then(|e| e.canceled_by_user_id),
+        merge_id: existing.and_then(|e| e.merge_id),
     }
 }
 
