@@ -27,6 +27,7 @@ mod m20261207_000018_bundles_and_buffers;
 mod m20261207_000019_bin_locations;
 mod m20261207_000020_order_messages;
 mod m20261207_000021_order_merges;
+mod m20261207_000022_batches;
 
 /// Applies every migration in order.
 pub struct Migrator;
@@ -56,6 +57,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000019_bin_locations::Migration),
             Box::new(m20261207_000020_order_messages::Migration),
             Box::new(m20261207_000021_order_merges::Migration),
+            Box::new(m20261207_000022_batches::Migration),
         ]
     }
 }

@@ -62,6 +62,8 @@ domain_enum! {
         MergeOrders = "MERGE_ORDERS",
         /// A merge of orders was taken apart.
         UnmergeOrders = "UNMERGE_ORDERS",
+        /// A batch of orders was shipped (and its labels printed).
+        CreateBatch = "CREATE_BATCH",
         /// A listing's own stock buffer was set or cleared.
         SetListingStockBuffer = "SET_LISTING_STOCK_BUFFER",
         /// A stock count file was applied.

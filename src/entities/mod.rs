@@ -4,6 +4,8 @@ pub(crate) mod account;
 pub(crate) mod api_key;
 pub(crate) mod app_installation;
 pub(crate) mod audit_event;
+pub mod batch;
+pub mod batch_order;
 pub mod bundle_component;
 pub mod integration;
 pub(crate) mod integration_logo;

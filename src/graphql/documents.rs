@@ -32,7 +32,7 @@ pub struct DocumentShippingInput {
 /// Asks for a download link.
 #[derive(InputObject)]
 pub struct CreateDocumentLinkInput {
-    /// Invoices, labels, a pick list or packing slips.
+    /// Invoices, labels, a pick list, packing slips, or a batch's parcels.
     pub kind: DocumentKind,
     /// The orders (1–500), in the order their pages come; all in one PDF. Leave out when
     /// naming `shipmentIds` or `orderFilter`.
@@ -50,6 +50,9 @@ pub struct CreateDocumentLinkInput {
     pub paper_size: Option<PaperSize>,
     /// Labels of orders only: carrier, service and tracking number per order.
     pub shipping: Option<Vec<DocumentShippingInput>>,
+    /// `BATCH` only, instead of orders or shipments: the batch (`createBatch`) whose parcels
+    /// print, each packing slip followed by its label, in the batch's order.
+    pub batch_id: Option<ID>,
 }
 
 /// The invoice number of an order.
@@ -73,7 +76,7 @@ pub struct DocumentLink {
     pub file_name: String,
     /// When the link stops working (15 minutes after it was made).
     pub expires_at: DateTime<Utc>,
-    /// Invoices, labels, a pick list or packing slips.
+    /// Invoices, labels, a pick list, packing slips, or a batch's parcels.
     pub kind: DocumentKind,
     /// The paper it prints on; null: the template's.
     pub paper_size: Option<PaperSize>,
@@ -134,7 +137,7 @@ fn decoded(kind: &str, gids: Option<Vec<ID>>) -> Option<Vec<i64>> {
 
 /// The ids of the orders `filter` matches, oldest first; a user error when it matches none or
 /// more than one document holds.
-async fn filtered(
+pub(super) async fn filtered(
     st: &crate::state::AppState,
     p: &crate::services::Principal,
     filter: super::orders::OrderFilterInput,
@@ -199,6 +202,10 @@ impl DocumentMutation {
             && (input.order_ids.is_some() || input.shipment_ids.is_some());
         let order_filter = input.order_filter;
         let order_ids = decoded("Order", input.order_ids);
+        let batch_id = input
+            .batch_id
+            .as_ref()
+            .map(|id| ids::decode("Batch", id).unwrap_or(0));
         let shipment_ids = decoded("Shipment", input.shipment_ids);
         let shipping: Option<Vec<(i64, Shipping)>> = input
             .shipping
@@ -246,6 +253,7 @@ impl DocumentMutation {
                         shipment_ids,
                         paper: input.paper_size,
                         shipping,
+                        batch_id,
                     };
                     service::create_link(st, &p, request).await
                 }
@@ -256,6 +264,7 @@ impl DocumentMutation {
         if let Some(l) = &link {
             let r = &l.request;
             let target = match (r.order_ids.as_slice(), r.shipment_ids.as_slice()) {
+                _ if r.batch_id.is_some() => r.batch_id.map(|b| ids::encode("Batch", b).0),
                 ([one], []) => Some(ids::encode("Order", *one).0),
                 ([], [one]) => Some(ids::encode("Shipment", *one).0),
                 _ => None,

@@ -2,6 +2,7 @@
 
 mod accounts;
 mod audit;
+mod batches;
 mod bundles;
 mod catalog;
 mod connection;
@@ -39,6 +40,7 @@ pub struct QueryRoot(
     catalog::CatalogQuery,
     orders::OrderQuery,
     merges::MergeQuery,
+    batches::BatchQuery,
     sync::SyncQuery,
     team::TeamQuery,
     audit::AuditQuery,
@@ -56,6 +58,7 @@ pub struct MutationRoot(
     stock_counts::StockCountMutation,
     order_actions::OrderActionMutation,
     merges::MergeMutation,
+    batches::BatchMutation,
     pricing::PricingMutation,
     documents::DocumentMutation,
     shipments::ShipmentMutation,

@@ -102,6 +102,7 @@ fn request_of(kind: DocumentKind, q: DownloadQuery) -> Result<DocumentRequest, H
         shipment_ids,
         paper,
         shipping,
+        batch_id: None,
     }
     .validated()
     .map_err(HttpError::from)

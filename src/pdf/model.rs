@@ -31,6 +31,9 @@ pub enum DocumentKind {
     /// Packing slips (any paper), one per order or per shipment.
     #[serde(rename = "S")]
     PackingSlip,
+    /// A batch's parcels: each packing slip followed by its label, in pick-list order.
+    #[serde(rename = "B")]
+    Batch,
 }
 
 /// The store as it presents itself on documents.

@@ -546,6 +546,41 @@ impl Renderer {
         Ok(finish(&mut doc, pages))
     }
 
+    /// A batch: each parcel's packing slip followed by its label, in one PDF (each on its
+    /// template's paper).
+    pub fn batch(&self, parcels: &[(PackingSlip, Label)]) -> Result<Rendered, RenderError> {
+        if parcels.is_empty() {
+            return Err(RenderError::Empty);
+        }
+        let mut doc = PdfDocument::new(&format!("Batch ({})", parcels.len()));
+        let slip_type = typeface(&mut doc, &self.packing_slip_fonts);
+        let label_type = typeface(&mut doc, &self.label_fonts);
+        let logos = add_logos(
+            &mut doc,
+            parcels.iter().filter_map(|(s, _)| s.sender.logo.as_deref()),
+        );
+        let placed =
+            |logo: Option<&Logo>| logo.and_then(|l| logos.get(&l.key).map(|id| (id, l.pixels())));
+        let mut pages = Vec::with_capacity(parcels.len() * 2);
+        for (slip, label) in parcels {
+            pages.extend(packing_slip::pages(
+                &self.packing_slip,
+                self.packing_slip_paper(),
+                slip,
+                &slip_type,
+                placed(slip.sender.logo.as_deref()),
+            ));
+            pages.push(label::page(
+                &self.label,
+                self.label_paper(),
+                label,
+                &label_type,
+                placed(label.sender.logo.as_deref()),
+            ));
+        }
+        Ok(finish(&mut doc, pages))
+    }
+
     /// Labels, one page each, in one PDF.
     pub fn labels(
         &self,

@@ -708,3 +708,37 @@ fn a_templates_directory_made_before_pick_lists_uses_the_built_in_ones_and_a_bro
         assert!(err.message.contains(message), "{err}");
     }
 }
+
+#[test]
+fn a_batch_puts_each_parcels_packing_slip_before_its_label_each_on_its_paper() {
+    let r = renderer();
+    let parcels: Vec<_> = (0..3)
+        .map(|n| {
+            let mut slip = sample::packing_slip(false, sample::logo());
+            slip.order_numbers = vec![format!("90000{n}")];
+            (
+                slip,
+                sample::label(Some(&format!("OD000000000{n}")), sample::logo()),
+            )
+        })
+        .collect();
+    let out = r.batch(&parcels).unwrap();
+    assert_eq!(out.warnings, Vec::<String>::new());
+    assert_eq!(out.pages, 6);
+    for n in 0..3 {
+        let slip = squash(&page_text(&out.bytes, 2 * n + 1));
+        assert!(
+            slip.contains(&format!("Packing slip Order #90000{n}")),
+            "{slip}"
+        );
+        let label = squash(&page_text(&out.bytes, 2 * n + 2));
+        assert!(label.contains(&format!("OD000000000{n}")), "{label}");
+    }
+    let sizes = tool(&out.bytes, "pdfinfo", &["-f", "1", "-l", "2"]);
+    assert!(
+        sizes.contains("Page    1 size:  595.276 x 841.89 pts (A4)"),
+        "{sizes}"
+    );
+    assert!(sizes.contains("Page    2 size:  288 x 432 pts"), "{sizes}");
+    assert_eq!(r.batch(&[]).unwrap_err(), RenderError::Empty);
+}

@@ -5,6 +5,7 @@ pub mod accounts;
 pub(crate) mod api_keys;
 pub(crate) mod app_install;
 pub(crate) mod audit;
+pub(crate) mod batches;
 pub mod bundles;
 pub(crate) mod catalog;
 pub mod documents;

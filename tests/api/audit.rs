@@ -159,6 +159,17 @@ async fn every_change_leaves_exactly_one_event_naming_its_actor() {
     )
     .await;
     trail.one("UNMERGE_ORDERS", staff_actor).await;
+    let batch = mutate(
+        &s,
+        &staff,
+        "mutation($i: CreateBatchInput!) { createBatch(input: $i) { batch { id shippedCount } userErrors { code } } }",
+        json!({ "orderIds": [pair[0]], "method": "LABEL", "carrier": "DHL" }),
+    )
+    .await;
+    assert_eq!(batch["batch"]["shippedCount"], 1, "{batch}");
+    let event = trail.one("CREATE_BATCH", staff_actor).await;
+    assert_eq!(event["targetId"], batch["batch"]["id"]);
+    assert_eq!(event["summary"], "batch of 1 order(s), 1 shipped");
     mutate(&s, &staff, "mutation($i: CreateDocumentLinkInput!) { createDocumentLink(input: $i) { userErrors { code } } }", json!({ "kind": "INVOICE", "orderIds": [order["id"]] })).await;
     trail.one("CREATE_DOCUMENT_LINK", staff_actor).await;
 
@@ -381,6 +392,7 @@ async fn every_change_leaves_exactly_one_event_naming_its_actor() {
         actions,
         [
             "CREATE_DOCUMENT_LINK",
+            "CREATE_BATCH",
             "UNMERGE_ORDERS",
             "MERGE_ORDERS",
             "CANCEL_ORDER",

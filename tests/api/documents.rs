@@ -477,6 +477,7 @@ async fn a_signed_link_refuses_tampering_and_expiry() {
         shipment_ids: Vec::new(),
         paper: None,
         shipping: Vec::new(),
+        batch_id: None,
     };
     let foreign_key =
         orderdeck::crypto::LinkSigner::new(&orderdeck::crypto::MasterKey::from_bytes([9; 32]));

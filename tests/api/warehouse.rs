@@ -496,3 +496,161 @@ async fn two_orders_to_one_address_merge_ship_as_one_parcel_and_each_store_order
         ["ALREADY_SHIPPED"]
     );
 }
+
+const BATCH: &str = "mutation($i: CreateBatchInput!) { createBatch(input: $i) {
+    batch { id orderCount shippedCount pushes { pending pushed failed }
+      orders { position number shipment { trackingNumber } userErrors { code } } }
+    link { url fileName kind } userErrors { field code message } } }";
+
+#[tokio::test]
+async fn a_batch_of_100_orders_ships_97_reports_the_3_others_and_prints_194_pages_in_pick_list_order(
+) {
+    // Enough store quota for 100 shipment pushes at once.
+    let app = crate::support::TestApp::builder()
+        .sandbox(|c| c.quota = 10_000)
+        .spawn()
+        .await;
+    let (token, integration) = app.connected("batches@example.com").await;
+    let s = Shop {
+        gid: format!("gid://orderdeck/Integration/{}", integration.id),
+        app,
+        token,
+    };
+    let skus = ["BAT-A", "BAT-B", "BAT-C", "BAT-D", "BAT-E"];
+    s.stocked(&skus.map(|k| (k, 200))).await;
+    // Walking order: A-1 (BAT-C), A-2 (BAT-A), B-1 (BAT-E), then no bin (BAT-B, BAT-D).
+    for (sku, bin) in [("BAT-C", "A-1"), ("BAT-A", "A-2"), ("BAT-E", "B-1")] {
+        let r = set(&s, &s.token, json!({ "sku": sku, "binLocation": bin })).await;
+        assert_eq!(r["userErrors"], json!([]), "{r}");
+    }
+    a_second_passes().await;
+    let mut placed = Vec::new();
+    for i in 0..100usize {
+        let lines = json!([{ "sku": skus[i % 5], "quantity": 1 }]);
+        let number = if i == 10 {
+            // Awaiting payment: not shippable yet.
+            s.place_with(lines, json!({ "status_id": 1 })).await
+        } else {
+            s.place(lines).await
+        };
+        placed.push((number, skus[i % 5]));
+    }
+    s.import("ORDERS").await;
+    let canceled = placed[20].0;
+    let c = s
+        .cancel(s.order(canceled).await["id"].as_str().unwrap())
+        .await;
+    assert_eq!(c["userErrors"], json!([]), "{c}");
+    let shipped_on_store = placed[30].0;
+    s.ship_on_channel(shipped_on_store, &[0]).await;
+    s.import("ORDERS").await;
+
+    let made = s
+        .app
+        .data(
+            Some(&s.token),
+            BATCH,
+            json!({ "i": { "orderFilter": { "integrationIds": [s.gid] }, "method": "LABEL", "carrier": "Royal Mail", "service": "Tracked 48" } }),
+        )
+        .await["createBatch"]
+        .clone();
+    assert_eq!(made["userErrors"], json!([]), "{made}");
+    let batch = &made["batch"];
+    assert_eq!(
+        (batch["orderCount"].clone(), batch["shippedCount"].clone()),
+        (json!(100), json!(97)),
+        "{batch}"
+    );
+    let mut refused: Vec<(String, String)> = batch["orders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|o| o["shipment"].is_null())
+        .map(|o| {
+            (
+                o["number"].as_str().unwrap().to_string(),
+                o["userErrors"][0]["code"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    refused.sort();
+    let mut expected = vec![
+        (placed[10].0.to_string(), "ORDER_NOT_SHIPPABLE".to_string()),
+        (canceled.to_string(), "ORDER_CANCELED".to_string()),
+        (shipped_on_store.to_string(), "NOTHING_TO_SHIP".to_string()),
+    ];
+    expected.sort();
+    assert_eq!(refused, expected);
+
+    // One PDF: a packing slip and a label per parcel, in pick-list order.
+    assert_eq!(made["link"]["kind"], "BATCH");
+    let url = made["link"]["url"].as_str().unwrap();
+    let (status, _, _, pdf) = get(&s.app, None, url).await;
+    assert_eq!(status, 200);
+    let info = tool(&pdf, "pdfinfo", &[]);
+    assert!(info.contains("Pages:           194"), "{info}");
+    let text = tool(&pdf, "pdftotext", &["-enc", "UTF-8"]);
+    let slips: Vec<i64> = text
+        .split("Order #")
+        .skip(1)
+        .map(|rest| {
+            rest.chars()
+                .take_while(char::is_ascii_digit)
+                .collect::<String>()
+                .parse()
+                .unwrap()
+        })
+        .collect();
+    let walk = ["BAT-C", "BAT-A", "BAT-E", "BAT-B", "BAT-D"];
+    let mut wanted: Vec<(usize, i64)> = placed
+        .iter()
+        .filter(|(n, _)| ![placed[10].0, canceled, shipped_on_store].contains(n))
+        .map(|(n, sku)| (walk.iter().position(|w| w == sku).unwrap(), *n))
+        .collect();
+    wanted.sort();
+    assert_eq!(
+        slips,
+        wanted.iter().map(|(_, n)| *n).collect::<Vec<_>>(),
+        "{text}"
+    );
+
+    // Printed again, and every push reaches the store.
+    let again = link(&s, json!({ "kind": "BATCH", "batchId": batch["id"] })).await;
+    assert_eq!(again["userErrors"], json!([]), "{again}");
+    let (status, _, _, reprint) = get(&s.app, None, again["link"]["url"].as_str().unwrap()).await;
+    assert_eq!(status, 200);
+    assert!(tool(&reprint, "pdfinfo", &[]).contains("Pages:           194"));
+    let id = batch["id"].clone();
+    crate::support::wait_until(
+        "every shipment of the batch on the store",
+        std::time::Duration::from_secs(30),
+        async || {
+            let b = s
+                .app
+                .data(
+                    Some(&s.token),
+                    "query($id: ID!) { batch(id: $id) { pushes { pending pushed failed } } }",
+                    json!({ "id": id }),
+                )
+                .await;
+            b["batch"]["pushes"] == json!({ "pending": 0, "pushed": 97, "failed": 0 })
+        },
+    )
+    .await;
+    let bad = link(
+        &s,
+        json!({ "kind": "BATCH", "batchId": batch["id"], "paperSize": "A4" }),
+    )
+    .await;
+    assert_eq!(codes(&bad), ["INVALID"], "{bad}");
+    let manual = s
+        .app
+        .data(
+            Some(&s.token),
+            BATCH,
+            json!({ "i": { "orderIds": [s.order(placed[0].0).await["id"]], "method": "MANUAL" } }),
+        )
+        .await["createBatch"]
+        .clone();
+    assert_eq!(codes(&manual), ["INVALID"], "{manual}");
+}

@@ -92,6 +92,7 @@ mod tests {
             shipment_ids: Vec::new(),
             paper: None,
             shipping: Vec::new(),
+            batch_id: None,
         }
     }
 
@@ -104,6 +105,7 @@ mod tests {
             shipment_ids: vec![9, 3],
             paper: None,
             shipping: Vec::new(),
+            batch_id: None,
         };
         let token = sign(&signer(1), 7, &labels, now + LINK_TTL).unwrap();
         assert_eq!(open(&signer(1), &token, now).unwrap(), (7, labels));

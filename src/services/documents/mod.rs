@@ -52,6 +52,9 @@ pub struct DocumentRequest {
     /// Carrier and tracking per order (labels only).
     #[serde(rename = "s", default, skip_serializing_if = "Vec::is_empty")]
     pub shipping: Vec<(i64, Shipping)>,
+    /// The batch (batch documents only, which name nothing else).
+    #[serde(rename = "b", default, skip_serializing_if = "Option::is_none")]
+    pub batch_id: Option<i64>,
 }
 
 fn trimmed(v: Option<String>) -> Option<String> {
@@ -61,6 +64,9 @@ fn trimmed(v: Option<String>) -> Option<String> {
 impl DocumentRequest {
     /// Checks the request and normalises it (duplicate orders dropped, blanks removed).
     pub fn validated(mut self) -> AppResult<Self> {
+        if self.kind == DocumentKind::Batch || self.batch_id.is_some() {
+            return self.validated_batch();
+        }
         let mut errors = Vec::new();
         let mut seen = std::collections::HashSet::new();
         self.order_ids.retain(|id| seen.insert(*id));
@@ -84,10 +90,10 @@ impl DocumentRequest {
                 "orderIds",
                 Code::Required,
                 match self.kind {
-                    DocumentKind::Invoice | DocumentKind::PickList => "Give at least one order.",
                     DocumentKind::Label | DocumentKind::PackingSlip => {
                         "Give at least one order or shipment."
                     }
+                    _ => "Give at least one order.",
                 },
             ));
         }
@@ -107,7 +113,7 @@ impl DocumentRequest {
             let fits = match self.kind {
                 DocumentKind::Invoice | DocumentKind::PickList => paper.fits_invoices(),
                 DocumentKind::Label => paper.fits_labels(),
-                DocumentKind::PackingSlip => true,
+                DocumentKind::PackingSlip | DocumentKind::Batch => true,
             };
             if !fits {
                 errors.push(UserError::new(
@@ -168,6 +174,39 @@ impl DocumentRequest {
                     format!("{}.", capitalised(&e.to_string())),
                 ));
             }
+        }
+        ensure_valid(errors)?;
+        Ok(self)
+    }
+}
+
+impl DocumentRequest {
+    /// A batch's document names the batch and nothing else.
+    fn validated_batch(self) -> AppResult<Self> {
+        let mut errors = Vec::new();
+        if self.kind != DocumentKind::Batch {
+            errors.push(UserError::new(
+                "batchId",
+                Code::Invalid,
+                "A batch prints as kind BATCH.",
+            ));
+        } else if self.batch_id.is_none() {
+            errors.push(UserError::new("batchId", Code::Required, "Name the batch."));
+        }
+        if !self.order_ids.is_empty() || !self.shipment_ids.is_empty() || !self.shipping.is_empty()
+        {
+            errors.push(UserError::new(
+                "batchId",
+                Code::Invalid,
+                "A batch's document names the batch only: its parcels come from the batch.",
+            ));
+        }
+        if self.paper.is_some() {
+            errors.push(UserError::new(
+                "paperSize",
+                Code::Invalid,
+                "A batch prints packing slips and labels each on its template's paper.",
+            ));
         }
         ensure_valid(errors)?;
         Ok(self)
@@ -305,6 +344,7 @@ pub fn file_name(
             format!("packing-slip-order-{}.pdf", safe_file_part(&one.number))
         }
         (DocumentKind::PackingSlip, many) => format!("packing-slips-{}-orders.pdf", many.len()),
+        (DocumentKind::Batch, many) => format!("batch-{}-orders.pdf", many.len()),
     }
 }
 
@@ -351,6 +391,9 @@ pub async fn render(
     account_id: i64,
     request: &DocumentRequest,
 ) -> AppResult<Option<RenderedDocument>> {
+    if let Some(batch_id) = request.batch_id {
+        return render_batch(state, account_id, batch_id).await;
+    }
     if !request.shipment_ids.is_empty() {
         return render_shipments(state, account_id, request).await;
     }
@@ -416,7 +459,9 @@ pub async fn render(
                 renderer.labels(&docs, request.paper)
             }
             // Rendered above.
-            DocumentKind::PickList | DocumentKind::PackingSlip => Err(RenderError::Empty),
+            DocumentKind::PickList | DocumentKind::PackingSlip | DocumentKind::Batch => {
+                Err(RenderError::Empty)
+            }
         }
     })
     .await?;
@@ -517,6 +562,89 @@ async fn parcel_numbers(
             (o.id, numbers)
         })
         .collect())
+}
+
+/// The file name of a batch's document.
+pub fn batch_file_name(batch_id: i64) -> String {
+    format!("batch-{batch_id}.pdf")
+}
+
+/// A batch's document: each parcel's packing slip (what the parcel's shipments carry: those of
+/// its orders with its tracking number) followed by its label, in the batch's order. `None`
+/// when the batch is missing or nothing of it shipped.
+async fn render_batch(
+    state: &AppState,
+    account_id: i64,
+    batch_id: i64,
+) -> AppResult<Option<RenderedDocument>> {
+    use crate::services::batches;
+    let Some(b) = batches::get(state, account_id, batch_id).await? else {
+        return Ok(None);
+    };
+    let parcels = batches::parcels(state, &b).await?;
+    if parcels.is_empty() {
+        return Ok(None);
+    }
+    let order_ids: Vec<i64> = parcels
+        .iter()
+        .flat_map(|(o, _)| o.iter().map(|x| x.id))
+        .collect();
+    // Every shipment of the parcels' orders with their parcel's tracking number.
+    let tracking: HashMap<i64, &str> = parcels
+        .iter()
+        .flat_map(|(orders, s)| {
+            orders
+                .iter()
+                .map(move |o| (o.id, s.tracking_number.as_str()))
+        })
+        .collect();
+    let siblings: Vec<shipment::Model> = shipment::Entity::find()
+        .filter(shipment::Column::AccountId.eq(account_id))
+        .filter(shipment::Column::OrderId.is_in(order_ids.iter().copied()))
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .filter(|s| tracking.get(&s.order_id) == Some(&s.tracking_number.as_str()))
+        .collect();
+    let (lines, carried) = parcel_rows(state, account_id, &siblings).await?;
+    let store_ids: Vec<i64> = parcels.iter().map(|(o, _)| o[0].integration_id).collect();
+    let (stores, logos) = branding(state, account_id, &store_ids).await?;
+    let renderer = Arc::clone(&state.documents);
+    let rendered = blocking(move || {
+        let logos = decoded_logos(&renderer, logos);
+        let docs: Vec<_> = parcels
+            .iter()
+            .filter_map(|(orders, label_shipment)| {
+                let first = &orders[0];
+                let store = stores.get(&first.integration_id)?;
+                let logo = logos.get(&first.integration_id).cloned();
+                let numbers: Vec<String> = orders.iter().map(|o| o.number.clone()).collect();
+                let all_lines: Vec<order_line::Model> = orders
+                    .iter()
+                    .flat_map(|o| lines.get(&o.id).cloned().unwrap_or_default())
+                    .collect();
+                let all_carried: Vec<shipment_line::Model> = siblings
+                    .iter()
+                    .filter(|s| orders.iter().any(|o| o.id == s.order_id))
+                    .flat_map(|s| carried.get(&s.id).cloned().unwrap_or_default())
+                    .collect();
+                let slip = build::shipment_packing_slip(
+                    first,
+                    numbers.clone(),
+                    &all_lines,
+                    store,
+                    logo.clone(),
+                    label_shipment,
+                    &all_carried,
+                );
+                let label = build::shipment_label(first, &numbers, store, logo, label_shipment);
+                Some((slip, label))
+            })
+            .collect();
+        renderer.batch(&docs)
+    })
+    .await?;
+    rendered_document(rendered, batch_file_name(batch_id)).map(Some)
 }
 
 /// One label (packing slip) per shipment of the request, in its order.
@@ -648,7 +776,25 @@ pub async fn create_link(
     request: DocumentRequest,
 ) -> AppResult<CreatedLink> {
     let request = request.validated()?;
-    let (file_name, invoices) = if request.shipment_ids.is_empty() {
+    let (file_name, invoices) = if let Some(batch_id) = request.batch_id {
+        let printable = crate::services::batches::get(state, p.account_id, batch_id)
+            .await?
+            .ok_or_else(|| {
+                UserError::new("batchId", Code::NotFound, "No such batch in your account.")
+            })?
+            .orders
+            .iter()
+            .any(|o| o.shipment_id.is_some());
+        if !printable {
+            return Err(UserError::new(
+                "batchId",
+                Code::NothingToShip,
+                "Nothing of this batch shipped: it has no parcel to print.",
+            )
+            .into());
+        }
+        (batch_file_name(batch_id), Vec::new())
+    } else if request.shipment_ids.is_empty() {
         let orders = orders(state, p.account_id, &request.order_ids)
             .await?
             .ok_or_else(|| {
