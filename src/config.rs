@@ -212,6 +212,10 @@ settings! {
     /// Where install codes are exchanged for tokens (`{url}/oauth2/token`); the sandbox in tests.
     bigcommerce_login_url: String = "https://login.bigcommerce.com".into(), bigcommerce_login_url as Text,
         must "be an http(s) URL" if |v| is_http_url(v);
+    /// Whether product pictures (thumbnails on pick lists) may be fetched from private,
+    /// loopback and link-local addresses. Off: public addresses only, so a picture URL cannot
+    /// make the server call into its own network.
+    image_fetch_private: bool = false, image_fetch_private as Flag;
 }
 
 /// The app's credentials, when the install flow is configured.

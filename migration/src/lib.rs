@@ -28,6 +28,7 @@ mod m20261207_000019_bin_locations;
 mod m20261207_000020_order_messages;
 mod m20261207_000021_order_merges;
 mod m20261207_000022_batches;
+mod m20261207_000023_thumbnails;
 
 /// Applies every migration in order.
 pub struct Migrator;
@@ -58,6 +59,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000020_order_messages::Migration),
             Box::new(m20261207_000021_order_merges::Migration),
             Box::new(m20261207_000022_batches::Migration),
+            Box::new(m20261207_000023_thumbnails::Migration),
         ]
     }
 }

@@ -24,5 +24,6 @@ pub(crate) mod sign_in_attempt;
 pub mod stock_movement;
 pub mod sync_job;
 pub mod sync_run;
+pub(crate) mod thumbnail;
 pub(crate) mod user;
 pub(crate) mod webhook_delivery;

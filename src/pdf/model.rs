@@ -291,6 +291,8 @@ pub struct PickLine {
     pub orders: Vec<(String, i64)>,
     /// SKUs of the bundles it is picked for (empty when sold on its own only).
     pub bundles: Vec<String>,
+    /// The product's picture, small, when it has one.
+    pub picture: Option<Arc<Logo>>,
 }
 
 /// A pick list for a set of orders.

@@ -2,7 +2,9 @@
 //! (a box to tick, bin, SKU, name, quantity, the orders it goes to), flowing onto as many pages
 //! as it needs, the table header repeated on each.
 
-use printpdf::PdfPage;
+use std::collections::HashMap;
+
+use printpdf::{PdfPage, XObjectId};
 
 use super::canvas::{Align, Canvas, Typeface, Weight};
 use super::fonts::{Face, MM_PER_PT};
@@ -25,9 +27,13 @@ impl Layout<'_> {
     }
 }
 
+/// Side of a product picture on the list, in mm.
+const PICTURE: f32 = 11.0;
+
 /// Left edges of the columns, and the right edge of the quantity.
 struct Columns {
     checkbox: Option<f32>,
+    picture: Option<f32>,
     bin: f32,
     sku: f32,
     item: f32,
@@ -37,12 +43,17 @@ struct Columns {
     orders_width: f32,
 }
 
-fn columns(l: &Layout<'_>) -> Columns {
+fn columns(l: &Layout<'_>, pictures: bool) -> Columns {
     let t = l.t;
-    let (checkbox, bin) = if t.blocks.checkbox {
+    let (checkbox, after_box) = if t.blocks.checkbox {
         (Some(l.x0), l.x0 + 7.0)
     } else {
         (None, l.x0)
+    };
+    let (picture, bin) = if pictures {
+        (Some(after_box), after_box + PICTURE + 2.0)
+    } else {
+        (None, after_box)
     };
     let sku = bin + 22.0;
     let item = sku + 32.0;
@@ -55,6 +66,7 @@ fn columns(l: &Layout<'_>) -> Columns {
     let qty = l.x1 - orders_width - if t.blocks.orders { 3.0 } else { 0.0 };
     Columns {
         checkbox,
+        picture,
         bin,
         sku,
         item,
@@ -242,7 +254,12 @@ fn row(l: &Layout<'_>, cols: &Columns, face: &Face, line: &PickLine) -> Row {
         };
     #[allow(clippy::cast_precision_loss)]
     let right = orders.len() as f32 * l.line(small);
-    let height = left.max(right).max(l.line(t.sizes.quantity.0)) + 2.5;
+    let picture = if cols.picture.is_some() && line.picture.is_some() {
+        PICTURE
+    } else {
+        0.0
+    };
+    let height = left.max(right).max(picture).max(l.line(t.sizes.quantity.0)) + 2.5;
     Row {
         names,
         bundles,
@@ -251,7 +268,16 @@ fn row(l: &Layout<'_>, cols: &Columns, face: &Face, line: &PickLine) -> Row {
     }
 }
 
-fn draw_row(c: &mut Canvas<'_>, l: &Layout<'_>, cols: &Columns, line: &PickLine, r: &Row, y: f32) {
+#[allow(clippy::too_many_arguments)]
+fn draw_row(
+    c: &mut Canvas<'_>,
+    l: &Layout<'_>,
+    cols: &Columns,
+    line: &PickLine,
+    r: &Row,
+    y: f32,
+    pictures: &HashMap<String, XObjectId>,
+) {
     let t = l.t;
     let (text, small, qty) = (t.sizes.text.0, t.sizes.small.0, t.sizes.quantity.0);
     let face = c.type_.face(Weight::Regular);
@@ -265,6 +291,12 @@ fn draw_row(c: &mut Canvas<'_>, l: &Layout<'_>, cols: &Columns, line: &PickLine,
         c.rect(x, ty + side - w, side, w, col);
         c.rect(x, ty, w, side, col);
         c.rect(x + side - w, ty, w, side, col);
+    }
+    if let (Some(x), Some(p)) = (cols.picture, &line.picture) {
+        if let Some(id) = pictures.get(&p.key) {
+            let (w, h) = super::invoice::logo_size(p.pixels(), PICTURE, PICTURE);
+            c.image(id, p.pixels(), x + (PICTURE - w) / 2.0, ty - 0.2, w, h);
+        }
     }
     if let Some(bin) = &line.bin {
         let bin = c
@@ -374,6 +406,7 @@ pub fn pages(
     paper: PaperSize,
     list: &PickList,
     type_: &Typeface<'_>,
+    pictures: &HashMap<String, XObjectId>,
 ) -> Vec<PdfPage> {
     let (width, height) = paper.size_mm();
     let mut l = Layout {
@@ -385,7 +418,8 @@ pub fn pages(
         limit: 0.0,
     };
     l.limit = height - t.page.margin_bottom.0 - l.line(t.sizes.small.0) - 2.0;
-    let cols = columns(&l);
+    let shown = t.blocks.thumbnails && list.lines.iter().any(|p| p.picture.is_some());
+    let cols = columns(&l, shown);
     let face = type_.face(Weight::Regular);
     let mut canvases: Vec<Canvas<'_>> = Vec::new();
     let mut c = Canvas::new(l.width, l.height, type_);
@@ -401,7 +435,7 @@ pub fn pages(
             y = header(&mut c, &l, list, false);
             y = table_header(&mut c, &l, &cols, y);
         }
-        draw_row(&mut c, &l, &cols, line, &r, y);
+        draw_row(&mut c, &l, &cols, line, &r, y, pictures);
         y += r.height;
         c.rule(l.x0, l.x1, y, 0.15, t.colors.rule);
     }

@@ -480,6 +480,11 @@ impl Renderer {
         Ok(finish(&mut doc, pages))
     }
 
+    /// Whether pick lists show product pictures.
+    pub fn picklist_thumbnails(&self) -> bool {
+        self.picklist.blocks.thumbnails
+    }
+
     /// The template's pick list paper.
     pub fn picklist_paper(&self) -> PaperSize {
         *self.picklist.page.size.get_ref()
@@ -502,7 +507,11 @@ impl Renderer {
         }
         let mut doc = PdfDocument::new(&self.picklist.text.title);
         let type_ = typeface(&mut doc, &self.picklist_fonts);
-        let pages = picklist::pages(&self.picklist, paper, list, &type_);
+        let pictures = add_logos(
+            &mut doc,
+            list.lines.iter().filter_map(|l| l.picture.as_deref()),
+        );
+        let pages = picklist::pages(&self.picklist, paper, list, &type_, &pictures);
         Ok(finish(&mut doc, pages))
     }
 

@@ -187,6 +187,7 @@ pub fn pick_list(orders: usize) -> PickList {
             } else {
                 Vec::new()
             },
+            picture: None,
         })
         .collect();
     for n in 0..orders {

@@ -429,6 +429,7 @@ pub struct PickListOrders {
 #[serde(deny_unknown_fields)]
 pub struct PickListBlocks {
     pub checkbox: bool,
+    pub thumbnails: bool,
     pub orders: bool,
     pub page_numbers: bool,
 }

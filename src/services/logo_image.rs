@@ -70,6 +70,12 @@ fn limits() -> Limits {
 
 /// Checks and re-encodes an uploaded logo. CPU-bound: call off the async executor.
 pub fn process(bytes: &[u8]) -> Result<ProcessedLogo, LogoError> {
+    process_within(bytes, STORED_MAX_DIMENSION)
+}
+
+/// Checks and re-encodes a PNG or JPEG to fit a `side` × `side` square (a logo, a product
+/// picture's thumbnail), with the same checks as [`process`]. CPU-bound.
+pub fn process_within(bytes: &[u8], side: u32) -> Result<ProcessedLogo, LogoError> {
     if bytes.len() > MAX_BYTES {
         return Err(LogoError::TooLarge(bytes.len()));
     }
@@ -97,12 +103,8 @@ pub fn process(bytes: &[u8]) -> Result<ProcessedLogo, LogoError> {
             "the image's size differs from its header's".into(),
         ));
     }
-    let resized = if w > STORED_MAX_DIMENSION || h > STORED_MAX_DIMENSION {
-        decoded.resize(
-            STORED_MAX_DIMENSION,
-            STORED_MAX_DIMENSION,
-            image::imageops::FilterType::Triangle,
-        )
+    let resized = if w > side || h > side {
+        decoded.resize(side, side, image::imageops::FilterType::Triangle)
     } else {
         decoded
     };

@@ -32,6 +32,7 @@ pub(crate) mod stock_counts;
 pub(crate) mod store_channel;
 pub mod team;
 pub(crate) mod throttle;
+pub(crate) mod thumbnails;
 pub(crate) mod webhooks;
 pub(crate) mod workers;
 

@@ -654,3 +654,92 @@ async fn a_batch_of_100_orders_ships_97_reports_the_3_others_and_prints_194_page
         .clone();
     assert_eq!(codes(&manual), ["INVALID"], "{manual}");
 }
+
+#[tokio::test]
+async fn a_pick_list_shows_each_products_picture_fetched_once_and_prints_without_a_missing_one() {
+    let s = shop("pictures@example.com").await;
+    let pictures = format!("{}/_sandbox/pictures", s.app.sandbox.url);
+    for (sku, images) in [
+        ("PIC-1", json!([format!("{pictures}/mug.png")])),
+        ("PIC-2", json!([format!("{pictures}/missing.png")])),
+        ("PIC-3", json!([])),
+    ] {
+        s.app
+            .sandbox_action(
+                &s.app.store.hash,
+                reqwest::Method::POST,
+                "products",
+                json!({ "name": format!("Product {sku}"), "sku": sku, "inventory_level": 20, "images": images }),
+            )
+            .await;
+    }
+    s.import("PRODUCTS").await;
+    a_second_passes().await;
+    let number = s
+        .place(json!([
+            { "sku": "PIC-1", "quantity": 1 }, { "sku": "PIC-2", "quantity": 2 }, { "sku": "PIC-3", "quantity": 3 }
+        ]))
+        .await;
+    s.import("ORDERS").await;
+    let order_id = s.order(number).await["id"].as_str().unwrap().to_string();
+
+    for round in 0..2 {
+        let payload = link(&s, json!({ "kind": "PICK_LIST", "orderIds": [order_id] })).await;
+        assert_eq!(payload["userErrors"], json!([]), "{payload}");
+        let (status, _, _, pdf) = get(&s.app, None, payload["link"]["url"].as_str().unwrap()).await;
+        assert_eq!(status, 200);
+        let images = tool(&pdf, "pdfimages", &["-list"]);
+        let rows: Vec<&str> = images.lines().skip(2).collect();
+        // PIC-1's picture (32 × 32); PIC-2's cannot be fetched, PIC-3 has none.
+        assert_eq!(rows.len(), 1, "round {round}: {images}");
+        let cols: Vec<&str> = rows[0].split_whitespace().collect();
+        assert_eq!((cols[3], cols[4]), ("32", "32"), "{images}");
+        let text = download_layout(&s, &payload).await;
+        assert_eq!(
+            picked(&text, &["PIC-1", "PIC-2", "PIC-3"]),
+            [
+                ("PIC-1".to_string(), 1),
+                ("PIC-2".to_string(), 2),
+                ("PIC-3".to_string(), 3)
+            ],
+            "{text}"
+        );
+    }
+    // Both picture URLs are remembered (one with its picture, one as failed): nothing is
+    // fetched again for an hour.
+    assert_eq!(s.app.rows("thumbnails").await, 2);
+}
+
+#[tokio::test]
+async fn a_picture_on_a_private_address_is_not_fetched_unless_the_setting_allows_it() {
+    let app = crate::support::TestApp::builder()
+        .settings(|s| s.image_fetch_private = false)
+        .spawn()
+        .await;
+    let (token, integration) = app.connected("private-pictures@example.com").await;
+    let s = Shop {
+        gid: format!("gid://orderdeck/Integration/{}", integration.id),
+        app,
+        token,
+    };
+    let url = format!("{}/_sandbox/pictures/mug.png", s.app.sandbox.url);
+    s.app
+        .sandbox_action(
+            &s.app.store.hash,
+            reqwest::Method::POST,
+            "products",
+            json!({ "name": "Mug", "sku": "LOCAL-1", "inventory_level": 5, "images": [url] }),
+        )
+        .await;
+    s.import("PRODUCTS").await;
+    a_second_passes().await;
+    let number = s.place(json!([{ "sku": "LOCAL-1", "quantity": 1 }])).await;
+    s.import("ORDERS").await;
+    let order_id = s.order(number).await["id"].as_str().unwrap().to_string();
+    let payload = link(&s, json!({ "kind": "PICK_LIST", "orderIds": [order_id] })).await;
+    let (status, _, _, pdf) = get(&s.app, None, payload["link"]["url"].as_str().unwrap()).await;
+    assert_eq!(status, 200);
+    let images = tool(&pdf, "pdfimages", &["-list"]);
+    assert_eq!(images.lines().skip(2).count(), 0, "{images}");
+    assert_eq!(s.app.rows("thumbnails").await, 1, "remembered as failed");
+}

@@ -34,7 +34,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 
 /// `POST /_sandbox/stores/{hash}/products`: the merchant adds a product on the channel.
 /// Body `{name?, sku?, price?, inventory_level?, inventory_tracking?, variants?: [{sku,
-/// inventory_level?, price?, label?}]}`; answers 201 with the v3 product and its variants.
+/// inventory_level?, price?, label?}], images?: [url]}` (the first image is the thumbnail);
+/// answers 201 with the v3 product and its variants.
 async fn merchant_create(
     path: web::Path<String>,
     shared: web::Data<Shared>,
@@ -65,6 +66,18 @@ async fn merchant_create(
     if !fields.errors.is_empty() {
         return control_error(fields.errors);
     }
+    let images: Vec<String> = match obj.get("images") {
+        None => Vec::new(),
+        Some(serde_json::Value::Array(a)) if a.iter().all(serde_json::Value::is_string) => a
+            .iter()
+            .filter_map(|v| v.as_str().map(str::to_string))
+            .collect(),
+        Some(_) => {
+            let mut errors = serde_json::Map::new();
+            errors.insert("images".into(), "must be an array of URLs".into());
+            return control_error(errors);
+        }
+    };
     if patch.price.is_none() {
         patch.price = Some(Decimal::new(1000, 2));
     }
@@ -96,7 +109,22 @@ async fn merchant_create(
                 v.sku = format!("SBX-{next}-{}", n + 1);
             }
         }
-        create(store, &patch, &variants, &mut raised)
+        let id = create(store, &patch, &variants, &mut raised);
+        let ids: Vec<i64> = images.iter().map(|_| store.new_id()).collect();
+        if let Some(p) = store.products.get_mut(&id) {
+            p.images = images
+                .into_iter()
+                .zip(ids)
+                .enumerate()
+                .map(|(n, (url, image_id))| crate::model::Image {
+                    id: image_id,
+                    is_thumbnail: n == 0,
+                    sort_order: i64::try_from(n).unwrap_or(0),
+                    url,
+                })
+                .collect();
+        }
+        id
     };
     raise(&mut state, &hash, raised);
     let view = View {

@@ -29,9 +29,21 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/_sandbox/stores/{hash}/counters", web::get().to(counters))
         .route("/_sandbox/stores/{hash}/stats", web::get().to(stats))
         .route("/_sandbox/requests", web::get().to(requests))
+        .route("/_sandbox/pictures/{name}", web::get().to(picture))
         .route("/_sandbox/reset", web::post().to(reset));
     orders::routes(cfg);
     catalog::routes(cfg);
+}
+
+/// `GET /_sandbox/pictures/{name}`: a product picture (a 32 × 32 PNG, whatever the name), for
+/// products given `images` pointing here; `/_sandbox/pictures/missing.png` answers 404.
+async fn picture(name: web::Path<String>) -> HttpResponse {
+    if name.as_str() == "missing.png" {
+        return HttpResponse::NotFound().finish();
+    }
+    HttpResponse::Ok()
+        .content_type("image/png")
+        .body(&include_bytes!("picture.png")[..])
 }
 
 fn describe(s: &Store) -> serde_json::Value {

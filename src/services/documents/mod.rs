@@ -403,10 +403,17 @@ pub async fn render(
     if request.kind == DocumentKind::PickList {
         let (lines, items, components) = picking::rows(state, account_id, &orders).await?;
         let file_name = file_name(request.kind, &orders, &HashMap::new());
+        let pngs = if state.documents.picklist_thumbnails() {
+            let urls = items.values().filter_map(|i| i.image_url.clone());
+            crate::services::thumbnails::for_urls(state, account_id, urls).await?
+        } else {
+            HashMap::new()
+        };
         let renderer = Arc::clone(&state.documents);
         let paper = request.paper;
         let rendered = blocking(move || {
-            let list = picking::build(&orders, &lines, &items, &components, Utc::now());
+            let pictures = picking::pictures(&renderer, &items, &pngs);
+            let list = picking::build(&orders, &lines, &items, &components, &pictures, Utc::now());
             renderer.pick_list(&list, paper)
         })
         .await?;

@@ -3,6 +3,7 @@
 //! picked as its components. Pure once the rows are read: [`build`] does the summing.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
@@ -10,7 +11,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use crate::domain::OrderStatus;
 use crate::entities::{inventory_item as item, order, order_line};
 use crate::error::AppResult;
-use crate::pdf::{PickLine, PickList};
+use crate::pdf::{Logo, PickLine, PickList};
 use crate::services::bundles::{self, Component};
 use crate::state::AppState;
 
@@ -42,12 +43,14 @@ fn walk_key(line: &PickLine) -> (bool, String, String, String) {
 }
 
 /// Sums what `orders` (in their given order) still need per product, bundles taken apart into
-/// their components, and sorts the lines in walking order.
+/// their components, and sorts the lines in walking order. `pictures`: products' pictures by
+/// item id.
 pub fn build(
     orders: &[order::Model],
     lines: &HashMap<i64, Vec<order_line::Model>>,
     items: &HashMap<i64, item::Model>,
     components: &HashMap<i64, Vec<Component>>,
+    pictures: &HashMap<i64, Arc<Logo>>,
     printed_at: DateTime<Utc>,
 ) -> PickList {
     let mut index: HashMap<Key, usize> = HashMap::new();
@@ -103,6 +106,7 @@ pub fn build(
                         quantity: 0,
                         orders: Vec::new(),
                         bundles: Vec::new(),
+                        picture: product.and_then(|p| pictures.get(&p.id).cloned()),
                     });
                     picks.len() - 1
                 });
@@ -141,7 +145,14 @@ pub fn walk_order(
     items: &HashMap<i64, item::Model>,
     components: &HashMap<i64, Vec<Component>>,
 ) -> Vec<i64> {
-    let list = build(orders, lines, items, components, Utc::now());
+    let list = build(
+        orders,
+        lines,
+        items,
+        components,
+        &HashMap::new(),
+        Utc::now(),
+    );
     let position: HashMap<&str, usize> = list
         .lines
         .iter()
@@ -164,6 +175,31 @@ pub fn walk_order(
         )
     });
     sorted.into_iter().map(|o| o.id).collect()
+}
+
+/// The products' pictures (first picture on the store), small, by item id: the stored
+/// thumbnails, fetching those missing (see `services::thumbnails`); decoding is CPU-bound
+/// work done here, so call it from blocking code with the PNGs `thumbnails::for_urls` gave.
+pub fn pictures(
+    renderer: &crate::pdf::Renderer,
+    items: &HashMap<i64, item::Model>,
+    pngs: &HashMap<String, Vec<u8>>,
+) -> HashMap<i64, Arc<Logo>> {
+    items
+        .values()
+        .filter_map(|i| {
+            let url = i.image_url.as_ref()?;
+            let png = pngs.get(url)?;
+            let key = format!("picture:{url}");
+            match renderer.logo(&key, png) {
+                Ok(logo) => Some((i.id, logo)),
+                Err(e) => {
+                    tracing::warn!(item_id = i.id, error = %e, "stored product picture does not decode");
+                    None
+                }
+            }
+        })
+        .collect()
 }
 
 /// The rows a pick list of `orders` reads: their lines, their products and the bundles'

@@ -137,6 +137,8 @@ impl<'a> TestAppBuilder<'a> {
             push_enabled: false,
             // Every test signs in from 127.0.0.1; the throttling tests set a limit.
             sign_in_attempts_per_minute: 0,
+            // Product pictures come from the sandbox on 127.0.0.1.
+            image_fetch_private: true,
             ..Settings::default()
         };
         for tweak in self.settings {
