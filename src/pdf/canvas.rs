@@ -219,3 +219,47 @@ impl<'a> Canvas<'a> {
         PdfPage::new(Mm(self.width), Mm(self.height), self.ops)
     }
 }
+
+/// The pages of one document as it flows: the canvases finished so far.
+#[derive(Default)]
+pub struct Flow<'a> {
+    done: Vec<Canvas<'a>>,
+}
+
+impl<'a> Flow<'a> {
+    /// No page finished yet.
+    pub fn new() -> Self {
+        Self { done: Vec::new() }
+    }
+
+    /// Puts `c` aside as a finished page and gives a blank one of the same size in its place.
+    pub fn turn(&mut self, c: &mut Canvas<'a>) {
+        let blank = Canvas::new(c.width, c.height, c.type_);
+        self.done.push(std::mem::replace(c, blank));
+    }
+
+    /// Every page, `last` included, once `footer(canvas, page, pages)` has drawn on each.
+    pub fn finish(
+        self,
+        last: Canvas<'a>,
+        mut footer: impl FnMut(&mut Canvas<'a>, usize, usize),
+    ) -> Vec<PdfPage> {
+        let mut all = self.done;
+        all.push(last);
+        let pages = all.len();
+        all.into_iter()
+            .enumerate()
+            .map(|(i, mut c)| {
+                footer(&mut c, i + 1, pages);
+                c.finish()
+            })
+            .collect()
+    }
+}
+
+/// A template's page-number text (`"Page {page} of {pages}"`) filled in.
+pub fn page_label(template: &str, page: usize, pages: usize) -> String {
+    template
+        .replace("{pages}", &pages.to_string())
+        .replace("{page}", &page.to_string())
+}

@@ -4,7 +4,7 @@
 
 use printpdf::{PdfPage, XObjectId};
 
-use super::canvas::{Align, Canvas, Typeface, Weight};
+use super::canvas::{page_label, Align, Canvas, Flow, Typeface, Weight};
 use super::fonts::MM_PER_PT;
 use super::model::{money, money_with_code, Invoice, InvoiceLine, PrintedAddress};
 use super::template::{InvoiceTemplate, PaperSize};
@@ -281,12 +281,7 @@ fn footer(c: &mut Canvas<'_>, l: &Layout<'_>, page: usize, pages: usize, last: b
         );
     }
     if t.blocks.page_numbers {
-        let text = t
-            .text
-            .page
-            .get_ref()
-            .replace("{pages}", &pages.to_string())
-            .replace("{page}", &page.to_string());
+        let text = page_label(t.text.page.get_ref(), page, pages);
         c.text(
             l.x1,
             y,
@@ -328,7 +323,7 @@ pub fn pages(
     l.limit = height - l.limit_gap_bottom() - l.line(t.sizes.small.0) - 2.0;
     let cols = columns(&l);
     let text = t.sizes.text.0;
-    let mut canvases: Vec<Canvas<'_>> = Vec::new();
+    let mut flow = Flow::new();
 
     let mut c = Canvas::new(l.width, l.height, type_);
     let mut y = header(&mut c, &l, inv, logo);
@@ -351,10 +346,7 @@ pub fn pages(
         #[allow(clippy::cast_precision_loss)]
         let row = names.len() as f32 * l.line(text) + 2.0;
         if y + row > l.limit {
-            canvases.push(std::mem::replace(
-                &mut c,
-                Canvas::new(l.width, l.height, type_),
-            ));
+            flow.turn(&mut c);
             y = header(&mut c, &l, inv, logo);
             y = table_header(&mut c, &l, &cols, y);
         }
@@ -374,24 +366,13 @@ pub fn pages(
             0.0
         };
     if y + 4.0 + totals_height > l.limit {
-        canvases.push(std::mem::replace(
-            &mut c,
-            Canvas::new(l.width, l.height, type_),
-        ));
+        flow.turn(&mut c);
         y = header(&mut c, &l, inv, logo);
     }
     totals(&mut c, &l, inv, ioss, y);
-    canvases.push(c);
-
-    let count = canvases.len();
-    canvases
-        .into_iter()
-        .enumerate()
-        .map(|(i, mut c)| {
-            footer(&mut c, &l, i + 1, count, i + 1 == count);
-            c.finish()
-        })
-        .collect()
+    flow.finish(c, |c, page, pages| {
+        footer(c, &l, page, pages, page == pages)
+    })
 }
 
 /// One line of the table at `y`: SKU, the item's name on up to three lines, quantity, unit

@@ -5,7 +5,7 @@
 
 use printpdf::PdfPage;
 
-use super::canvas::{Align, Canvas, Typeface, Weight};
+use super::canvas::{page_label, Align, Canvas, Flow, Typeface, Weight};
 use super::fonts::MM_PER_PT;
 use super::invoice::{logo_size, LogoRef};
 use super::model::{money, PackingLine, PackingSlip};
@@ -436,12 +436,7 @@ fn footer(c: &mut Canvas<'_>, l: &Layout<'_>, page: usize, pages: usize) {
         );
     }
     if t.blocks.page_numbers && pages > 1 {
-        let text = t
-            .text
-            .page
-            .get_ref()
-            .replace("{pages}", &pages.to_string())
-            .replace("{page}", &page.to_string());
+        let text = page_label(t.text.page.get_ref(), page, pages);
         c.text(
             l.x1,
             y,
@@ -475,7 +470,7 @@ pub fn pages(
     let cols = columns(&l, slip);
     let (text, small) = (t.sizes.text.0, t.sizes.small.0);
     let face = type_.face(Weight::Regular);
-    let mut canvases: Vec<Canvas<'_>> = Vec::new();
+    let mut flow = Flow::new();
     let mut c = Canvas::new(l.width, l.height, type_);
     let mut y = header(&mut c, &l, slip, logo, true);
     y = addressee(&mut c, &l, slip, y);
@@ -486,10 +481,7 @@ pub fn pages(
         #[allow(clippy::cast_precision_loss)]
         let row = names.len() as f32 * l.line(text) + 2.0;
         if y + row > l.limit {
-            canvases.push(std::mem::replace(
-                &mut c,
-                Canvas::new(l.width, l.height, type_),
-            ));
+            flow.turn(&mut c);
             y = header(&mut c, &l, slip, logo, false);
             y = table_header(&mut c, &l, &cols, y);
         }
@@ -518,10 +510,7 @@ pub fn pages(
     if !notes.is_empty() {
         let needed: f32 = notes.iter().map(|n| l.line(n.2)).sum::<f32>() + 5.0;
         if y + needed > l.limit {
-            canvases.push(std::mem::replace(
-                &mut c,
-                Canvas::new(l.width, l.height, type_),
-            ));
+            flow.turn(&mut c);
             y = header(&mut c, &l, slip, logo, false);
         }
         y += 5.0;
@@ -530,14 +519,5 @@ pub fn pages(
             y += l.line(*size);
         }
     }
-    canvases.push(c);
-    let count = canvases.len();
-    canvases
-        .into_iter()
-        .enumerate()
-        .map(|(i, mut c)| {
-            footer(&mut c, &l, i + 1, count);
-            c.finish()
-        })
-        .collect()
+    flow.finish(c, |c, page, pages| footer(c, &l, page, pages))
 }

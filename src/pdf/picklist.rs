@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use printpdf::{PdfPage, XObjectId};
 
-use super::canvas::{Align, Canvas, Typeface, Weight};
+use super::canvas::{page_label, Align, Canvas, Flow, Typeface, Weight};
 use super::fonts::{Face, MM_PER_PT};
 use super::model::{PickLine, PickList};
 use super::template::{PaperSize, PickListTemplate};
@@ -383,12 +383,7 @@ fn footer(c: &mut Canvas<'_>, l: &Layout<'_>, page: usize, pages: usize) {
     }
     let small = t.sizes.small.0;
     let y = l.height - t.page.margin_bottom.0 - l.line(small);
-    let text = t
-        .text
-        .page
-        .get_ref()
-        .replace("{pages}", &pages.to_string())
-        .replace("{page}", &page.to_string());
+    let text = page_label(t.text.page.get_ref(), page, pages);
     c.text(
         l.x1,
         y,
@@ -421,17 +416,14 @@ pub fn pages(
     let shown = t.blocks.thumbnails && list.lines.iter().any(|p| p.picture.is_some());
     let cols = columns(&l, shown);
     let face = type_.face(Weight::Regular);
-    let mut canvases: Vec<Canvas<'_>> = Vec::new();
+    let mut flow = Flow::new();
     let mut c = Canvas::new(l.width, l.height, type_);
     let mut y = header(&mut c, &l, list, true);
     y = table_header(&mut c, &l, &cols, y);
     for line in &list.lines {
         let r = row(&l, &cols, face, line);
         if y + r.height > l.limit {
-            canvases.push(std::mem::replace(
-                &mut c,
-                Canvas::new(l.width, l.height, type_),
-            ));
+            flow.turn(&mut c);
             y = header(&mut c, &l, list, false);
             y = table_header(&mut c, &l, &cols, y);
         }
@@ -456,10 +448,7 @@ pub fn pages(
         #[allow(clippy::cast_precision_loss)]
         let needed = lines.len() as f32 * l.line(small) + 4.0;
         if y + needed > l.limit {
-            canvases.push(std::mem::replace(
-                &mut c,
-                Canvas::new(l.width, l.height, type_),
-            ));
+            flow.turn(&mut c);
             y = header(&mut c, &l, list, false);
         }
         y += 4.0;
@@ -476,14 +465,5 @@ pub fn pages(
             y += l.line(small);
         }
     }
-    canvases.push(c);
-    let count = canvases.len();
-    canvases
-        .into_iter()
-        .enumerate()
-        .map(|(i, mut c)| {
-            footer(&mut c, &l, i + 1, count);
-            c.finish()
-        })
-        .collect()
+    flow.finish(c, |c, page, pages| footer(c, &l, page, pages))
 }
