@@ -263,3 +263,49 @@ pub fn page_label(template: &str, page: usize, pages: usize) -> String {
         .replace("{pages}", &pages.to_string())
         .replace("{page}", &page.to_string())
 }
+
+/// Where a document's text goes on its paper: the paper's size, the column between the side
+/// margins, the top margin, and the lowest line the content may reach.
+#[derive(Clone, Copy, Debug)]
+pub struct Frame {
+    /// Paper width (mm).
+    pub width: f32,
+    /// Paper height (mm).
+    pub height: f32,
+    /// Left edge of the column.
+    pub x0: f32,
+    /// Right edge of the column.
+    pub x1: f32,
+    /// Top of the content.
+    pub top: f32,
+    /// Lowest y the content may reach (what sits below is the footer's).
+    pub limit: f32,
+    /// Line spacing as a multiple of the font size.
+    spacing: f32,
+}
+
+impl Frame {
+    /// The frame of `page`'s margins on `paper`, the content reaching down to the bottom
+    /// margin (a layout lowers `limit` for its footer).
+    pub fn new(
+        paper: super::template::PaperSize,
+        page: &super::template::PageSpec,
+        spacing: f32,
+    ) -> Self {
+        let (width, height) = paper.size_mm();
+        Self {
+            width,
+            height,
+            x0: page.margin_left.0,
+            x1: width - page.margin_right.0,
+            top: page.margin_top.0,
+            limit: height - page.margin_bottom.0,
+            spacing,
+        }
+    }
+
+    /// Height of a line of text of `size` points (mm).
+    pub fn line(&self, size: f32) -> f32 {
+        size * self.spacing * MM_PER_PT
+    }
+}

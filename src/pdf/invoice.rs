@@ -4,8 +4,7 @@
 
 use printpdf::{PdfPage, XObjectId};
 
-use super::canvas::{page_label, Align, Canvas, Flow, Typeface, Weight};
-use super::fonts::MM_PER_PT;
+use super::canvas::{page_label, Align, Canvas, Flow, Frame, Typeface, Weight};
 use super::model::{money, money_with_code, Invoice, InvoiceLine, PrintedAddress};
 use super::template::{InvoiceTemplate, PaperSize};
 
@@ -23,20 +22,16 @@ pub fn logo_size(pixels: (usize, usize), max_w: f32, max_h: f32) -> (f32, f32) {
     (w * scale, h * scale)
 }
 
+/// The template and its frame on the paper (the frame's fields read through it).
 struct Layout<'t> {
     t: &'t InvoiceTemplate,
-    width: f32,
-    height: f32,
-    x0: f32,
-    x1: f32,
-    top: f32,
-    /// Lowest y the lines may reach (the footer sits below).
-    limit: f32,
+    frame: Frame,
 }
 
-impl Layout<'_> {
-    fn line(&self, size: f32) -> f32 {
-        size * self.t.sizes.line_spacing.0 * MM_PER_PT
+impl std::ops::Deref for Layout<'_> {
+    type Target = Frame;
+    fn deref(&self) -> &Frame {
+        &self.frame
     }
 }
 
@@ -309,18 +304,12 @@ pub fn pages(
     type_: &Typeface<'_>,
     logo: LogoRef<'_>,
 ) -> Vec<PdfPage> {
-    let (width, height) = paper.size_mm();
     let mut l = Layout {
         t,
-        width,
-        height,
-        x0: t.page.margin_left.0,
-        x1: width - t.page.margin_right.0,
-        top: t.page.margin_top.0,
-        limit: 0.0,
+        frame: Frame::new(paper, &t.page, t.sizes.line_spacing.0),
     };
     // Room for the "continued" note above the footer rule.
-    l.limit = height - l.limit_gap_bottom() - l.line(t.sizes.small.0) - 2.0;
+    l.frame.limit = l.height - l.limit_gap_bottom() - l.line(t.sizes.small.0) - 2.0;
     let cols = columns(&l);
     let text = t.sizes.text.0;
     let mut flow = Flow::new();

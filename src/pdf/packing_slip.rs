@@ -5,25 +5,21 @@
 
 use printpdf::PdfPage;
 
-use super::canvas::{page_label, Align, Canvas, Flow, Typeface, Weight};
-use super::fonts::MM_PER_PT;
+use super::canvas::{page_label, Align, Canvas, Flow, Frame, Typeface, Weight};
 use super::invoice::{logo_size, LogoRef};
 use super::model::{money, PackingLine, PackingSlip};
 use super::template::{PackingSlipTemplate, PaperSize};
 
+/// The template and its frame on the paper (the frame's fields read through it).
 struct Layout<'t> {
     t: &'t PackingSlipTemplate,
-    width: f32,
-    height: f32,
-    x0: f32,
-    x1: f32,
-    /// Lowest y the lines may reach (the footer sits below).
-    limit: f32,
+    frame: Frame,
 }
 
-impl Layout<'_> {
-    fn line(&self, size: f32) -> f32 {
-        size * self.t.sizes.line_spacing.0 * MM_PER_PT
+impl std::ops::Deref for Layout<'_> {
+    type Target = Frame;
+    fn deref(&self) -> &Frame {
+        &self.frame
     }
 }
 
@@ -457,16 +453,11 @@ pub fn pages(
     type_: &Typeface<'_>,
     logo: LogoRef<'_>,
 ) -> Vec<PdfPage> {
-    let (width, height) = paper.size_mm();
     let mut l = Layout {
         t,
-        width,
-        height,
-        x0: t.page.margin_left.0,
-        x1: width - t.page.margin_right.0,
-        limit: 0.0,
+        frame: Frame::new(paper, &t.page, t.sizes.line_spacing.0),
     };
-    l.limit = height - t.page.margin_bottom.0 - l.line(t.sizes.small.0) - 2.0;
+    l.frame.limit -= l.line(t.sizes.small.0) + 2.0;
     let cols = columns(&l, slip);
     let (text, small) = (t.sizes.text.0, t.sizes.small.0);
     let face = type_.face(Weight::Regular);

@@ -366,8 +366,9 @@ fn the_built_in_templates_equal_the_files() {
     assert_eq!(builtin.numbering().format(42), "INV-000042");
 }
 
-/// A copy of the templates with `file` replaced by `contents`; the error loading it.
-fn broken(file: &str, contents: &[u8]) -> (tempfile::TempDir, TemplateError) {
+/// A templates directory holding only the invoice and label templates and the fonts (as one
+/// set up before pick lists and packing slips existed).
+fn older_templates() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join("fonts")).unwrap();
     for name in [
@@ -378,6 +379,12 @@ fn broken(file: &str, contents: &[u8]) -> (tempfile::TempDir, TemplateError) {
     ] {
         std::fs::copy(templates().join(name), dir.path().join(name)).unwrap();
     }
+    dir
+}
+
+/// A copy of the templates with `file` replaced by `contents`; the error loading it.
+fn broken(file: &str, contents: &[u8]) -> (tempfile::TempDir, TemplateError) {
+    let dir = older_templates();
     std::fs::write(dir.path().join(file), contents).unwrap();
     let err = Renderer::load(&Source::Dir(dir.path())).unwrap_err();
     (dir, err)
@@ -637,16 +644,7 @@ fn a_packing_slip_prints_on_any_paper_with_prices_only_when_the_template_asks() 
         "{t}"
     );
 
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir(dir.path().join("fonts")).unwrap();
-    for name in [
-        "invoice.toml",
-        "label.toml",
-        "fonts/DejaVuSans.ttf",
-        "fonts/DejaVuSans-Bold.ttf",
-    ] {
-        std::fs::copy(templates().join(name), dir.path().join(name)).unwrap();
-    }
+    let dir = older_templates();
     let slip = std::fs::read_to_string(templates().join("packing_slip.toml"))
         .unwrap()
         .replace("prices = false", "prices = true");
@@ -669,16 +667,7 @@ fn a_templates_directory_made_before_pick_lists_uses_the_built_in_ones_and_a_bro
     // `broken` copies only the invoice and label templates: the others come built in.
     let (_dir, err) = broken("label.toml", b"[page]\nsize = \"A4\"\n");
     assert!(err.file.ends_with("label.toml"), "{err}");
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir(dir.path().join("fonts")).unwrap();
-    for name in [
-        "invoice.toml",
-        "label.toml",
-        "fonts/DejaVuSans.ttf",
-        "fonts/DejaVuSans-Bold.ttf",
-    ] {
-        std::fs::copy(templates().join(name), dir.path().join(name)).unwrap();
-    }
+    let dir = older_templates();
     let old = Renderer::load(&Source::Dir(dir.path())).unwrap();
     assert_eq!(old.picklist_paper(), PaperSize::A4);
     assert!(old.pick_list(&sample::pick_list(3), None).is_ok());
