@@ -5,6 +5,7 @@
 //! shipments' pushes to the stores stand.
 
 use std::collections::{HashMap, HashSet};
+use std::time::Duration;
 
 use async_graphql::{InputType, Name, Value};
 use chrono::Utc;
@@ -170,7 +171,9 @@ pub async fn create(state: &AppState, p: &Principal, input: NewBatch) -> AppResu
     let mut shipped: HashMap<i64, i64> = HashMap::new();
     let mut refused: HashMap<i64, UserError> = HashMap::new();
     for chunk in requests.chunks(MAX_SHIPMENTS_PER_CALL) {
-        let outcomes = shipments::ship_orders(state, p, chunk.to_vec()).await?;
+        // The pushes go on in the background: a batch of 500 answers without waiting for them.
+        let outcomes =
+            shipments::ship_orders_waiting(state, p, chunk.to_vec(), Duration::ZERO).await?;
         for o in outcomes {
             match (&o.order, o.shipments.first(), o.errors.into_iter().next()) {
                 (Some(order), Some(s), _) => {

@@ -58,6 +58,17 @@ pub async fn ship_orders(
     p: &Principal,
     requests: Vec<ShipmentRequest>,
 ) -> AppResult<Vec<ShipOutcome>> {
+    ship_orders_waiting(state, p, requests, INLINE_PUSH_WAIT).await
+}
+
+/// [`ship_orders`], waiting at most `wait` for the pushes (a batch waits for none: its many
+/// pushes go on while it answers, and `Batch.pushes` shows them).
+pub async fn ship_orders_waiting(
+    state: &AppState,
+    p: &Principal,
+    requests: Vec<ShipmentRequest>,
+    wait: Duration,
+) -> AppResult<Vec<ShipOutcome>> {
     if requests.is_empty() {
         return Err(
             UserError::new("shipments", Code::Required, "Give at least one shipment.").into(),
@@ -105,7 +116,7 @@ pub async fn ship_orders(
     }
     if fresh {
         let push = tokio::spawn(push_claimed(state.clone(), lease.holder().to_string()));
-        match tokio::time::timeout(INLINE_PUSH_WAIT, push).await {
+        match tokio::time::timeout(wait, push).await {
             Ok(Ok(Err(e))) => tracing::error!(error = ?e, "pushing new shipments failed"),
             Ok(Err(e)) => tracing::error!(error = %e, "the shipment push task failed"),
             Ok(Ok(Ok(_))) | Err(_) => {}
