@@ -29,6 +29,7 @@ mod m20261207_000020_order_messages;
 mod m20261207_000021_order_merges;
 mod m20261207_000022_batches;
 mod m20261207_000023_thumbnails;
+mod m20261207_000024_shipping_ex_tax;
 
 /// Applies every migration in order.
 pub struct Migrator;
@@ -60,6 +61,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000021_order_merges::Migration),
             Box::new(m20261207_000022_batches::Migration),
             Box::new(m20261207_000023_thumbnails::Migration),
+            Box::new(m20261207_000024_shipping_ex_tax::Migration),
         ]
     }
 }

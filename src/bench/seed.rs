@@ -592,6 +592,7 @@ fn order_row(ctx: &Seeding, o: &SeedOrder, total: i64) -> order::ActiveModel {
         subtotal_ex_tax: DecimalText(Decimal::new(total * 100, 2)),
         subtotal_inc_tax: DecimalText(Decimal::new(total * 100, 2)),
         shipping_cost: DecimalText(Decimal::new(500, 2)),
+        shipping_cost_ex_tax: Some(DecimalText(Decimal::new(500, 2))),
         tax_total: DecimalText(Decimal::new(0, 2)),
         total: DecimalText(Decimal::new((total + 5) * 100, 2)),
         customer_name: name.clone(),

@@ -36,6 +36,8 @@ pub struct ChannelOrder {
     pub subtotal_ex_tax: Decimal,
     pub subtotal_inc_tax: Decimal,
     pub shipping_cost: Decimal,
+    /// Shipping without tax.
+    pub shipping_cost_ex_tax: Decimal,
     pub tax_total: Decimal,
     pub total: Decimal,
     pub billing_address: OrderAddress,

@@ -25,6 +25,8 @@ pub struct Model {
     pub subtotal_ex_tax: DecimalText,
     pub subtotal_inc_tax: DecimalText,
     pub shipping_cost: DecimalText,
+    /// Shipping without tax; null for orders imported before it was kept.
+    pub shipping_cost_ex_tax: Option<DecimalText>,
     pub tax_total: DecimalText,
     pub total: DecimalText,
     pub customer_name: String,

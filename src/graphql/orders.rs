@@ -126,9 +126,16 @@ impl Order {
     async fn subtotal_inc_tax(&self) -> Money {
         money(self.0.subtotal_inc_tax, &self.0.currency)
     }
-    /// Shipping cost.
+    /// Shipping cost, tax included.
     async fn shipping(&self) -> Money {
         money(self.0.shipping_cost, &self.0.currency)
+    }
+    /// Shipping cost without tax (its tax is in `tax`); null for orders imported before this
+    /// figure was kept.
+    async fn shipping_ex_tax(&self) -> Option<Money> {
+        self.0
+            .shipping_cost_ex_tax
+            .map(|s| money(s, &self.0.currency))
     }
     /// Total tax.
     async fn tax(&self) -> Money {

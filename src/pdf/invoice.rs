@@ -347,7 +347,8 @@ pub fn pages(
     // Totals (and IOSS) stay together.
     let ioss = inv.ioss.as_ref().filter(|_| t.blocks.ioss);
     let small = t.sizes.small.0;
-    let totals_height = 4.0 * l.line(text)
+    let rows = if inv.adjustments.is_zero() { 4.0 } else { 5.0 };
+    let totals_height = rows * l.line(text)
         + 4.0
         + if ioss.is_some() {
             2.0 * l.line(small) + 4.0
@@ -443,10 +444,14 @@ fn totals(c: &mut Canvas<'_>, l: &Layout<'_>, inv: &Invoice, ioss: Option<&Strin
     let rows = [
         (&t.text.subtotal, inv.subtotal, Weight::Regular),
         (&t.text.shipping, inv.shipping_cost, Weight::Regular),
+        (&t.text.adjustments, inv.adjustments, Weight::Regular),
         (&t.text.tax, inv.tax, Weight::Regular),
         (&t.text.total, inv.total, Weight::Bold),
     ];
     for (label, amount, weight) in rows {
+        if std::ptr::eq(label, &t.text.adjustments) && amount.is_zero() {
+            continue;
+        }
         if weight == Weight::Bold {
             c.rule(label_x, l.x1, y, 0.3, t.colors.rule);
             y += 1.0;

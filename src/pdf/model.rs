@@ -203,10 +203,13 @@ pub struct Invoice {
     pub currency_decimals: u32,
     /// Sum of the lines.
     pub subtotal: Decimal,
-    /// Shipping cost.
+    /// Shipping cost without tax (its tax is in `tax`).
     pub shipping_cost: Decimal,
-    /// Tax.
+    /// Tax, of the lines and of shipping.
     pub tax: Decimal,
+    /// Discounts and other charges: what takes subtotal + shipping + tax to the total (zero
+    /// when they add up; printed only then).
+    pub adjustments: Decimal,
     /// Grand total.
     pub total: Decimal,
     /// The store's IOSS number, when it applies to this order (EU destination).

@@ -269,6 +269,10 @@ pub struct InvoiceText {
     pub line_total: String,
     pub subtotal: String,
     pub shipping: String,
+    /// Discounts and other charges (a row shown only when they are not zero). Templates
+    /// written before it existed get the default.
+    #[serde(default = "default_adjustments")]
+    pub adjustments: String,
     pub tax: String,
     pub total: String,
     pub ioss: String,
@@ -277,6 +281,10 @@ pub struct InvoiceText {
     pub page: Spanned<String>,
     pub footer: String,
     pub date_format: Spanned<String>,
+}
+
+fn default_adjustments() -> String {
+    "Discounts and other charges".into()
 }
 
 /// `templates/label.toml`.

@@ -731,3 +731,19 @@ fn a_batch_puts_each_parcels_packing_slip_before_its_label_each_on_its_paper() {
     assert!(sizes.contains("Page    2 size:  288 x 432 pts"), "{sizes}");
     assert_eq!(r.batch(&[]).unwrap_err(), RenderError::Empty);
 }
+
+#[test]
+fn an_invoice_shows_discounts_and_other_charges_only_when_the_rows_need_them_to_add_up() {
+    let r = renderer();
+    let mut inv = sample::invoice("INV-000090", 3, None);
+    let plain = squash(&text(&r.invoices(&[inv.clone()], None).unwrap().bytes));
+    assert!(!plain.contains("Discounts and other charges"), "{plain}");
+    inv.adjustments = rust_decimal::Decimal::new(-500, 2);
+    inv.total += inv.adjustments;
+    let discounted = squash(&text(&r.invoices(&[inv], None).unwrap().bytes));
+    assert!(
+        discounted.contains("Discounts and other charges"),
+        "{discounted}"
+    );
+    assert!(discounted.contains("-5.00 EUR"), "{discounted}");
+}

@@ -1067,3 +1067,65 @@ async fn shipment_labels_are_refused_for_another_accounts_shipment_and_alongside
     }
     assert_eq!(s.app.rows("invoices").await, 0, "nothing numbered");
 }
+
+#[tokio::test]
+async fn an_invoice_adds_up_when_shipping_is_taxed_its_tax_counted_once() {
+    let s = shop("taxed-shipping@example.com").await;
+    s.stocked(&[("MUG", 10)]).await;
+    a_second_passes().await;
+    let number = s
+        .place_with(
+            json!([{ "sku": "MUG", "quantity": 2 }]),
+            json!({ "shipping_cost_ex_tax": "10.00", "shipping_cost_inc_tax": "12.00" }),
+        )
+        .await;
+    s.import("ORDERS").await;
+    let order = s
+        .app
+        .data(
+            Some(&s.token),
+            "query($f: OrderFilterInput) { orders(first: 1, filter: $f) { nodes { id subtotalExTax { amount } shipping { amount } shippingExTax { amount } tax { amount } total { amount } } } }",
+            json!({ "f": { "search": format!("#{number}") } }),
+        )
+        .await["orders"]["nodes"][0]
+        .clone();
+    let amount = |field: &str| -> rust_decimal::Decimal {
+        order[field]["amount"].as_str().unwrap().parse().unwrap()
+    };
+    assert_eq!(amount("shipping"), "12".parse().unwrap(), "{order}");
+    assert_eq!(amount("shippingExTax"), "10".parse().unwrap(), "{order}");
+    assert_eq!(
+        amount("subtotalExTax") + amount("shippingExTax") + amount("tax"),
+        amount("total"),
+        "the store's figures add up: {order}"
+    );
+    let payload = create_link(
+        &s.app,
+        &s.token,
+        json!({ "kind": "INVOICE", "orderIds": [order["id"]] }),
+    )
+    .await;
+    let (status, _, _, pdf) = get(&s.app, None, payload["link"]["url"].as_str().unwrap()).await;
+    assert_eq!(status, 200);
+    let printed = tool(&pdf, "pdftotext", &["-layout", "-enc", "UTF-8"]);
+    // A totals row as laid out: its label, then its amount.
+    let row = |label: &str| -> rust_decimal::Decimal {
+        printed
+            .lines()
+            .map(str::trim)
+            .filter_map(|l| l.strip_prefix(label))
+            .filter_map(|rest| rest.split_whitespace().next()?.parse().ok())
+            .next_back()
+            .unwrap_or_else(|| panic!("{label} in {printed}"))
+    };
+    assert_eq!(row("Shipping"), "10.00".parse().unwrap(), "{printed}");
+    assert_eq!(
+        row("Subtotal") + row("Shipping") + row("Tax"),
+        row("Total"),
+        "{printed}"
+    );
+    assert!(
+        !printed.contains("Discounts and other charges"),
+        "{printed}"
+    );
+}

@@ -59,6 +59,7 @@ fn channel_order(
         subtotal_ex_tax: Decimal::new(2000, 2),
         subtotal_inc_tax: Decimal::new(2400, 2),
         shipping_cost: Decimal::new(500, 2),
+        shipping_cost_ex_tax: Decimal::new(417, 2),
         tax_total: Decimal::new(400, 2),
         total: Decimal::new(2900, 2),
         shipping_addresses: vec![ChannelShippingAddress {

@@ -51,6 +51,51 @@ fn patch_address(address: &mut Address, patch: &Map<String, Value>) {
     }
 }
 
+/// What a placed order may set besides its lines: the customer's message, and the shipping
+/// costs as the store charged them (decimal strings), e.g. with tax on shipping.
+struct Extras {
+    customer_message: Option<String>,
+    shipping_ex_tax: Option<rust_decimal::Decimal>,
+    shipping_inc_tax: Option<rust_decimal::Decimal>,
+}
+
+impl Extras {
+    /// The fields of `body`, or what is wrong with one.
+    fn of(body: &Map<String, Value>) -> Result<Self, String> {
+        let money = |key: &str| match body.get(key) {
+            None => Ok(None),
+            Some(Value::String(v)) => match v.parse::<rust_decimal::Decimal>() {
+                Ok(d) if !d.is_sign_negative() => Ok(Some(d)),
+                _ => Err(format!("{key} must be a decimal string")),
+            },
+            Some(_) => Err(format!("{key} must be a decimal string")),
+        };
+        let customer_message = match body.get("customer_message") {
+            None => None,
+            Some(Value::String(m)) => Some(m.clone()),
+            Some(_) => return Err("customer_message must be a string".into()),
+        };
+        Ok(Self {
+            customer_message,
+            shipping_ex_tax: money("shipping_cost_ex_tax")?,
+            shipping_inc_tax: money("shipping_cost_inc_tax")?,
+        })
+    }
+
+    fn apply(self, order: &mut Order) {
+        if let Some(m) = self.customer_message {
+            order.customer_message = m;
+        }
+        if let Some(ex) = self.shipping_ex_tax {
+            order.shipping_cost_ex_tax = ex;
+            order.shipping_cost_inc_tax = ex;
+        }
+        if let Some(inc) = self.shipping_inc_tax {
+            order.shipping_cost_inc_tax = inc;
+        }
+    }
+}
+
 /// Requested lines of a placed order: `(sku or variant, quantity)`.
 fn requested_lines(body: &Map<String, Value>) -> Result<Option<Vec<(Value, i64)>>, Refusal> {
     let Some(lines) = body.get("lines") else {
@@ -169,10 +214,9 @@ async fn place_order(
         Some(Value::Object(m)) => Some(m.clone()),
         Some(_) => return control_error(400, "billing_address must be an object"),
     };
-    let customer_message = match body.get("customer_message") {
-        None => None,
-        Some(Value::String(m)) => Some(m.clone()),
-        Some(_) => return control_error(400, "customer_message must be a string"),
+    let extras = match Extras::of(&body) {
+        Ok(e) => e,
+        Err(message) => return control_error(400, &message),
     };
     let at = now();
     let mut state = lock(&shared);
@@ -229,9 +273,7 @@ async fn place_order(
     if let Some(c) = customer_id {
         order.customer_id = c;
     }
-    if let Some(m) = customer_message {
-        order.customer_message = m;
-    }
+    extras.apply(&mut order);
     if let Some(patch) = billing {
         let ships_to_billing = order
             .shipping_addresses

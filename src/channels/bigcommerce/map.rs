@@ -142,6 +142,7 @@ pub(super) fn order(
         subtotal_ex_tax: o.subtotal_ex_tax,
         subtotal_inc_tax: o.subtotal_inc_tax,
         shipping_cost: o.shipping_cost_inc_tax,
+        shipping_cost_ex_tax: o.shipping_cost_ex_tax,
         tax_total: o.total_tax,
         total: o.total_inc_tax,
         billing_address: address(o.billing_address),

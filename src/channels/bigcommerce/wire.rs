@@ -50,6 +50,8 @@ pub(super) struct Order {
     #[serde(default, deserialize_with = "money")]
     pub shipping_cost_inc_tax: Decimal,
     #[serde(default, deserialize_with = "money")]
+    pub shipping_cost_ex_tax: Decimal,
+    #[serde(default, deserialize_with = "money")]
     pub total_tax: Decimal,
     #[serde(default, deserialize_with = "money")]
     pub total_inc_tax: Decimal,

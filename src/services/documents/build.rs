@@ -143,6 +143,13 @@ pub fn invoice(
         sender.country_code.as_deref(),
         &destination,
     );
+    let (subtotal, tax, total) = (o.subtotal_ex_tax.get(), o.tax_total.get(), o.total.get());
+    // Shipping without its tax (the tax total holds it); an order imported before that figure
+    // was kept shows what remains of the total.
+    let shipping_cost = o.shipping_cost_ex_tax.map_or_else(
+        || (total - subtotal - tax).max(Decimal::ZERO),
+        DecimalText::get,
+    );
     Invoice {
         number: number.number.clone(),
         issued_at: number.issued_at,
@@ -165,10 +172,11 @@ pub fn invoice(
             .collect(),
         currency: o.currency.clone(),
         currency_decimals: currency_decimals(&o.currency),
-        subtotal: o.subtotal_ex_tax.get(),
-        shipping_cost: o.shipping_cost.get(),
-        tax: o.tax_total.get(),
-        total: o.total.get(),
+        subtotal,
+        shipping_cost,
+        tax,
+        adjustments: total - subtotal - shipping_cost - tax,
+        total,
         ioss,
         sender,
     }

@@ -264,6 +264,7 @@ pub(super) fn order_row(
         subtotal_ex_tax: money(ch.subtotal_ex_tax),
         subtotal_inc_tax: money(ch.subtotal_inc_tax),
         shipping_cost: money(ch.shipping_cost),
+        shipping_cost_ex_tax: Some(money(ch.shipping_cost_ex_tax)),
         tax_total: money(ch.tax_total),
         total: money(ch.total),
         customer_name,
