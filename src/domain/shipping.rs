@@ -69,6 +69,46 @@ pub struct CustomsLine {
     pub value: Decimal,
 }
 
+impl CustomsDeclaration {
+    /// The declaration of a parcel of `items` (each valued at its unit price without tax times
+    /// the quantity in the parcel) sent from `from` to `to`, with the store's IOSS number when
+    /// the goods enter the EU; `None` when the parcel stays inside one customs territory. The
+    /// one rule for shipments and for labels of orders alike.
+    pub fn of_parcel(
+        items: Vec<CustomsLine>,
+        currency: &str,
+        from: Option<&str>,
+        to: &str,
+        store_ioss: Option<&str>,
+    ) -> Option<Self> {
+        use crate::pdf::rules::{ioss_for, needs_customs};
+        let dest = to.trim().to_ascii_uppercase();
+        if !needs_customs(from, &dest) {
+            return None;
+        }
+        Some(Self {
+            total_value: items.iter().map(|i| i.value).sum(),
+            items,
+            currency: currency.to_string(),
+            origin_country: from.unwrap_or_default().to_string(),
+            ioss_number: ioss_for(store_ioss, from, &dest),
+            destination_country: dest,
+        })
+    }
+}
+
+impl CustomsLine {
+    /// `quantity` of a line sold at `unit_price` (without tax).
+    pub fn of(description: &str, sku: Option<&str>, quantity: i64, unit_price: Decimal) -> Self {
+        Self {
+            description: description.to_string(),
+            sku: sku.map(str::to_string),
+            quantity,
+            value: unit_price * Decimal::from(quantity),
+        }
+    }
+}
+
 /// The tracking reference of a self-printed label: `OD`, the shipment id in 10 digits, and a
 /// check digit (Luhn over those digits), e.g. `OD00000001230` for shipment 123.
 pub fn label_reference(shipment_id: i64) -> String {
@@ -120,6 +160,32 @@ pub fn shipped_status(current: OrderStatus, lines: &[(i64, i64)]) -> OrderStatus
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_parcel_leaving_the_uk_for_germany_declares_its_lines_at_price_without_tax_with_ioss() {
+        let items = vec![
+            CustomsLine::of("Mug", Some("MUG"), 2, Decimal::new(1250, 2)),
+            CustomsLine::of("Teapot", None, 1, Decimal::new(4000, 2)),
+        ];
+        let d = CustomsDeclaration::of_parcel(
+            items.clone(),
+            "GBP",
+            Some("GB"),
+            "de",
+            Some("IM2760000001"),
+        )
+        .unwrap_or_else(|| panic!("a declaration"));
+        assert_eq!(d.total_value, Decimal::new(6500, 2));
+        assert_eq!(d.items[0].value, Decimal::new(2500, 2));
+        assert_eq!(d.destination_country, "DE");
+        assert_eq!(d.ioss_number.as_deref(), Some("IM2760000001"));
+        assert!(
+            CustomsDeclaration::of_parcel(items.clone(), "EUR", Some("FR"), "DE", None).is_none()
+        );
+        let to_us =
+            CustomsDeclaration::of_parcel(items, "GBP", Some("GB"), "US", Some("IM2760000001"));
+        assert_eq!(to_us.map(|d| d.ioss_number), Some(None));
+    }
 
     #[test]
     fn label_references_carry_a_luhn_check_digit() {

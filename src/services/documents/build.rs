@@ -8,9 +8,10 @@ use rust_decimal::Decimal;
 
 use crate::domain::address::{destination, parcel_address, recipient_contact};
 use crate::domain::money::DecimalText;
+use crate::domain::{CustomsDeclaration, CustomsLine};
 use crate::domain::{OrderAddress, PostalAddress, ShippingAddresses};
 use crate::entities::{integration, invoice, order, order_line, shipment, shipment_line};
-use crate::pdf::rules::{ioss_for, needs_customs};
+use crate::pdf::rules::ioss_for;
 use crate::pdf::{
     Customs, CustomsItem, Invoice, InvoiceLine, Label, Logo, PackingLine, PackingSlip,
     PrintedAddress, Sender,
@@ -203,28 +204,19 @@ pub fn label(
         .iter()
         .filter_map(|l| l.weight.map(|w| w.get() * Decimal::from(l.quantity)))
         .collect();
-    let from = sender.country_code.clone();
-    let customs = needs_customs(from.as_deref(), &recipient.country_code).then(|| {
-        let items: Vec<CustomsItem> = lines
+    // The same declaration a shipment of these lines records.
+    let customs = CustomsDeclaration::of_parcel(
+        lines
             .iter()
-            .map(|l| CustomsItem {
-                description: l.name.clone(),
-                quantity: l.quantity,
-                value: l.total.get(),
-            })
-            .collect();
-        Customs {
-            total_value: items.iter().map(|i| i.value).sum(),
-            items,
-            currency: o.currency.clone(),
-            currency_decimals: currency_decimals(&o.currency),
-            ioss: ioss_for(
-                store.ioss_number.as_deref(),
-                from.as_deref(),
-                &recipient.country_code,
-            ),
-        }
-    });
+            .map(|l| CustomsLine::of(&l.name, l.sku.as_deref(), l.quantity, l.unit_price.get()))
+            .collect(),
+        &o.currency,
+        sender.country_code.as_deref(),
+        &recipient.country_code,
+        store.ioss_number.as_deref(),
+    )
+    .as_ref()
+    .map(printed_customs);
     Label {
         recipient_phone: phone,
         recipient_email: email,
@@ -269,21 +261,26 @@ pub fn shipment_label(
         service: s.service.as_deref().and_then(some),
         tracking_number: some(&s.tracking_number),
         weight: s.weight.map(DecimalText::get),
-        customs: s.customs.as_ref().map(|d| Customs {
-            items: d
-                .items
-                .iter()
-                .map(|i| CustomsItem {
-                    description: i.description.clone(),
-                    quantity: i.quantity,
-                    value: i.value,
-                })
-                .collect(),
-            total_value: d.total_value,
-            currency_decimals: currency_decimals(&d.currency),
-            currency: d.currency.clone(),
-            ioss: d.ioss_number.as_deref().and_then(some),
-        }),
+        customs: s.customs.as_ref().map(printed_customs),
+    }
+}
+
+/// A customs declaration as a label prints it.
+fn printed_customs(d: &CustomsDeclaration) -> Customs {
+    Customs {
+        items: d
+            .items
+            .iter()
+            .map(|i| CustomsItem {
+                description: i.description.clone(),
+                quantity: i.quantity,
+                value: i.value,
+            })
+            .collect(),
+        total_value: d.total_value,
+        currency_decimals: currency_decimals(&d.currency),
+        currency: d.currency.clone(),
+        ioss: d.ioss_number.as_deref().and_then(some),
     }
 }
 

@@ -28,7 +28,6 @@ use crate::domain::shipping::{label_reference, shipped_status, CustomsDeclaratio
 use crate::domain::{IntegrationStatus, OrderStatus, ShipmentMethod, ShipmentPushState};
 use crate::entities::{integration, order, order_line, shipment, shipment_line};
 use crate::error::{AppError, AppResult, UserError, UserErrorCode as Code};
-use crate::pdf::rules::{ioss_for, needs_customs};
 use crate::state::AppState;
 
 /// Most shipments one `shipOrders` call takes.
@@ -442,26 +441,16 @@ async fn insert_shipment<C: ConnectionTrait>(
         .as_ref()
         .map(|a| a.country_code.trim().to_ascii_uppercase())
         .filter(|c| !c.is_empty());
-    let dest = to.country_code.trim().to_ascii_uppercase();
-    let customs = needs_customs(from.as_deref(), &dest).then(|| {
-        let items: Vec<CustomsLine> = parcel
+    let customs = CustomsDeclaration::of_parcel(
+        parcel
             .iter()
-            .map(|(l, q)| CustomsLine {
-                description: l.name.clone(),
-                sku: l.sku.clone(),
-                quantity: *q,
-                value: l.unit_price.get() * Decimal::from(*q),
-            })
-            .collect();
-        CustomsDeclaration {
-            total_value: items.iter().map(|i| i.value).sum(),
-            items,
-            currency: o.currency.clone(),
-            origin_country: from.clone().unwrap_or_default(),
-            destination_country: dest.clone(),
-            ioss_number: ioss_for(store.ioss_number.as_deref(), from.as_deref(), &dest),
-        }
-    });
+            .map(|(l, q)| CustomsLine::of(&l.name, l.sku.as_deref(), *q, l.unit_price.get()))
+            .collect(),
+        &o.currency,
+        from.as_deref(),
+        &to.country_code,
+        store.ioss_number.as_deref(),
+    );
     let row = shipment::ActiveModel {
         account_id: Set(p.account_id),
         integration_id: Set(o.integration_id),
