@@ -18,7 +18,7 @@ use super::{ImportReport, SyncError};
 use crate::channels::{ChannelProduct, ChannelVariant, SalesChannel};
 use crate::db::{self, ScopedFutureExt};
 use crate::domain::money::DecimalText;
-use crate::domain::{IntegrationStatus, StockReason, StockTracking, StringList};
+use crate::domain::{IntegrationStatus, PricePushState, StockReason, StockTracking, StringList};
 use crate::entities::{integration, inventory_item as item, listing};
 use crate::error::{AppError, DbContext};
 use crate::services::events::Event;
@@ -234,8 +234,15 @@ async fn import_page<C: ConnectionTrait>(
         row.tracking.set_if_not_equals(d.tracking);
         row.sku.set_if_not_equals(d.sku);
         row.title.set_if_not_equals(d.title);
-        row.price.set_if_not_equals(d.price);
-        row.sale_price.set_if_not_equals(d.sale_price);
+        // A price changed here that has not reached the store yet stays: the push is on its
+        // way (or retried), and the store's figure is the one it replaces.
+        if !matches!(
+            prior.price_push_state,
+            PricePushState::Pending | PricePushState::Failed
+        ) {
+            row.price.set_if_not_equals(d.price);
+            row.sale_price.set_if_not_equals(d.sale_price);
+        }
         row.weight.set_if_not_equals(d.weight);
         row.images.set_if_not_equals(Some(d.images));
         row.categories.set_if_not_equals(Some(d.categories));

@@ -628,3 +628,42 @@ async fn a_price_push_the_store_fails_is_kept_here_and_retried_until_it_lands() 
     )
     .await;
 }
+
+#[tokio::test]
+async fn a_product_import_keeps_a_price_changed_here_until_the_store_has_it() {
+    let app = manual_push_app(1).await;
+    let (token, ids) = priced(&app).await;
+    app.faults(json!({ "error_rate": 1.0, "random_status": 500 }))
+        .await;
+    let res = update_price(
+        &app,
+        &token,
+        json!({ "listingId": ids["TEAPOT"], "price": "27", "salePrice": "25" }),
+    )
+    .await;
+    // Not on the store yet: waiting for the push worker (off here).
+    let state = res["listing"]["pricePushState"].clone();
+    assert!(state == "PENDING" || state == "FAILED", "{res}");
+    app.clear_faults().await;
+    // The store still asks 30 when the products are imported (no push worker runs here).
+    let stores = app
+        .data(Some(&token), "{ integrations { nodes { id } } }", json!({}))
+        .await;
+    let integration = stores["integrations"]["nodes"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    sync(&app, &token, &integration, "PRODUCTS").await;
+    let p = product(&app, &token, "TEAPOT").await;
+    let listing = listing_of(&p, "Shop");
+    assert_eq!(
+        (
+            listing["price"].clone(),
+            listing["salePrice"].clone(),
+            listing["pricePushState"].clone()
+        ),
+        (json!("27"), json!("25"), state),
+        "{p}"
+    );
+    assert_eq!(sandbox_product(&app, "TEAPOT").price, dec("30"));
+}
