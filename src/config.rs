@@ -227,6 +227,14 @@ pub struct AppCredentials<'a> {
     pub client_secret: &'a Secret<String>,
 }
 
+/// A start-up failure the operator fixes in the configuration or the machine (a database that
+/// cannot be reached, a data directory that cannot be written, a port in use, templates that
+/// cannot be read): `orderdeck` prints it as one plain line and exits with code 2, never with
+/// a backtrace.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct StartupError(pub String);
+
 /// Why the settings could not be loaded; each message names the setting.
 #[derive(Debug, thiserror::Error)]
 #[error("invalid configuration:\n  - {}", .0.join("\n  - "))]

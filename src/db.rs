@@ -9,7 +9,7 @@ use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, TransactionTrait,
 };
 
-use crate::config::Settings;
+use crate::config::{Settings, StartupError};
 use crate::secret::redact_url;
 pub use scoped_futures::{ScopedBoxFuture, ScopedFutureExt};
 
@@ -22,12 +22,7 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> 
     let mut url = settings.effective_database_url();
     let sqlite = url.starts_with("sqlite:");
     if settings.database_url.is_none() {
-        crate::crypto::create_private_dir(&settings.data_dir).with_context(|| {
-            format!(
-                "creating the data directory {}",
-                settings.data_dir.display()
-            )
-        })?;
+        writable_data_dir(&settings.data_dir)?;
     }
     let memory = sqlite && url.contains(":memory:");
     if sqlite && !memory && !url.contains("mode=") {
@@ -36,6 +31,9 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> 
     }
     if sqlite && !memory && url.contains("mode=rwc") {
         create_sqlite_file(&url)?;
+    }
+    if !sqlite {
+        reach_postgres(&url).await?;
     }
     if !sqlite && !url.contains("statement_timeout") {
         // No statement outlives the request that asked for it: a request stopped at its time
@@ -74,6 +72,83 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> 
 /// SQLite gives the -wal, -shm and -journal files it creates next to it the main file's mode
 /// (`findCreateFileMode` and `unixOpenSharedMemory` in its unix VFS), so they are 0600 too. An
 /// existing file keeps its mode: orderdeck did not create it.
+/// Creates the data directory (0700) when missing and checks a file can be written in it.
+pub fn writable_data_dir(dir: &std::path::Path) -> Result<(), StartupError> {
+    let fail = |e: std::io::Error| {
+        StartupError(format!(
+            "the data directory {} cannot be written: {e} (set ORDERDECK_DATA_DIR to a \
+             writable directory)",
+            dir.display()
+        ))
+    };
+    crate::crypto::create_private_dir(dir).map_err(fail)?;
+    let probe = dir.join(format!(".write-check-{}", std::process::id()));
+    crate::crypto::create_private_file(&probe)
+        .or_else(|e| {
+            if e.kind() == std::io::ErrorKind::AlreadyExists {
+                std::fs::OpenOptions::new().write(true).open(&probe)
+            } else {
+                Err(e)
+            }
+        })
+        .map_err(fail)?;
+    let _ = std::fs::remove_file(&probe);
+    Ok(())
+}
+
+/// How long the first connection to PostgreSQL may take at start.
+const REACH_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Connects once to the PostgreSQL server of `url`, so that one it cannot reach is named with
+/// its host, port and the cause (refused, no answer, authentication, no such database) within
+/// [`REACH_TIMEOUT`], instead of the pool's bare time-out.
+async fn reach_postgres(url: &str) -> Result<(), StartupError> {
+    use sea_orm::sqlx::postgres::PgConnectOptions;
+    use sea_orm::sqlx::{ConnectOptions as _, Connection as _};
+    let options = PgConnectOptions::from_str(url).map_err(|e| {
+        StartupError(format!(
+            "DATABASE_URL is not a PostgreSQL URL ({}): {e}",
+            redact_url(url)
+        ))
+    })?;
+    let place = format!("{}:{}", options.get_host(), options.get_port());
+    let fail = |cause: String| {
+        StartupError(format!(
+            "cannot reach the database at {place}: {cause} (DATABASE_URL {})",
+            redact_url(url)
+        ))
+    };
+    match tokio::time::timeout(REACH_TIMEOUT, options.connect()).await {
+        Err(_) => Err(fail(format!(
+            "no answer within {} s (a firewall, or a wrong host)",
+            REACH_TIMEOUT.as_secs()
+        ))),
+        Ok(Ok(conn)) => {
+            let _ = conn.close().await;
+            Ok(())
+        }
+        Ok(Err(e)) => Err(fail(reach_cause(&e))),
+    }
+}
+
+/// The cause of a failed first connection, in plain words.
+fn reach_cause(e: &sea_orm::sqlx::Error) -> String {
+    use sea_orm::sqlx::Error;
+    match e {
+        Error::Io(io) if io.kind() == std::io::ErrorKind::ConnectionRefused => {
+            "connection refused (is PostgreSQL running and listening there?)".into()
+        }
+        Error::Io(io) => format!("connection failed: {io}"),
+        Error::Tls(tls) => format!("TLS failed: {tls}"),
+        Error::Database(db) => match db.code().as_deref() {
+            Some("28P01" | "28000") => format!("authentication failed: {}", db.message()),
+            Some("3D000") => format!("no such database: {}", db.message()),
+            _ => format!("the server refused: {}", db.message()),
+        },
+        other => other.to_string(),
+    }
+}
+
 fn create_sqlite_file(url: &str) -> anyhow::Result<()> {
     let options = sea_orm::sqlx::sqlite::SqliteConnectOptions::from_str(url)
         .with_context(|| format!("reading the SQLite database URL {}", redact_url(url)))?;
@@ -145,12 +220,15 @@ pub async fn check_secret_key(
         .context("no secret key fingerprint")?
         .try_get_by_index(0)
         .context("reading the secret key's fingerprint")?;
-    anyhow::ensure!(
-        stored == fingerprint,
-        "this database's store tokens were encrypted with another secret key than this \
-         process holds (ORDERDECK_SECRET_KEY, or secret.key in the data directory when it is \
-         not set): give every replica the same ORDERDECK_SECRET_KEY, or restore the key"
-    );
+    if stored != fingerprint {
+        return Err(StartupError(
+            "this database's store tokens were encrypted with another secret key than this \
+             process holds (ORDERDECK_SECRET_KEY, or secret.key in the data directory when it \
+             is not set): give every replica the same ORDERDECK_SECRET_KEY, or restore the key"
+                .into(),
+        )
+        .into());
+    }
     Ok(())
 }
 

@@ -14,6 +14,23 @@ mod cli;
 mod demo;
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    cli::run(cli::Cli::parse()).await
+async fn main() -> std::process::ExitCode {
+    use orderdeck::config::{ConfigError, StartupError};
+    let Err(e) = cli::run(cli::Cli::parse()).await else {
+        return std::process::ExitCode::SUCCESS;
+    };
+    // What the operator fixes in the configuration or the machine: plain words, exit code 2,
+    // no backtrace whatever RUST_BACKTRACE says.
+    let plain = e.chain().find_map(|cause| {
+        cause
+            .downcast_ref::<StartupError>()
+            .map(ToString::to_string)
+            .or_else(|| cause.downcast_ref::<ConfigError>().map(ToString::to_string))
+    });
+    if let Some(message) = plain {
+        eprintln!("orderdeck: {message}");
+        return std::process::ExitCode::from(2);
+    }
+    eprintln!("Error: {e:?}");
+    std::process::ExitCode::FAILURE
 }

@@ -7,7 +7,7 @@ use actix_web::dev::Server;
 use anyhow::Context;
 
 use crate::channels::bigcommerce::BigCommerceClient;
-use crate::config::Settings;
+use crate::config::{Settings, StartupError};
 use crate::crypto::{LinkSigner, MasterKey, TokenCipher};
 use crate::state::AppState;
 use crate::sync::scheduler::{Scheduler, SchedulerHandle};
@@ -28,7 +28,11 @@ impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         // A broken template stops the start, naming the file and the line.
         let documents = crate::pdf::load_templates(settings.templates_dir.as_deref())
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+            .map_err(|e| StartupError(e.to_string()))?;
+        if settings.database_url.is_none() || settings.secret_key.is_none() {
+            // The SQLite file or the generated key goes there.
+            db::writable_data_dir(&settings.data_dir)?;
+        }
         let db = db::connect(&settings).await?;
         db::migrate(&db).await?;
         let master = MasterKey::load_or_generate(&settings)?;
@@ -36,7 +40,19 @@ impl Application {
         let bigcommerce =
             BigCommerceClient::new(settings.bigcommerce_base(), settings.bigcommerce_timeout)?;
         let addr = settings.bind_addr().context("resolving ORDERDECK_BIND")?;
-        let listener = TcpListener::bind(addr).with_context(|| format!("binding {addr}"))?;
+        let listener = TcpListener::bind(addr).map_err(|e| {
+            StartupError(match e.kind() {
+                std::io::ErrorKind::AddrInUse => format!(
+                    "cannot listen on {addr}: the port is in use (another orderdeck, or another \
+                     program, listens there); set ORDERDECK_BIND to a free one"
+                ),
+                std::io::ErrorKind::PermissionDenied => format!(
+                    "cannot listen on {addr}: permission denied (ports below 1024 need \
+                     privileges); set ORDERDECK_BIND"
+                ),
+                _ => format!("cannot listen on {addr}: {e} (ORDERDECK_BIND)"),
+            })
+        })?;
         let port = listener
             .local_addr()
             .context("reading the bound address")?

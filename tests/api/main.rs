@@ -34,6 +34,7 @@ mod roles;
 mod schema;
 mod shipments;
 mod sign_in;
+mod startup_failures;
 mod stock_counts;
 mod stock_mutations;
 mod subscriptions;
