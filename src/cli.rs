@@ -40,6 +40,18 @@ pub enum Command {
         /// The user's login email.
         email: String,
     },
+    /// Write a consistent copy of the SQLite database to FILE while the server may run, and
+    /// check it (integrity, migration level, secret key).
+    Backup {
+        /// The copy to write (a new file).
+        file: PathBuf,
+    },
+    /// Put a backup back into an empty data directory, after checking it fits this version
+    /// and this secret key.
+    Restore {
+        /// The backup to restore.
+        file: PathBuf,
+    },
     /// Print the GraphQL schema (SDL).
     Schema,
     /// Run the BigCommerce sandbox alone (for tests, benchmarks, frontend work).
@@ -75,6 +87,25 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let db = orderdeck::db::connect(&settings).await?;
             orderdeck::db::migrate(&db).await?;
             tracing::info!("migrations applied");
+        }
+        Command::Backup { file } => {
+            let checked = orderdeck::backup::backup(&settings, &file).await?;
+            println!(
+                "Backup written: {} ({} bytes, migration {}, secret key fingerprint {}). Keep \
+                 the secret key with it: without it the stores must be connected again.",
+                file.display(),
+                checked.bytes,
+                checked.migration,
+                checked.key_fingerprint
+            );
+        }
+        Command::Restore { file } => {
+            let checked = orderdeck::backup::restore(&settings, &file).await?;
+            println!(
+                "Restored {} (migration {}); start the server: newer migrations apply at start.",
+                file.display(),
+                checked.migration
+            );
         }
         Command::ResetPassword { email } => {
             let db = orderdeck::db::connect(&settings).await?;

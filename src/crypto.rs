@@ -44,19 +44,10 @@ impl MasterKey {
     /// Uses `ORDERDECK_SECRET_KEY` when set; otherwise reads `data_dir/secret.key`, generating
     /// it (mode 0600) on first start and warning that replicas must share one key.
     pub fn load_or_generate(settings: &Settings) -> anyhow::Result<Self> {
-        if let Some(key) = &settings.secret_key {
-            let bytes = decode_secret_key(key.expose())
-                .map_err(|e| anyhow::anyhow!("ORDERDECK_SECRET_KEY {e}"))?;
-            return Ok(Self(bytes));
+        if let Some(key) = Self::load(settings)? {
+            return Ok(key);
         }
         let path = settings.data_dir.join(GENERATED_KEY_FILE);
-        if path.exists() {
-            let text = std::fs::read_to_string(&path)
-                .with_context(|| format!("reading the secret key {}", path.display()))?;
-            let bytes = decode_secret_key(&text)
-                .map_err(|e| anyhow::anyhow!("secret key file {}: {e}", path.display()))?;
-            return Ok(Self(bytes));
-        }
         let mut bytes = [0u8; 32];
         OsRng.fill_bytes(&mut bytes);
         write_private_file(&path, STANDARD.encode(bytes).as_bytes())?;
@@ -66,6 +57,25 @@ impl MasterKey {
              replica the same ORDERDECK_SECRET_KEY or stored store tokens cannot be decrypted"
         );
         Ok(Self(bytes))
+    }
+
+    /// The configured key (`ORDERDECK_SECRET_KEY`, else the data directory's key file); `None`
+    /// when there is none yet.
+    pub fn load(settings: &Settings) -> anyhow::Result<Option<Self>> {
+        if let Some(key) = &settings.secret_key {
+            let bytes = decode_secret_key(key.expose())
+                .map_err(|e| anyhow::anyhow!("ORDERDECK_SECRET_KEY {e}"))?;
+            return Ok(Some(Self(bytes)));
+        }
+        let path = settings.data_dir.join(GENERATED_KEY_FILE);
+        if !path.exists() {
+            return Ok(None);
+        }
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("reading the secret key {}", path.display()))?;
+        let bytes = decode_secret_key(&text)
+            .map_err(|e| anyhow::anyhow!("secret key file {}: {e}", path.display()))?;
+        Ok(Some(Self(bytes)))
     }
 
     /// A fingerprint of the key (a derived value, not the key): equal for equal keys, useless

@@ -1,5 +1,7 @@
 //! orderdeck: a self-hosted multichannel order and inventory manager with a GraphQL API.
 
+/// `orderdeck backup` and `restore`: consistent SQLite copies, checked.
+pub mod backup;
 /// Sales channels (BigCommerce) behind typed clients.
 pub mod channels;
 /// Typed settings: defaults, optional file, environment.

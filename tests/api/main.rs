@@ -9,6 +9,7 @@
 mod accounts;
 mod app_install;
 mod audit;
+mod backups;
 mod bc_client;
 mod bundles;
 mod cancel_delete;
