@@ -176,7 +176,7 @@ fn rate_limit(
         ("x-rate-limit-requests-quota", store.quota.to_string()),
         (
             "x-rate-limit-requests-left",
-            (store.quota - store.bucket.used).to_string(),
+            store.quota.saturating_sub(store.bucket.used).to_string(),
         ),
     ];
     if limited {

@@ -70,7 +70,8 @@ pub use stock::{
     StockReason, StockTracking,
 };
 pub use stores::{
-    ChannelKind, ConnectedVia, ContactMode, HistoricalImport, IntegrationStatus, WebhookState,
+    ChannelKind, ConnectedVia, ContactMode, HealthState, HistoricalImport, IntegrationStatus,
+    WebhookState,
 };
 pub use sync_runs::{SyncKind, SyncOutcome, SyncTrigger};
 pub use team::{AuditAction, Permission, Role, SignInOutcome};

@@ -169,3 +169,20 @@ mod tests {
         assert!(HistoricalImport::SinceDate.reach_back(at, None).is_none());
     }
 }
+
+domain_enum! {
+    /// How a connected store is doing, from what orderdeck sees of it.
+    pub enum HealthState {
+        /// Orders arrive, stock and shipments reach the store.
+        Healthy = "HEALTHY",
+        /// Working, with something to look at: pushes or shipments failing, pushes waiting
+        /// long, webhooks not registered, the API quota used up (see `reasons`).
+        Degraded = "DEGRADED",
+        /// Orders have not been imported for more than three import intervals.
+        Failing = "FAILING",
+        /// The store refused the access token: connect it again with new credentials.
+        NeedsCredentials = "NEEDS_CREDENTIALS",
+        /// Disconnected here: nothing is imported or pushed.
+        Disconnected = "DISCONNECTED",
+    }
+}

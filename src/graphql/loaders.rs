@@ -50,6 +50,7 @@ scoped!(
     ItemListingsLoader,
     ItemLoader,
     IntegrationLoader,
+    HealthLoader,
     SyncJobsLoader
 );
 
@@ -193,6 +194,27 @@ impl Loader<i64> for IntegrationLoader {
     }
 }
 
+/// Loads stores' health by integration id (a fixed number of statements per batch).
+pub struct HealthLoader(pub Scope);
+
+impl Loader<i64> for HealthLoader {
+    type Value = crate::services::health::Health;
+    type Error = Arc<anyhow::Error>;
+
+    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
+        let (state, account) = (&self.0.state, self.0.account_id);
+        let stores = wrap(
+            catalog::integrations_by_id(state, account, keys).await,
+            "stores",
+        )?;
+        let stores: Vec<integration::Model> = stores.into_values().collect();
+        wrap(
+            crate::services::health::of_stores(state, account, &stores).await,
+            "store health",
+        )
+    }
+}
+
 /// How long a loader collects keys before querying. Batches are time-based, so list
 /// resolvers also prefetch (see `feed`) to make the statement count independent of page size.
 const BATCH_WINDOW: std::time::Duration = std::time::Duration::from_millis(2);
@@ -245,6 +267,7 @@ pub fn attach(
         .data(loader(ItemListingsLoader(scope.clone())))
         .data(loader(ItemLoader(scope.clone())))
         .data(loader(IntegrationLoader(scope.clone())))
+        .data(loader(HealthLoader(scope.clone())))
         .data(loader(SyncJobsLoader(scope)))
 }
 

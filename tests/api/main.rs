@@ -38,6 +38,7 @@ mod sign_in;
 mod startup_failures;
 mod stock_counts;
 mod stock_mutations;
+mod store_health;
 mod subscriptions;
 mod support;
 mod sync_engine;

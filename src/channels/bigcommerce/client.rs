@@ -202,6 +202,11 @@ impl BigCommerceClient {
         })
     }
 
+    /// The API quota of the store `store_hash` as its last answer to this process reported it.
+    pub fn quota(&self, store_hash: &str) -> Option<super::throttle::Quota> {
+        self.gates.get(store_hash).and_then(|g| g.quota())
+    }
+
     /// The same client with another retry policy (its gates start afresh).
     pub fn with_retry_policy(mut self, retry: RetryPolicy) -> Self {
         self.retry = retry;
@@ -382,6 +387,7 @@ impl BigCommerceClient {
         };
         let status = response.status();
         let rate = RateHeaders::read(response.headers());
+        gate.saw(&rate);
         tracing::debug!(
             status = status.as_u16(),
             attempt,

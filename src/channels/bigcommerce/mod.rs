@@ -12,4 +12,4 @@ mod wire;
 pub use client::{BigCommerceClient, Credentials, StoreInfo};
 pub use hooks::{Hook, NewHook};
 pub use store::BigCommerceStore;
-pub use throttle::RetryPolicy;
+pub use throttle::{Quota, RetryPolicy};

@@ -57,6 +57,15 @@ impl RetryPolicy {
     }
 }
 
+/// A store's API quota as its last answer reported it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Quota {
+    /// Requests left in the current window.
+    pub left: u64,
+    /// When the window starts afresh.
+    pub reset_at: chrono::DateTime<chrono::Utc>,
+}
+
 /// One store's gate.
 #[derive(Debug)]
 pub(super) struct StoreGate {
@@ -64,6 +73,8 @@ pub(super) struct StoreGate {
     pub permits: Semaphore,
     /// No call starts before this instant.
     not_before: Mutex<Option<Instant>>,
+    /// The quota the last answer reported.
+    seen: Mutex<Option<Quota>>,
 }
 
 impl StoreGate {
@@ -71,7 +82,27 @@ impl StoreGate {
         Self {
             permits: Semaphore::new(concurrency.max(1)),
             not_before: Mutex::new(None),
+            seen: Mutex::new(None),
         }
+    }
+
+    /// Notes the quota an answer reported (answers without the headers change nothing).
+    pub fn saw(&self, rate: &RateHeaders) {
+        if let Some(left) = rate.left {
+            let reset =
+                chrono::Duration::from_std(rate.reset.unwrap_or_default()).unwrap_or_default();
+            if let Ok(mut g) = self.seen.lock() {
+                *g = Some(Quota {
+                    left,
+                    reset_at: chrono::Utc::now() + reset,
+                });
+            }
+        }
+    }
+
+    /// The quota the last answer reported.
+    pub fn quota(&self) -> Option<Quota> {
+        self.seen.lock().ok().and_then(|g| *g)
     }
 
     /// Sleeps until the store may be called again.
@@ -101,6 +132,11 @@ impl StoreGate {
 pub(super) struct Gates(Mutex<HashMap<String, Arc<StoreGate>>>);
 
 impl Gates {
+    /// The gate of `hash`, when this client has called that store.
+    pub fn get(&self, hash: &str) -> Option<Arc<StoreGate>> {
+        self.0.lock().ok().and_then(|map| map.get(hash).cloned())
+    }
+
     /// The gate of `hash` (created on first use).
     pub fn of(&self, hash: &str, concurrency: usize) -> Arc<StoreGate> {
         match self.0.lock() {
