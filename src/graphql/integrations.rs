@@ -155,56 +155,6 @@ impl Logo {
     }
 }
 
-/// How a store is doing, from what orderdeck sees of it.
-#[derive(SimpleObject)]
-pub struct StoreHealth {
-    /// The verdict: `HEALTHY`; `DEGRADED` (something to look at, see `reasons`); `FAILING`
-    /// (no order import has succeeded for three import intervals); `NEEDS_CREDENTIALS`;
-    /// `DISCONNECTED`.
-    pub state: crate::domain::HealthState,
-    /// Why it is not `HEALTHY`, in plain words; empty when it is.
-    pub reasons: Vec<String>,
-    /// When an order import of this store last succeeded (scheduled, webhook-driven or
-    /// `syncNow`); null when none has.
-    pub last_order_import_at: Option<DateTime<Utc>>,
-    /// Seconds since that import (since connecting when none has succeeded).
-    pub order_import_lag_seconds: i64,
-    /// Stock figures queued for the store and not yet on it.
-    pub pending_stock_pushes: i64,
-    /// When the oldest of them was queued; null when none waits.
-    pub oldest_pending_push_at: Option<DateTime<Utc>>,
-    /// Listings whose last stock push failed (see each listing's `pushError`); retried with
-    /// backoff.
-    pub failed_stock_pushes: i64,
-    /// Shipments the store refused (`retryShipmentPush` sends one again).
-    pub failed_shipments: i64,
-    /// Requests left in the store's API quota as the store's last answer to this server
-    /// process said (BigCommerce counts per store, across apps); null before any call.
-    pub quota_left: Option<i64>,
-    /// When that quota window starts afresh.
-    pub quota_reset_at: Option<DateTime<Utc>>,
-    /// Whether order webhooks are registered (`OFF`: polling only).
-    pub webhook_state: WebhookState,
-}
-
-impl From<crate::services::health::Health> for StoreHealth {
-    fn from(h: crate::services::health::Health) -> Self {
-        Self {
-            state: h.state,
-            reasons: h.reasons,
-            last_order_import_at: h.last_order_import_at,
-            order_import_lag_seconds: h.order_import_lag_seconds,
-            pending_stock_pushes: h.pending_stock_pushes,
-            oldest_pending_push_at: h.oldest_pending_push_at,
-            failed_stock_pushes: h.failed_stock_pushes,
-            failed_shipments: h.failed_shipments,
-            quota_left: h.quota_left,
-            quota_reset_at: h.quota_reset_at,
-            webhook_state: h.webhook_state,
-        }
-    }
-}
-
 /// A connected store (one BigCommerce store) and its options.
 #[Object]
 impl Integration {
@@ -306,12 +256,11 @@ impl Integration {
     }
     /// How the store is doing: orders arriving, pushes and shipments reaching it, its API
     /// quota and webhooks, with a verdict and its reasons.
-    async fn health(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<StoreHealth>> {
-        Ok(
-            super::loaders::load::<super::loaders::HealthLoader>(ctx, self.0.id)
-                .await?
-                .map(StoreHealth::from),
-        )
+    async fn health(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<crate::services::health::Health>> {
+        super::loaders::load::<super::loaders::HealthLoader>(ctx, self.0.id).await
     }
     /// The uploaded logo, if any.
     async fn logo(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Logo>> {

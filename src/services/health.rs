@@ -21,30 +21,36 @@ const SLOW_PUSH: Duration = Duration::minutes(15);
 /// Missed order imports before a store counts as failing.
 const MISSED_IMPORTS: i32 = 3;
 
-/// One store's health.
-#[derive(Clone, Debug)]
+/// How a store is doing, from what orderdeck sees of it.
+#[derive(Clone, Debug, async_graphql::SimpleObject)]
+#[graphql(name = "StoreHealth")]
 pub struct Health {
-    /// The verdict.
+    /// The verdict: `HEALTHY`; `DEGRADED` (something to look at, see `reasons`); `FAILING`
+    /// (no order import has succeeded for three import intervals); `NEEDS_CREDENTIALS`;
+    /// `DISCONNECTED`.
     pub state: HealthState,
-    /// Why it is not `HEALTHY`, in plain words (empty when it is).
+    /// Why it is not `HEALTHY`, in plain words; empty when it is.
     pub reasons: Vec<String>,
-    /// When the last order import succeeded.
+    /// When an order import of this store last succeeded (scheduled, webhook-driven or
+    /// `syncNow`); null when none has.
     pub last_order_import_at: Option<DateTime<Utc>>,
-    /// Seconds since then (since connecting when none has).
+    /// Seconds since that import (since connecting when none has succeeded).
     pub order_import_lag_seconds: i64,
-    /// Stock pushes queued for the store.
+    /// Stock figures queued for the store and not yet on it.
     pub pending_stock_pushes: i64,
-    /// When the oldest of them was queued.
+    /// When the oldest of them was queued; null when none waits.
     pub oldest_pending_push_at: Option<DateTime<Utc>>,
-    /// Listings whose last stock push failed.
+    /// Listings whose last stock push failed (see each listing's `pushError`); retried with
+    /// backoff.
     pub failed_stock_pushes: i64,
-    /// Shipments the store refused.
+    /// Shipments the store refused (`retryShipmentPush` sends one again).
     pub failed_shipments: i64,
-    /// Requests left in the store's API quota, as its last answer to this process said.
+    /// Requests left in the store's API quota as the store's last answer to this server
+    /// process said (BigCommerce counts per store, across apps); null before any call.
     pub quota_left: Option<i64>,
     /// When that quota window starts afresh.
     pub quota_reset_at: Option<DateTime<Utc>>,
-    /// Order webhooks.
+    /// Whether order webhooks are registered (`OFF`: polling only).
     pub webhook_state: WebhookState,
 }
 

@@ -10,7 +10,7 @@ pub mod bundles;
 pub(crate) mod catalog;
 pub mod documents;
 pub mod events;
-pub(crate) mod health;
+pub mod health;
 pub mod integrations;
 pub(crate) mod inventory;
 pub(crate) mod leases;

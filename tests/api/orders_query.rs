@@ -1,14 +1,11 @@
 //! Reading orders and products through GraphQL: filters, search, paging, nested fields through
 //! DataLoaders (a constant number of SQL statements per page), and tenancy.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
-
 use chrono::{Duration, Utc};
 use orderdeck::domain::{OrderStatus, StockReason, StockTracking};
 use orderdeck::entities::{integration, inventory_item, listing, order, order_line};
 use orderdeck::services::ledger::{self, Movement};
-use sea_orm::{ActiveModelTrait, ColumnTrait, Database, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde_json::{json, Value};
 
 use crate::support::{error_code, spawn_app, TestApp};
@@ -162,52 +159,17 @@ async fn a_page_of_100_orders_costs_as_many_sql_statements_as_a_page_of_10() {
     let app = spawn_app().await;
     let (token, integration) = app.connected("n1@example.com").await;
     seed(&app, &integration, 120).await;
-    // The same database, through a connection that counts statements, serving the same schema.
-    let counter = Arc::new(AtomicU64::new(0));
-    let mut db = Database::connect(app.db_url()).await.unwrap();
-    let c = counter.clone();
-    db.set_metric_callback(move |_m| {
-        c.fetch_add(1, Ordering::SeqCst);
-        if std::env::var_os("SHOW_SQL").is_some() {
-            eprintln!(
-                "SQL {}",
-                &_m.statement.sql[.._m.statement.sql.len().min(90)]
-            );
-        }
-    });
-    let mut state = app.state.clone();
-    state.db = db;
-    let schema = orderdeck::graphql::schema_builder()
-        .data(state.clone())
-        .finish();
-    let principal = orderdeck::services::sessions::authenticate(&app.state, &token)
-        .await
-        .unwrap();
     let run = |first: i64| {
-        let schema = schema.clone();
-        let state = state.clone();
-        let counter = counter.clone();
+        let (app, token) = (&app, &token);
         async move {
-            counter.store(0, Ordering::SeqCst);
-            let request = async_graphql::Request::new(PAGE).variables(
-                async_graphql::Variables::from_json(json!({ "first": first })),
-            );
-            let request = orderdeck::graphql::attach_loaders(
-                request.data(orderdeck::graphql::RequestData {
-                    principal,
-                    ..Default::default()
-                }),
-                &state,
-                principal.unwrap().account_id,
-            );
-            let response = schema.execute(request).await;
-            assert!(response.errors.is_empty(), "{:?}", response.errors);
-            let data = response.data.into_json().unwrap();
+            let (statements, data) = app
+                .counting_statements(token, PAGE, json!({ "first": first }))
+                .await;
             assert_eq!(
                 data["orders"]["nodes"].as_array().unwrap().len() as i64,
                 first
             );
-            counter.load(Ordering::SeqCst)
+            statements
         }
     };
     let ten = run(10).await;

@@ -111,53 +111,27 @@ async fn a_429_from_the_store_shows_as_an_empty_quota_until_it_resets() {
 
 #[tokio::test]
 async fn a_page_of_stores_reads_its_health_in_as_many_statements_as_one_store() {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    use std::sync::Arc;
     let app = TestApp::builder().sandbox(|c| c.stores = 3).spawn().await;
     let token = app.signed_in("health-page@example.com").await;
     for (i, store) in app.sandbox.stores().iter().enumerate() {
         connect(&app, &token, store, &format!("Store {i}"), true).await;
     }
-    // The same database through a connection that counts statements, serving the same schema.
-    let counter = Arc::new(AtomicU64::new(0));
-    let mut db = sea_orm::Database::connect(app.db_url()).await.unwrap();
-    let c = counter.clone();
-    db.set_metric_callback(move |_| {
-        c.fetch_add(1, Ordering::SeqCst);
-    });
-    let mut state = app.state.clone();
-    state.db = db;
-    let schema = orderdeck::graphql::schema_builder()
-        .data(state.clone())
-        .finish();
-    let principal = orderdeck::services::sessions::authenticate(&app.state, &token)
-        .await
-        .unwrap();
     let run = |first: i64| {
-        let (schema, state, counter) = (schema.clone(), state.clone(), counter.clone());
+        let (app, token) = (&app, &token);
         async move {
-            counter.store(0, Ordering::SeqCst);
-            let request = async_graphql::Request::new(
-                "query($first: Int!) { integrations(first: $first) { nodes { alias health { state pendingStockPushes failedStockPushes failedShipments lastOrderImportAt quotaLeft } } } }",
-            )
-            .variables(async_graphql::Variables::from_json(json!({ "first": first })));
-            let request = orderdeck::graphql::attach_loaders(
-                request.data(orderdeck::graphql::RequestData {
-                    principal,
-                    ..Default::default()
-                }),
-                &state,
-                principal.unwrap().account_id,
-            );
-            let response = schema.execute(request).await;
-            assert!(response.errors.is_empty(), "{:?}", response.errors);
-            let data = response.data.into_json().unwrap();
+            let (statements, data) = app
+                .counting_statements(
+                    token,
+                    "query($first: Int!) { integrations(first: $first) { nodes { alias health { state pendingStockPushes failedStockPushes failedShipments lastOrderImportAt quotaLeft } } } }",
+                    json!({ "first": first }),
+                )
+                .await;
             let nodes = data["integrations"]["nodes"].as_array().unwrap().clone();
             assert_eq!(nodes.len() as i64, first);
             for n in &nodes {
                 assert_eq!(n["health"]["state"], "HEALTHY", "{data}");
             }
-            counter.load(Ordering::SeqCst)
+            statements
         }
     };
     let one = run(1).await;

@@ -46,6 +46,52 @@ pub fn error_code(body: &Value) -> String {
 }
 
 impl TestApp {
+    /// Runs `document` with `variables` as `token`'s caller, in-process through the served
+    /// schema, over another connection to the same database that counts SQL statements: the
+    /// statements it took and the data (errors fail the test).
+    pub async fn counting_statements(
+        &self,
+        token: &str,
+        document: &str,
+        variables: Value,
+    ) -> (u64, Value) {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        use std::sync::Arc;
+        let counter = Arc::new(AtomicU64::new(0));
+        let mut db = sea_orm::Database::connect(self.db_url()).await.unwrap();
+        let c = counter.clone();
+        db.set_metric_callback(move |m| {
+            c.fetch_add(1, Ordering::SeqCst);
+            if std::env::var_os("SHOW_SQL").is_some() {
+                eprintln!("SQL {}", &m.statement.sql[..m.statement.sql.len().min(90)]);
+            }
+        });
+        let mut state = self.state.clone();
+        state.db = db;
+        let schema = orderdeck::graphql::schema_builder()
+            .data(state.clone())
+            .finish();
+        let principal = orderdeck::services::sessions::authenticate(&self.state, token)
+            .await
+            .unwrap();
+        let request = async_graphql::Request::new(document)
+            .variables(async_graphql::Variables::from_json(variables));
+        let request = orderdeck::graphql::attach_loaders(
+            request.data(orderdeck::graphql::RequestData {
+                principal,
+                ..Default::default()
+            }),
+            &state,
+            principal.unwrap().account_id,
+        );
+        let response = schema.execute(request).await;
+        assert!(response.errors.is_empty(), "{:?}", response.errors);
+        (
+            counter.load(Ordering::SeqCst),
+            response.data.into_json().unwrap(),
+        )
+    }
+
     /// Posts a GraphQL operation and returns the whole JSON response.
     pub async fn gql(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
         let mut req = self
