@@ -151,6 +151,8 @@ pub enum UserErrorCode {
     AlreadyMerged,
     /// Something of the order (or of a merge) has shipped already.
     AlreadyShipped,
+    /// The product is a component of bundles: change or delete those first.
+    ProductInBundles,
 }
 
 /// An expected failure of a mutation, tied to the input field that caused it.

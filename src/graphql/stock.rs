@@ -311,7 +311,8 @@ impl StockMutation {
 
     /// Deletes a product (by id or SKU) here only: the stores keep it, and the next product
     /// import brings it back, with its stock and ledger, if a store still has it.
-    /// `AMBIGUOUS_PRODUCT` or `NOT_FOUND` (also for a product already deleted).
+    /// `AMBIGUOUS_PRODUCT`, `NOT_FOUND` (also for a product already deleted), or
+    /// `PRODUCT_IN_BUNDLES` for a component of a bundle (the message names the bundles).
     async fn delete_product(
         &self,
         ctx: &Context<'_>,

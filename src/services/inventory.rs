@@ -473,23 +473,72 @@ pub async fn set_bin_location(
 
 /// Deletes a product here (never on a store); it disappears from `products` and `product`,
 /// and the next product import brings it back, with its stock, if a store still has it.
-/// Returns its id.
+/// A component of a bundle is refused (`PRODUCT_IN_BUNDLES`, naming the bundles): a bundle
+/// cannot be made of a product that is gone. Returns its id.
 pub async fn delete_product(state: &AppState, p: &Principal, key: ProductKey) -> AppResult<i64> {
+    use crate::entities::bundle_component as component;
     ensure_valid(key_errors(&key))?;
     let id = resolve(state, p, &key).await?;
-    let now = Utc::now();
-    update_live(
-        state,
-        p,
-        &key,
-        id,
-        [
-            (item::Column::DeletedAt, Expr::value(now)),
-            (item::Column::UpdatedAt, Expr::value(now)),
-        ],
-    )
-    .await?;
-    Ok(id)
+    let key = &key;
+    db::write(&state.db, |txn| {
+        async move {
+            // The item's row first: a bundle taking it as a component locks it too.
+            let now = Utc::now();
+            let locked = item::Entity::update_many()
+                .col_expr(item::Column::UpdatedAt, Expr::value(now))
+                .filter(item::Column::Id.eq(id))
+                .filter(item::Column::AccountId.eq(p.account_id))
+                .filter(item::Column::DeletedAt.is_null())
+                .exec(txn)
+                .await?;
+            if locked.rows_affected == 0 {
+                return Err(not_found(key).into());
+            }
+            let holders: Vec<i64> = component::Entity::find()
+                .select_only()
+                .column(component::Column::BundleItemId)
+                .filter(component::Column::AccountId.eq(p.account_id))
+                .filter(component::Column::ComponentItemId.eq(id))
+                .into_tuple()
+                .all(txn)
+                .await?;
+            let bundles: Vec<String> = if holders.is_empty() {
+                Vec::new()
+            } else {
+                item::Entity::find()
+                    .filter(item::Column::AccountId.eq(p.account_id))
+                    .filter(item::Column::Id.is_in(holders))
+                    .filter(item::Column::DeletedAt.is_null())
+                    .filter(item::Column::Bundle.eq(true))
+                    .all(txn)
+                    .await?
+                    .into_iter()
+                    .map(|b| b.sku.unwrap_or(b.name))
+                    .collect()
+            };
+            if !bundles.is_empty() {
+                let field = if key.id.is_some() { "productId" } else { "sku" };
+                return Err(UserError::new(
+                    field,
+                    Code::ProductInBundles,
+                    format!(
+                        "The product is a component of {}: change their components or delete \
+                         them first.",
+                        bundles.join(", ")
+                    ),
+                )
+                .into());
+            }
+            item::Entity::update_many()
+                .col_expr(item::Column::DeletedAt, Expr::value(now))
+                .filter(item::Column::Id.eq(id))
+                .exec(txn)
+                .await?;
+            Ok(id)
+        }
+        .scope_boxed()
+    })
+    .await
 }
 
 /// Writes `columns` of the account's item `id` unless it is deleted (then `NOT_FOUND`).

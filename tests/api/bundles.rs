@@ -402,6 +402,19 @@ async fn a_bundle_must_be_made_of_other_existing_products_without_nesting() {
         json!([{ "field": ["threshold"], "code": "BUNDLE_STOCK_IS_COMPUTED" }])
     );
 
+    // A component cannot be deleted while a bundle holds it.
+    let component =
+        crate::support::delete_product(&t.app, &t.token, json!({ "sku": "SAUCER" })).await;
+    assert_eq!(codes(&component), ["PRODUCT_IN_BUNDLES"], "{component}");
+    assert!(
+        component["userErrors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("DUO"),
+        "{component}"
+    );
+    assert_eq!(t.stock("SAUCER").await, 3, "still there");
+
     // Deleted here and created again: a bundle of its new components only.
     let deleted = crate::support::delete_product(&t.app, &t.token, json!({ "sku": "DUO" })).await;
     assert_eq!(deleted["userErrors"], json!([]), "{deleted}");
@@ -414,6 +427,9 @@ async fn a_bundle_must_be_made_of_other_existing_products_without_nesting() {
         json!([{ "product": { "sku": "CUP" }, "quantity": 5 }])
     );
     assert_eq!(again["product"]["stock"], 2);
+    // SAUCER is in no live bundle now: it may go.
+    let saucer = crate::support::delete_product(&t.app, &t.token, json!({ "sku": "SAUCER" })).await;
+    assert_eq!(saucer["userErrors"], json!([]), "{saucer}");
 }
 
 #[tokio::test]
