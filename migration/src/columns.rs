@@ -93,3 +93,25 @@ where
     }
     stmt
 }
+
+/// Adds one column to `table`.
+pub async fn add_column<T: IntoIden + 'static>(
+    manager: &SchemaManager<'_>,
+    table: T,
+    column: ColumnDef,
+) -> Result<(), DbErr> {
+    manager
+        .alter_table(Table::alter().table(table).add_column(column).to_owned())
+        .await
+}
+
+/// Drops one column of `table`.
+pub async fn drop_column<T: IntoIden + 'static, C: IntoIden + 'static>(
+    manager: &SchemaManager<'_>,
+    table: T,
+    column: C,
+) -> Result<(), DbErr> {
+    manager
+        .alter_table(Table::alter().table(table).drop_column(column).to_owned())
+        .await
+}

@@ -2,7 +2,7 @@
 
 use sea_orm_migration::prelude::*;
 
-use crate::columns::text_null;
+use crate::columns::{add_column, drop_column, text_null};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -16,24 +16,15 @@ enum InventoryItems {
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .alter_table(
-                Table::alter()
-                    .table(InventoryItems::Table)
-                    .add_column(text_null(InventoryItems::BinLocation))
-                    .to_owned(),
-            )
-            .await
+        add_column(
+            manager,
+            InventoryItems::Table,
+            text_null(InventoryItems::BinLocation),
+        )
+        .await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .alter_table(
-                Table::alter()
-                    .table(InventoryItems::Table)
-                    .drop_column(InventoryItems::BinLocation)
-                    .to_owned(),
-            )
-            .await
+        drop_column(manager, InventoryItems::Table, InventoryItems::BinLocation).await
     }
 }

@@ -2,7 +2,7 @@
 
 use sea_orm_migration::prelude::*;
 
-use crate::columns::text_null;
+use crate::columns::{add_column, drop_column, text_null};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -16,24 +16,10 @@ enum Orders {
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .alter_table(
-                Table::alter()
-                    .table(Orders::Table)
-                    .add_column(text_null(Orders::CustomerMessage))
-                    .to_owned(),
-            )
-            .await
+        add_column(manager, Orders::Table, text_null(Orders::CustomerMessage)).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .alter_table(
-                Table::alter()
-                    .table(Orders::Table)
-                    .drop_column(Orders::CustomerMessage)
-                    .to_owned(),
-            )
-            .await
+        drop_column(manager, Orders::Table, Orders::CustomerMessage).await
     }
 }

@@ -3,7 +3,7 @@
 
 use sea_orm_migration::prelude::*;
 
-use crate::columns::text_null;
+use crate::columns::{add_column, drop_column, text_null};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -17,24 +17,10 @@ enum Orders {
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .alter_table(
-                Table::alter()
-                    .table(Orders::Table)
-                    .add_column(text_null(Orders::ShippingCostExTax))
-                    .to_owned(),
-            )
-            .await
+        add_column(manager, Orders::Table, text_null(Orders::ShippingCostExTax)).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .alter_table(
-                Table::alter()
-                    .table(Orders::Table)
-                    .drop_column(Orders::ShippingCostExTax)
-                    .to_owned(),
-            )
-            .await
+        drop_column(manager, Orders::Table, Orders::ShippingCostExTax).await
     }
 }

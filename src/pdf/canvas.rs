@@ -309,3 +309,18 @@ impl Frame {
         size * self.spacing * MM_PER_PT
     }
 }
+
+/// A document's template and its frame on the paper; the frame's fields read through it.
+pub struct Layout<'t, T> {
+    /// The template.
+    pub t: &'t T,
+    /// Where the content goes.
+    pub frame: Frame,
+}
+
+impl<T> std::ops::Deref for Layout<'_, T> {
+    type Target = Frame;
+    fn deref(&self) -> &Frame {
+        &self.frame
+    }
+}

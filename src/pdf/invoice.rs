@@ -22,18 +22,8 @@ pub fn logo_size(pixels: (usize, usize), max_w: f32, max_h: f32) -> (f32, f32) {
     (w * scale, h * scale)
 }
 
-/// The template and its frame on the paper (the frame's fields read through it).
-struct Layout<'t> {
-    t: &'t InvoiceTemplate,
-    frame: Frame,
-}
-
-impl std::ops::Deref for Layout<'_> {
-    type Target = Frame;
-    fn deref(&self) -> &Frame {
-        &self.frame
-    }
-}
+/// The template and its frame on the paper.
+type Layout<'t> = super::canvas::Layout<'t, InvoiceTemplate>;
 
 /// Table columns: (left edge of SKU, item, right edges of quantity, unit price, amount).
 struct Columns {

@@ -10,18 +10,8 @@ use super::invoice::{logo_size, LogoRef};
 use super::model::{money, PackingLine, PackingSlip};
 use super::template::{PackingSlipTemplate, PaperSize};
 
-/// The template and its frame on the paper (the frame's fields read through it).
-struct Layout<'t> {
-    t: &'t PackingSlipTemplate,
-    frame: Frame,
-}
-
-impl std::ops::Deref for Layout<'_> {
-    type Target = Frame;
-    fn deref(&self) -> &Frame {
-        &self.frame
-    }
-}
+/// The template and its frame on the paper.
+type Layout<'t> = super::canvas::Layout<'t, PackingSlipTemplate>;
 
 /// Columns: left edges of SKU and item; right edges of quantity, ordered, unit price, amount.
 struct Columns {

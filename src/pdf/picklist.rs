@@ -11,18 +11,8 @@ use super::fonts::{Face, MM_PER_PT};
 use super::model::{PickLine, PickList};
 use super::template::{PaperSize, PickListTemplate};
 
-/// The template and its frame on the paper (the frame's fields read through it).
-struct Layout<'t> {
-    t: &'t PickListTemplate,
-    frame: Frame,
-}
-
-impl std::ops::Deref for Layout<'_> {
-    type Target = Frame;
-    fn deref(&self) -> &Frame {
-        &self.frame
-    }
-}
+/// The template and its frame on the paper.
+type Layout<'t> = super::canvas::Layout<'t, PickListTemplate>;
 
 /// Side of a product picture on the list, in mm.
 const PICTURE: f32 = 11.0;

@@ -12,7 +12,8 @@ use chrono::Utc;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 
 use super::documents::{self, picking};
-use super::shipments::{self, plan::ShipmentRequest, MAX_SHIPMENTS_PER_CALL};
+use super::shipments::plan::{trimmed, ShipmentRequest, MAX_NAME_LEN};
+use super::shipments::{self, MAX_SHIPMENTS_PER_CALL};
 use super::Principal;
 use crate::domain::{ShipmentMethod, ShipmentPushState};
 use crate::entities::{batch, batch_order, order, shipment};
@@ -21,8 +22,6 @@ use crate::state::AppState;
 
 /// Most orders in one batch.
 pub const MAX_BATCH: usize = 500;
-/// Longest carrier or service name.
-const MAX_NAME_LEN: usize = 100;
 
 /// What `createBatch` asks for.
 #[derive(Clone, Debug)]
@@ -69,15 +68,11 @@ pub fn code_of(name: &str) -> Code {
     Code::parse(Some(Value::Enum(Name::new(name)))).unwrap_or(Code::Invalid)
 }
 
-fn trimmed(v: Option<String>) -> Option<String> {
-    v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
-}
-
 fn checked(mut input: NewBatch) -> AppResult<NewBatch> {
     let mut seen = HashSet::new();
     input.order_ids.retain(|id| seen.insert(*id));
-    input.carrier = trimmed(input.carrier);
-    input.service = trimmed(input.service);
+    input.carrier = trimmed(&input.carrier);
+    input.service = trimmed(&input.service);
     let mut errors = Vec::new();
     if input.order_ids.is_empty() {
         errors.push(UserError::new(

@@ -53,6 +53,12 @@ const RULES: &[(&str, &[&str])] = &[
             "services", "sync", "graphql", "http", "startup", "cli", "demo", "bench",
         ],
     ),
+    (
+        "backup",
+        &[
+            "services", "sync", "graphql", "http", "startup", "cli", "demo", "bench",
+        ],
+    ),
 ];
 
 /// One import of a forbidden layer.

@@ -138,3 +138,33 @@ async fn a_page_of_stores_reads_its_health_in_as_many_statements_as_one_store() 
     let three = run(3).await;
     assert_eq!(one, three, "statements for 1 store: {one}, for 3: {three}");
 }
+
+#[tokio::test]
+async fn a_store_without_an_order_import_for_three_intervals_is_failing_until_one_succeeds() {
+    let app = TestApp::builder()
+        .settings(|s| s.order_sync_interval = Duration::from_secs(1))
+        .spawn()
+        .await;
+    let token = app.signed_in("failing@example.com").await;
+    let store = app.store.clone();
+    let id = connect(&app, &token, &store, "Shop", true).await;
+    wait_until(
+        "three missed imports",
+        Duration::from_secs(10),
+        async || health(&app, &token, &id).await["state"] == "FAILING",
+    )
+    .await;
+    let h = health(&app, &token, &id).await;
+    assert!(
+        h["reasons"][0]
+            .as_str()
+            .unwrap()
+            .contains("no order import"),
+        "{h}"
+    );
+    assert!(h["lastOrderImportAt"].is_null(), "{h}");
+    assert!(h["orderImportLagSeconds"].as_i64().unwrap() > 3, "{h}");
+    sync(&app, &token, &id, "ORDERS").await;
+    let h = health(&app, &token, &id).await;
+    assert_eq!(h["state"], "HEALTHY", "{h}");
+}

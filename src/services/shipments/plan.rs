@@ -48,7 +48,8 @@ pub struct ShipmentRequest {
     pub idempotency_key: Option<String>,
 }
 
-fn trimmed(v: &Option<String>) -> Option<String> {
+/// The text without surrounding spaces; `None` when blank.
+pub(crate) fn trimmed(v: &Option<String>) -> Option<String> {
     v.as_deref()
         .map(str::trim)
         .filter(|s| !s.is_empty())
