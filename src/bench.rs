@@ -38,6 +38,9 @@ pub enum BenchCommand {
         /// Colours of the products with variants (2: about 2.5 variants per product).
         #[arg(long, default_value_t = 2)]
         colours: usize,
+        /// Keep metrics and scrape `/metrics` every second meanwhile (their cost).
+        #[arg(long)]
+        metrics: bool,
     },
     /// Push stock changes to two sandbox stores listing the same SKUs and print the latency
     /// from a committed change to the store holding it, and the calls a burst takes.
@@ -51,6 +54,9 @@ pub enum BenchCommand {
         /// Single changes timed one at a time.
         #[arg(long, default_value_t = 300)]
         samples: usize,
+        /// Keep metrics and scrape `/metrics` every second meanwhile (their cost).
+        #[arg(long)]
+        metrics: bool,
     },
     /// Fill an empty database (DATABASE_URL, or ./data/bench-read/orderdeck.db) with one
     /// merchant of years of history, for `bench read`.
@@ -156,12 +162,12 @@ pub async fn run(command: &BenchCommand) -> anyhow::Result<()> {
             orders,
             products,
             colours,
+            metrics,
         } => {
             self::import(
                 std::env::var("DATABASE_URL").ok(),
-                *orders,
-                *products,
-                *colours,
+                (*orders, *products, *colours),
+                *metrics,
             )
             .await
         }
@@ -169,12 +175,12 @@ pub async fn run(command: &BenchCommand) -> anyhow::Result<()> {
             skus,
             changes,
             samples,
+            metrics,
         } => {
             self::push::push(
                 std::env::var("DATABASE_URL").ok(),
-                *skus,
-                *changes,
-                *samples,
+                (*skus, *changes, *samples),
+                *metrics,
             )
             .await
         }
@@ -553,6 +559,46 @@ async fn sandbox_store(url: &str) -> anyhow::Result<(StoreCredentials, StoreStat
     Ok((credentials, stats))
 }
 
+/// With metrics on, scrapes `/metrics` every second while a bench runs (as Prometheus would,
+/// more often), so that their cost is in the figures; stops when dropped.
+pub struct Scraper(Option<tokio::task::JoinHandle<()>>);
+
+impl Scraper {
+    /// Starts scraping `app`'s metrics, when they are on.
+    pub fn start(app: &Application) -> Self {
+        Self(app.metrics_port().map(|port| {
+            tokio::spawn(async move {
+                let client = reqwest::Client::new();
+                let url = format!("http://127.0.0.1:{port}/metrics");
+                let mut tick = tokio::time::interval(Duration::from_secs(1));
+                loop {
+                    tick.tick().await;
+                    if let Ok(res) = client.get(&url).send().await {
+                        let _ = res.bytes().await;
+                    }
+                }
+            })
+        }))
+    }
+
+    /// How a bench's heading names the metrics setting.
+    pub fn describe(on: bool) -> &'static str {
+        if on {
+            "metrics on, scraped every second"
+        } else {
+            "metrics off"
+        }
+    }
+}
+
+impl Drop for Scraper {
+    fn drop(&mut self) {
+        if let Some(task) = self.0.take() {
+            task.abort();
+        }
+    }
+}
+
 /// `orderdeck bench import`: imports `orders` orders and `products` products (whose option
 /// products have `colours` colours) from a seeded sandbox store into a fresh database (SQLite
 /// in a temp dir, or `DATABASE_URL`), and prints API calls against the floor, wall time,
@@ -560,9 +606,8 @@ async fn sandbox_store(url: &str) -> anyhow::Result<(StoreCredentials, StoreStat
 /// printed is the server's alone.
 pub async fn import(
     database_url: Option<String>,
-    orders: usize,
-    products: usize,
-    colours: usize,
+    (orders, products, colours): (usize, usize, usize),
+    metrics: bool,
 ) -> anyhow::Result<()> {
     if std::env::var_os("RUST_LOG").is_some() {
         // Logs only when asked for (the import logs its fetch and store times).
@@ -582,10 +627,12 @@ pub async fn import(
         database_url: database_url.map(Secret::new),
         bigcommerce_api_url: sandbox.url.clone(),
         sync_enabled: false,
+        metrics_bind: metrics.then(|| "127.0.0.1:0".into()),
         ..Settings::default()
     };
     let app = Application::build(settings).await?;
     let state = app.state().clone();
+    let _scraper = Scraper::start(&app);
     let email = format!("bench-{}@orderdeck.local", std::process::id());
     let input = crate::demo::sandbox_connect_input(&store, HistoricalImport::Last90Days);
     let (principal, _, connected) =
@@ -628,7 +675,8 @@ pub async fn import(
     let product_floor = pages(products) + 1;
     let backend = backend_name(&state.db);
     println!(
-        "orderdeck bench import  ({backend}; machine: {})",
+        "orderdeck bench import  ({backend}; {}; machine: {})",
+        Scraper::describe(metrics),
         machine()
     );
     println!("  sandbox (a separate process) seeded {orders} orders, {products} products ({variants} variants) and ready in {seed_time:.2?}");

@@ -216,6 +216,10 @@ settings! {
     /// loopback and link-local addresses. Off: public addresses only, so a picture URL cannot
     /// make the server call into its own network.
     image_fetch_private: bool = false, image_fetch_private as Flag;
+    /// Where `GET /metrics` (Prometheus) listens, `host:port`, apart from the API so that it
+    /// is never exposed with it. `None`: no metrics are kept or served.
+    metrics_bind: Option<String> = None, metrics_bind as Opt<Text>,
+        must "be host:port (e.g. 127.0.0.1:9090)" if |v| v.as_deref().is_none_or(|b| resolve(b).is_ok());
 }
 
 /// The app's credentials, when the install flow is configured.
@@ -293,6 +297,11 @@ impl Settings {
     /// The resolved listen address.
     pub fn bind_addr(&self) -> std::io::Result<SocketAddr> {
         resolve(&self.bind)
+    }
+
+    /// The metrics listen address, when metrics are on.
+    pub fn metrics_addr(&self) -> Option<std::io::Result<SocketAddr>> {
+        self.metrics_bind.as_deref().map(resolve)
     }
 
     /// The database URL to connect to (the default SQLite file when none is set).

@@ -16,6 +16,26 @@ pub use scoped_futures::{ScopedBoxFuture, ScopedFutureExt};
 /// Key of the PostgreSQL advisory lock that serialises migrations across replicas.
 const MIGRATION_LOCK_KEY: i64 = 0x6f72_6465_7264;
 
+/// The pool's connections lent out and idle, for the metrics.
+pub fn pool_figures(db: &DatabaseConnection) -> Option<crate::metrics::Pool> {
+    let (size, idle) = match db.get_database_backend() {
+        DbBackend::Sqlite => {
+            let pool = db.get_sqlite_connection_pool();
+            (pool.size(), pool.num_idle())
+        }
+        DbBackend::Postgres => {
+            let pool = db.get_postgres_connection_pool();
+            (pool.size(), pool.num_idle())
+        }
+        DbBackend::MySql => return None,
+    };
+    let idle = i64::try_from(idle).unwrap_or(i64::MAX);
+    Some(crate::metrics::Pool {
+        in_use: (i64::from(size) - idle).max(0),
+        idle,
+    })
+}
+
 /// Connects to the configured database (creating the data directory for the default SQLite
 /// file), with WAL mode on SQLite.
 pub async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> {

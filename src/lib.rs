@@ -22,6 +22,8 @@ pub(crate) mod fairness;
 pub mod graphql;
 /// HTTP routes.
 pub(crate) mod http;
+/// Prometheus metrics of the process (`GET /metrics` on its own address).
+pub mod metrics;
 /// PDF invoices and shipping labels from `templates/`.
 pub mod pdf;
 /// Secrets in memory (never printed) and masked database URLs.

@@ -17,6 +17,9 @@ use crate::{db, graphql, http};
 pub struct Application {
     port: u16,
     server: Server,
+    /// The metrics server's port and handle, when `ORDERDECK_METRICS_BIND` is set (it serves
+    /// from the moment the application is built).
+    metrics: Option<(u16, actix_web::dev::ServerHandle)>,
     state: AppState,
     scheduler: Option<SchedulerHandle>,
     pusher: Option<crate::sync::push::PushWorkerHandle>,
@@ -37,22 +40,22 @@ impl Application {
         db::migrate(&db).await?;
         let master = MasterKey::load_or_generate(&settings)?;
         db::check_secret_key(&db, &master).await?;
+        let metrics = match settings.metrics_addr() {
+            Some(_) => crate::metrics::Metrics::on()?,
+            None => crate::metrics::Metrics::default(),
+        };
         let bigcommerce =
-            BigCommerceClient::new(settings.bigcommerce_base(), settings.bigcommerce_timeout)?;
+            BigCommerceClient::new(settings.bigcommerce_base(), settings.bigcommerce_timeout)?
+                .with_metrics(metrics.clone());
         let addr = settings.bind_addr().context("resolving ORDERDECK_BIND")?;
-        let listener = TcpListener::bind(addr).map_err(|e| {
-            StartupError(match e.kind() {
-                std::io::ErrorKind::AddrInUse => format!(
-                    "cannot listen on {addr}: the port is in use (another orderdeck, or another \
-                     program, listens there); set ORDERDECK_BIND to a free one"
-                ),
-                std::io::ErrorKind::PermissionDenied => format!(
-                    "cannot listen on {addr}: permission denied (ports below 1024 need \
-                     privileges); set ORDERDECK_BIND"
-                ),
-                _ => format!("cannot listen on {addr}: {e} (ORDERDECK_BIND)"),
-            })
-        })?;
+        let listener = listen(addr, "ORDERDECK_BIND")?;
+        let metrics_listener = match settings.metrics_addr() {
+            Some(addr) => Some(listen(
+                addr.context("resolving ORDERDECK_METRICS_BIND")?,
+                "ORDERDECK_METRICS_BIND",
+            )?),
+            None => None,
+        };
         let port = listener
             .local_addr()
             .context("reading the bound address")?
@@ -74,16 +77,32 @@ impl Application {
             webhook_imports: Arc::new(crate::sync::webhook_imports::WebhookImports::default()),
             logo_slots: crate::services::logos::slots(),
             passwords: crate::services::passwords::PasswordPool::per_core(),
+            metrics,
         };
         let gate = crate::fairness::Gate::new(
             usize::try_from(state.settings.account_concurrency).unwrap_or(usize::MAX),
         );
-        let schema = graphql::schema_builder()
-            .data(state.clone())
-            .data(gate)
-            .finish();
-        let server =
-            http::server(listener, state.clone(), schema).context("starting the HTTP server")?;
+        let mut schema = graphql::schema_builder().data(state.clone()).data(gate);
+        if state.metrics.enabled() {
+            schema = schema.extension(graphql::Counted(state.metrics.clone()));
+        }
+        let server = http::server(listener, state.clone(), schema.finish())
+            .context("starting the HTTP server")?;
+        let metrics = match metrics_listener {
+            Some(listener) => {
+                let port = listener
+                    .local_addr()
+                    .context("reading the metrics address")?
+                    .port();
+                let server = http::metrics_server(listener, state.clone())
+                    .context("starting the metrics server")?;
+                tracing::info!(port, "metrics served at /metrics");
+                let handle = server.handle();
+                tokio::spawn(server);
+                Some((port, handle))
+            }
+            None => None,
+        };
         let scheduler = if state.settings.sync_enabled {
             Some(Scheduler::start(state.clone()))
         } else {
@@ -100,6 +119,7 @@ impl Application {
         Ok(Self {
             port,
             server,
+            metrics,
             state,
             scheduler,
             pusher,
@@ -111,6 +131,11 @@ impl Application {
         self.port
     }
 
+    /// The port of `GET /metrics`, when metrics are on.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics.as_ref().map(|(port, _)| *port)
+    }
+
     /// The shared state (tests use it to inspect the database).
     pub fn state(&self) -> &AppState {
         &self.state
@@ -120,6 +145,9 @@ impl Application {
     /// the scheduler (which lets its running jobs finish, up to the shutdown timeout).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let served = self.server.await;
+        if let Some((_, metrics)) = self.metrics {
+            metrics.stop(true).await;
+        }
         if let Some(scheduler) = self.scheduler {
             scheduler.shutdown().await;
         }
@@ -128,4 +156,21 @@ impl Application {
         }
         served
     }
+}
+
+/// Binds `addr`, or says in one line why not and which setting to change.
+fn listen(addr: std::net::SocketAddr, setting: &str) -> Result<TcpListener, StartupError> {
+    TcpListener::bind(addr).map_err(|e| {
+        StartupError(match e.kind() {
+            std::io::ErrorKind::AddrInUse => format!(
+                "cannot listen on {addr}: the port is in use (another orderdeck, or another \
+                 program, listens there); set {setting} to a free one"
+            ),
+            std::io::ErrorKind::PermissionDenied => format!(
+                "cannot listen on {addr}: permission denied (ports below 1024 need \
+                 privileges); set {setting}"
+            ),
+            _ => format!("cannot listen on {addr}: {e} ({setting})"),
+        })
+    })
 }

@@ -39,6 +39,8 @@ pub struct AppState {
     pub events: crate::services::events::Events,
     /// Hashes and checks passwords, a bounded number at once (`services::passwords`).
     pub passwords: crate::services::passwords::PasswordPool,
+    /// This process's Prometheus metrics (off unless `ORDERDECK_METRICS_BIND` is set).
+    pub metrics: crate::metrics::Metrics,
 }
 
 impl AppState {

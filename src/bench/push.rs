@@ -30,9 +30,8 @@ const BUNDLES: usize = 50;
 /// `changes` changes spread over every SKU, committed together.
 pub async fn push(
     database_url: Option<String>,
-    skus: usize,
-    changes: usize,
-    samples: usize,
+    (skus, changes, samples): (usize, usize, usize),
+    metrics: bool,
 ) -> anyhow::Result<()> {
     let dir = std::env::temp_dir().join(format!("orderdeck-bench-push-{}", std::process::id()));
     std::fs::create_dir_all(&dir).context("creating the bench directory")?;
@@ -55,10 +54,12 @@ pub async fn push(
         bigcommerce_api_url: sandbox.url.clone(),
         sync_enabled: false,
         push_enabled: true,
+        metrics_bind: metrics.then(|| "127.0.0.1:0".into()),
         ..Settings::default()
     };
     let app = Application::build(settings).await?;
     let state = app.state().clone();
+    let _scraper = super::Scraper::start(&app);
     let email = format!("bench-push-{}@orderdeck.local", std::process::id());
     let principal = connect_stores(&state, &stores, &email).await?;
     let items = sku_items(&state, &principal).await?;
@@ -102,7 +103,11 @@ pub async fn push(
     };
 
     let backend = super::backend_name(&state.db);
-    println!("orderdeck bench push  ({backend}; machine: {})", machine());
+    println!(
+        "orderdeck bench push  ({backend}; {}; machine: {})",
+        super::Scraper::describe(metrics),
+        machine()
+    );
     println!(
         "  sandbox: 2 stores listing the same {skus} SKUs, seeded in {seed_time:.2?}; latency pushes before: {calls_before:?}"
     );

@@ -14,6 +14,7 @@ mod integrations;
 pub(crate) mod limits;
 mod loaders;
 mod merges;
+mod metrics;
 mod money;
 mod order_actions;
 mod orders;
@@ -30,6 +31,7 @@ use async_graphql::{MergedObject, Schema, SchemaBuilder};
 pub use context::RequestData;
 pub use events::{SubscriptionRoot, SubscriptionSlots};
 pub use loaders::attach as attach_loaders;
+pub use metrics::Counted;
 
 /// Every query field.
 #[derive(MergedObject, Default)]

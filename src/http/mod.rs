@@ -9,7 +9,10 @@ mod graphiql;
 mod graphql;
 mod health;
 mod logos;
+mod metrics;
 mod ws;
+
+pub use metrics::server as metrics_server;
 
 use std::net::TcpListener;
 
@@ -189,9 +192,14 @@ pub fn server(
             .wrap_fn(|req, srv| {
                 let id = req.extensions().get::<RequestId>().copied();
                 let path = req.path().to_string();
+                let counted = metrics::Counted::start(&req);
                 let call = srv.call(req);
                 async move {
-                    let mut res = call.await?;
+                    let res = call.await;
+                    if let Some(counted) = counted {
+                        counted.end(&res);
+                    }
+                    let mut res = res?;
                     secure_headers(&path, res.headers_mut());
                     if let Some(value) =
                         id.and_then(|id| HeaderValue::from_str(&id.to_string()).ok())

@@ -1,12 +1,13 @@
 //! How each connected store is doing (`Integration.health`, docs/rules.md §3): when orders
 //! last arrived, what waits to be pushed or failed, the API quota, the webhooks. Computed for
-//! a page of stores in a fixed number of statements (one per figure, grouped by store).
+//! a page of stores in a fixed number of statements (one per figure, grouped by store), and
+//! for every store at once for the metrics scrape (`everywhere`).
 
 use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect, Select};
 
 use crate::domain::{
     HealthState, IntegrationStatus, PushKind, ShipmentPushState, SyncKind, SyncOutcome,
@@ -14,6 +15,7 @@ use crate::domain::{
 };
 use crate::entities::{integration, listing, push_queue, shipment, sync_run};
 use crate::error::AppResult;
+use crate::metrics::StoreFigures;
 use crate::state::AppState;
 
 /// A stock push waiting longer than this is worth a look.
@@ -43,6 +45,9 @@ pub struct Health {
     /// Listings whose last stock push failed (see each listing's `pushError`); retried with
     /// backoff.
     pub failed_stock_pushes: i64,
+    /// Shipments waiting to be sent to the store: new, or retried after a failure that may
+    /// pass (a timeout, a store error).
+    pub pending_shipments: i64,
     /// Shipments the store refused (`retryShipmentPush` sends one again).
     pub failed_shipments: i64,
     /// Requests left in the store's API quota as the store's last answer to this server
@@ -58,6 +63,145 @@ fn counts(rows: Vec<(i64, i64)>) -> HashMap<i64, i64> {
     rows.into_iter().collect()
 }
 
+/// Which stores a computation covers: some of one account's (the API), or every store of
+/// every account (the metrics scrape).
+#[derive(Clone, Copy)]
+enum Scope<'a> {
+    Stores(i64, &'a [i64]),
+    All,
+}
+
+impl Scope<'_> {
+    /// `q` limited to the scope's stores.
+    fn limit<E: EntityTrait>(
+        self,
+        q: Select<E>,
+        account: E::Column,
+        store: E::Column,
+    ) -> Select<E> {
+        match self {
+            Scope::Stores(account_id, ids) => q
+                .filter(account.eq(account_id))
+                .filter(store.is_in(ids.iter().copied())),
+            Scope::All => q,
+        }
+    }
+}
+
+/// The figures of the stores in a scope, each by store id; one statement each.
+struct Figures {
+    imports: HashMap<i64, Option<DateTime<Utc>>>,
+    queued: HashMap<i64, (i64, Option<DateTime<Utc>>)>,
+    failed_pushes: HashMap<i64, i64>,
+    pending_shipments: HashMap<i64, i64>,
+    failed_shipments: HashMap<i64, i64>,
+}
+
+impl Figures {
+    async fn read(state: &AppState, scope: Scope<'_>) -> AppResult<Self> {
+        let db = &state.db;
+        let imports = scope
+            .limit(
+                sync_run::Entity::find(),
+                sync_run::Column::AccountId,
+                sync_run::Column::IntegrationId,
+            )
+            .select_only()
+            .column(sync_run::Column::IntegrationId)
+            .column_as(Expr::col(sync_run::Column::FinishedAt).max(), "last")
+            .filter(sync_run::Column::Kind.eq(SyncKind::Orders))
+            .filter(sync_run::Column::Outcome.eq(SyncOutcome::Succeeded))
+            .group_by(sync_run::Column::IntegrationId)
+            .into_tuple::<(i64, Option<DateTime<Utc>>)>()
+            .all(db)
+            .await?
+            .into_iter()
+            .collect();
+        let queued = scope
+            .limit(
+                push_queue::Entity::find(),
+                push_queue::Column::AccountId,
+                push_queue::Column::IntegrationId,
+            )
+            .select_only()
+            .column(push_queue::Column::IntegrationId)
+            .column_as(Expr::col(push_queue::Column::Id).count(), "n")
+            .column_as(Expr::col(push_queue::Column::CreatedAt).min(), "oldest")
+            .filter(push_queue::Column::Kind.eq(PushKind::Stock))
+            .group_by(push_queue::Column::IntegrationId)
+            .into_tuple::<(i64, i64, Option<DateTime<Utc>>)>()
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|(id, n, oldest)| (id, (n, oldest)))
+            .collect();
+        let failed_pushes = counts(
+            scope
+                .limit(
+                    listing::Entity::find(),
+                    listing::Column::AccountId,
+                    listing::Column::IntegrationId,
+                )
+                .select_only()
+                .column(listing::Column::IntegrationId)
+                .column_as(Expr::col(listing::Column::Id).count(), "n")
+                .filter(listing::Column::PushError.is_not_null())
+                .group_by(listing::Column::IntegrationId)
+                .into_tuple()
+                .all(db)
+                .await?,
+        );
+        let shipments = |push_state: ShipmentPushState| {
+            scope
+                .limit(
+                    shipment::Entity::find(),
+                    shipment::Column::AccountId,
+                    shipment::Column::IntegrationId,
+                )
+                .select_only()
+                .column(shipment::Column::IntegrationId)
+                .column_as(Expr::col(shipment::Column::Id).count(), "n")
+                .filter(shipment::Column::PushState.eq(push_state))
+                .group_by(shipment::Column::IntegrationId)
+                .into_tuple::<(i64, i64)>()
+        };
+        let pending_shipments = counts(shipments(ShipmentPushState::Pending).all(db).await?);
+        let failed_shipments = counts(shipments(ShipmentPushState::Failed).all(db).await?);
+        Ok(Self {
+            imports,
+            queued,
+            failed_pushes,
+            pending_shipments,
+            failed_shipments,
+        })
+    }
+
+    /// The health of store `s` from these figures.
+    fn health(&self, state: &AppState, s: &integration::Model, now: DateTime<Utc>) -> Health {
+        let interval = Duration::from_std(state.settings.order_sync_interval)
+            .unwrap_or_else(|_| Duration::minutes(10));
+        let last = self.imports.get(&s.id).copied().flatten();
+        let (pending, oldest) = self.queued.get(&s.id).copied().unwrap_or((0, None));
+        let quota = state.bigcommerce.quota(&s.store_hash);
+        let mut h = Health {
+            state: HealthState::Healthy,
+            reasons: Vec::new(),
+            last_order_import_at: last,
+            order_import_lag_seconds: (now - last.unwrap_or(s.connected_at)).num_seconds().max(0),
+            pending_stock_pushes: pending,
+            oldest_pending_push_at: oldest,
+            failed_stock_pushes: self.failed_pushes.get(&s.id).copied().unwrap_or(0),
+            pending_shipments: self.pending_shipments.get(&s.id).copied().unwrap_or(0),
+            failed_shipments: self.failed_shipments.get(&s.id).copied().unwrap_or(0),
+            quota_left: quota.map(|q| i64::try_from(q.left).unwrap_or(i64::MAX)),
+            quota_reset_at: quota.map(|q| q.reset_at),
+            webhook_state: s.webhook_state,
+        };
+        judge(&mut h, s, interval, now);
+        h
+    }
+}
+
 /// The health of each of `stores` (of one account), by id.
 pub async fn of_stores(
     state: &AppState,
@@ -68,88 +212,40 @@ pub async fn of_stores(
     if ids.is_empty() {
         return Ok(HashMap::new());
     }
-    let db = &state.db;
-    let imports: HashMap<i64, Option<DateTime<Utc>>> = sync_run::Entity::find()
-        .select_only()
-        .column(sync_run::Column::IntegrationId)
-        .column_as(Expr::col(sync_run::Column::FinishedAt).max(), "last")
-        .filter(sync_run::Column::AccountId.eq(account_id))
-        .filter(sync_run::Column::IntegrationId.is_in(ids.clone()))
-        .filter(sync_run::Column::Kind.eq(SyncKind::Orders))
-        .filter(sync_run::Column::Outcome.eq(SyncOutcome::Succeeded))
-        .group_by(sync_run::Column::IntegrationId)
-        .into_tuple::<(i64, Option<DateTime<Utc>>)>()
-        .all(db)
-        .await?
-        .into_iter()
-        .collect();
-    let queued: HashMap<i64, (i64, Option<DateTime<Utc>>)> = push_queue::Entity::find()
-        .select_only()
-        .column(push_queue::Column::IntegrationId)
-        .column_as(Expr::col(push_queue::Column::Id).count(), "n")
-        .column_as(Expr::col(push_queue::Column::CreatedAt).min(), "oldest")
-        .filter(push_queue::Column::AccountId.eq(account_id))
-        .filter(push_queue::Column::IntegrationId.is_in(ids.clone()))
-        .filter(push_queue::Column::Kind.eq(PushKind::Stock))
-        .group_by(push_queue::Column::IntegrationId)
-        .into_tuple::<(i64, i64, Option<DateTime<Utc>>)>()
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|(id, n, oldest)| (id, (n, oldest)))
-        .collect();
-    let failed_pushes = counts(
-        listing::Entity::find()
-            .select_only()
-            .column(listing::Column::IntegrationId)
-            .column_as(Expr::col(listing::Column::Id).count(), "n")
-            .filter(listing::Column::AccountId.eq(account_id))
-            .filter(listing::Column::IntegrationId.is_in(ids.clone()))
-            .filter(listing::Column::PushError.is_not_null())
-            .group_by(listing::Column::IntegrationId)
-            .into_tuple()
-            .all(db)
-            .await?,
-    );
-    let failed_shipments = counts(
-        shipment::Entity::find()
-            .select_only()
-            .column(shipment::Column::IntegrationId)
-            .column_as(Expr::col(shipment::Column::Id).count(), "n")
-            .filter(shipment::Column::AccountId.eq(account_id))
-            .filter(shipment::Column::IntegrationId.is_in(ids))
-            .filter(shipment::Column::PushState.eq(ShipmentPushState::Failed))
-            .group_by(shipment::Column::IntegrationId)
-            .into_tuple()
-            .all(db)
-            .await?,
-    );
+    let figures = Figures::read(state, Scope::Stores(account_id, &ids)).await?;
     let now = Utc::now();
-    let interval = Duration::from_std(state.settings.order_sync_interval)
-        .unwrap_or_else(|_| Duration::minutes(10));
+    Ok(stores
+        .iter()
+        .map(|s| (s.id, figures.health(state, s, now)))
+        .collect())
+}
+
+/// The figures of every connected store of every account, for the metrics scrape: a fixed
+/// number of statements whatever the number of stores.
+pub async fn everywhere(state: &AppState) -> AppResult<Vec<StoreFigures>> {
+    let stores = integration::Entity::find()
+        .filter(integration::Column::Status.ne(IntegrationStatus::Disconnected))
+        .all(&state.db)
+        .await?;
+    let figures = Figures::read(state, Scope::All).await?;
+    let now = Utc::now();
     Ok(stores
         .iter()
         .map(|s| {
-            let last = imports.get(&s.id).copied().flatten();
-            let (pending, oldest) = queued.get(&s.id).copied().unwrap_or((0, None));
-            let quota = state.bigcommerce.quota(&s.store_hash);
-            let mut h = Health {
-                state: HealthState::Healthy,
-                reasons: Vec::new(),
-                last_order_import_at: last,
-                order_import_lag_seconds: (now - last.unwrap_or(s.connected_at))
-                    .num_seconds()
-                    .max(0),
-                pending_stock_pushes: pending,
-                oldest_pending_push_at: oldest,
-                failed_stock_pushes: failed_pushes.get(&s.id).copied().unwrap_or(0),
-                failed_shipments: failed_shipments.get(&s.id).copied().unwrap_or(0),
-                quota_left: quota.map(|q| i64::try_from(q.left).unwrap_or(i64::MAX)),
-                quota_reset_at: quota.map(|q| q.reset_at),
-                webhook_state: s.webhook_state,
-            };
-            judge(&mut h, s, interval, now);
-            (s.id, h)
+            let h = figures.health(state, s, now);
+            StoreFigures {
+                integration_id: s.id,
+                state: h.state.as_str().to_ascii_lowercase(),
+                order_import_age_seconds: h.order_import_lag_seconds,
+                pending_stock_pushes: h.pending_stock_pushes,
+                oldest_pending_push_seconds: h
+                    .oldest_pending_push_at
+                    .map_or(0, |at| (now - at).num_seconds().max(0)),
+                failed_stock_pushes: h.failed_stock_pushes,
+                pending_shipments: h.pending_shipments,
+                failed_shipments: h.failed_shipments,
+                requests_left: h.quota_left,
+            }
         })
         .collect())
 }

@@ -24,6 +24,7 @@ use crate::crypto::{constant_time_eq, generate_secret, hash_token};
 use crate::db::is_unique_violation;
 use crate::domain::{IntegrationStatus, WebhookState};
 use crate::entities::{integration, webhook_delivery as delivery};
+use crate::metrics::Delivery;
 use crate::services::workers::Queued;
 use crate::state::AppState;
 
@@ -299,8 +300,39 @@ fn check_sent_at(created_at: i64, now: DateTime<Utc>) -> Result<(), Refusal> {
     Ok(())
 }
 
-/// Checks and records a delivery for integration `id`, and queues its order for import.
+/// Checks and records a delivery for integration `id`, and queues its order for import;
+/// counts it in the metrics, with its delay when accepted.
 pub async fn receive(
+    state: &AppState,
+    id: i64,
+    secret: Option<&str>,
+    body: &[u8],
+) -> Result<Receipt, Refusal> {
+    let result = check_and_record(state, id, secret, body).await;
+    let (outcome, delay) = match &result {
+        Ok(Receipt::Accepted { .. }) => (Delivery::Accepted, accepted_delay(body)),
+        Ok(Receipt::Duplicate) => (Delivery::Duplicate, None),
+        Err(_) => (Delivery::Refused, None),
+    };
+    state.metrics.webhook(outcome, delay);
+    result
+}
+
+/// From the store's `created_at` of an accepted delivery to now (zero when the store's
+/// clock is ahead).
+fn accepted_delay(body: &[u8]) -> Option<std::time::Duration> {
+    #[derive(Deserialize)]
+    struct Sent {
+        created_at: i64,
+    }
+    let sent: Sent = serde_json::from_slice(body).ok()?;
+    let millis = (Utc::now().timestamp_millis() - sent.created_at.saturating_mul(1000)).max(0);
+    Some(std::time::Duration::from_millis(
+        u64::try_from(millis).unwrap_or(0),
+    ))
+}
+
+async fn check_and_record(
     state: &AppState,
     id: i64,
     secret: Option<&str>,

@@ -455,6 +455,9 @@ async fn push_stock(
     );
     report.stock_pushed += pushed;
     report.failed += failed;
+    state
+        .metrics
+        .pushes(integration.id, "stock", report.stock_pushed, report.failed);
     if report.failed > 0 {
         tracing::warn!(
             integration_id = integration.id,
@@ -625,6 +628,9 @@ async fn push_prices(
             }
         }
     }
+    state
+        .metrics
+        .pushes(integration.id, "price", report.prices_pushed, report.failed);
     Ok(report)
 }
 

@@ -153,12 +153,24 @@ async fn start_run(
     .during("recording the start of a sync run")
 }
 
-/// Tells subscribers a run finished (its row is committed).
+/// Tells subscribers a run finished (its row is committed), and counts it.
 fn finished(state: &AppState, run: &run::Model) {
     state.events.publish([Event::SyncRunFinished {
         account_id: run.account_id,
         run_id: run.id,
     }]);
+    if state.metrics.enabled() {
+        let took = run.finished_at.unwrap_or(run.started_at) - run.started_at;
+        state.metrics.sync_run(crate::metrics::Run {
+            integration_id: run.integration_id,
+            kind: &run.kind.as_str().to_ascii_lowercase(),
+            trigger: &run.trigger.as_str().to_ascii_lowercase(),
+            outcome: &run.outcome.as_str().to_ascii_lowercase(),
+            duration: took.to_std().unwrap_or_default(),
+            created: run.created,
+            orders: run.kind == SyncKind::Orders,
+        });
+    }
 }
 
 /// Records the end of a run: outcome, counts, API calls and error text.

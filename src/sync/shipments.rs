@@ -87,7 +87,9 @@ pub async fn push_claimed(state: AppState, token: String) -> AppResult<ShipmentP
             }
         };
         for row in rows {
-            report.add(push_one(&state, &store, &channel, row, &lease).await?);
+            let outcome = push_one(&state, &store, &channel, row, &lease).await?;
+            counted(&state, store.id, outcome);
+            report.add(outcome);
         }
     }
     Ok(report)
@@ -165,6 +167,7 @@ pub async fn push_due(
         let mut failures = 0;
         for row in rows {
             let outcome = push_one(state, store, channel, row, &lease).await?;
+            counted(state, store.id, outcome);
             failures += u64::from(outcome == Outcome::Failed);
             report.add(outcome);
         }
@@ -183,6 +186,18 @@ enum Outcome {
     Failed,
     /// Someone else holds the row now (our lease ran out).
     Lost,
+}
+
+/// Counts an attempt's outcome in the metrics (a row another pusher took is not counted).
+fn counted(state: &AppState, integration_id: i64, outcome: Outcome) {
+    let (sent, failed) = match outcome {
+        Outcome::Created | Outcome::Found => (1, 0),
+        Outcome::Failed => (0, 1),
+        Outcome::Lost => return,
+    };
+    state
+        .metrics
+        .pushes(integration_id, "shipment", sent, failed);
 }
 
 /// One attempt for one claimed shipment.

@@ -54,6 +54,13 @@ const RULES: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "metrics",
+        &[
+            "db", "entities", "domain", "channels", "pdf", "state", "services", "sync", "graphql",
+            "http", "startup", "cli", "demo", "bench",
+        ],
+    ),
+    (
         "backup",
         &[
             "services", "sync", "graphql", "http", "startup", "cli", "demo", "bench",

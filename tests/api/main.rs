@@ -28,6 +28,7 @@ mod layers;
 mod logos;
 mod logs;
 mod low_stock;
+mod metrics;
 mod orders_query;
 mod push;
 mod replicas;

@@ -107,6 +107,23 @@ async fn a_port_in_use_is_named() {
 }
 
 #[tokio::test]
+async fn a_metrics_port_in_use_is_named() {
+    let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    refused(
+        vec![
+            ("ORDERDECK_BIND", "127.0.0.1:0".into()),
+            ("ORDERDECK_METRICS_BIND", addr.to_string()),
+            ("ORDERDECK_DATA_DIR", data.path().display().to_string()),
+        ],
+        &[&addr.to_string(), "in use", "ORDERDECK_METRICS_BIND"],
+    )
+    .await;
+    drop(taken);
+}
+
+#[tokio::test]
 async fn a_templates_directory_that_cannot_be_read_is_named() {
     let templates = tempfile::tempdir().unwrap();
     let data = tempfile::tempdir().unwrap();

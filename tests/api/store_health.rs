@@ -11,7 +11,7 @@ use crate::support::{connect, create_product, push_app, sync, wait_until, TestAp
 
 const HEALTH: &str =
     "query($id: ID!) { integration(id: $id) { health { state reasons lastOrderImportAt
-    orderImportLagSeconds pendingStockPushes oldestPendingPushAt failedStockPushes failedShipments
+    orderImportLagSeconds pendingStockPushes oldestPendingPushAt failedStockPushes pendingShipments failedShipments
     quotaLeft quotaResetAt webhookState } } }";
 
 async fn health(app: &TestApp, token: &str, id: &str) -> Value {

@@ -56,6 +56,7 @@ pub struct BigCommerceClient {
     base: String,
     retry: RetryPolicy,
     gates: Arc<Gates>,
+    metrics: crate::metrics::Metrics,
 }
 
 /// The method of a request and, for writes, its JSON body.
@@ -199,7 +200,14 @@ impl BigCommerceClient {
             base: base.trim_end_matches('/').to_string(),
             retry: RetryPolicy::default(),
             gates: Arc::new(Gates::default()),
+            metrics: crate::metrics::Metrics::default(),
         })
+    }
+
+    /// The same client counting its calls into `metrics` (by [`endpoint_class`] and status).
+    pub fn with_metrics(mut self, metrics: crate::metrics::Metrics) -> Self {
+        self.metrics = metrics;
+        self
     }
 
     /// The API quota of the store `store_hash` as its last answer to this process reported it.
@@ -381,11 +389,17 @@ impl BigCommerceClient {
                 .body(body.to_vec());
         }
         let result = request.send().await;
+        let endpoint = endpoint_class(url.path());
         let response = match result {
             Ok(r) => r,
-            Err(e) => return Attempt::Transient(map_transport_error(&e)),
+            Err(e) => {
+                self.metrics.bigcommerce_call(endpoint, None);
+                return Attempt::Transient(map_transport_error(&e));
+            }
         };
         let status = response.status();
+        self.metrics
+            .bigcommerce_call(endpoint, Some(status.as_u16()));
         let rate = RateHeaders::read(response.headers());
         gate.saw(&rate);
         tracing::debug!(
@@ -479,15 +493,19 @@ impl BigCommerceClient {
             .header("Accept", "application/json")
             .send()
             .await;
+        let endpoint = endpoint_class(path);
         let response = match result {
             Ok(r) => r,
             Err(e) => {
+                self.metrics.bigcommerce_call(endpoint, None);
                 let err = map_transport_error(&e);
                 tracing::warn!(store = creds.store_hash, path, error = %err, "BigCommerce call failed");
                 return Err(err);
             }
         };
         let status = response.status();
+        self.metrics
+            .bigcommerce_call(endpoint, Some(status.as_u16()));
         tracing::debug!(
             store = creds.store_hash,
             path,
@@ -504,6 +522,33 @@ impl BigCommerceClient {
             .map_err(|e| map_transport_error(&e))?;
         serde_json::from_slice(&bytes)
             .map_err(|e| ChannelError::UnexpectedResponse(format!("{path}: {e}")))
+    }
+}
+
+/// The class of a BigCommerce API path, a bounded label for the metrics: `orders`,
+/// `order_products`, `order_shipments`, `products`, `variants`, `categories`, `inventory`,
+/// `hooks`, `store`, or `other`. Ids in the path do not matter.
+pub fn endpoint_class(path: &str) -> &'static str {
+    let words: Vec<&str> = path
+        .split('/')
+        .filter(|w| !w.is_empty() && !w.bytes().all(|b| b.is_ascii_digit()))
+        .collect();
+    // From `.../v2/orders/1/products`: the words after the API version.
+    let api = words
+        .iter()
+        .position(|w| *w == "v2" || *w == "v3")
+        .map_or(&words[..0], |i| &words[i + 1..]);
+    match api {
+        ["orders"] => "orders",
+        ["orders", "products"] => "order_products",
+        ["orders", "shipments"] => "order_shipments",
+        ["catalog", "products"] => "products",
+        ["catalog", "products", "variants"] => "variants",
+        ["catalog", "trees", "categories"] | ["catalog", "categories"] => "categories",
+        ["inventory", ..] => "inventory",
+        ["hooks"] => "hooks",
+        ["store"] => "store",
+        _ => "other",
     }
 }
 
@@ -548,6 +593,26 @@ fn map_status(status: StatusCode, headers: &reqwest::header::HeaderMap) -> Chann
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
+
+    #[test]
+    fn api_paths_fall_into_a_few_endpoint_classes_whatever_their_ids() {
+        for (path, class) in [
+            ("/stores/abc/v2/orders", "orders"),
+            ("/stores/abc/v2/orders/100", "orders"),
+            ("/stores/abc/v2/orders/100/products", "order_products"),
+            ("/stores/abc/v2/orders/100/shipments", "order_shipments"),
+            ("/stores/abc/v3/catalog/products/7/variants/9", "variants"),
+            ("/stores/abc/v3/catalog/products", "products"),
+            ("/stores/abc/v3/catalog/trees/categories", "categories"),
+            ("/stores/abc/v3/inventory/adjustments/absolute", "inventory"),
+            ("/stores/abc/v3/hooks/5", "hooks"),
+            ("v2/store", "store"),
+            ("/stores/abc/v3/anything/else", "other"),
+            ("/", "other"),
+        ] {
+            assert_eq!(endpoint_class(path), class, "{path}");
+        }
+    }
 
     #[test]
     fn a_v2_refusal_carries_its_invalid_reason() {

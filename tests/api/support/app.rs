@@ -55,6 +55,8 @@ pub fn random_secret_key() -> String {
 
 pub struct TestApp {
     pub address: String,
+    /// Where `GET /metrics` answers, when the settings turned metrics on.
+    pub metrics_address: Option<String>,
     pub http: reqwest::Client,
     pub state: AppState,
     /// The BigCommerce sandbox the app talks to (one store, no orders or products, unless
@@ -155,10 +157,14 @@ impl<'a> TestAppBuilder<'a> {
             .await
             .expect("building the app");
         let address = format!("http://127.0.0.1:{}", app.port());
+        let metrics_address = app
+            .metrics_port()
+            .map(|port| format!("http://127.0.0.1:{port}"));
         let state = app.state().clone();
         tokio::spawn(app.run_until_stopped());
         let app = TestApp {
             address,
+            metrics_address,
             http: reqwest::Client::new(),
             state,
             sandbox,

@@ -1,0 +1,80 @@
+//! `GET /metrics` on its own listener (`ORDERDECK_METRICS_BIND`), and the count of every API
+//! request by route pattern, method and status with its latency.
+
+use std::net::TcpListener;
+use std::time::Instant;
+
+use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
+use actix_web::{web, App, HttpResponse, HttpServer};
+
+use crate::metrics::Metrics;
+use crate::services::health;
+use crate::state::AppState;
+
+/// The Prometheus text format's media type.
+const TEXT_FORMAT: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+/// The metrics, with every connected store's figures read now from the database.
+async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    let stores = match health::everywhere(&state).await {
+        Ok(stores) => stores,
+        Err(e) => {
+            // The process's own counters are still worth scraping.
+            tracing::warn!(error = %e.report(), "reading the stores' figures for /metrics failed");
+            Vec::new()
+        }
+    };
+    let pool = crate::db::pool_figures(&state.db);
+    HttpResponse::Ok()
+        .content_type(TEXT_FORMAT)
+        .body(state.metrics.render(&stores, pool))
+}
+
+/// The metrics server on `listener`: `GET /metrics` only, one worker, apart from the API so
+/// that it is never exposed with it.
+pub fn server(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
+    let shutdown = state.settings.shutdown_timeout.as_secs();
+    let data = web::Data::new(state);
+    Ok(HttpServer::new(move || {
+        App::new()
+            .app_data(data.clone())
+            .route("/metrics", web::get().to(metrics))
+    })
+    .workers(1)
+    .disable_signals()
+    .shutdown_timeout(shutdown)
+    .listen(listener)?
+    .run())
+}
+
+/// An API request being timed for the metrics.
+pub(super) struct Counted {
+    metrics: Metrics,
+    route: String,
+    method: String,
+    started: Instant,
+}
+
+impl Counted {
+    /// Starts timing `req` when metrics are on. Its route is the matched pattern (e.g.
+    /// `/documents/links/{token}`), `unmatched` for a path no route has.
+    pub(super) fn start(req: &ServiceRequest) -> Option<Self> {
+        let metrics = req.app_data::<web::Data<AppState>>()?.metrics.clone();
+        metrics.enabled().then(|| Self {
+            metrics,
+            route: req.match_pattern().unwrap_or_else(|| "unmatched".into()),
+            method: req.method().as_str().to_string(),
+            started: Instant::now(),
+        })
+    }
+
+    /// Counts the answer (an error that became no answer counts as 500).
+    pub(super) fn end<B>(self, res: &Result<ServiceResponse<B>, actix_web::Error>) {
+        let status = match res {
+            Ok(r) => r.status().as_u16(),
+            Err(e) => e.as_response_error().status_code().as_u16(),
+        };
+        self.metrics
+            .http_request(&self.route, &self.method, status, self.started.elapsed());
+    }
+}
