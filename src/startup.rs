@@ -94,7 +94,18 @@ impl Application {
                     .local_addr()
                     .context("reading the metrics address")?
                     .port();
-                let server = http::metrics_server(listener, state.clone())
+                // One connection of its own for the scrape's reads (an in-memory SQLite
+                // database exists only in the pool that made it).
+                let scrape_db = if state.settings.effective_database_url().contains(":memory:") {
+                    state.db.clone()
+                } else {
+                    db::connect(&Settings {
+                        db_max_connections: 1,
+                        ..(*state.settings).clone()
+                    })
+                    .await?
+                };
+                let server = http::metrics_server(listener, state.clone(), scrape_db)
                     .context("starting the metrics server")?;
                 tracing::info!(port, "metrics served at /metrics");
                 let handle = server.handle();

@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
 use actix_web::{web, App, HttpResponse, HttpServer};
+use sea_orm::DatabaseConnection;
 
 use crate::metrics::Metrics;
 use crate::services::health;
@@ -14,9 +15,12 @@ use crate::state::AppState;
 /// The Prometheus text format's media type.
 const TEXT_FORMAT: &str = "text/plain; version=0.0.4; charset=utf-8";
 
+/// The scrape's own database connection (see [`server`]).
+struct ScrapeDb(DatabaseConnection);
+
 /// The metrics, with every connected store's figures read now from the database.
-async fn metrics(state: web::Data<AppState>) -> HttpResponse {
-    let stores = match health::everywhere(&state).await {
+async fn metrics(state: web::Data<AppState>, db: web::Data<ScrapeDb>) -> HttpResponse {
+    let stores = match health::everywhere(&state, &db.0).await {
         Ok(stores) => stores,
         Err(e) => {
             // The process's own counters are still worth scraping.
@@ -31,13 +35,21 @@ async fn metrics(state: web::Data<AppState>) -> HttpResponse {
 }
 
 /// The metrics server on `listener`: `GET /metrics` only, one worker, apart from the API so
-/// that it is never exposed with it.
-pub fn server(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
+/// that it is never exposed with it. The stores' figures are read through `db`, a pool of its
+/// own (one connection): a scrape never waits for, nor takes, a connection of the API or the
+/// workers, and their connections' caches are not spread over one more connection.
+pub fn server(
+    listener: TcpListener,
+    state: AppState,
+    db: DatabaseConnection,
+) -> std::io::Result<Server> {
     let shutdown = state.settings.shutdown_timeout.as_secs();
     let data = web::Data::new(state);
+    let db = web::Data::new(ScrapeDb(db));
     Ok(HttpServer::new(move || {
         App::new()
             .app_data(data.clone())
+            .app_data(db.clone())
             .route("/metrics", web::get().to(metrics))
     })
     .workers(1)

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect, Select};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, Select};
 
 use crate::domain::{
     HealthState, IntegrationStatus, PushKind, ShipmentPushState, SyncKind, SyncOutcome,
@@ -98,8 +98,7 @@ struct Figures {
 }
 
 impl Figures {
-    async fn read(state: &AppState, scope: Scope<'_>) -> AppResult<Self> {
-        let db = &state.db;
+    async fn read(db: &DatabaseConnection, scope: Scope<'_>) -> AppResult<Self> {
         let imports = scope
             .limit(
                 sync_run::Entity::find(),
@@ -212,7 +211,7 @@ pub async fn of_stores(
     if ids.is_empty() {
         return Ok(HashMap::new());
     }
-    let figures = Figures::read(state, Scope::Stores(account_id, &ids)).await?;
+    let figures = Figures::read(&state.db, Scope::Stores(account_id, &ids)).await?;
     let now = Utc::now();
     Ok(stores
         .iter()
@@ -221,13 +220,14 @@ pub async fn of_stores(
 }
 
 /// The figures of every connected store of every account, for the metrics scrape: a fixed
-/// number of statements whatever the number of stores.
-pub async fn everywhere(state: &AppState) -> AppResult<Vec<StoreFigures>> {
+/// number of statements whatever the number of stores, read through `db` (the scrape's own
+/// connection, so that a scrape never takes one from requests and workers).
+pub async fn everywhere(state: &AppState, db: &DatabaseConnection) -> AppResult<Vec<StoreFigures>> {
     let stores = integration::Entity::find()
         .filter(integration::Column::Status.ne(IntegrationStatus::Disconnected))
-        .all(&state.db)
+        .all(db)
         .await?;
-    let figures = Figures::read(state, Scope::All).await?;
+    let figures = Figures::read(db, Scope::All).await?;
     let now = Utc::now();
     Ok(stores
         .iter()
