@@ -561,24 +561,49 @@ async fn sandbox_store(url: &str) -> anyhow::Result<(StoreCredentials, StoreStat
 
 /// With metrics on, scrapes `/metrics` every second while a bench runs (as Prometheus would,
 /// more often), so that their cost is in the figures; stops when dropped.
-pub struct Scraper(Option<tokio::task::JoinHandle<()>>);
+pub struct Scraper {
+    task: Option<tokio::task::JoinHandle<()>>,
+    /// How long each scrape took, answer read.
+    took: std::sync::Arc<std::sync::Mutex<Vec<Duration>>>,
+}
 
 impl Scraper {
     /// Starts scraping `app`'s metrics, when they are on.
     pub fn start(app: &Application) -> Self {
-        Self(app.metrics_port().map(|port| {
+        let took = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let times = took.clone();
+        let task = app.metrics_port().map(|port| {
             tokio::spawn(async move {
                 let client = reqwest::Client::new();
                 let url = format!("http://127.0.0.1:{port}/metrics");
                 let mut tick = tokio::time::interval(Duration::from_secs(1));
                 loop {
                     tick.tick().await;
+                    let started = Instant::now();
                     if let Ok(res) = client.get(&url).send().await {
-                        let _ = res.bytes().await;
+                        if res.bytes().await.is_ok() {
+                            if let Ok(mut t) = times.lock() {
+                                t.push(started.elapsed());
+                            }
+                        }
                     }
                 }
             })
-        }))
+        });
+        Self { task, took }
+    }
+
+    /// The scrapes so far: how many, median and longest time (`None` without metrics).
+    pub fn summary(&self) -> Option<String> {
+        self.task.as_ref()?;
+        let mut took = self.took.lock().map(|t| t.clone()).unwrap_or_default();
+        took.sort();
+        let median = took.get(took.len() / 2).copied().unwrap_or_default();
+        let max = took.last().copied().unwrap_or_default();
+        Some(format!(
+            "  metrics: {} scrapes, each median {median:.1?}, longest {max:.1?}",
+            took.len()
+        ))
     }
 
     /// How a bench's heading names the metrics setting.
@@ -593,7 +618,7 @@ impl Scraper {
 
 impl Drop for Scraper {
     fn drop(&mut self) {
-        if let Some(task) = self.0.take() {
+        if let Some(task) = self.task.take() {
             task.abort();
         }
     }
@@ -632,7 +657,7 @@ pub async fn import(
     };
     let app = Application::build(settings).await?;
     let state = app.state().clone();
-    let _scraper = Scraper::start(&app);
+    let scraper = Scraper::start(&app);
     let email = format!("bench-{}@orderdeck.local", std::process::id());
     let input = crate::demo::sandbox_connect_input(&store, HistoricalImport::Last90Days);
     let (principal, _, connected) =
@@ -696,6 +721,9 @@ pub async fn import(
             .map(|r| format!(" (the sandbox process: {r:.0} MiB)"))
             .unwrap_or_default();
         println!("  peak RSS of the orderdeck process (server + both imports): {rss:.0} MiB{sandbox_rss}");
+    }
+    if let Some(scrapes) = scraper.summary() {
+        println!("{scrapes}");
     }
     if !failed.is_empty() {
         println!("  ERRORS: {failed:?}");

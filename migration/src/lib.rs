@@ -30,6 +30,7 @@ mod m20261207_000021_order_merges;
 mod m20261207_000022_batches;
 mod m20261207_000023_thumbnails;
 mod m20261207_000024_shipping_ex_tax;
+mod m20261207_000025_health_indexes;
 
 /// Applies every migration in order.
 pub struct Migrator;
@@ -62,6 +63,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000022_batches::Migration),
             Box::new(m20261207_000023_thumbnails::Migration),
             Box::new(m20261207_000024_shipping_ex_tax::Migration),
+            Box::new(m20261207_000025_health_indexes::Migration),
         ]
     }
 }

@@ -59,7 +59,7 @@ pub async fn push(
     };
     let app = Application::build(settings).await?;
     let state = app.state().clone();
-    let _scraper = super::Scraper::start(&app);
+    let scraper = super::Scraper::start(&app);
     let email = format!("bench-push-{}@orderdeck.local", std::process::id());
     let principal = connect_stores(&state, &stores, &email).await?;
     let items = sku_items(&state, &principal).await?;
@@ -129,6 +129,9 @@ pub async fn push(
             BUNDLES + 1
         ),
         None => println!("  fan-out: skipped (needs more than {} SKUs)", 2 * BUNDLES),
+    }
+    if let Some(scrapes) = scraper.summary() {
+        println!("{scrapes}");
     }
     if wrong > 0 {
         println!("  ERROR: {wrong} store figures differ from orderdeck's");
