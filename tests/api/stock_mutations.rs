@@ -639,12 +639,19 @@ async fn fifty_concurrent_adjust_stock_calls_racing_concurrent_order_imports_on_
         .map(|i| if i % 3 == 0 { -(i % 7 + 1) } else { i % 5 + 1 })
         .collect();
 
-    // Fired together, in waves spread over the imports' time.
+    // Fired together, in waves spread over the imports' time; the later half waits until the
+    // first import has finished, so that orders are taken between adjustments however slow
+    // the machine.
+    let (first_import, imported) = tokio::sync::watch::channel(false);
     let adjusts = join_all(deltas.iter().enumerate().map(|(i, d)| {
         let s = &s;
+        let mut imported = imported.clone();
         async move {
             let wave = u64::try_from(i % 10).unwrap();
-            // Spreading the waves over time is the point, not waiting for anything.
+            if wave >= 5 {
+                imported.wait_for(|done| *done).await.unwrap();
+            }
+            // Spreading the waves over time is the point.
             tokio::time::sleep(std::time::Duration::from_millis(wave * 60)).await;
             s.adjust_stock(json!({ "sku": "RACE", "delta": d, "reason": format!("race {i}"), "idempotencyKey": format!("race-{i}") }))
                 .await
@@ -661,6 +668,7 @@ async fn fifty_concurrent_adjust_stock_calls_racing_concurrent_order_imports_on_
                 ordered.push(quantity);
             }
             runs.push(s.app.sync_now(&s.token, &s.gid, Some("ORDERS")).await);
+            first_import.send_replace(true);
         }
         (ordered, runs)
     };
