@@ -364,6 +364,45 @@ async fn an_import_after_canceling_a_shipped_order_here_moves_no_stock() {
     assert_eq!((s.stock("MUG").await, s.stock("CUP").await), (17, 8));
 }
 
+#[tokio::test]
+async fn an_order_shipped_here_and_canceled_on_the_store_before_the_shipment_reached_it_is_not_restocked(
+) {
+    let (s, number, id) = ordered("cancel-shipped-unpushed@example.com", json!({})).await;
+    // The store fails while the shipment is sent: it stays here, waiting for a retry.
+    s.app
+        .faults(json!({ "error_rate": 1.0, "random_status": 500 }))
+        .await;
+    let shipped = s
+        .app
+        .data(
+            Some(&s.token),
+            "mutation($i: ShipOrdersInput!) { shipOrders(input: $i) { results { shipments { pushState } userErrors { code } } userErrors { code } } }",
+            json!({ "i": { "shipments": [{ "orderId": id, "method": "LABEL" }] } }),
+        )
+        .await["shipOrders"]
+        .clone();
+    assert_eq!(shipped["results"][0]["userErrors"], json!([]), "{shipped}");
+    assert_eq!(
+        shipped["results"][0]["shipments"][0]["pushState"], "PENDING",
+        "{shipped}"
+    );
+    s.app.clear_faults().await;
+    let ledger = ledgers(&s).await;
+
+    a_second_passes().await;
+    s.set_channel_status(number, 5).await;
+    s.import("ORDERS").await;
+
+    let o = s.order(number).await;
+    assert_eq!(
+        (&o["status"], &o["restocked"]),
+        (&json!("CANCELED"), &json!(false)),
+        "{o}"
+    );
+    assert_eq!(ledgers(&s).await, ledger);
+    assert_eq!((s.stock("MUG").await, s.stock("CUP").await), (17, 8));
+}
+
 // ---------------------------------------------------------------------------------------------
 // deleteProduct
 // ---------------------------------------------------------------------------------------------

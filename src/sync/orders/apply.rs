@@ -103,9 +103,17 @@ enum StockStep {
     Restock,
 }
 
-/// Decides the stock step and records it in the row's flags.
-fn stock_step(row: &mut order::Model, status: OrderStatus, ch: &ChannelOrder) -> StockStep {
-    let nothing_shipped = ch.items_shipped <= 0 && ch.lines.iter().all(|l| l.quantity_shipped <= 0);
+/// Decides the stock step and records it in the row's flags. A cancellation gives stock back
+/// only when nothing of the order shipped, on the store or here (`shipped_here`: a shipment
+/// made here, even one the store does not have yet: the goods have left).
+fn stock_step(
+    row: &mut order::Model,
+    status: OrderStatus,
+    ch: &ChannelOrder,
+    shipped_here: bool,
+) -> StockStep {
+    let nothing_shipped =
+        !shipped_here && ch.items_shipped <= 0 && ch.lines.iter().all(|l| l.quantity_shipped <= 0);
     if !row.historical && status.is_live() && !row.stock_taken {
         row.stock_taken = true;
         StockStep::Take
@@ -246,7 +254,14 @@ async fn apply_batch<C: ConnectionTrait>(
         let old = existing.get(&ch.external_id);
         let mut row = order_row(integration, ch, *status, old, now);
         let status = row.status;
-        match stock_step(&mut row, status, ch) {
+        let shipped_here = old.is_some_and(|o| {
+            old_lines.get(&o.id).is_some_and(|lines| {
+                lines
+                    .iter()
+                    .any(|l| here.get(&l.id).is_some_and(|h| h.total > 0))
+            })
+        });
+        match stock_step(&mut row, status, ch, shipped_here) {
             StockStep::Take => takes.push((ch.external_id, row.placed_at)),
             StockStep::Restock => restocks.push(row.id),
             StockStep::None => {}
