@@ -104,6 +104,10 @@ async fn a_10000_row_count_with_3_bad_rows_is_checked_then_applied_once_and_reac
             // tests' usual 1.5 s; a timed-out call is sent again (levels are absolute), which
             // would count twice here.
             s.bigcommerce_timeout = Duration::from_secs(30);
+            // `syncNow` imports 6,000 products with their variants into each store's listings
+            // within the request: a debug build on PostgreSQL on a loaded machine takes longer
+            // than the usual 30 s budget.
+            s.request_timeout = Duration::from_secs(600);
         })
         .spawn()
         .await;
